@@ -1,0 +1,100 @@
+# openv: top-level build. `make help` lists the targets.
+#
+# Everything that runs in the guest is built with the static riscv64 musl toolchain from
+# packages/musl; third-party sources come pinned and verified through packages/pkgtool.py and
+# are cached outside the tree ($(OPENV_CACHE), default ~/.cache/openv).
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+BUILD ?= build
+JOBS ?= 2
+# Debian's python3 (pytest and pexpect are Debian packages); another python3 on PATH (pyenv,
+# a venv) would not see them.
+PYTHON ?= /usr/bin/python3
+OPENV_CACHE ?= $(HOME)/.cache/openv
+QEMU ?= qemu-system-riscv64
+QEMU_SMP ?= 1
+QEMU_MEM ?= 512M
+
+export OPENV_CACHE JOBS
+export LC_ALL := C
+export TZ := UTC
+# One fixed epoch for every timestamp that ends up in an artefact.
+export SOURCE_DATE_EPOCH ?= 1767225600
+
+PKGTOOL := $(PYTHON) packages/pkgtool.py
+TOOLCHAIN := $(BUILD)/toolchain
+MUSL_CC := $(TOOLCHAIN)/bin/riscv64-linux-musl-gcc
+GUEST_PACKAGES := busybox dropbear lwip
+
+##@ Start here
+.PHONY: help deps run test
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} \
+	     /^[a-zA-Z0-9_.-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+
+deps: ## install the Debian host packages the build and tests need (root or sudo)
+	@tools/deps.sh
+
+run: run-initramfs ## build what is missing and boot openv in QEMU (Ctrl-A x quits)
+
+test: test-unit test-integration ## run all tests (unit, then integration)
+
+##@ Packages (pinned third-party sources, verified by sha256, cached outside the tree)
+.PHONY: fetch packages toolchain
+fetch: ## download and verify every package's sources into the cache
+	@$(PKGTOOL) fetch
+
+toolchain: ## the static riscv64 musl toolchain (build/toolchain)
+	@$(PKGTOOL) build musl $(BUILD)/work $(TOOLCHAIN) >/dev/null
+
+packages: toolchain ## BusyBox, Dropbear and lwIP (build/pkg/NAME; cached by build key)
+	@for p in $(GUEST_PACKAGES); do $(PKGTOOL) build $$p $(BUILD)/work $(BUILD)/pkg/$$p >/dev/null; done
+	@echo "packages: ready in $(BUILD)/pkg ($(GUEST_PACKAGES))"
+
+$(MUSL_CC):
+	@$(MAKE) --no-print-directory toolchain
+
+##@ Kernel and boot
+.PHONY: initramfs run-initramfs
+-include kernel/kernel.mk
+
+INITRAMFS := $(BUILD)/initramfs.cpio
+INITRAMFS_INPUTS := $(shell find rootfs image/initramfs -type f 2>/dev/null | sort)
+
+initramfs: $(INITRAMFS) ## the initramfs: BusyBox, Dropbear, rootfs/, guest tests (build/initramfs.cpio)
+
+$(INITRAMFS): packages guest-tests bench-progs $(INITRAMFS_INPUTS) image/mkinitramfs.py
+	@$(PYTHON) image/mkinitramfs.py --build $(BUILD) --out $@
+
+run-initramfs: kernel initramfs ## boot the kernel with the initramfs straight from QEMU (-kernel)
+	@echo "openv: booting $(BUILD)/kernel/Image with $(INITRAMFS) — quit with Ctrl-A x"
+	$(QEMU) -M virt -m $(QEMU_MEM) -smp $(QEMU_SMP) -nographic -no-reboot \
+	    -kernel $(BUILD)/kernel/Image -initrd $(INITRAMFS) \
+	    -append "console=ttyS0 rdinit=/init"
+
+##@ Tests
+.PHONY: test-unit test-integration test-unit-py
+-include tests/unit/unit.mk
+-include tests/fuzz/fuzz.mk
+-include tests/guest/guest.mk
+-include tests/bench/bench.mk
+
+test-unit: test-unit-py unit-c ## host unit tests (cmocka and pytest)
+
+test-unit-py:
+	$(PYTHON) -m pytest -q tests/unit
+
+test-integration: packages ## integration tests (pytest; boot QEMU, run guest binaries)
+	$(PYTHON) -m pytest -q tests/integration
+
+##@ Housekeeping
+.PHONY: clean distclean
+clean: ## remove build/ (the package cache stays)
+	rm -rf $(BUILD)
+
+distclean: clean ## also remove the package build cache (downloads stay)
+	rm -rf $(OPENV_CACHE)/pkg

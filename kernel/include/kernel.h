@@ -1,0 +1,43 @@
+/* Things every kernel file needs: logging, panics, small helpers. */
+#pragma once
+#include "types.h"
+#include "errno.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define READ_ONCE(x) (*(volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+#define barrier() __asm__ volatile("" ::: "memory")
+#define __unused __attribute__((unused))
+#define __noreturn __attribute__((noreturn))
+#define __printf(a, b) __attribute__((format(printf, a, b)))
+
+/* Log levels as in Linux: printk(KERN_INFO "...") or the pr_* helpers. */
+#define KERN_EMERG "<0>"
+#define KERN_ERR "<3>"
+#define KERN_WARNING "<4>"
+#define KERN_NOTICE "<5>"
+#define KERN_INFO "<6>"
+#define KERN_DEBUG "<7>"
+
+/* Appends to the kernel log ring (dmesg) and, below the console log level, prints it. */
+int printk(const char *fmt, ...) __printf(1, 2);
+#define pr_err(...) printk(KERN_ERR __VA_ARGS__)
+#define pr_warn(...) printk(KERN_WARNING __VA_ARGS__)
+#define pr_notice(...) printk(KERN_NOTICE __VA_ARGS__)
+#define pr_info(...) printk(KERN_INFO __VA_ARGS__)
+#define pr_debug(...) printk(KERN_DEBUG __VA_ARGS__)
+
+/* Prints the message, the registers and a symbolized backtrace, then stops all harts. */
+__noreturn void panic(const char *fmt, ...) __printf(1, 2);
+#define BUG_ON(cond)                                                                     \
+    do {                                                                                 \
+        if (unlikely(cond))                                                              \
+            panic("BUG: %s at %s:%d", #cond, __FILE__, __LINE__);                        \
+    } while (0)

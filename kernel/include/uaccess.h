@@ -1,0 +1,23 @@
+/* The one checked path between kernel and user memory.
+ *
+ * Every access to a user address goes through these functions: they check that the range is
+ * in user space, fault pages in (demand-zero, COW) as the user would, set sstatus.SUM only for
+ * the copy, and turn an unresolvable fault into -EFAULT instead of a kernel panic. */
+#pragma once
+#include "types.h"
+
+int copy_from_user(void *dst, uaddr_t src, size_t n);      /* 0 or -EFAULT */
+int copy_to_user(uaddr_t dst, const void *src, size_t n);  /* 0 or -EFAULT */
+int clear_user(uaddr_t dst, size_t n);                     /* 0 or -EFAULT */
+/* Copies a NUL-terminated string of at most max-1 bytes; returns its length, -EFAULT, or
+ * -ENAMETOOLONG if no NUL was found within max bytes. */
+long strncpy_from_user(char *dst, uaddr_t src, size_t max);
+
+static inline int get_user_u32(uint32_t *v, uaddr_t a) { return copy_from_user(v, a, 4); }
+static inline int get_user_u64(uint64_t *v, uaddr_t a) { return copy_from_user(v, a, 8); }
+static inline int put_user_u32(uint32_t v, uaddr_t a) { return copy_to_user(a, &v, 4); }
+static inline int put_user_u64(uint64_t v, uaddr_t a) { return copy_to_user(a, &v, 8); }
+
+/* A path from user space into a kmalloc'd PATH_MAX buffer; returns it or an ERR_PTR-style
+ * negative errno cast to a pointer (check with IS_ERR_VALUE). Free with kfree. */
+char *getname(uaddr_t upath);

@@ -1,0 +1,23 @@
+/* openv's Dropbear options (overrides default_options.h). */
+
+/* Host keys live where init points -r at (the persistent data partition); these are only the
+ * defaults for a bare `dropbear` run. */
+#define DSS_PRIV_FILENAME "/etc/dropbear/dropbear_dss_host_key"
+#define RSA_PRIV_FILENAME "/etc/dropbear/dropbear_rsa_host_key"
+#define ECDSA_PRIV_FILENAME "/etc/dropbear/dropbear_ecdsa_host_key"
+#define ED25519_PRIV_FILENAME "/etc/dropbear/dropbear_ed25519_host_key"
+
+/* No X11 on an appliance; no legacy DSS. */
+#define DROPBEAR_X11FWD 0
+#define DROPBEAR_DSS 0
+
+/* Password authentication stays compiled in so that provisioning (cloud-init ssh_pwauth) can
+ * enable it, but init starts the server with -s (no passwords) by default. */
+#define DROPBEAR_SVR_PASSWORD_AUTH 1
+
+/* BusyBox's sh is the login shell; PATH for sessions. */
+#define DEFAULT_PATH "/usr/bin:/bin"
+#define DEFAULT_ROOT_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Dropbear's scp calls the server-side "scp" from PATH; sftp is not shipped. */
+#define DROPBEAR_SFTPSERVER 0

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Install the Debian 12 host packages that openv's build and tests need. Idempotent: installs
+# only what is missing, and says what it installs.
+set -eu
+
+PACKAGES="
+  make gcc libc6-dev patch xz-utils bzip2 cpio file bc
+  gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu linux-libc-dev-riscv64-cross
+  qemu-system-misc qemu-user-static opensbi u-boot-qemu u-boot-tools
+  e2fsprogs mtools dosfstools gdisk genisoimage cryptsetup-bin device-tree-compiler
+  bison flex libssl-dev
+  dpkg-dev apt
+  libcmocka-dev clang
+  python3 python3-pytest python3-pexpect openssh-client
+"
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    echo "deps: all host packages are installed"
+    exit 0
+fi
+
+echo "deps: installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO=sudo
+    else
+        echo "deps: not root and no sudo: run as root:" >&2
+        echo "    apt-get install -y --no-install-recommends$missing" >&2
+        exit 1
+    fi
+else
+    SUDO=
+fi
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+echo "deps: done"
