@@ -63,7 +63,7 @@ $(MUSL_CC):
 -include kernel/kernel.mk
 
 INITRAMFS := $(BUILD)/initramfs.cpio
-INITRAMFS_INPUTS := $(shell find rootfs image/initramfs -type f 2>/dev/null | sort)
+INITRAMFS_INPUTS := $(shell find rootfs image/initramfs tests/integration/guest-scripts -type f 2>/dev/null | sort)
 
 initramfs: $(INITRAMFS) ## the initramfs: BusyBox, Dropbear, rootfs/, guest tests (build/initramfs.cpio)
 

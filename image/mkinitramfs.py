@@ -10,7 +10,8 @@ Contents:
   image/initramfs/     what only the initramfs has (/init)
   BusyBox              /bin/busybox and a link per applet (from busybox.links)
   Dropbear             /usr/bin/dropbearmulti and its names
-  tests                /opt/tests/guest/*, /opt/tests/bench/* when built
+  tests                /opt/tests/guest/*, /opt/tests/bench/* when built, and the shell
+                       scripts of tests/integration/guest-scripts in /opt/tests/scripts
 """
 
 import argparse
@@ -19,6 +20,10 @@ import stat
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# Files whose mode is not what their x bit implies.
+MODES = {"etc/shadow": 0o600}
 
 
 class Archive:
@@ -70,7 +75,7 @@ class Archive:
                     self.symlink(rel, os.readlink(src))
                     continue
                 st = os.stat(src)
-                mode = 0o755 if st.st_mode & 0o111 else 0o644
+                mode = MODES.get(rel, 0o755 if st.st_mode & 0o111 else 0o644)
                 with open(src, "rb") as fh:
                     self.file(rel, fh.read(), mode)
 
@@ -140,6 +145,10 @@ def build(build_dir, out):
         for name in ("usr/sbin/dropbear", "usr/bin/dbclient", "usr/bin/dropbearkey",
                      "usr/bin/dropbearconvert", "usr/bin/scp"):
             a.symlink(name, "/usr/bin/dropbearmulti")
+
+    scripts = os.path.join(REPO, "tests", "integration", "guest-scripts")
+    if os.path.isdir(scripts):
+        a.add_tree(scripts, "opt/tests/scripts")
 
     for kind in ("guest", "bench"):
         d = os.path.join(build_dir, kind)

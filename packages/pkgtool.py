@@ -398,6 +398,10 @@ def host_tool_versions():
     return "\n".join(out)
 
 
+def source_date_epoch(pkg):
+    return os.environ.get("SOURCE_DATE_EPOCH") or pkg.conf.get("SOURCE_DATE_EPOCH", "0")
+
+
 def build_key(pkg, dep_keys=(), tools=None):
     """sha256 over everything that decides the package's output, first 16 hex digits."""
     h = hashlib.sha256()
@@ -414,6 +418,7 @@ def build_key(pkg, dep_keys=(), tools=None):
         h.update(hashlib.sha256(f.read()).digest())
     for dk in dep_keys:
         h.update(f"dep {dk}\n".encode())
+    h.update(f"epoch {source_date_epoch(pkg)}\n".encode())
     h.update((host_tool_versions() if tools is None else tools).encode())
     return h.hexdigest()[:16]
 
@@ -451,7 +456,7 @@ def build(name, work_root, memo=None, jobs=None):
         "SRC": src, "OUT": out, "PKGDIR": pkg.dir, "REPO": REPO,
         "JOBS": str(jobs or os.environ.get("JOBS") or 2),
         "LC_ALL": "C", "TZ": "UTC",
-        "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", pkg.conf.get("SOURCE_DATE_EPOCH", "0")),
+        "SOURCE_DATE_EPOCH": source_date_epoch(pkg),
     })
     for dep, dep_out in dep_outs.items():
         env[f"DEP_{dep.upper().replace('-', '_')}"] = dep_out
