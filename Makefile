@@ -91,6 +91,11 @@ test-unit-py:
 test-integration: packages ## integration tests (pytest; boot QEMU, run guest binaries)
 	$(PYTHON) -m pytest -q tests/integration
 
+##@ Benchmarks
+.PHONY: bench
+bench: kernel initramfs ## openv vs the Linux reference kernel, same initramfs (JSON; build/bench.json)
+	@$(PYTHON) tools/bench.py
+
 ##@ Housekeeping
 .PHONY: clean distclean
 clean: ## remove build/ (the package cache stays)

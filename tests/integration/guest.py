@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 import pexpect
 
@@ -51,6 +52,7 @@ class Guest:
     def __init__(self, child, log_path):
         self.child = child
         self.log_path = log_path
+        self.first_prompt_at = None     # time.monotonic() when the shell first answered
 
     @classmethod
     def boot(cls, append="", smp=1, mem="512M", kernel=None, initrd=None, timeout=60,
@@ -76,7 +78,9 @@ class Guest:
     def wait_for_shell(self, timeout):
         # The initramfs /init ends in an interactive shell; give it a prompt we can match
         # without confusing it with output.
-        self.expect(r"openv: initramfs up|# |\$ ", timeout)
+        self.expect_exact("openv: initramfs up", timeout)
+        self.expect(r"[#$] $", timeout)
+        self.first_prompt_at = time.monotonic()
         self.child.sendline(f"PS1='{PROMPT}'; stty -echo 2>/dev/null")
         self.expect_exact(PROMPT, timeout)
         self.child.sendline("")

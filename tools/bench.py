@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""make bench: openv against the Linux reference kernel, side by side, in one run.
+
+Both kernels boot the same initramfs on the same QEMU machine, one after the other; each runs
+the microbenchmarks in /opt/tests/bench (lines "BENCH <name> <value> <unit>") and we time QEMU
+start -> shell prompt. The ratios openv/Linux are what matter: absolute times depend on this
+(shared, noisy) machine. Output: a table on stderr, JSON on stdout and in build/bench.json.
+"""
+
+import json
+import os
+import re
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
+from guest import BUILD, Guest, GuestError, reference_linux_image  # noqa: E402
+
+BENCH_LINE = re.compile(r"^BENCH (\S+) ([0-9.eE+-]+) (\S+)\s*$", re.M)
+BOOT_ROUNDS = int(os.environ.get("BENCH_BOOT_ROUNDS", "3"))
+# Runs every benchmark program in the guest (the runner script comes with the programs).
+GUEST_COMMAND = os.environ.get("BENCH_GUEST_COMMAND", "sh /opt/tests/bench/run-bench.sh")
+
+
+def boot_seconds(kernel):
+    """QEMU start to the first shell prompt, median of BOOT_ROUNDS boots."""
+    times = []
+    for _ in range(BOOT_ROUNDS):
+        start = time.monotonic()
+        with Guest.boot(kernel=kernel, append="quiet") as g:
+            times.append(g.first_prompt_at - start)
+            g.poweroff()
+    return statistics.median(times)
+
+
+def run_benchmarks(kernel):
+    with Guest.boot(kernel=kernel, append="quiet") as g:
+        out, rc = g.run(GUEST_COMMAND, timeout=1800)
+        figures = {m.group(1): {"value": float(m.group(2)), "unit": m.group(3)}
+                   for m in BENCH_LINE.finditer(out)}
+        if rc != 0 or not figures:
+            print(f"bench: {GUEST_COMMAND} exited {rc}:\n{out[-2000:]}", file=sys.stderr)
+        used = g.run("free | awk '/Mem:/ {print $3}'")[0].strip()
+        if used.isdigit():
+            figures["memory_used_after_boot"] = {"value": int(used) / 1024.0, "unit": "MB"}
+        g.poweroff()
+    return figures
+
+
+def measure(name, kernel):
+    print(f"bench: {name}: booting {kernel}", file=sys.stderr)
+    result = {"kernel": os.path.relpath(kernel), "figures": {}}
+    try:
+        result["figures"]["boot_to_prompt"] = {"value": boot_seconds(kernel), "unit": "s"}
+        result["figures"].update(run_benchmarks(kernel))
+    except GuestError as e:
+        result["error"] = str(e).splitlines()[0]
+        print(f"bench: {name}: {e}", file=sys.stderr)
+    return result
+
+
+def main():
+    kernels = {"openv": os.path.join(BUILD, "kernel", "Image"), "linux": reference_linux_image()}
+    results = {name: measure(name, k) for name, k in kernels.items() if k and os.path.exists(k)}
+    ratios = {}
+    if "openv" in results and "linux" in results:
+        o, lx = results["openv"]["figures"], results["linux"]["figures"]
+        for key in sorted(set(o) & set(lx)):
+            if lx[key]["value"]:
+                ratios[key] = round(o[key]["value"] / lx[key]["value"], 3)
+    report = {"machine": "qemu-system-riscv64 -M virt -m 512M -smp 1 (TCG)",
+              "kernels": results, "ratio_openv_over_linux": ratios,
+              "note": "latencies and times: lower is better, ratio < 1 means openv is faster; "
+                      "for bandwidths (MB/s) a ratio > 1 is better"}
+    print(f"\n{'metric':28} {'openv':>12} {'linux':>12} {'ratio':>8}", file=sys.stderr)
+    names = sorted({k for r in results.values() for k in r["figures"]})
+    for key in names:
+        cells = []
+        for kname in ("openv", "linux"):
+            fig = results.get(kname, {}).get("figures", {}).get(key)
+            cells.append(f"{fig['value']:.4g} {fig['unit']}" if fig else "-")
+        print(f"{key:28} {cells[0]:>12} {cells[1]:>12} {ratios.get(key, '-'):>8}", file=sys.stderr)
+    text = json.dumps(report, indent=2, sort_keys=True)
+    os.makedirs(BUILD, exist_ok=True)
+    with open(os.path.join(BUILD, "bench.json"), "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+    print(text)
+    return 0 if results else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
