@@ -21,8 +21,8 @@ QEMU_MEM ?= 512M
 export OPENV_CACHE JOBS
 export LC_ALL := C
 export TZ := UTC
-# One fixed epoch for every timestamp that ends up in an artefact.
-export SOURCE_DATE_EPOCH ?= 1767225600
+# One fixed epoch for every timestamp that ends up in an artefact (scripts read the same file).
+export SOURCE_DATE_EPOCH ?= $(shell cat release/SOURCE_DATE_EPOCH)
 
 PKGTOOL := $(PYTHON) packages/pkgtool.py
 TOOLCHAIN := $(BUILD)/toolchain
@@ -76,14 +76,22 @@ run-initramfs: kernel initramfs ## boot the kernel with the initramfs straight f
 	    -kernel $(BUILD)/kernel/Image -initrd $(INITRAMFS) \
 	    -append "console=ttyS0 rdinit=/init"
 
+IMAGE := $(BUILD)/openv.img
+.PHONY: image
+image: $(IMAGE) ## the disk image: GPT, FIT boot partition, ext2 root (build/openv.img)
+
+$(IMAGE): kernel packages $(INITRAMFS_INPUTS) image/mkimage.py image/mkinitramfs.py
+	@$(PYTHON) image/mkimage.py --build $(BUILD) --kernel $(BUILD)/kernel/Image --out $@
+
 ##@ Tests
 .PHONY: test-unit test-integration test-unit-py
 -include tests/unit/unit.mk
+-include tests/unit/tty/tty.mk
 -include tests/fuzz/fuzz.mk
 -include tests/guest/guest.mk
 -include tests/bench/bench.mk
 
-test-unit: test-unit-py unit-c ## host unit tests (cmocka and pytest)
+test-unit: test-unit-py unit-c unit-tty ## host unit tests (cmocka and pytest)
 
 test-unit-py:
 	$(PYTHON) -m pytest -q tests/unit

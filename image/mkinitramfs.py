@@ -22,6 +22,14 @@ import sys
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def source_date_epoch():
+    """SOURCE_DATE_EPOCH, else the release's pinned epoch (release/SOURCE_DATE_EPOCH)."""
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        return int(os.environ["SOURCE_DATE_EPOCH"])
+    with open(os.path.join(REPO, "release", "SOURCE_DATE_EPOCH"), encoding="utf-8") as f:
+        return int(f.read().strip())
+
+
 # Files whose mode is not what their x bit implies.
 MODES = {"etc/shadow": 0o600}
 
@@ -110,7 +118,8 @@ class Archive:
         os.replace(out + ".tmp", out)
 
 
-def build(build_dir, out):
+def rootfs_tree(build_dir, initramfs):
+    """The root filesystem as an Archive: shared by the initramfs and the disk image's root."""
     a = Archive()
     for d in ("bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "root",
               "home", "mnt", "run", "var", "data"):
@@ -126,7 +135,7 @@ def build(build_dir, out):
     if os.path.isdir(rootfs):
         a.add_tree(rootfs)
     overlay = os.path.join(REPO, "image", "initramfs")
-    if os.path.isdir(overlay):
+    if initramfs and os.path.isdir(overlay):
         a.add_tree(overlay)
 
     bb = os.path.join(build_dir, "pkg", "busybox")
@@ -146,6 +155,9 @@ def build(build_dir, out):
                      "usr/bin/dropbearconvert", "usr/bin/scp"):
             a.symlink(name, "/usr/bin/dropbearmulti")
 
+    if not initramfs:
+        return a
+
     scripts = os.path.join(REPO, "tests", "integration", "guest-scripts")
     if os.path.isdir(scripts):
         a.add_tree(scripts, "opt/tests/scripts")
@@ -160,7 +172,12 @@ def build(build_dir, out):
                 with open(p, "rb") as fh:
                     a.file(f"opt/tests/{kind}/{f}", fh.read(), 0o755 if os.access(p, os.X_OK) else 0o644)
 
-    a.write(out, int(os.environ.get("SOURCE_DATE_EPOCH", "0")))
+    return a
+
+
+def build(build_dir, out):
+    a = rootfs_tree(build_dir, initramfs=True)
+    a.write(out, source_date_epoch())
     print(f"initramfs: {out} ({os.path.getsize(out) // 1024} KiB, {len(a.entries)} entries)")
 
 

@@ -399,7 +399,11 @@ def host_tool_versions():
 
 
 def source_date_epoch(pkg):
-    return os.environ.get("SOURCE_DATE_EPOCH") or pkg.conf.get("SOURCE_DATE_EPOCH", "0")
+    """SOURCE_DATE_EPOCH, else the release's pinned epoch (release/SOURCE_DATE_EPOCH)."""
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        return os.environ["SOURCE_DATE_EPOCH"]
+    with open(os.path.join(REPO, "release", "SOURCE_DATE_EPOCH"), encoding="utf-8") as f:
+        return f.read().strip()
 
 
 def build_key(pkg, dep_keys=(), tools=None):
@@ -462,9 +466,16 @@ def build(name, work_root, memo=None, jobs=None):
         env[f"DEP_{dep.upper().replace('-', '_')}"] = dep_out
     if "musl" in dep_outs:
         env["MUSL_CC"] = os.path.join(dep_outs["musl"], "bin", "riscv64-linux-musl-gcc")
-    r = subprocess.run(["sh", "-eu", os.path.join(pkg.dir, "build.sh")], cwd=src, env=env)
+    # Third-party builds are noisy: the full output goes to a log, the terminal gets progress.
+    log_path = os.path.join(os.path.abspath(work_root), f"{name}.log")
+    with open(log_path, "w", encoding="utf-8") as logf:
+        r = subprocess.run(["sh", "-eu", os.path.join(pkg.dir, "build.sh")], cwd=src, env=env,
+                           stdout=logf, stderr=subprocess.STDOUT)
     if r.returncode != 0:
-        raise PkgError(f"{name}: build.sh failed (exit {r.returncode}); the build tree is kept in {src}")
+        with open(log_path, encoding="utf-8", errors="replace") as logf:
+            tail = "".join(logf.readlines()[-30:])
+        raise PkgError(f"{name}: build.sh failed (exit {r.returncode}). Last lines of {log_path}:\n"
+                       f"{tail}\n  The build tree is kept in {src}.")
     with open(stamp, "w", encoding="utf-8") as f:
         f.write(f"{name} {pkg.conf['DEB_VERSION']}\n")
     shutil.rmtree(src, ignore_errors=True)

@@ -1,0 +1,261 @@
+#!/usr/bin/python3
+"""Build openv.img: the bootable, reproducible disk image.
+
+GPT, fixed GUIDs:
+  1 boot        FAT, legacy-BIOS-bootable: extlinux/extlinux.conf and openv.itb, a FIT with the
+                kernel and its sha256 (stock U-Boot checks it and refuses a tampered kernel)
+  2 root        ext2 made by mke2fs -d from the staged rootfs, mounted read-only
+  3 root-verity room for the root's dm-verity hash tree
+  4 data        the persistent data partition (all zero: formatted on first boot)
+
+Reproducible by construction: SOURCE_DATE_EPOCH for every time (mke2fs 1.47.0 leaks host
+times, so every inode's times are rewritten with debugfs), fixed UUIDs, GUIDs and hash seed,
+sorted inputs, mkfs.vfat --invariant, and owners, modes and device nodes set through debugfs
+so that the build needs no root.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mkinitramfs  # noqa: E402
+
+MiB = 1 << 20
+SECTOR = 512
+
+# Fixed identities: part of the image's reproducibility (and the kernel command line).
+DISK_GUID = "6f70656e-7600-4000-8000-000000000000"
+PARTITIONS = [
+    # (number, name, type GUID, unique GUID, size in MiB)
+    (1, "boot", "bc13c2ff-59e6-4262-a352-b275fd6f7172", "6f70656e-7600-4000-8000-000000000001", 16),
+    (2, "root", "72ec70a6-cf74-40e6-bd49-4bda08e8f224", "6f70656e-7600-4000-8000-000000000002", 48),
+    (3, "root-verity", "b6ed5582-440b-4209-b8da-5ff7c419ea3d", "6f70656e-7600-4000-8000-000000000003", 4),
+    (4, "data", "0fc63daf-8483-4772-8e79-3d69d8477de4", "6f70656e-7600-4000-8000-000000000004", 256),
+]
+ROOT_FS_UUID = "6f70656e-7600-4000-8000-0000000000f2"
+ROOT_HASH_SEED = "6f70656e-7600-4000-8000-0000000000f3"
+FAT_LABEL = "OPENV-BOOT"
+KERNEL_LOAD = 0x80200000
+
+
+def run(argv, **kw):
+    # Every tool sees the same epoch (mkimage stamps the FIT with the current time otherwise).
+    kw["env"] = dict(kw.get("env") or os.environ, SOURCE_DATE_EPOCH=str(epoch()), LC_ALL="C", TZ="UTC")
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+    if r.returncode != 0:
+        sys.exit(f"mkimage: {' '.join(argv[:3])}... failed (exit {r.returncode}):\n{r.stdout[-3000:]}")
+    return r.stdout
+
+
+def epoch():
+    return mkinitramfs.source_date_epoch()
+
+
+def part_uuid(n):
+    return next(p[3] for p in PARTITIONS if p[0] == n)
+
+
+# ---------------------------------------------------------------------------------------------
+# Root filesystem
+
+
+def stage_rootfs(tree, stage):
+    """Write the tree's dirs, files and symlinks to `stage`; return the debugfs fix-up commands
+    (owner root, exact modes, device nodes) that a non-root build cannot express on disk."""
+    fixups = []
+    for path in sorted(tree.entries):
+        kind, perm, payload = tree.entries[path]
+        dest = os.path.join(stage, path)
+        if kind == "dir":
+            os.makedirs(dest, exist_ok=True)
+        elif kind == "file":
+            with open(dest, "wb") as f:
+                f.write(payload)
+        elif kind == "symlink":
+            os.symlink(payload.decode(), dest)
+        else:
+            major, minor = payload
+            parent, name = os.path.split(path)
+            fixups.append(f"cd /{parent}")
+            fixups.append(f"mknod {name} {'c' if kind == 'chr' else 'b'} {major} {minor}")
+            fixups.append("cd /")
+            type_bits = 0o20000 if kind == "chr" else 0o60000
+            fixups.append(f"sif /{path} mode 0{type_bits | perm:o}")
+            continue
+        if kind != "symlink":
+            type_bits = 0o40000 if kind == "dir" else 0o100000
+            fixups.append(f"sif /{path} mode 0{type_bits | perm:o}")
+    for path in sorted(tree.entries):
+        fixups.append(f"sif /{path} uid 0")
+        fixups.append(f"sif /{path} gid 0")
+    return fixups
+
+
+def make_root_ext2(tree, out, size_mib, epoch, work):
+    stage = os.path.join(work, "rootfs")
+    os.makedirs(stage)
+    fixups = stage_rootfs(tree, stage)
+    env = dict(os.environ, E2FSPROGS_FAKE_TIME=str(epoch))
+    run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", "4096", "-L", "openv-root",
+         "-U", ROOT_FS_UUID, "-E", f"hash_seed={ROOT_HASH_SEED},root_owner=0:0",
+         "-N", "2048", "-m", "0", "-d", stage, out, f"{size_mib}M"], env=env)
+    # Every inode's times, and the fix-ups. Paths come from the tree; the root, lost+found and
+    # their parents are added explicitly.
+    cmds = list(fixups)
+    paths = ["/", "/lost+found"] + [f"/{p}" for p in sorted(tree.entries)]
+    for p in paths:
+        for field in ("atime", "ctime", "mtime", "crtime"):
+            cmds.append(f"sif {p} {field} @{epoch}")
+    script = os.path.join(work, "debugfs.cmds")
+    with open(script, "w", encoding="utf-8") as f:
+        f.write("\n".join(cmds) + "\n")
+    run(["debugfs", "-w", "-f", script, out], env=env)
+    fsck = subprocess.run(["e2fsck", "-fn", out], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True)
+    if fsck.returncode != 0:
+        sys.exit(f"mkimage: the root filesystem is not clean:\n{fsck.stdout[-3000:]}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Boot partition
+
+
+FIT_SOURCE = """/dts-v1/;
+
+/ {{
+    description = "openv";
+    #address-cells = <1>;
+
+    images {{
+        kernel-1 {{
+            description = "openv kernel";
+            data = /incbin/("{kernel}");
+            type = "kernel";
+            arch = "riscv";
+            os = "linux";
+            compression = "none";
+            load = <0x{load:08x}>;
+            entry = <0x{load:08x}>;
+            hash-1 {{
+                algo = "sha256";
+            }};
+        }};
+    }};
+
+    configurations {{
+        default = "conf-1";
+        conf-1 {{
+            description = "openv";
+            kernel = "kernel-1";
+        }};
+    }};
+}};
+"""
+
+EXTLINUX = """# openv: read by U-Boot's distro boot (extlinux)
+default openv
+timeout 0
+
+label openv
+    kernel /openv.itb
+    append {cmdline}
+"""
+
+
+def make_fit(kernel, out, work):
+    its = os.path.join(work, "openv.its")
+    with open(its, "w", encoding="utf-8") as f:
+        f.write(FIT_SOURCE.format(kernel=os.path.abspath(kernel), load=KERNEL_LOAD))
+    run(["mkimage", "-q", "-f", its, out])
+
+
+def make_boot_fat(fit, cmdline, out, size_mib, work):
+    with open(out, "wb") as f:
+        f.truncate(size_mib * MiB)
+    run(["mkfs.vfat", "--invariant", "-F", "16", "-n", FAT_LABEL, out])
+    conf = os.path.join(work, "extlinux.conf")
+    with open(conf, "w", encoding="utf-8") as f:
+        f.write(EXTLINUX.format(cmdline=cmdline))
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    run(["mmd", "-i", out, "::extlinux"], env=env)
+    run(["mcopy", "-i", out, conf, "::extlinux/extlinux.conf"], env=env)
+    run(["mcopy", "-i", out, fit, "::openv.itb"], env=env)
+
+
+# ---------------------------------------------------------------------------------------------
+# Disk
+
+
+def layout():
+    """[(number, name, type, guid, first sector, sectors)], 1 MiB aligned."""
+    parts, start = [], MiB // SECTOR
+    for n, name, ptype, guid, size in PARTITIONS:
+        parts.append((n, name, ptype, guid, start, size * MiB // SECTOR))
+        start += size * MiB // SECTOR
+    return parts, start + MiB // SECTOR      # room for the backup GPT
+
+
+def make_disk(out, images):
+    parts, total = layout()
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    tmp = out + ".tmp"
+    with open(tmp, "wb") as f:
+        f.truncate(total * SECTOR)
+    argv = ["sgdisk", "-Z", "-U", DISK_GUID]
+    for n, name, ptype, guid, first, count in parts:
+        argv += [f"-n{n}:{first}:{first + count - 1}", f"-t{n}:{ptype}", f"-u{n}:{guid}", f"-c{n}:{name}"]
+    argv += ["-A1:set:2", tmp]
+    run(argv)
+    with open(tmp, "r+b") as disk:
+        for n, name, ptype, guid, first, count in parts:
+            src = images.get(n)
+            if not src:
+                continue
+            if os.path.getsize(src) > count * SECTOR:
+                sys.exit(f"mkimage: partition {name} is too small for {src}")
+            disk.seek(first * SECTOR)
+            with open(src, "rb") as f:
+                while True:
+                    chunk = f.read(MiB)
+                    if not chunk:
+                        break
+                    if chunk.count(0) == len(chunk):
+                        disk.seek(len(chunk), os.SEEK_CUR)     # keep the file sparse
+                    else:
+                        disk.write(chunk)
+    run(["sgdisk", "-v", tmp])
+    os.replace(tmp, out)
+
+
+def build(build_dir, kernel, out, cmdline_extra=""):
+    cmdline = f"root=PARTUUID={part_uuid(2)} ro console=ttyS0 {cmdline_extra}".strip()
+    with tempfile.TemporaryDirectory(prefix="openv-image-") as work:
+        tree = mkinitramfs.rootfs_tree(build_dir, initramfs=False)
+        root = os.path.join(work, "root.ext2")
+        make_root_ext2(tree, root, PARTITIONS[1][4], epoch(), work)
+        fit = os.path.join(work, "openv.itb")
+        make_fit(kernel, fit, work)
+        boot = os.path.join(work, "boot.fat")
+        make_boot_fat(fit, cmdline, boot, PARTITIONS[0][4], work)
+        make_disk(out, {1: boot, 2: root})
+        shutil.copy(fit, os.path.join(os.path.dirname(out), "openv.itb"))
+    print(f"image: {out} ({os.path.getsize(out) // MiB} MiB, sparse); root=PARTUUID={part_uuid(2)}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--kernel", required=True, help="the kernel Image to put in the FIT")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--append", default="", help="extra kernel command line")
+    args = ap.parse_args()
+    build(args.build, args.kernel, args.out, args.append)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
