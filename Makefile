@@ -41,7 +41,7 @@ deps: ## install the Debian host packages the build and tests need (root or sudo
 
 run: run-initramfs ## build what is missing and boot openv in QEMU (Ctrl-A x quits)
 
-test: test-unit test-integration ## run all tests (unit, then integration)
+test: test-unit test-fuzz test-integration ## run all tests (unit, fuzz smoke, integration)
 
 ##@ Packages (pinned third-party sources, verified by sha256, cached outside the tree)
 .PHONY: fetch packages toolchain
@@ -84,7 +84,7 @@ $(IMAGE): kernel packages $(INITRAMFS_INPUTS) image/mkimage.py image/mkinitramfs
 	@$(PYTHON) image/mkimage.py --build $(BUILD) --kernel $(BUILD)/kernel/Image --out $@
 
 ##@ Tests
-.PHONY: test-unit test-integration test-unit-py
+.PHONY: test-unit test-integration test-unit-py test-fuzz
 -include tests/unit/unit.mk
 -include tests/unit/tty/tty.mk
 -include tests/fuzz/fuzz.mk
@@ -92,6 +92,9 @@ $(IMAGE): kernel packages $(INITRAMFS_INPUTS) image/mkimage.py image/mkinitramfs
 -include tests/bench/bench.mk
 
 test-unit: test-unit-py unit-c unit-tty ## host unit tests (cmocka and pytest)
+
+test-fuzz: ## a short run of every fuzz target (FUZZ_TIME seconds each; longer: make fuzz-smoke FUZZ_TIME=600)
+	@$(MAKE) --no-print-directory fuzz-smoke FUZZ_TIME=$(or $(TEST_FUZZ_TIME),5)
 
 test-unit-py:
 	$(PYTHON) -m pytest -q tests/unit

@@ -1,0 +1,134 @@
+# Host unit tests (cmocka) for the kernel's freestanding libraries.
+#
+# Included by the top-level Makefile (from the repo root); also usable alone:
+#     make -f tests/unit/unit.mk unit-c
+#
+# Targets:
+#   unit-c          build every test into $(BUILD)/unit/ and run them all;
+#                   fails if any test fails
+#   unit-build      build tests and fixtures without running
+#   unit-fixtures   DTBs, ELF programs and cpio archives the tests read
+#   unit-cross      compile the libraries with the kernel's cross flags
+#
+# To add a test: append its name to UNIT_TESTS and define <name>_SRCS.
+
+UNIT_MK_INCLUDED := 1
+# Do not become the includer's default goal (restored at the end).
+UNIT_SAVED_GOAL := $(.DEFAULT_GOAL)
+UNIT_MK := $(lastword $(MAKEFILE_LIST))
+
+BUILD ?= build
+UNIT_DIR := $(BUILD)/unit
+UNIT_FIXTURES := $(UNIT_DIR)/fixtures
+UNIT_SRC := tests/unit
+
+UNIT_CC ?= gcc
+UNIT_CFLAGS ?= -std=c11 -Wall -Wextra -Werror -g -O1 \
+	-fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+UNIT_CPPFLAGS := -Ikernel/include -I$(UNIT_SRC) \
+	-DUNIT_FIXTURES='"$(UNIT_FIXTURES)"'
+UNIT_LDLIBS := -lcmocka
+
+UNIT_CROSS_CC ?= riscv64-linux-gnu-gcc
+UNIT_CROSS_CFLAGS := -std=c11 -ffreestanding -fno-builtin -nostdlib \
+	-mcmodel=medany -march=rv64imac_zicsr_zifencei -mabi=lp64 \
+	-Wall -Wextra -Werror -O2 -Ikernel/include
+
+# ---- Tests: name -> sources --------------------------------------------------
+
+UNIT_TESTS := test_fdt test_elf test_shebang test_cpio test_kprintf
+
+test_fdt_SRCS     := $(UNIT_SRC)/test_fdt.c kernel/lib/fdt.c
+test_elf_SRCS     := $(UNIT_SRC)/test_elf.c kernel/lib/elf.c
+test_shebang_SRCS := $(UNIT_SRC)/test_shebang.c kernel/lib/elf.c
+test_cpio_SRCS    := $(UNIT_SRC)/test_cpio.c kernel/lib/cpio.c
+test_kprintf_SRCS := $(UNIT_SRC)/test_kprintf.c kernel/lib/kprintf.c
+
+UNIT_LIB_SRCS := kernel/lib/fdt.c kernel/lib/elf.c kernel/lib/cpio.c \
+	kernel/lib/kprintf.c
+UNIT_HEADERS := $(wildcard kernel/include/*.h) $(UNIT_SRC)/test_util.h
+
+UNIT_BINS := $(addprefix $(UNIT_DIR)/,$(UNIT_TESTS))
+
+# One link rule per test, generated from the table above.
+define unit_test_rule
+$(UNIT_DIR)/$(1): $$($(1)_SRCS) $$(UNIT_HEADERS) | $(UNIT_DIR)
+	$$(UNIT_CC) $$(UNIT_CFLAGS) $$(UNIT_CPPFLAGS) -o $$@ $$($(1)_SRCS) $$(UNIT_LDLIBS)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
+
+# ---- Fixtures -------------------------------------------------------------------
+
+UNIT_DTS := $(wildcard $(UNIT_SRC)/fixtures/*.dts)
+UNIT_DTBS := $(patsubst $(UNIT_SRC)/fixtures/%.dts,$(UNIT_FIXTURES)/%.dtb,$(UNIT_DTS))
+UNIT_ELFS := $(addprefix $(UNIT_FIXTURES)/,static.elf static-pie.elf dynamic.elf)
+UNIT_CPIOS := $(addprefix $(UNIT_FIXTURES)/,tree.newc tree.crc)
+UNIT_FIXTURE_FILES := $(UNIT_DTBS) $(UNIT_ELFS) $(UNIT_CPIOS)
+
+$(UNIT_FIXTURES)/%.dtb: $(UNIT_SRC)/fixtures/%.dts | $(UNIT_FIXTURES)
+	dtc -q -I dts -O dtb -o $@ $<
+
+# The same program linked three ways; see fixtures/tiny.c.
+UNIT_TINY := $(UNIT_SRC)/fixtures/tiny.c
+UNIT_TINY_CFLAGS := -O2 -nostdlib -Wall -Werror
+$(UNIT_FIXTURES)/static.elf: $(UNIT_TINY) $(UNIT_MK) | $(UNIT_FIXTURES)
+	$(UNIT_CROSS_CC) $(UNIT_TINY_CFLAGS) -static -fno-pie -no-pie -o $@ $<
+# What -static-pie means elsewhere; Debian's GCC 12 for riscv64 ignores
+# -static-pie and would still ask for a dynamic linker.
+$(UNIT_FIXTURES)/static-pie.elf: $(UNIT_TINY) $(UNIT_MK) | $(UNIT_FIXTURES)
+	$(UNIT_CROSS_CC) $(UNIT_TINY_CFLAGS) -fPIE -pie \
+		-Wl,--no-dynamic-linker -o $@ $<
+$(UNIT_FIXTURES)/dynamic.elf: $(UNIT_TINY) $(UNIT_MK) | $(UNIT_FIXTURES)
+	$(UNIT_CROSS_CC) $(UNIT_TINY_CFLAGS) -pie -fPIE -o $@ $<
+
+# A small tree with every file type cpio -H newc can hold without root
+# (devices need mknod; test_cpio crafts those headers itself).
+UNIT_CPIO_TREE := $(UNIT_FIXTURES)/cpio-tree
+$(UNIT_CPIO_TREE).stamp: $(UNIT_MK) | $(UNIT_FIXTURES)
+	rm -rf $(UNIT_CPIO_TREE)
+	mkdir -p $(UNIT_CPIO_TREE)/etc/init.d $(UNIT_CPIO_TREE)/bin \
+		$(UNIT_CPIO_TREE)/empty-dir
+	printf 'hello, initramfs\n' > $(UNIT_CPIO_TREE)/etc/motd
+	printf '#!/bin/sh\necho hi\n' > $(UNIT_CPIO_TREE)/etc/init.d/rcS
+	chmod 755 $(UNIT_CPIO_TREE)/etc/init.d/rcS
+	: > $(UNIT_CPIO_TREE)/empty-file
+	seq 1 1500 > $(UNIT_CPIO_TREE)/numbers.txt
+	ln -s ../etc/motd $(UNIT_CPIO_TREE)/bin/motd-link
+	mkfifo $(UNIT_CPIO_TREE)/fifo
+	touch $@
+
+$(UNIT_FIXTURES)/tree.%: $(UNIT_CPIO_TREE).stamp
+	cd $(UNIT_CPIO_TREE) && find . | LC_ALL=C sort | \
+		cpio --quiet -o -H $* > $(abspath $@)
+
+$(UNIT_DIR) $(UNIT_FIXTURES):
+	mkdir -p $@
+
+# ---- Entry points ----------------------------------------------------------------
+
+.PHONY: unit-c unit-build unit-fixtures unit-cross
+
+unit-fixtures: $(UNIT_FIXTURE_FILES)
+
+unit-build: $(UNIT_BINS) unit-fixtures
+
+# Run every test even if one fails, then fail if any did.
+unit-c: unit-build unit-cross
+	@failed=""; \
+	for t in $(UNIT_BINS); do \
+		echo "== $$t"; \
+		$$t || failed="$$failed $$(basename $$t)"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "unit-c: FAILED:$$failed"; exit 1; fi; \
+	echo "unit-c: all $(words $(UNIT_TESTS)) test programs passed"
+
+# The kernel builds these files with its own rules; this only guards that
+# they stay freestanding-clean under the kernel's flags.
+UNIT_CROSS_OBJS := $(patsubst kernel/lib/%.c,$(UNIT_DIR)/cross/%.o,$(UNIT_LIB_SRCS))
+$(UNIT_DIR)/cross/%.o: kernel/lib/%.c $(UNIT_HEADERS)
+	@mkdir -p $(@D)
+	$(UNIT_CROSS_CC) $(UNIT_CROSS_CFLAGS) -c -o $@ $<
+unit-cross: $(UNIT_CROSS_OBJS)
+
+.DEFAULT_GOAL := $(UNIT_SAVED_GOAL)
