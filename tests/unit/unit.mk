@@ -10,7 +10,8 @@
 #   unit-fixtures   DTBs, ELF programs and cpio archives the tests read
 #   unit-cross      compile the libraries with the kernel's cross flags
 #
-# To add a test: append its name to UNIT_TESTS and define <name>_SRCS.
+# To add a test: append its name to UNIT_TESTS and define <name>_SRCS (and, if it needs them,
+# <name>_CFLAGS).
 
 UNIT_MK_INCLUDED := 1
 # Do not become the includer's default goal (restored at the end).
@@ -37,13 +38,17 @@ UNIT_CROSS_CFLAGS := -std=c11 -ffreestanding -fno-builtin -nostdlib \
 
 # ---- Tests: name -> sources --------------------------------------------------
 
-UNIT_TESTS := test_fdt test_elf test_shebang test_cpio test_kprintf
+UNIT_TESTS := test_fdt test_elf test_shebang test_cpio test_kprintf test_vfs
 
 test_fdt_SRCS     := $(UNIT_SRC)/test_fdt.c kernel/lib/fdt.c
 test_elf_SRCS     := $(UNIT_SRC)/test_elf.c kernel/lib/elf.c
 test_shebang_SRCS := $(UNIT_SRC)/test_shebang.c kernel/lib/elf.c
 test_cpio_SRCS    := $(UNIT_SRC)/test_cpio.c kernel/lib/cpio.c
 test_kprintf_SRCS := $(UNIT_SRC)/test_kprintf.c kernel/lib/kprintf.c
+# The whole VFS in a host process: host_stubs.c stands in for the core's services.
+test_vfs_SRCS     := $(UNIT_SRC)/fs/test_vfs.c $(UNIT_SRC)/fs/host_stubs.c \
+	$(sort $(wildcard kernel/fs/*.c)) kernel/lib/cpio.c kernel/lib/kprintf.c
+test_vfs_CFLAGS   := -D_GNU_SOURCE -include $(UNIT_SRC)/fs/host_current.h
 
 UNIT_LIB_SRCS := kernel/lib/fdt.c kernel/lib/elf.c kernel/lib/cpio.c \
 	kernel/lib/kprintf.c
@@ -54,7 +59,7 @@ UNIT_BINS := $(addprefix $(UNIT_DIR)/,$(UNIT_TESTS))
 # One link rule per test, generated from the table above.
 define unit_test_rule
 $(UNIT_DIR)/$(1): $$($(1)_SRCS) $$(UNIT_HEADERS) | $(UNIT_DIR)
-	$$(UNIT_CC) $$(UNIT_CFLAGS) $$(UNIT_CPPFLAGS) -o $$@ $$($(1)_SRCS) $$(UNIT_LDLIBS)
+	$$(UNIT_CC) $$(UNIT_CFLAGS) $$($(1)_CFLAGS) $$(UNIT_CPPFLAGS) -o $$@ $$($(1)_SRCS) $$(UNIT_LDLIBS)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
 

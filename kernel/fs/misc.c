@@ -1,0 +1,128 @@
+/* ioctl dispatch, the sync family, memfd_create. */
+#include "vfs.h"
+#include "mm.h"
+#include "string.h"
+#include "uaccess.h"
+
+#define FIONBIO 0x5421
+#define FIONREAD 0x541B
+#define FIONCLEX 0x5450
+#define FIOCLEX 0x5451
+#define FIOASYNC 0x5452
+
+long sys_ioctl(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a3; (void)a4; (void)a5;
+    int fd = (int)a0;
+    unsigned cmd = (unsigned)a1;
+    unsigned long arg = (unsigned long)a2;
+    struct file *f = fget(fd);
+    if (!f)
+        return -EBADF;
+    long ret;
+    switch (cmd) {
+    case FIOCLEX:
+        fd_set_cloexec(fd, true);
+        ret = 0;
+        break;
+    case FIONCLEX:
+        fd_set_cloexec(fd, false);
+        ret = 0;
+        break;
+    case FIONBIO: {
+        uint32_t on;
+        if (get_user_u32(&on, arg) < 0) {
+            ret = -EFAULT;
+            break;
+        }
+        spin_lock(&f->lock);
+        if (on)
+            f->flags |= O_NONBLOCK;
+        else
+            f->flags &= ~(unsigned)O_NONBLOCK;
+        spin_unlock(&f->lock);
+        /* Let the driver know too (sockets keep their own copy), ignoring -ENOTTY. */
+        if (f->ops->ioctl)
+            f->ops->ioctl(f, cmd, arg);
+        ret = 0;
+        break;
+    }
+    case FIOASYNC:
+        ret = 0;
+        break;
+    case FIONREAD:
+        if (S_ISREG(f->inode->mode)) {
+            loff_t left = f->inode->size - f->pos;
+            ret = put_user_u32(left > 0 ? (uint32_t)MIN(left, (loff_t)INT32_MAX) : 0, arg) < 0
+                      ? -EFAULT : 0;
+            break;
+        }
+        /* fallthrough */
+    default:
+        ret = f->ops->ioctl ? f->ops->ioctl(f, cmd, arg) : -ENOTTY;
+        break;
+    }
+    file_put(f);
+    return ret;
+}
+
+long sys_sync(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
+    return 0;   /* every filesystem is in memory */
+}
+
+long sys_syncfs(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
+    struct file *f = fget((int)a0);
+    if (!f)
+        return -EBADF;
+    file_put(f);
+    return 0;
+}
+
+static long do_fsync(int fd)
+{
+    struct file *f = fget(fd);
+    if (!f)
+        return -EBADF;
+    long ret = f->ops->fsync ? f->ops->fsync(f) : -EINVAL;
+    file_put(f);
+    return ret;
+}
+
+long sys_fsync(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
+    return do_fsync((int)a0);
+}
+
+long sys_fdatasync(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
+    return do_fsync((int)a0);
+}
+
+#define MFD_CLOEXEC 1u
+#define MFD_ALLOW_SEALING 2u
+#define MFD_HUGETLB 4u
+
+long sys_memfd_create(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a2; (void)a3; (void)a4; (void)a5;
+    unsigned flags = (unsigned)a1;
+    if (flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING))
+        return -EINVAL;
+    char name[250];
+    long n = strncpy_from_user(name, (uaddr_t)a0, sizeof(name));
+    if (n < 0)
+        return n == -ENAMETOOLONG ? -EINVAL : n;
+    struct file *f = tmpfs_anon_file(name, O_RDWR | O_LARGEFILE);
+    if (!f)
+        return -ENOMEM;
+    int fd = fd_install_new(f, (flags & MFD_CLOEXEC) ? O_CLOEXEC : 0);
+    if (fd < 0)
+        file_put(f);
+    return fd;
+}

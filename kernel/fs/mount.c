@@ -1,0 +1,410 @@
+/* The mount table: mounts by (parent mount, mountpoint dentry), mount(2), umount2(2), and the
+ * /proc/mounts text. */
+#include "vfs.h"
+#include "mm.h"
+#include "string.h"
+#include "uaccess.h"
+#include "kprintf.h"
+
+static LIST_HEAD(mount_list);
+static spinlock_t mount_lock = SPINLOCK_INIT("mounts");
+struct mount *root_mount;
+
+static void sb_put(struct super_block *sb)
+{
+    if (atomic_dec_return(&sb->refcount) != 0)
+        return;
+    if (sb->sops && sb->sops->put_super)
+        sb->sops->put_super(sb);
+    dput(sb->root);
+    kfree(sb);
+}
+
+void mntput(struct mount *m)
+{
+    if (!m || atomic_dec_return(&m->refcount) != 0)
+        return;
+    /* Only a detached mount can lose its last reference. */
+    dput(m->root);
+    sb_put(m->sb);
+    kfree(m->source);
+    kfree(m);
+}
+
+bool mnt_readonly(struct mount *m)
+{
+    return m && ((m->flags & MS_RDONLY) || (m->sb->flags & MS_RDONLY));
+}
+
+struct mount *lookup_mnt(struct mount *parent, struct dentry *mountpoint)
+{
+    struct mount *m, *found = NULL;
+    spin_lock(&mount_lock);
+    /* Newest first: the last mount on a point hides earlier ones. */
+    for (struct list_head *p = mount_list.prev; p != &mount_list; p = p->prev) {
+        m = list_entry(p, struct mount, link);
+        if (m->parent == parent && m->mountpoint == mountpoint && m != parent) {
+            found = mntget(m);
+            break;
+        }
+    }
+    spin_unlock(&mount_lock);
+    return found;
+}
+
+static struct mount *mount_alloc(struct super_block *sb, struct dentry *root, const char *source,
+                                 unsigned long flags)
+{
+    struct mount *m = kzalloc(sizeof(*m));
+    if (!m)
+        return NULL;
+    m->source = kstrdup(source && *source ? source : "none");
+    if (!m->source) {
+        kfree(m);
+        return NULL;
+    }
+    m->sb = sb;
+    m->root = dget(root);
+    m->flags = flags & MNT_USER_FLAGS;
+    m->refcount = 1;            /* the attachment */
+    list_init(&m->link);
+    return m;
+}
+
+static void mount_attach(struct mount *m, struct path *where)
+{
+    m->parent = mntget(where->mnt);
+    m->mountpoint = dget(where->dentry);
+    __atomic_add_fetch(&where->dentry->mounted, 1, __ATOMIC_RELAXED);
+    spin_lock(&mount_lock);
+    list_add_tail(&m->link, &mount_list);
+    m->attached = true;
+    spin_unlock(&mount_lock);
+}
+
+static void mount_detach(struct mount *m)
+{
+    spin_lock(&mount_lock);
+    list_del(&m->link);
+    m->attached = false;
+    spin_unlock(&mount_lock);
+    __atomic_sub_fetch(&m->mountpoint->mounted, 1, __ATOMIC_RELAXED);
+    dput(m->mountpoint);
+    mntput(m->parent);
+    m->mountpoint = NULL;
+    m->parent = NULL;
+    mntput(m);                  /* the attachment's reference */
+}
+
+int mount_attach_root(struct super_block *sb, const char *source)
+{
+    struct mount *m = mount_alloc(sb, sb->root, source, 0);
+    if (!m)
+        return -ENOMEM;
+    m->parent = m;
+    m->mountpoint = dget(sb->root);
+    m->attached = true;
+    list_add_tail(&m->link, &mount_list);
+    root_mount = m;
+    return 0;
+}
+
+int vfs_kern_mount(struct path *where, const char *fstype, const char *source,
+                   unsigned long flags)
+{
+    struct file_system_type *type = find_filesystem(fstype);
+    if (!type)
+        return -ENODEV;
+    if (!S_ISDIR(where->dentry->inode->mode))
+        return -ENOTDIR;
+    struct super_block *sb;
+    int err = type->get_sb(type, source, flags, NULL, &sb);
+    if (err < 0)
+        return err;
+    struct mount *m = mount_alloc(sb, sb->root, source, flags);
+    if (!m) {
+        sb_put(sb);
+        return -ENOMEM;
+    }
+    mount_attach(m, where);
+    return 0;
+}
+
+/* ---- mount(2) ---- */
+
+static char *copy_opt_string(uaddr_t u, size_t max)
+{
+    if (!u)
+        return NULL;
+    char *s = kmalloc(max);
+    if (!s)
+        return ERR_PTR(-ENOMEM);
+    long n = strncpy_from_user(s, u, max);
+    if (n < 0) {
+        kfree(s);
+        return ERR_PTR(n);
+    }
+    return s;
+}
+
+static int do_remount(struct path *p, unsigned long flags)
+{
+    if (p->dentry != p->mnt->root)
+        return -EINVAL;
+    struct mount *m = p->mnt;
+    if (flags & MS_BIND) {
+        m->flags = flags & MNT_USER_FLAGS;
+        return 0;
+    }
+    /* Superblock-level read-only plus the per-mount flags. */
+    m->flags = flags & MNT_USER_FLAGS;
+    if (flags & MS_RDONLY)
+        m->sb->flags |= MS_RDONLY;
+    else
+        m->sb->flags &= ~MS_RDONLY;
+    return 0;
+}
+
+static int do_bind(struct path *target, const char *source, unsigned long flags)
+{
+    struct path src;
+    int err = path_lookupat(AT_FDCWD, source, LOOKUP_FOLLOW, &src);
+    if (err < 0)
+        return err;
+    if (S_ISDIR(src.dentry->inode->mode) != S_ISDIR(target->dentry->inode->mode)) {
+        path_put(&src);
+        return -ENOTDIR;
+    }
+    struct mount *m = mount_alloc(src.mnt->sb, src.dentry, src.mnt->source, flags);
+    if (!m) {
+        path_put(&src);
+        return -ENOMEM;
+    }
+    atomic_inc_return(&src.mnt->sb->refcount);
+    mount_attach(m, target);
+    path_put(&src);
+    return 0;
+}
+
+static int do_move(struct path *target, const char *source)
+{
+    struct path src;
+    int err = path_lookupat(AT_FDCWD, source, LOOKUP_FOLLOW, &src);
+    if (err < 0)
+        return err;
+    struct mount *m = src.mnt;
+    if (src.dentry != m->root || m == root_mount) {
+        path_put(&src);
+        return -EINVAL;
+    }
+    /* Moving a mount below itself would detach it from the tree. */
+    for (struct mount *p = target->mnt; ; p = p->parent) {
+        if (p == m) {
+            path_put(&src);
+            return -ELOOP;
+        }
+        if (p == p->parent)
+            break;
+    }
+    mntget(m);
+    mount_detach(m);
+    mount_attach(m, target);
+    path_put(&src);
+    return 0;
+}
+
+long sys_mount(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a5;
+    unsigned long flags = (unsigned long)a3;
+    if (!fs_capable())
+        return -EPERM;
+    /* The magic number some old programs put in the high bits. */
+    if ((flags & 0xffff0000ul) == 0xc0ed0000ul)
+        flags &= 0xffff;
+    char *target = getname((uaddr_t)a1);
+    if (IS_ERR(target))
+        return PTR_ERR(target);
+    char *source = copy_opt_string((uaddr_t)a0, PATH_MAX);
+    char *fstype = copy_opt_string((uaddr_t)a2, 256);
+    long err = 0;
+    if (IS_ERR(source) || IS_ERR(fstype)) {
+        err = IS_ERR(source) ? PTR_ERR(source) : PTR_ERR(fstype);
+        goto out_strings;
+    }
+    (void)a4;   /* filesystem data (tmpfs size=, mode=) is accepted and ignored */
+    struct path where;
+    err = path_lookupat(AT_FDCWD, target, LOOKUP_FOLLOW, &where);
+    if (err < 0)
+        goto out_strings;
+    mutex_lock(&vfs_ns_lock);
+    if (flags & MS_REMOUNT)
+        err = do_remount(&where, flags);
+    else if (flags & MS_BIND)
+        err = source ? do_bind(&where, source, flags) : -EINVAL;
+    else if (flags & MS_MOVE)
+        err = source ? do_move(&where, source) : -EINVAL;
+    else if (flags & (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE))
+        err = 0;    /* no mount propagation: every mount is private */
+    else if (!fstype)
+        err = -EINVAL;
+    else
+        err = vfs_kern_mount(&where, fstype, source, flags);
+    mutex_unlock(&vfs_ns_lock);
+    path_put(&where);
+out_strings:
+    if (!IS_ERR(source))
+        kfree(source);
+    if (!IS_ERR(fstype))
+        kfree(fstype);
+    kfree(target);
+    return err;
+}
+
+#define MNT_FORCE 1
+#define MNT_DETACH 2
+#define MNT_EXPIRE 4
+#define UMOUNT_NOFOLLOW 8
+
+static void detach_tree(struct mount *m)
+{
+    /* Children first, so no mount is left pointing at a detached parent. */
+    for (;;) {
+        struct mount *child = NULL, *it;
+        spin_lock(&mount_lock);
+        list_for_each_entry(it, &mount_list, link) {
+            if (it->parent == m && it != m) {
+                child = it;
+                break;
+            }
+        }
+        spin_unlock(&mount_lock);
+        if (!child)
+            break;
+        detach_tree(child);
+    }
+    mount_detach(m);
+}
+
+long sys_umount2(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a2; (void)a3; (void)a4; (void)a5;
+    int flags = (int)a1;
+    if (flags & ~(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW))
+        return -EINVAL;
+    if (!fs_capable())
+        return -EPERM;
+    char *name = getname((uaddr_t)a0);
+    if (IS_ERR(name))
+        return PTR_ERR(name);
+    struct path p;
+    long err = path_lookupat(AT_FDCWD, name, (flags & UMOUNT_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &p);
+    kfree(name);
+    if (err < 0)
+        return err;
+    struct mount *m = p.mnt;
+    mutex_lock(&vfs_ns_lock);
+    if (p.dentry != m->root || !m->attached) {
+        err = -EINVAL;
+    } else if (m == root_mount) {
+        err = -EBUSY;
+    } else {
+        bool has_children = false;
+        struct mount *it;
+        spin_lock(&mount_lock);
+        list_for_each_entry(it, &mount_list, link)
+            if (it->parent == m && it != m)
+                has_children = true;
+        spin_unlock(&mount_lock);
+        /* Our lookup holds one reference and the attachment another. */
+        if (!(flags & MNT_DETACH) && (has_children || READ_ONCE(m->refcount) > 2))
+            err = -EBUSY;
+        else
+            detach_tree(m);
+    }
+    mutex_unlock(&vfs_ns_lock);
+    path_put(&p);
+    return err;
+}
+
+/* ---- /proc/mounts ---- */
+
+struct show_buf {
+    char *buf;
+    size_t size, len;
+};
+
+static void show_str(struct show_buf *s, const char *str)
+{
+    size_t n = strlen(str);
+    for (size_t i = 0; i < n; i++) {
+        /* Escape what would break the space-separated format, like Linux. */
+        char c = str[i];
+        char esc[5];
+        const char *out = &str[i];
+        size_t outn = 1;
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)('0' + ((c >> 6) & 7));
+            esc[2] = (char)('0' + ((c >> 3) & 7));
+            esc[3] = (char)('0' + (c & 7));
+            out = esc;
+            outn = 4;
+        }
+        for (size_t j = 0; j < outn; j++, s->len++)
+            if (s->len + 1 < s->size)
+                s->buf[s->len] = out[j];
+    }
+}
+
+static void show_raw(struct show_buf *s, const char *str)
+{
+    for (; *str; str++, s->len++)
+        if (s->len + 1 < s->size)
+            s->buf[s->len] = *str;
+}
+
+int vfs_mounts_show(char *buf, size_t size)
+{
+    struct show_buf s = { buf, size, 0 };
+    struct path root;
+    fs_get_root(&root);
+    char *pathbuf = kmalloc(PATH_MAX);
+    if (!pathbuf) {
+        path_put(&root);
+        return -ENOMEM;
+    }
+    mutex_lock(&vfs_ns_lock);
+    struct mount *m;
+    list_for_each_entry(m, &mount_list, link) {
+        struct path mp = { m->parent, m->mountpoint };
+        if (m == root_mount)
+            mp.dentry = m->root;
+        int off = path_to_string(&mp, &root, pathbuf, PATH_MAX);
+        if (off < 0)
+            continue;      /* outside our root */
+        show_str(&s, m->source);
+        show_raw(&s, " ");
+        show_str(&s, pathbuf + off);
+        show_raw(&s, " ");
+        show_str(&s, m->sb->type->name);
+        show_raw(&s, mnt_readonly(m) ? " ro" : " rw");
+        if (m->flags & MS_NOSUID)
+            show_raw(&s, ",nosuid");
+        if (m->flags & MS_NODEV)
+            show_raw(&s, ",nodev");
+        if (m->flags & MS_NOEXEC)
+            show_raw(&s, ",noexec");
+        if (m->flags & MS_NOATIME)
+            show_raw(&s, ",noatime");
+        else
+            show_raw(&s, ",relatime");
+        show_raw(&s, " 0 0\n");
+    }
+    mutex_unlock(&vfs_ns_lock);
+    kfree(pathbuf);
+    path_put(&root);
+    if (size)
+        buf[s.len < size ? s.len : size - 1] = 0;
+    return (int)s.len;
+}

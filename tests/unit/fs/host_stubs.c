@@ -1,0 +1,103 @@
+/* Host stand-ins for the core kernel services the VFS uses, so fs/ can run in a host process
+ * (tests/unit/fs/test_vfs.c). Single-threaded: locks are no-ops, sleeping never happens. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdarg.h>
+#include "kernel.h"
+#include "mm.h"
+#include "mutex.h"
+#include "sched.h"
+#include "string.h"
+#include "uaccess.h"
+#include "time.h"
+
+void *kmalloc(size_t n) { return malloc(n ? n : 1); }
+void *kzalloc(size_t n) { return calloc(1, n ? n : 1); }
+void kfree(void *p) { free(p); }
+
+/* Page refcounts in a small side table. */
+#define MAXPAGES 65536
+static void *pg[MAXPAGES];
+static unsigned pgref[MAXPAGES];
+size_t host_pages_in_use;
+static int pg_find(void *p) { for (int i = 0; i < MAXPAGES; i++) if (pg[i] == p) return i; return -1; }
+void *page_alloc(void)
+{
+    void *p = aligned_alloc(4096, 4096);
+    memset(p, 0, 4096);
+    int i = pg_find(NULL);
+    if (i < 0) abort();
+    pg[i] = p; pgref[i] = 1; host_pages_in_use++;
+    return p;
+}
+void page_get(void *p) { pgref[pg_find(p)]++; }
+void page_free(void *p)
+{
+    int i = pg_find(p);
+    if (i < 0) abort();
+    if (--pgref[i] == 0) { pg[i] = NULL; free(p); host_pages_in_use--; }
+}
+unsigned page_refcount(void *p) { return pgref[pg_find(p)]; }
+size_t pages_free(void) { return 100000; }
+size_t pages_total(void) { return 131072; }
+
+void spin_init(spinlock_t *l, const char *name) { l->locked = 0; l->name = name; }
+void spin_lock(spinlock_t *l) { if (l->locked) { fprintf(stderr, "spinlock %s recursion\n", l->name); abort(); } l->locked = 1; }
+void spin_unlock(spinlock_t *l) { l->locked = 0; }
+void mutex_init(struct mutex *m) { m->owner = NULL; spin_init(&m->lock, "m"); }
+void mutex_lock(struct mutex *m) { if (m->owner) { fprintf(stderr, "mutex recursion\n"); abort(); } m->owner = (struct task *)1; }
+void mutex_unlock(struct mutex *m) { m->owner = NULL; }
+
+struct task host_task;
+struct task *host_get_current(void) { return &host_task; }
+void schedule(void) {}
+void set_current_state(int s) { (void)s; }
+int schedule_timeout(uint64_t d) { (void)d; return 0; }
+void wait_queue_init(struct wait_queue *wq) { list_init(&wq->waiters); }
+void prepare_to_wait(struct wait_queue *wq, struct wait_entry *e, int s) { (void)wq; (void)s; e->task = &host_task; }
+void finish_wait(struct wait_queue *wq, struct wait_entry *e) { (void)wq; (void)e; }
+void wake_up(struct wait_queue *wq) { (void)wq; }
+int host_signal_pending = 1;    /* a blocking wait returns -ERESTARTSYS at once */
+bool signal_pending(struct task *t) { (void)t; return host_signal_pending; }
+int host_last_signal;
+void send_signal(struct task *t, int sig) { (void)t; host_last_signal = sig; }
+
+int copy_from_user(void *dst, uaddr_t src, size_t n) { if (!src) return -EFAULT; memcpy(dst, (void *)src, n); return 0; }
+int copy_to_user(uaddr_t dst, const void *src, size_t n) { if (!dst) return -EFAULT; memcpy((void *)dst, src, n); return 0; }
+int clear_user(uaddr_t dst, size_t n) { if (!dst) return -EFAULT; memset((void *)dst, 0, n); return 0; }
+long strncpy_from_user(char *dst, uaddr_t src, size_t max)
+{
+    if (!src) return -EFAULT;
+    size_t n = strnlen((const char *)src, max);
+    if (n == max) return -ENAMETOOLONG;
+    memcpy(dst, (void *)src, n + 1);
+    return (long)n;
+}
+char *getname(uaddr_t u)
+{
+    char *b = kmalloc(4096);
+    long n = strncpy_from_user(b, u, 4096);
+    if (n < 0) { kfree(b); return (char *)n; }
+    return b;
+}
+size_t strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t n = strlen(src);
+    if (size) { size_t c = n < size - 1 ? n : size - 1; memcpy(dst, src, c); dst[c] = 0; }
+    return n;
+}
+char *kstrdup(const char *s) { size_t n = strlen(s) + 1; char *d = kmalloc(n); memcpy(d, s, n); return d; }
+
+struct host_timespec { long tv_sec, tv_nsec; };
+extern int clock_gettime(int clk, struct host_timespec *ts);
+uint64_t ktime_mono_ns(void) { struct host_timespec t; clock_gettime(1, &t); return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec; }
+void ktime_real(struct kernel_timespec *ts) { struct host_timespec t; clock_gettime(0, &t); ts->tv_sec = t.tv_sec; ts->tv_nsec = t.tv_nsec; }
+
+int printk(const char *fmt, ...)
+{
+    va_list ap; va_start(ap, fmt);
+    if (getenv("VFS_VERBOSE")) vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    return 0;
+}
+void panic(const char *fmt, ...) { va_list ap; va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap); abort(); }
