@@ -87,11 +87,12 @@ $(IMAGE): kernel packages $(INITRAMFS_INPUTS) image/mkimage.py image/mkinitramfs
 .PHONY: test-unit test-integration test-unit-py test-fuzz
 -include tests/unit/unit.mk
 -include tests/unit/tty/tty.mk
+-include tests/unit/block/block.mk
 -include tests/fuzz/fuzz.mk
 -include tests/guest/guest.mk
 -include tests/bench/bench.mk
 
-test-unit: test-unit-py unit-c unit-tty ## host unit tests (cmocka and pytest)
+test-unit: test-unit-py unit-c unit-tty unit-block ## host unit tests (cmocka and pytest)
 
 test-fuzz: ## a short run of every fuzz target (FUZZ_TIME seconds each; longer: make fuzz-smoke FUZZ_TIME=600)
 	@$(MAKE) --no-print-directory fuzz-smoke FUZZ_TIME=$(or $(TEST_FUZZ_TIME),5)
@@ -99,7 +100,7 @@ test-fuzz: ## a short run of every fuzz target (FUZZ_TIME seconds each; longer: 
 test-unit-py:
 	$(PYTHON) -m pytest -q tests/unit
 
-test-integration: packages ## integration tests (pytest; boot QEMU, run guest binaries)
+test-integration: packages kernel initramfs ## integration tests (pytest; boot QEMU, run guest binaries)
 	$(PYTHON) -m pytest -q tests/integration
 
 ##@ Benchmarks

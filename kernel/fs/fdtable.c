@@ -203,13 +203,18 @@ int fd_alloc_from(struct file *f, int minfd, unsigned flags)
     struct files_struct *fs = cur_files();
     if (!fs)
         return -EMFILE;
-    if (minfd < 0 || minfd >= NR_OPEN_DEFAULT)
+    int limit = MIN(current_nofile_limit(), NR_OPEN_DEFAULT);
+    if (minfd < 0 || minfd >= limit)
         return -EINVAL;
     spin_lock(&fs->lock);
     int fd = MAX(minfd, fs->next_fd);
     for (;;) {
         while (fd < fs->max_fds && fs->fd[fd])
             fd++;
+        if (fd >= limit) {
+            spin_unlock(&fs->lock);
+            return -EMFILE;
+        }
         if (fd < fs->max_fds)
             break;
         int err = expand_table(fs, fd);
@@ -236,7 +241,7 @@ int fd_install_at(int fd, struct file *f, unsigned flags)
     struct files_struct *fs = cur_files();
     if (!fs)
         return -EBADF;
-    if (fd < 0 || fd >= NR_OPEN_DEFAULT)
+    if (fd < 0 || fd >= MIN(current_nofile_limit(), NR_OPEN_DEFAULT))
         return -EBADF;
     spin_lock(&fs->lock);
     int err = expand_table(fs, fd);

@@ -245,3 +245,8 @@ loff_t generic_llseek(struct file *f, loff_t off, int whence)
     }
     return f->pos;
 }
+
+loff_t file_size(struct file *f)
+{
+    return f->inode->size;
+}

@@ -156,10 +156,13 @@ struct files_struct *files_dup(struct files_struct *old);    /* fork without CLO
 void files_get(struct files_struct *fs);                     /* clone with CLONE_FILES */
 void files_put(struct files_struct *fs);
 void files_close_on_exec(struct files_struct *fs);
+loff_t file_size(struct file *f);                            /* its inode's size now */
 struct file *fget(int fd);                                   /* from current's table, +1 ref */
 int fd_install_new(struct file *f, unsigned flags);          /* lowest free fd (O_CLOEXEC) */
-/* Per-process file count limit (RLIMIT_NOFILE); the process code may call this on setrlimit. */
+/* The most file descriptors a table can ever hold. */
 #define NR_OPEN_DEFAULT 1024
+/* Current's RLIMIT_NOFILE soft limit (the process code provides it): new fds stay below it. */
+int current_nofile_limit(void);
 
 struct fs_struct *fs_struct_new_root(void);                  /* "/" as root and cwd, umask 022 */
 struct fs_struct *fs_struct_dup(struct fs_struct *old);

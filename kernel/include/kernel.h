@@ -41,3 +41,9 @@ __noreturn void panic(const char *fmt, ...) __printf(1, 2);
         if (unlikely(cond))                                                              \
             panic("BUG: %s at %s:%d", #cond, __FILE__, __LINE__);                        \
     } while (0)
+
+/* The kernel command line (Linux style: console=, root=, init=, rdinit=, quiet, loglevel=).
+ * Returns the value of key=value, "" for a bare key, NULL if absent; the string is valid until
+ * the next call (copy it). */
+const char *cmdline_get(const char *key);
+const char *cmdline_raw(void);

@@ -37,7 +37,7 @@ enum task_state {
 };
 
 /* The fields the rest of the kernel relies on; the process code owns the rest of the struct
- * (kernel/kernel/task.h). */
+ * (include/task.h). */
 struct task {
     pid_t tid;                      /* gettid() */
     pid_t tgid;                     /* getpid() */
@@ -47,10 +47,17 @@ struct task {
     struct fs_struct *fs;           /* cwd, root, umask (fs/) */
     struct mm_struct *mm;           /* address space (mm/) */
     char comm[16];                  /* name, as in /proc/<pid>/comm */
-    struct task_private *priv;      /* everything else: kernel/kernel/task.h */
+    struct task_private *priv;      /* everything else: include/task.h */
 };
 
-struct task *get_current(void);
+/* The running task: this hart's struct cpu is at tp, and its `current` field is at offset 16
+ * (asm/cpu.h). A task only ever sees itself there, so the load may be cached freely. */
+static inline struct task *get_current(void)
+{
+    struct task *t;
+    __asm__("ld %0, 16(tp)" : "=r"(t));
+    return t;
+}
 #define current (get_current())
 
 /* Scheduling. */

@@ -27,7 +27,7 @@ FUZZ_TIME ?= 20
 
 # ---- Targets: name -> sources, seed files ---------------------------------------
 
-FUZZ_TARGETS := fuzz_fdt fuzz_elf fuzz_cpio
+FUZZ_TARGETS := fuzz_fdt fuzz_elf fuzz_cpio fuzz_gpt fuzz_ext2
 
 fuzz_fdt_SRCS  := tests/fuzz/fuzz_fdt.c kernel/lib/fdt.c
 fuzz_fdt_SEEDS := $(UNIT_DTBS)
@@ -35,6 +35,22 @@ fuzz_elf_SRCS  := tests/fuzz/fuzz_elf.c kernel/lib/elf.c
 fuzz_elf_SEEDS := $(UNIT_ELFS)
 fuzz_cpio_SRCS  := tests/fuzz/fuzz_cpio.c kernel/lib/cpio.c
 fuzz_cpio_SEEDS := $(UNIT_CPIOS)
+fuzz_gpt_SRCS  := tests/fuzz/fuzz_gpt.c kernel/lib/gpt.c kernel/lib/crc32.c
+fuzz_gpt_SEEDS := $(BUILD)/unit/block/fixtures/gpt-tiny.img
+fuzz_ext2_SRCS := tests/fuzz/fuzz_ext2.c tests/unit/ext2/ext2_host.c \
+	kernel/fs/ext2/ext2_super.c kernel/fs/ext2/ext2_alloc.c kernel/fs/ext2/ext2_inode.c \
+	kernel/fs/ext2/ext2_dir.c kernel/lib/kprintf.c
+fuzz_ext2_SEEDS := $(FUZZ_DIR)/seeds/ext2-tiny.img
+
+# A small ext2 with a file, a directory and symlinks (fixed UUID and times: repeatable).
+$(FUZZ_DIR)/seeds/ext2-tiny.img: tests/fuzz/fuzz.mk
+	@mkdir -p $(@D) $(FUZZ_DIR)/seeds/ext2-root/d
+	@echo hello > $(FUZZ_DIR)/seeds/ext2-root/f
+	@ln -sf f $(FUZZ_DIR)/seeds/ext2-root/d/s
+	@rm -f $@
+	E2FSPROGS_FAKE_TIME=$(SOURCE_DATE_EPOCH) mke2fs -q -t ext2 -b 1024 -N 32 \
+		-U 6f70656e-7600-4000-8000-0000000000f0 -E root_owner=0:0 \
+		-d $(FUZZ_DIR)/seeds/ext2-root $@ 128k
 
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 

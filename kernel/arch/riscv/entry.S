@@ -1,0 +1,91 @@
+/* The trap vector and the return to the interrupted context.
+ *
+ * In the kernel, tp points at this hart's struct cpu and sscratch is 0. In user mode sscratch
+ * holds the struct cpu pointer and tp is the user's. So `csrrw tp, sscratch, tp` tells the two
+ * cases apart (tp != 0: we came from user) and leaves the cpu pointer in tp either way.
+ * A trap from user saves the state in the trapframe at the top of the task's kernel stack
+ * (cpu->kernel_sp); a trap from the kernel pushes one on the current kernel stack. */
+#include "asm/trapframe.h"
+#include "asm/csr.h"
+
+    .macro SAVE_GPRS
+    sd x1, TF_REG(1)(sp)
+    sd x3, TF_REG(3)(sp)
+    .irp n, 5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    sd x\n, TF_REG(\n)(sp)
+    .endr
+    .endm
+
+    .macro RESTORE_GPRS
+    ld x1, TF_REG(1)(sp)
+    ld x3, TF_REG(3)(sp)
+    ld x4, TF_REG(4)(sp)
+    .irp n, 5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    ld x\n, TF_REG(\n)(sp)
+    .endr
+    .endm
+
+    .text
+    .balign 4
+    .globl trap_entry
+trap_entry:
+    csrrw tp, sscratch, tp
+    bnez tp, 1f
+    /* From the kernel: take tp back and stay on this stack. */
+    csrr tp, sscratch
+    sd sp, CPU_KERNEL_SP(tp)
+1:  sd sp, CPU_SCRATCH_SP(tp)
+    ld sp, CPU_KERNEL_SP(tp)
+    addi sp, sp, -TF_SIZE
+    SAVE_GPRS
+    ld t0, CPU_SCRATCH_SP(tp)
+    sd t0, TF_REG(2)(sp)
+    csrrw t0, sscratch, zero        /* the interrupted tp; sscratch = 0 while in the kernel */
+    sd t0, TF_REG(4)(sp)
+    csrr t0, sepc
+    csrr t1, sstatus
+    csrr t2, stval
+    csrr t3, scause
+    sd t0, TF_REG(0)(sp)
+    sd t1, TF_STATUS(sp)
+    sd t2, TF_BADADDR(sp)
+    sd t3, TF_CAUSE(sp)
+    /* A frame-pointer chain that ends here lets panic() walk through the trap. */
+    mv s0, zero
+    mv a0, sp
+    call trap_handler
+
+    .globl ret_from_trap
+ret_from_trap:                      /* sp = the trapframe to resume; interrupts are off */
+    ld t1, TF_STATUS(sp)
+    andi t0, t1, SR_SPP
+    bnez t0, 2f
+    /* Back to user: the next trap starts at the top of this stack, and sscratch holds the
+     * cpu pointer again so trap_entry recognises a trap from user. */
+    addi t0, sp, TF_SIZE
+    sd t0, CPU_KERNEL_SP(tp)
+    csrw sscratch, tp
+2:  ld t0, TF_REG(0)(sp)
+    csrw sstatus, t1
+    csrw sepc, t0
+    RESTORE_GPRS
+    ld sp, TF_REG(2)(sp)
+    sret
+
+/* A new task starts here (its context's ra): finish the switch, then leave through its
+ * trapframe, which sits at the top of its kernel stack (s1 = trapframe). */
+    .globl task_entry
+task_entry:
+    call fork_child_start
+    mv sp, s1
+    csrci sstatus, SR_SIE
+    j ret_from_trap
+
+/* A kernel thread starts here: s2 = function, s3 = argument. */
+    .globl kthread_entry
+kthread_entry:
+    call schedule_tail
+    csrsi sstatus, SR_SIE
+    mv a0, s3
+    jalr s2
+1:  j 1b

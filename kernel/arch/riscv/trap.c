@@ -1,0 +1,183 @@
+/* Trap dispatch: interrupts, system calls, exceptions from user mode (signals) and from the
+ * kernel (uaccess fixups, else panic). */
+#include "kernel.h"
+#include "task.h"
+#include "vm.h"
+#include "memlayout.h"
+#include "asm/csr.h"
+#include "asm/cpu.h"
+#include "asm/trapframe.h"
+
+extern struct trapframe *panic_trapframe;
+void timer_interrupt(bool from_user);
+void plic_interrupt(void);
+void do_syscall(struct trapframe *tf);
+void syscall_restart_fixup(struct trapframe *tf);
+void trap_entry(void);
+
+struct exception_entry {
+    unsigned long insn, fixup;
+};
+extern const struct exception_entry __ex_table_start[], __ex_table_end[];
+
+static unsigned long search_exception_table(unsigned long epc)
+{
+    for (const struct exception_entry *e = __ex_table_start; e < __ex_table_end; e++)
+        if (e->insn == epc)
+            return e->fixup;
+    return 0;
+}
+
+void trap_init(void)
+{
+    csr_write(stvec, (unsigned long)trap_entry);
+    csr_write(sscratch, 0);
+}
+
+static int fault_access(unsigned long cause)
+{
+    switch (cause) {
+    case EXC_STORE_PAGE_FAULT:
+    case EXC_STORE_ACCESS:
+        return FAULT_WRITE;
+    case EXC_INST_PAGE_FAULT:
+    case EXC_INST_ACCESS:
+        return FAULT_EXEC;
+    default:
+        return FAULT_READ;
+    }
+}
+
+static __noreturn void kernel_fault(struct trapframe *tf, const char *what)
+{
+    panic_trapframe = tf;
+    panic("%s in kernel mode at pc %lx, address %lx (scause %lx)", what, tf->regs[0],
+          tf->badaddr, tf->cause);
+}
+
+static void kernel_exception(struct trapframe *tf)
+{
+    unsigned long cause = tf->cause;
+    if (cause == EXC_LOAD_PAGE_FAULT || cause == EXC_STORE_PAGE_FAULT ||
+        cause == EXC_LOAD_ACCESS || cause == EXC_STORE_ACCESS) {
+        unsigned long fixup = search_exception_table(tf->regs[0]);
+        if (fixup) {
+            /* A user copy: resolve the fault as the user's own access would be, else fail
+             * the copy. Faults may sleep: let interrupts in as the interrupted code had. */
+            if (tf->status & SR_SPIE)
+                csr_set(sstatus, SR_SIE);
+            int r = tf->badaddr < USER_TOP && current->mm
+                        ? handle_mm_fault(current->mm, tf->badaddr, fault_access(cause))
+                        : -EFAULT;
+            csr_clear(sstatus, SR_SIE);
+            if (r != 0)
+                tf->regs[0] = fixup;
+            return;
+        }
+    }
+    kernel_fault(tf, cause == EXC_ILLEGAL_INST ? "illegal instruction" : "unhandled exception");
+}
+
+static void user_exception(struct trapframe *tf)
+{
+    unsigned long cause = tf->cause, addr = tf->badaddr;
+    switch (cause) {
+    case EXC_INST_PAGE_FAULT:
+    case EXC_LOAD_PAGE_FAULT:
+    case EXC_STORE_PAGE_FAULT:
+    case EXC_INST_ACCESS:
+    case EXC_LOAD_ACCESS:
+    case EXC_STORE_ACCESS: {
+        int r = handle_mm_fault(current->mm, addr, fault_access(cause));
+        if (r == 0)
+            return;
+        if (r == -ENOMEM) {
+            pr_err("out of memory: killing %s (pid %d)", current->comm, current->tgid);
+            force_sig_fault(SIGKILL, SI_KERNEL, addr);
+        } else if (r == -EIO) {
+            force_sig_fault(SIGBUS, 2 /* BUS_ADRERR */, addr);
+        } else {
+            force_sig_fault(SIGSEGV, r == -EACCES ? SEGV_ACCERR : SEGV_MAPERR, addr);
+        }
+        return;
+    }
+    case EXC_ILLEGAL_INST:
+        force_sig_fault(SIGILL, ILL_ILLOPC, tf->regs[0]);
+        return;
+    case EXC_BREAKPOINT:
+        force_sig_fault(SIGTRAP, TRAP_BRKPT, tf->regs[0]);
+        return;
+    case EXC_INST_MISALIGNED:
+    case EXC_LOAD_MISALIGNED:
+    case EXC_STORE_MISALIGNED:
+        force_sig_fault(SIGBUS, BUS_ADRALN, addr);
+        return;
+    default:
+        force_sig_fault(SIGILL, ILL_ILLOPC, tf->regs[0]);
+        return;
+    }
+}
+
+static void interrupt(struct trapframe *tf)
+{
+    unsigned long irq = tf->cause & ~SCAUSE_INTR;
+    if (irq == IRQ_S_TIMER)
+        timer_interrupt(tf_from_user(tf));
+    else if (irq == IRQ_S_EXT)
+        plic_interrupt();
+    else if (irq == IRQ_S_SOFT)
+        csr_clear(sip, 1UL << IRQ_S_SOFT);
+}
+
+/* Work before returning to user mode: reschedule, deliver signals, stop. Interrupts are off
+ * when this returns, so nothing can slip in before sret. */
+static void exit_to_user(struct trapframe *tf)
+{
+    for (;;) {
+        csr_clear(sstatus, SR_SIE);
+        if (this_cpu()->need_resched) {
+            schedule();
+            continue;
+        }
+        if (task_has_signal_work(current)) {
+            csr_set(sstatus, SR_SIE);
+            signal_return_to_user(tf);
+            continue;
+        }
+        /* A call interrupted by a signal that another thread took: restart it. */
+        if (unlikely(tf->cause == EXC_ECALL_U && (long)tf->regs[10] <= -ERESTARTSYS &&
+                     (long)tf->regs[10] >= -ERESTART_RESTARTBLOCK))
+            syscall_restart_fixup(tf);
+        return;
+    }
+}
+
+void trap_handler(struct trapframe *tf)
+{
+    if (tf->cause & SCAUSE_INTR) {
+        interrupt(tf);
+        if (tf_from_user(tf))
+            exit_to_user(tf);
+        return;
+    }
+    if (!tf_from_user(tf)) {
+        kernel_exception(tf);
+        return;
+    }
+    if (tf->cause == EXC_ECALL_U) {
+        do_syscall(tf);
+    } else {
+        csr_set(sstatus, SR_SIE);
+        user_exception(tf);
+    }
+    exit_to_user(tf);
+}
+
+/* Returns to user mode from a fresh trapframe (exec of init). */
+void ret_from_trap(void);
+__noreturn void enter_user(struct trapframe *tf)
+{
+    exit_to_user(tf);
+    __asm__ volatile("mv sp, %0; j ret_from_trap" : : "r"(tf) : "memory");
+    __builtin_unreachable();
+}

@@ -1,0 +1,129 @@
+/* The only instructions that touch user memory. Each load/store that may fault on a user
+ * address is listed in __ex_table with a fixup; the trap handler first tries to resolve the
+ * fault as a user fault would be (demand paging, COW, stack growth) and retries, and
+ * otherwise resumes at the fixup, which returns the number of bytes not done.
+ * sstatus.SUM is set only inside these routines. */
+#include "asm/csr.h"
+
+    .macro EX insn, fixup
+100:
+    \insn
+    .pushsection __ex_table, "a"
+    .balign 8
+    .dword 100b, \fixup
+    .popsection
+    .endm
+
+    .text
+/* unsigned long __uaccess_copy(void *dst, const void *src, unsigned long n): 0 or bytes left */
+    .globl __uaccess_copy
+__uaccess_copy:
+    li t6, SR_SUM
+    csrs sstatus, t6
+    beqz a2, .Lcopy_done
+    xor t0, a0, a1
+    andi t0, t0, 7
+    bnez t0, .Lcopy_bytes           /* different alignment: bytes */
+    /* same alignment: bytes up to an 8-byte boundary, then words */
+.Lcopy_head:
+    andi t0, a0, 7
+    beqz t0, .Lcopy_words
+    EX "lb t1, 0(a1)", .Lcopy_fault
+    EX "sb t1, 0(a0)", .Lcopy_fault
+    addi a0, a0, 1
+    addi a1, a1, 1
+    addi a2, a2, -1
+    beqz a2, .Lcopy_done
+    j .Lcopy_head
+.Lcopy_words:
+    li t2, 32
+.Lcopy_w4:
+    bltu a2, t2, .Lcopy_w1
+    EX "ld t1, 0(a1)", .Lcopy_fault
+    EX "ld t3, 8(a1)", .Lcopy_fault
+    EX "ld t4, 16(a1)", .Lcopy_fault
+    EX "ld t5, 24(a1)", .Lcopy_fault
+    EX "sd t1, 0(a0)", .Lcopy_fault
+    EX "sd t3, 8(a0)", .Lcopy_fault
+    EX "sd t4, 16(a0)", .Lcopy_fault
+    EX "sd t5, 24(a0)", .Lcopy_fault
+    addi a0, a0, 32
+    addi a1, a1, 32
+    addi a2, a2, -32
+    j .Lcopy_w4
+.Lcopy_w1:
+    li t2, 8
+    bltu a2, t2, .Lcopy_bytes
+    EX "ld t1, 0(a1)", .Lcopy_fault
+    EX "sd t1, 0(a0)", .Lcopy_fault
+    addi a0, a0, 8
+    addi a1, a1, 8
+    addi a2, a2, -8
+    j .Lcopy_w1
+.Lcopy_bytes:
+    beqz a2, .Lcopy_done
+    EX "lb t1, 0(a1)", .Lcopy_fault
+    EX "sb t1, 0(a0)", .Lcopy_fault
+    addi a0, a0, 1
+    addi a1, a1, 1
+    addi a2, a2, -1
+    j .Lcopy_bytes
+.Lcopy_done:
+.Lcopy_fault:
+    csrc sstatus, t6
+    mv a0, a2
+    ret
+
+/* unsigned long __uaccess_clear(void *dst, unsigned long n): 0 or bytes left */
+    .globl __uaccess_clear
+__uaccess_clear:
+    li t6, SR_SUM
+    csrs sstatus, t6
+.Lclear_head:
+    beqz a1, .Lclear_done
+    andi t0, a0, 7
+    beqz t0, .Lclear_words
+    EX "sb zero, 0(a0)", .Lclear_done
+    addi a0, a0, 1
+    addi a1, a1, -1
+    j .Lclear_head
+.Lclear_words:
+    li t2, 8
+1:  bltu a1, t2, .Lclear_tail
+    EX "sd zero, 0(a0)", .Lclear_done
+    addi a0, a0, 8
+    addi a1, a1, -8
+    j 1b
+.Lclear_tail:
+    beqz a1, .Lclear_done
+    EX "sb zero, 0(a0)", .Lclear_done
+    addi a0, a0, 1
+    addi a1, a1, -1
+    j .Lclear_tail
+.Lclear_done:
+    csrc sstatus, t6
+    mv a0, a1
+    ret
+
+/* long __uaccess_strncpy(char *dst, const char *src, unsigned long max):
+ * the string length (NUL copied), max if no NUL within max bytes, or -1 on a fault. */
+    .globl __uaccess_strncpy
+__uaccess_strncpy:
+    li t6, SR_SUM
+    csrs sstatus, t6
+    li t0, 0
+1:  beq t0, a2, 2f
+    add t2, a1, t0
+    EX "lbu t1, 0(t2)", .Lstr_fault
+    add t3, a0, t0
+    sb t1, 0(t3)
+    beqz t1, 2f
+    addi t0, t0, 1
+    j 1b
+2:  csrc sstatus, t6
+    mv a0, t0
+    ret
+.Lstr_fault:
+    csrc sstatus, t6
+    li a0, -1
+    ret

@@ -1,0 +1,227 @@
+/* The block layer: block devices (disks and their partitions), synchronous sector I/O, the
+ * buffer cache filesystems read metadata through, and the /dev/vd* file operations.
+ *
+ * Units. A "sector" is always 512 bytes (as in Linux and virtio), whatever the device's
+ * logical block size; every transfer must still be a whole number of logical blocks, aligned
+ * to one. A buffer-cache "block" is `size` bytes: block n covers bytes [n*size, (n+1)*size) of
+ * the device it was read through.
+ *
+ * Context. Everything here may sleep (process context) except blk_complete(), which drivers
+ * call from their interrupt handler. Before the scheduler runs (no `current`) or with
+ * interrupts off, waits poll the driver instead of sleeping, so the same calls work during
+ * early boot.
+ *
+ * Memory. Buffers handed to the block layer must be kernel memory in the direct map
+ * (kmalloc, page_alloc, kernel stacks, kernel .data/.bss): drivers translate them with
+ * va_to_pa() page by page. They need not be aligned or physically contiguous beyond a page.
+ */
+#pragma once
+#include "types.h"
+#include "list.h"
+#include "spinlock.h"
+#include "sched.h"
+#include "gpt.h"
+
+#define SECTOR_SHIFT 9
+#define SECTOR_SIZE 512u
+#define BDEVNAME_LEN 16
+#define VIRTBLK_MAJOR 254           /* Linux's dynamic major for virtblk */
+#define BLK_PART_SHIFT 4            /* minors per disk: 16 = whole disk + partitions 1..15 */
+#define BLK_MAX_PARTS ((1u << BLK_PART_SHIFT) - 1)
+
+struct block_device;
+
+/* ---- Requests (the driver interface) ---- */
+
+enum blk_op {
+    BLK_OP_READ,        /* device -> buf */
+    BLK_OP_WRITE,       /* buf -> device */
+    BLK_OP_FLUSH,       /* make every completed write durable; sector/buf/len unused */
+    BLK_OP_GET_ID,      /* device serial string into buf (up to 20 bytes), if supported */
+};
+
+struct blk_request {
+    enum blk_op op;
+    uint64_t sector;            /* 512-byte sector on the whole disk */
+    void *buf;
+    size_t len;                 /* bytes: whole logical blocks, at most disk->max_transfer */
+    /* Completion, written by blk_complete(): */
+    int status;                 /* 0, -EIO, -EOPNOTSUPP, -EROFS, ... */
+    volatile bool done;
+    struct wait_queue wait;
+    void *driver_data;          /* the driver's, while the request is in flight */
+};
+
+struct blkdev_ops {
+    /* Queue rq on the disk. May sleep (or, in polled mode, poll) until the device has room.
+     * Returns 0 and later calls blk_complete(rq) exactly once (possibly before returning), or
+     * returns -errno without calling it. Several requests may be in flight at once. */
+    int (*submit)(struct block_device *disk, struct blk_request *rq);
+    /* Reap finished requests without interrupts (early boot). NULL: interrupts only. */
+    void (*poll)(struct block_device *disk);
+};
+
+/* Drivers: report rq finished (any context, interrupts included). */
+void blk_complete(struct blk_request *rq, int status);
+
+/* ---- Block devices ---- */
+
+struct block_device {
+    char name[BDEVNAME_LEN];        /* "vda", "vda2" */
+    dev_t devt;                     /* MKDEV(254, 16 * disk index + partno) for virtio */
+    uint64_t nr_sectors;            /* size in 512-byte sectors */
+    uint32_t logical_block_size;    /* 512, 1024, 2048 or 4096 */
+    bool read_only;                 /* writes fail with -EROFS */
+    bool volatile_cache;            /* needs BLK_OP_FLUSH for durability (virtio FLUSH) */
+    uint32_t max_transfer;          /* bytes per request (a multiple of logical_block_size) */
+    bool irq_driven;                /* completions arrive by interrupt: waiters may sleep
+                                     * (false: every wait polls ops->poll) */
+
+    struct block_device *disk;      /* the whole disk (itself for a disk) */
+    uint64_t start_sect;            /* partition: first sector on the disk (0 for a disk) */
+    unsigned partno;                /* 0 for a disk */
+    bool has_uuid;
+    struct gpt_guid part_uuid;      /* partition: GPT unique GUID (PARTUUID) */
+    struct gpt_guid part_type;
+    char label[GPT_NAME_LEN];       /* partition: GPT name (PARTLABEL) */
+
+    /* Whole disks only. */
+    const struct blkdev_ops *ops;
+    void *driver_data;
+    struct list_head buffers;       /* buffer cache entries (bcache.c) */
+    int wb_err;                     /* failed background writeback, reported by sync_dev */
+    unsigned disk_index;
+
+    struct list_head node;          /* the registry */
+};
+
+/* Register a whole disk the driver has filled in (name, devt, nr_sectors, logical_block_size,
+ * read_only, volatile_cache, max_transfer, irq_driven, ops, driver_data), then read its GPT
+ * and register partitions 1..15 as "<name><n>" (devt + n). A corrupt GPT is logged and no
+ * partitions are registered; the disk itself still is. Returns 0 or -errno (-EEXIST, -EINVAL). */
+int blkdev_register_disk(struct block_device *disk);
+/* Re-read the partition table (BLKRRPART): -EBUSY while a partition has cache buffers in
+ * use. */
+int blkdev_rescan(struct block_device *disk);
+
+/* Lookups (NULL if none). Devices are never unregistered, so the pointers stay valid. */
+struct block_device *blkdev_lookup_by_name(const char *name);      /* "vda2" or "/dev/vda2" */
+struct block_device *blkdev_lookup_by_devt(dev_t devt);
+struct block_device *blkdev_lookup_by_partuuid(const char *uuid);  /* text, either case */
+struct block_device *blkdev_lookup_by_label(const char *label);    /* GPT partition name */
+/* A root= style specification: "PARTUUID=<guid>", "PARTLABEL=<name>", "/dev/vda2", "vda2",
+ * or "254:2" (major:minor). */
+struct block_device *blkdev_resolve(const char *spec);
+/* Iterate over every device in registration order: pass NULL to start. */
+struct block_device *blkdev_next(struct block_device *prev);
+
+/* ---- Synchronous I/O (process context; polled before the scheduler runs) ---- */
+
+/* `sector` is relative to bdev (a partition's sector 0 is its first sector). len must be a
+ * multiple of the logical block size and sector aligned to it; the range must lie inside the
+ * device (-EINVAL otherwise). Long transfers are split. Writes to a read-only device fail with
+ * -EROFS. These bypass the buffer cache. 0 or -errno. */
+int blkdev_read(struct block_device *bdev, uint64_t sector, void *buf, size_t len);
+int blkdev_write(struct block_device *bdev, uint64_t sector, const void *buf, size_t len);
+/* Ask the disk to make completed writes durable (BLK_OP_FLUSH); 0 at once if it has no
+ * volatile cache. Does not write back the buffer cache: see sync_dev. */
+int blkdev_flush(struct block_device *bdev);
+
+/* ---- The buffer cache ----
+ *
+ * Buffers are shared by key (whole disk, byte offset, size): reading block 1 of vda2 and the
+ * corresponding block of vda gives the same buffer. A filesystem should use one block size per
+ * device; buffers of different sizes over the same bytes are not kept coherent with each other.
+ *
+ * The cache holds at most bcache_limit bytes of buffers nobody holds (LRU eviction, dirty ones
+ * written back first); buffers in use are never evicted, so the total may exceed the limit
+ * while callers hold many.
+ */
+struct buffer_head {
+    void *data;                     /* `size` bytes, valid while BH_UPTODATE */
+    uint32_t size;
+    uint64_t blocknr;               /* in `size` units, on `bdev` */
+    struct block_device *bdev;      /* the device it was first asked for through (a buffer
+                                     * is shared with the disk and its partitions) */
+
+    /* Private to bcache.c. */
+    struct block_device *disk;
+    uint64_t disk_sector;           /* key: first sector on the disk */
+    unsigned refcount;
+    unsigned flags;
+    uint64_t sync_gen;
+    struct list_head lru;           /* all unused-or-used buffers, least recently used first */
+    struct list_head disk_node;     /* disk->buffers */
+    struct buffer_head *hash_next;
+};
+#define BH_UPTODATE 1u              /* data matches the device (or is newer: BH_DIRTY) */
+#define BH_DIRTY 2u                 /* data must be written back */
+#define BH_BUSY 4u                  /* I/O in progress (the buffer lock) */
+#define BH_WERR 8u                  /* the last write-back failed (eviction skips it) */
+
+/* The buffer for `block` (size bytes: a power of two, 512..65536, at least the logical block
+ * size), read from the device if not cached. Returns it with a reference, or NULL on an I/O
+ * error, a block past the end of the device, a bad size, or no memory (the reason is logged).
+ * Release with brelse(). */
+struct buffer_head *bread(struct block_device *bdev, uint64_t block, uint32_t size);
+/* Like bread, but without reading: for a block the caller will overwrite entirely. The data
+ * is what was cached, or zeros; call set_buffer_uptodate() after filling it. */
+struct buffer_head *getblk(struct block_device *bdev, uint64_t block, uint32_t size);
+void set_buffer_uptodate(struct buffer_head *bh);
+/* Drop a reference (NULL is ignored). The buffer stays cached. */
+void brelse(struct buffer_head *bh);
+/* The caller changed bh->data: it will be written back by sync_dev, sync_dirty_buffer, or
+ * eviction. Modify the data first, then mark: a write-back that starts after the mark writes
+ * the new data. */
+void mark_buffer_dirty(struct buffer_head *bh);
+/* Write this one buffer now if dirty (no FLUSH). 0 or -errno. */
+int sync_dirty_buffer(struct buffer_head *bh);
+/* Write back every dirty buffer of bdev's disk (all its partitions), wait for those writes,
+ * then issue a FLUSH. After sync_dev returns 0, every buffer marked dirty before the call is
+ * on stable storage. On failure (-EIO...) the failed buffers stay dirty, and an error from an
+ * earlier background write-back (eviction) is also reported here, once. */
+int sync_dev(struct block_device *bdev);
+/* sync_dev, then drop every clean buffer of the disk nobody holds (BLKFLSBUF). */
+int invalidate_bdev(struct block_device *bdev);
+/* Sync every registered disk (sync(2), shutdown). Returns the first error. */
+int sync_all_block_devices(void);
+/* The limit on cached bytes not in use (default 4 MiB). */
+void bcache_set_limit(size_t bytes);
+struct bcache_stats {
+    size_t buffers, bytes, dirty, hits, misses, evictions;
+};
+void bcache_get_stats(struct bcache_stats *st);
+
+/* Keep the cache coherent with direct I/O on [sector, sector + nsect) of the disk:
+ * write back dirty buffers there (before a direct read), or forget clean unused ones and mark
+ * others stale (after a direct write). Used by the device files. */
+int bcache_writeback_range(struct block_device *disk, uint64_t sector, uint64_t nsect);
+void bcache_invalidate_range(struct block_device *disk, uint64_t sector, uint64_t nsect);
+
+/* ---- Device files ----
+ *
+ * blkdev_fops serves /dev/vda* nodes (S_IFBLK): byte-granular read/write (read-modify-write
+ * of partial blocks; coherent with the buffer cache), llseek (SEEK_END = size), fsync (sync_dev)
+ * and the ioctls BLKGETSIZE64, BLKGETSIZE, BLKSSZGET, BLKBSZGET, BLKPBSZGET, BLKROGET,
+ * BLKFLSBUF and BLKRRPART.
+ * Its open() finds the device by the inode's rdev through inode_rdev() (the VFS's); a VFS
+ * that opens by number can instead call blkdev_open_dev(). */
+struct file;
+struct inode;
+struct file_operations;
+extern const struct file_operations blkdev_fops;
+/* Attach file f to the block device `rdev`: sets f->ops = &blkdev_fops and f->private_data.
+ * -ENXIO if no such device, -EROFS for a write open of a read-only device. */
+int blkdev_open_dev(dev_t rdev, struct file *f);
+
+/* Services the block layer expects from the VFS (weak: absent until the fs side adds them). */
+dev_t inode_rdev(const struct inode *inode);              /* the inode's device number */
+/* Create /dev/<name> as S_IFBLK 0660 root:disk with that number (called for every disk and
+ * partition as it registers; before the devtmpfs exists, the VFS may instead walk
+ * blkdev_next() once it mounts /dev). 0 or -errno. */
+int devfs_register_blkdev(const char *name, dev_t devt);
+
+/* ---- Boot ---- */
+
+/* True if waiting may sleep (a task is running and interrupts are on). */
+bool blk_can_sleep(void);

@@ -1,0 +1,21 @@
+/* One-shot kernel timers on the monotonic clock. The callback runs in interrupt context
+ * (interrupts off) and must not sleep; a callback may re-arm its own timer. */
+#pragma once
+#include "types.h"
+#include "list.h"
+
+#define HZ 250   /* scheduler ticks per second */
+
+struct ktimer {
+    struct list_head node;
+    uint64_t deadline;                 /* CLOCK_MONOTONIC ns */
+    void (*fn)(struct ktimer *t);
+    bool armed;
+};
+void ktimer_init(struct ktimer *t, void (*fn)(struct ktimer *));
+void ktimer_arm(struct ktimer *t, uint64_t deadline_ns);
+void ktimer_cancel(struct ktimer *t);
+uint64_t ktimer_next_deadline(void);   /* UINT64_MAX if none */
+void ktimers_run(uint64_t now_ns);     /* timer interrupt */
+void timer_reprogram(void);
+uint64_t ticks_to_ns(uint64_t ticks);

@@ -1,0 +1,80 @@
+/* User address spaces (mm/): VMAs, page tables, faults, and the mmap family.
+ *
+ * An mm_struct is shared by the threads of a process (CLONE_VM) and copied copy-on-write by
+ * fork. Its root page table's upper half is the kernel's (shared), the lower half is the
+ * user's. mm->lock (a mutex) protects the VMA list and the user page tables; it is never held
+ * across a user copy. */
+#pragma once
+#include "types.h"
+#include "list.h"
+#include "mutex.h"
+
+#define PROT_NONE 0x0
+#define PROT_READ 0x1
+#define PROT_WRITE 0x2
+#define PROT_EXEC 0x4
+
+#define MAP_SHARED 0x01
+#define MAP_PRIVATE 0x02
+#define MAP_SHARED_VALIDATE 0x03
+#define MAP_TYPE 0x0f
+#define MAP_FIXED 0x10
+#define MAP_ANONYMOUS 0x20
+#define MAP_NORESERVE 0x4000
+#define MAP_GROWSDOWN 0x0100
+#define MAP_DENYWRITE 0x0800
+#define MAP_EXECUTABLE 0x1000
+#define MAP_LOCKED 0x2000
+#define MAP_POPULATE 0x8000
+#define MAP_NONBLOCK 0x10000
+#define MAP_STACK 0x20000
+#define MAP_HUGETLB 0x40000
+#define MAP_FIXED_NOREPLACE 0x100000
+
+#define VM_SHARED 0x1        /* pages are shared, not COW, across fork */
+#define VM_GROWSDOWN 0x2     /* the stack */
+#define VM_SPECIAL 0x4       /* the sigreturn trampoline */
+
+struct file;
+struct vma {
+    struct list_head node;    /* mm->vmas, sorted by address */
+    uaddr_t start, end;       /* page aligned, [start, end) */
+    unsigned prot;            /* PROT_* */
+    unsigned flags;           /* VM_* */
+    struct file *file;        /* NULL: anonymous */
+    uint64_t pgoff;           /* file offset of start */
+    uint64_t file_end;        /* file offset beyond which the mapping reads zeros (ELF bss) */
+};
+
+struct mm_struct {
+    int refcount;
+    struct mutex lock;
+    unsigned long *pgdir;     /* root page table (kernel virtual address) */
+    struct list_head vmas;
+    uaddr_t brk_start, brk;
+    uaddr_t mmap_base;
+    uaddr_t arg_start, arg_end, env_start, env_end;
+    size_t total_vm;          /* bytes mapped */
+};
+
+#define FAULT_READ 0
+#define FAULT_WRITE 1
+#define FAULT_EXEC 2
+
+void vm_init(void);                                   /* boot: drop the identity map */
+struct mm_struct *mm_create(void);                    /* empty, trampoline mapped */
+struct mm_struct *mm_fork(struct mm_struct *old);     /* copy-on-write copy */
+void mm_get(struct mm_struct *mm);
+void mm_put(struct mm_struct *mm);
+void mm_activate(struct mm_struct *mm);               /* satp; NULL: kernel only */
+
+/* 0, or -EFAULT (no mapping: SEGV_MAPERR), -EACCES (SEGV_ACCERR), -ENOMEM, -EIO (SIGBUS). */
+int handle_mm_fault(struct mm_struct *mm, uaddr_t addr, int access);
+
+/* Map [addr, addr+len) (exec, mmap). Returns the address or -errno. mm->lock held. */
+long mmap_region(struct mm_struct *mm, uaddr_t addr, size_t len, unsigned prot, unsigned vmflags,
+                 struct file *file, uint64_t pgoff, uint64_t file_end);
+int do_munmap(struct mm_struct *mm, uaddr_t addr, size_t len);   /* mm->lock held */
+/* The physical address behind a user address (faulting it in for write if needed): futex. */
+int user_addr_to_pa(uaddr_t addr, paddr_t *pa);
+bool vma_is_shared(struct mm_struct *mm, uaddr_t addr);   /* inside a MAP_SHARED mapping? */

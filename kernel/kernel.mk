@@ -1,0 +1,71 @@
+# The openv kernel. Included from the top-level Makefile (BUILD is set there; standalone:
+# `make -f kernel/kernel.mk kernel`).
+#
+# Every .c and .S under the kernel source directories is compiled (found by wildcard, so new
+# files need no edit here). The kernel is linked twice: the first link has an empty symbol
+# table; its `nm` output becomes the table (.ksyms, placed after text and data so no function
+# moves) that panic() uses to symbolize backtraces.
+
+BUILD ?= build
+KCROSS ?= riscv64-linux-gnu-
+KCC := $(KCROSS)gcc
+KNM := $(KCROSS)nm
+KOBJCOPY := $(KCROSS)objcopy
+
+KERNEL_OUT := $(BUILD)/kernel
+KOBJDIR := $(KERNEL_OUT)/obj
+KSRC_DIRS := kernel/arch kernel/mm kernel/kernel kernel/fs kernel/drivers kernel/block kernel/lib
+KSRCS := $(sort $(shell find $(KSRC_DIRS) -name '*.c' -o -name '*.S' 2>/dev/null))
+KOBJS := $(patsubst %,$(KOBJDIR)/%.o,$(KSRCS))
+KLDS := kernel/arch/riscv/kernel.ld
+
+KCFLAGS := -std=c11 -O2 -g -ffreestanding -fno-builtin -nostdlib -fno-common -fno-pie \
+	-mcmodel=medany -march=rv64imac_zicsr_zifencei -mabi=lp64 -Wall -Wextra -Werror \
+	-Ikernel/include -Ikernel/arch/riscv/include -ffile-prefix-map=$(CURDIR)=. \
+	-fno-omit-frame-pointer -fno-stack-protector -fno-tree-loop-distribute-patterns \
+	-fno-asynchronous-unwind-tables -MMD -MP
+KASFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -Ikernel/include \
+	-Ikernel/arch/riscv/include -D__ASSEMBLER__ -ffile-prefix-map=$(CURDIR)=. -MMD -MP
+KLDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$(KLDS) -Wl,--no-warn-rwx-segments
+
+.PHONY: kernel syscalls-doc
+kernel: $(KERNEL_OUT)/openv.elf $(KERNEL_OUT)/Image ## the kernel (build/kernel/openv.elf and Image)
+
+$(KOBJDIR)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(KCC) $(KCFLAGS) -c $< -o $@
+
+$(KOBJDIR)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(KCC) $(KASFLAGS) -c $< -o $@
+
+# Pass 1: no symbols. Pass 2: the symbols of pass 1 (their addresses do not change).
+$(KERNEL_OUT)/ksyms0.S: tools/gen-ksyms.sh
+	@mkdir -p $(dir $@)
+	tools/gen-ksyms.sh /dev/null > $@
+
+$(KERNEL_OUT)/%.o: $(KERNEL_OUT)/%.S
+	$(KCC) $(KASFLAGS) -c $< -o $@
+
+$(KERNEL_OUT)/openv.pass1.elf: $(KOBJS) $(KERNEL_OUT)/ksyms0.o $(KLDS)
+	$(KCC) $(KLDFLAGS) -o $@ $(KOBJS) $(KERNEL_OUT)/ksyms0.o
+
+$(KERNEL_OUT)/ksyms.S: $(KERNEL_OUT)/openv.pass1.elf tools/gen-ksyms.sh
+	$(KNM) -n --defined-only $< | tools/gen-ksyms.sh - > $@
+
+$(KERNEL_OUT)/openv.elf: $(KOBJS) $(KERNEL_OUT)/ksyms.o $(KLDS)
+	@echo "  LD      $@"
+	@$(KCC) $(KLDFLAGS) -o $@ $(KOBJS) $(KERNEL_OUT)/ksyms.o
+	@$(KNM) -n --defined-only $(KERNEL_OUT)/openv.pass1.elf | grep -i ' t ' > $(KERNEL_OUT)/.syms1
+	@$(KNM) -n --defined-only $@ | grep -i ' t ' > $(KERNEL_OUT)/.syms2
+	@cmp -s $(KERNEL_OUT)/.syms1 $(KERNEL_OUT)/.syms2 || { echo "kernel: text moved between links"; exit 1; }
+
+$(KERNEL_OUT)/Image: $(KERNEL_OUT)/openv.elf
+	$(KOBJCOPY) -O binary $< $@
+
+syscalls-doc: $(KERNEL_OUT)/openv.elf ## docs/syscalls.md: which Linux system calls are implemented
+	tools/gen-syscalls-doc.sh kernel/include/syscalls.def $< $(KNM) > docs/syscalls.md
+
+-include $(KOBJS:.o=.d)

@@ -1,0 +1,511 @@
+/* execve/execveat: static ELF programs (ET_EXEC and static-PIE) and "#!" scripts.
+ * Dynamically linked programs (PT_INTERP) are refused with -ENOEXEC: there is no loader. */
+#include "kernel.h"
+#include "task.h"
+#include "vm.h"
+#include "fs.h"
+#include "mm.h"
+#include "elf.h"
+#include "string.h"
+#include "uaccess.h"
+#include "memlayout.h"
+#include "random.h"
+#include "asm/csr.h"
+
+#define MAX_ARG_STRLEN (32 * PAGE_SIZE)
+#define MAX_SCRIPT_DEPTH 4
+#define AT_FDCWD (-100)
+#define AT_EMPTY_PATH 0x1000
+#define AT_SYMLINK_NOFOLLOW 0x100
+
+void vfork_release(struct task *t);
+void tid_set(pid_t tid, struct task *t);
+void pid_free(pid_t p);
+void fpu_restore(struct fpstate *fp);
+
+/* argv then envp strings, each NUL-terminated, packed in one kmalloc'd buffer. */
+struct exec_args {
+    char *buf;
+    size_t len, cap, limit;
+    int argc, envc;
+};
+
+static int args_add(struct exec_args *a, const char *s, size_t n)   /* n excludes the NUL */
+{
+    if (a->len + n + 1 > a->limit)
+        return -E2BIG;
+    if (a->len + n + 1 > a->cap) {
+        size_t cap = MAX(a->cap * 2, ALIGN_UP(a->len + n + 1, PAGE_SIZE));
+        char *nb = kmalloc(cap);
+        if (!nb)
+            return -ENOMEM;
+        if (a->buf) {
+            memcpy(nb, a->buf, a->len);
+            kfree(a->buf);
+        }
+        a->buf = nb;
+        a->cap = cap;
+    }
+    memcpy(a->buf + a->len, s, n);
+    a->buf[a->len + n] = 0;
+    a->len += n + 1;
+    return 0;
+}
+
+static int args_from_user(struct exec_args *a, uaddr_t uvec, int *count)
+{
+    char *tmp = NULL;
+    *count = 0;
+    if (!uvec)
+        return 0;
+    for (;;) {
+        uint64_t p;
+        if (get_user_u64(&p, uvec + (uaddr_t)*count * 8))
+            goto efault;
+        if (!p)
+            break;
+        if (*count >= 0x7fffffff / 8)
+            goto e2big;
+        if (!tmp && !(tmp = kmalloc(MAX_ARG_STRLEN))) {
+            return -ENOMEM;
+        }
+        long n = strncpy_from_user(tmp, p, MAX_ARG_STRLEN);
+        if (n == -ENAMETOOLONG)
+            goto e2big;
+        if (n < 0)
+            goto efault;
+        int r = args_add(a, tmp, (size_t)n);
+        if (r) {
+            kfree(tmp);
+            return r;
+        }
+        (*count)++;
+    }
+    kfree(tmp);
+    return 0;
+efault:
+    kfree(tmp);
+    return -EFAULT;
+e2big:
+    kfree(tmp);
+    return -E2BIG;
+}
+
+/* Replaces argv[0] by interp [arg] path (a "#!" script). */
+static int args_script(struct exec_args *a, const char *interp, size_t ilen, const char *arg,
+                       size_t alen, const char *path)
+{
+    struct exec_args n = { .limit = a->limit };
+    size_t skip = a->argc > 0 ? strlen(a->buf) + 1 : 0;
+    int r = args_add(&n, interp, ilen);
+    if (!r && arg)
+        r = args_add(&n, arg, alen);
+    if (!r)
+        r = args_add(&n, path, strlen(path));
+    if (!r && a->len > skip) {
+        if (n.len + a->len - skip > n.limit)
+            r = -E2BIG;
+        else {
+            /* the rest as one block */
+            size_t rest = a->len - skip;
+            if (n.len + rest > n.cap) {
+                char *nb = kmalloc(ALIGN_UP(n.len + rest, PAGE_SIZE));
+                if (!nb)
+                    r = -ENOMEM;
+                else {
+                    memcpy(nb, n.buf, n.len);
+                    kfree(n.buf);
+                    n.buf = nb;
+                    n.cap = ALIGN_UP(n.len + rest, PAGE_SIZE);
+                }
+            }
+            if (!r) {
+                memcpy(n.buf + n.len, a->buf + skip, rest);
+                n.len += rest;
+            }
+        }
+    }
+    if (r) {
+        kfree(n.buf);
+        return r;
+    }
+    n.argc = (a->argc > 0 ? a->argc - 1 : 0) + 2 + (arg ? 1 : 0);
+    n.envc = a->envc;
+    kfree(a->buf);
+    *a = n;
+    return 0;
+}
+
+/* Kills the other threads of the process and waits until they are gone. */
+static void de_thread(void)
+{
+    struct task *me = current;
+    struct process *p = proc_of(me);
+    irqflags_t f = spin_lock_irqsave(&proc_lock);
+    if (p->nr_threads > 1) {
+        p->exec_task = me;
+        struct task_private *x;
+        list_for_each_entry(x, &p->threads, thread_node)
+            if (x->task != me) {
+                x->pending.set |= sigmask(SIGKILL);
+                wake_up_state(x->task, (1u << TASK_INTERRUPTIBLE) | (1u << TASK_STOPPED));
+            }
+        while (p->nr_threads > 1) {
+            me->state = TASK_UNINTERRUPTIBLE;
+            spin_unlock_irqrestore(&proc_lock, f);
+            schedule();
+            f = spin_lock_irqsave(&proc_lock);
+        }
+        p->exec_task = NULL;
+    }
+    if (me->tid != p->pid) {   /* a non-leader thread takes over the process's pid */
+        tid_set(me->tid, NULL);
+        pid_free(me->tid);
+        me->tid = p->pid;
+        tid_set(me->tid, me);
+        p->leader = me;
+    }
+    spin_unlock_irqrestore(&proc_lock, f);
+}
+
+#define AT_NULL 0
+#define AT_PHDR 3
+#define AT_PHENT 4
+#define AT_PHNUM 5
+#define AT_PAGESZ 6
+#define AT_BASE 7
+#define AT_FLAGS 8
+#define AT_ENTRY 9
+#define AT_UID 11
+#define AT_EUID 12
+#define AT_GID 13
+#define AT_EGID 14
+#define AT_PLATFORM 15
+#define AT_HWCAP 16
+#define AT_CLKTCK 17
+#define AT_SECURE 23
+#define AT_RANDOM 25
+#define AT_EXECFN 31
+#define HWCAP_RV64IMAFDC ((1UL << ('i' - 'a')) | (1UL << ('m' - 'a')) | (1UL << ('a' - 'a')) | \
+                          (1UL << ('f' - 'a')) | (1UL << ('d' - 'a')) | (1UL << ('c' - 'a')))
+
+/* Maps the program's segments into mm. Returns 0 and the load bias, or -errno. */
+static int map_segments(struct mm_struct *mm, struct file *file, const struct elf_image *img,
+                        uint64_t bias, uaddr_t *brk_start)
+{
+    uaddr_t prev_end = 0, top = 0;
+    unsigned prev_prot = 0;
+    for (unsigned i = 0; i < img->nsegs; i++) {
+        const struct elf_segment *s = &img->segs[i];
+        uaddr_t vstart = s->vaddr + bias, fend = vstart + s->filesz, mend = vstart + s->memsz;
+        uaddr_t start = ALIGN_DOWN(vstart, PAGE_SIZE);
+        uint64_t pgoff = ALIGN_DOWN(s->offset, PAGE_SIZE);
+        if (start < prev_end) {
+            /* Shares its first page with the previous segment: that page gets both
+             * protections and reads both segments' bytes (they are congruent in the file). */
+            do_munmap(mm, start, PAGE_SIZE);
+            long r = mmap_region(mm, start, PAGE_SIZE, prev_prot | s->prot, 0, file, pgoff,
+                                 s->filesz ? s->offset + s->filesz : pgoff + PAGE_SIZE);
+            if (r < 0)
+                return (int)r;
+            start += PAGE_SIZE;
+            pgoff += PAGE_SIZE;
+        }
+        uaddr_t fpage_end = ALIGN_UP(fend, PAGE_SIZE);
+        if (s->filesz && fpage_end > start) {
+            long r = mmap_region(mm, start, fpage_end - start, s->prot, 0, file, pgoff,
+                                 s->offset + s->filesz);
+            if (r < 0)
+                return (int)r;
+        }
+        uaddr_t zstart = MAX(fpage_end, start), zend = ALIGN_UP(mend, PAGE_SIZE);
+        if (zend > zstart) {
+            long r = mmap_region(mm, zstart, zend - zstart, s->prot, 0, NULL, 0, 0);
+            if (r < 0)
+                return (int)r;
+        }
+        prev_end = MAX(zend, fpage_end);
+        prev_prot = s->prot;
+        top = MAX(top, prev_end);
+    }
+    *brk_start = top;
+    return 0;
+}
+
+static uaddr_t phdr_address(const struct elf_image *img, uint64_t bias)
+{
+    if (img->phdr_mapped)
+        return img->phdr_vaddr + bias;
+    for (unsigned i = 0; i < img->nsegs; i++) {
+        const struct elf_segment *s = &img->segs[i];
+        if (img->phoff >= s->offset && img->phoff < s->offset + s->filesz)
+            return s->vaddr + bias + (img->phoff - s->offset);
+    }
+    return 0;
+}
+
+/* Builds argc/argv/envp/auxv on the new stack; returns the initial sp or -errno. */
+static long setup_stack(struct mm_struct *mm, const struct exec_args *a, const char *execfn,
+                        const struct elf_image *img, uint64_t bias, bool secure)
+{
+    uaddr_t top = USER_STACK_TOP;
+    size_t fnlen = strlen(execfn) + 1;
+    uaddr_t p_execfn = top - fnlen;
+    uaddr_t p_strings = ALIGN_DOWN(p_execfn - a->len, 8);
+    uaddr_t p_random = p_strings - 16;
+    uaddr_t p_platform = p_random - 8;
+    const int nauxv = 18;
+    size_t nptr = 1 + (size_t)a->argc + 1 + (size_t)a->envc + 1 + 2 * nauxv;
+    uaddr_t sp = ALIGN_DOWN(p_platform - nptr * 8, 16);
+    if (USER_STACK_TOP - sp > proc_of(current)->rlim[RLIMIT_STACK].cur / 4 * 3)
+        return -E2BIG;
+
+    long r = mmap_region(mm, ALIGN_DOWN(MIN(sp, USER_STACK_TOP - 32 * PAGE_SIZE), PAGE_SIZE),
+                         USER_STACK_TOP - ALIGN_DOWN(MIN(sp, USER_STACK_TOP - 32 * PAGE_SIZE), PAGE_SIZE),
+                         PROT_READ | PROT_WRITE | (img->exec_stack ? PROT_EXEC : 0), VM_GROWSDOWN,
+                         NULL, 0, 0);
+    if (r < 0)
+        return r;
+    uint64_t *v = kmalloc(nptr * 8);
+    if (!v)
+        return -ENOMEM;
+    size_t k = 0;
+    v[k++] = (uint64_t)a->argc;
+    size_t off = 0;
+    for (int i = 0; i < a->argc; i++) {
+        v[k++] = p_strings + off;
+        off += strlen(a->buf + off) + 1;
+    }
+    v[k++] = 0;
+    mm->arg_start = p_strings;
+    mm->arg_end = p_strings + off;
+    for (int i = 0; i < a->envc; i++) {
+        v[k++] = p_strings + off;
+        off += strlen(a->buf + off) + 1;
+    }
+    v[k++] = 0;
+    mm->env_start = mm->arg_end;
+    mm->env_end = p_strings + off;
+    const struct cred *c = &current->cred;
+#define AUX(t, val) do { v[k++] = (t); v[k++] = (uint64_t)(val); } while (0)
+    AUX(AT_PHDR, phdr_address(img, bias));
+    AUX(AT_PHENT, img->phentsize);
+    AUX(AT_PHNUM, img->phnum);
+    AUX(AT_PAGESZ, PAGE_SIZE);
+    AUX(AT_BASE, 0);
+    AUX(AT_FLAGS, 0);
+    AUX(AT_ENTRY, img->entry + bias);
+    AUX(AT_UID, c->uid);
+    AUX(AT_EUID, c->euid);
+    AUX(AT_GID, c->gid);
+    AUX(AT_EGID, c->egid);
+    AUX(AT_SECURE, secure);
+    AUX(AT_RANDOM, p_random);
+    AUX(AT_HWCAP, HWCAP_RV64IMAFDC);
+    AUX(AT_CLKTCK, 100);
+    AUX(AT_PLATFORM, p_platform);
+    AUX(AT_EXECFN, p_execfn);
+    AUX(AT_NULL, 0);
+#undef AUX
+    BUG_ON(k != nptr);
+    uint8_t rnd[16];
+    get_random_bytes(rnd, sizeof rnd);
+    int e = copy_to_user(p_execfn, execfn, fnlen) || copy_to_user(p_strings, a->buf, a->len) ||
+            copy_to_user(p_random, rnd, 16) || copy_to_user(p_platform, "riscv64", 8) ||
+            copy_to_user(sp, v, nptr * 8);
+    kfree(v);
+    return e ? -EFAULT : (long)sp;
+}
+
+static const char *basename_of(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s && s[1] ? s + 1 : p;
+}
+
+static int do_execve(int dirfd, const char *path, struct exec_args *a, int flags)
+{
+    char *hdr = kmalloc(ELF_HEADER_BUF);
+    char *cur_path = kstrdup(path), *orig_path = kstrdup(path);
+    struct file *file = NULL;
+    struct elf_image *img = kmalloc(sizeof *img);
+    int r = -ENOMEM;
+    if (!hdr || !cur_path || !orig_path || !img)
+        goto out;
+    for (int depth = 0;; depth++) {
+        r = exec_open(dirfd, cur_path, flags, &file);
+        if (r)
+            goto out;
+        ssize_t n = kernel_read(file, hdr, ELF_HEADER_BUF, 0);
+        if (n < 0) {
+            r = (int)n;
+            goto out;
+        }
+        if (n >= 2 && hdr[0] == '#' && hdr[1] == '!') {
+            const char *interp, *arg;
+            size_t ilen, alen;
+            if (depth >= MAX_SCRIPT_DEPTH) {
+                r = -ELOOP;
+                goto out;
+            }
+            r = shebang_parse(hdr, (size_t)n, &interp, &ilen, &arg, &alen);
+            if (r)
+                goto out;
+            /* The script path as the interpreter sees it; relative to dirfd is only
+             * meaningful for AT_FDCWD. */
+            r = args_script(a, interp, ilen, arg, alen, cur_path);
+            if (r)
+                goto out;
+            char *ni = kmalloc(ilen + 1);
+            if (!ni) {
+                r = -ENOMEM;
+                goto out;
+            }
+            memcpy(ni, interp, ilen);
+            ni[ilen] = 0;
+            kfree(cur_path);
+            cur_path = ni;
+            file_put(file);
+            file = NULL;
+            dirfd = AT_FDCWD;
+            flags = 0;
+            continue;
+        }
+        r = elf_parse(hdr, (size_t)n, UINT64_MAX / 4, USER_TOP, img);
+        if (r)
+            goto out;
+        if (img->has_interp) {
+            pr_warn("exec %s: dynamically linked programs are not supported", cur_path);
+            r = -ENOEXEC;
+            goto out;
+        }
+        break;
+    }
+
+    uint64_t bias = 0;
+    if (img->type == ET_DYN && (r = elf_load_bias(img, USER_PIE_BASE, USER_TOP, &bias)))
+        goto out;
+    struct mm_struct *mm = mm_create();
+    if (!mm) {
+        r = -ENOMEM;
+        goto out;
+    }
+    uaddr_t brk_start = 0;
+    mutex_lock(&mm->lock);
+    r = map_segments(mm, file, img, bias, &brk_start);
+    mutex_unlock(&mm->lock);
+    if (r) {
+        mm_put(mm);
+        goto out;
+    }
+
+    /* The point of no return. */
+    struct task *t = current;
+    de_thread();
+    bool setuid = false, setgid = false;
+    uid_t fuid = 0;
+    gid_t fgid = 0;
+    file_exec_ids(file, &setuid, &fuid, &setgid, &fgid);
+    if (setuid)
+        t->cred.euid = fuid;
+    if (setgid)
+        t->cred.egid = fgid;
+    t->cred.suid = t->cred.fsuid = t->cred.euid;
+    t->cred.sgid = t->cred.fsgid = t->cred.egid;
+    bool secure = t->cred.uid != t->cred.euid || t->cred.gid != t->cred.egid;
+
+    struct mm_struct *old = t->mm;
+    t->mm = mm;
+    mm_activate(mm);
+    if (old)
+        mm_put(old);
+    mm->brk_start = mm->brk = brk_start;
+    long sp = setup_stack(mm, a, orig_path, img, bias, secure);
+    if (sp < 0) {
+        pr_warn("exec %s: cannot set up the stack (%ld)", orig_path, sp);
+        do_exit(SIGSEGV);
+    }
+    vfork_release(t);
+    if (t->files)
+        files_close_on_exec(t->files);
+    signals_reset_on_exec();
+    strlcpy(t->comm, basename_of(orig_path), sizeof t->comm);
+    proc_of(t)->execed = true;
+    t->priv->set_child_tid = t->priv->clear_child_tid = 0;
+    t->priv->robust_list = 0;
+
+    struct trapframe *tf = current_tf();
+    memset(tf, 0, sizeof *tf);
+    tf->regs[0] = img->entry + bias;
+    tf->regs[2] = (unsigned long)sp;
+    tf->status = SR_SPIE | SR_FS_INITIAL;
+    tf->cause = ~0UL;
+    static struct fpstate zero_fp;
+    csr_set(sstatus, SR_FS_CLEAN);
+    fpu_restore(&zero_fp);
+    memset(&t->priv->fp, 0, sizeof t->priv->fp);
+    r = 0;
+out:
+    if (file)
+        file_put(file);
+    kfree(hdr);
+    kfree(cur_path);
+    kfree(orig_path);
+    kfree(img);
+    return r;
+}
+
+static long execve_user(int dirfd, uaddr_t upath, uaddr_t uargv, uaddr_t uenvp, int flags)
+{
+    char *path = getname(upath);
+    if (IS_ERR_VALUE(path)) {
+        if ((long)path == -ENOENT && (flags & AT_EMPTY_PATH)) {
+            path = kstrdup("");
+            if (!path)
+                return -ENOMEM;
+        } else {
+            return (long)path;
+        }
+    }
+    struct exec_args a = { .limit = MIN(proc_of(current)->rlim[RLIMIT_STACK].cur / 4, 2UL << 20) };
+    if (a.limit < 128 * 1024)
+        a.limit = 128 * 1024;
+    int r = args_from_user(&a, uargv, &a.argc);
+    if (!r)
+        r = args_from_user(&a, uenvp, &a.envc);
+    if (!r)
+        r = do_execve(dirfd, path, &a, flags);
+    kfree(a.buf);
+    kfree(path);
+    return r;
+}
+
+long sys_execve(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a3; (void)a4; (void)a5;
+    return execve_user(AT_FDCWD, (uaddr_t)a0, (uaddr_t)a1, (uaddr_t)a2, 0);
+}
+
+long sys_execveat(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a5;
+    int flags = (int)a4;
+    if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+        return -EINVAL;
+    return execve_user((int)a0, (uaddr_t)a1, (uaddr_t)a2, (uaddr_t)a3, flags);
+}
+
+/* For PID 1: exec with kernel strings. */
+int kernel_execve(const char *path, const char *const *argv, const char *const *envp)
+{
+    struct exec_args a = { .limit = 128 * 1024 };
+    int r = 0;
+    for (; argv && argv[a.argc] && !r; a.argc++)
+        r = args_add(&a, argv[a.argc], strlen(argv[a.argc]));
+    for (; envp && envp[a.envc] && !r; a.envc++)
+        r = args_add(&a, envp[a.envc], strlen(envp[a.envc]));
+    if (!r)
+        r = do_execve(AT_FDCWD, path, &a, 0);
+    kfree(a.buf);
+    return r;
+}

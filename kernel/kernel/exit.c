@@ -1,0 +1,391 @@
+/* Exit, zombies, reparenting, and the wait family. */
+#include "kernel.h"
+#include "task.h"
+#include "vm.h"
+#include "fs.h"
+#include "mm.h"
+#include "string.h"
+#include "uaccess.h"
+
+#define WNOHANG 0x00000001
+#define WUNTRACED 0x00000002
+#define WSTOPPED WUNTRACED
+#define WEXITED 0x00000004
+#define WCONTINUED 0x00000008
+#define WNOWAIT 0x01000000
+#define __WNOTHREAD 0x20000000
+#define __WALL 0x40000000
+#define __WCLONE 0x80000000u
+
+#define P_ALL 0
+#define P_PID 1
+#define P_PGID 2
+#define P_PIDFD 3
+
+void pid_free(pid_t p);
+void tid_set(pid_t tid, struct task *t);
+void vfork_release(struct task *t);
+bool pgrp_is_orphaned_locked(pid_t pgrp, const struct process *ignore);
+void futex_wake_addr(uaddr_t uaddr, int n);
+
+/* Frees a reaped process (proc_lock held). */
+void release_process(struct process *p)
+{
+    list_del(&p->sibling);
+    list_del(&p->all_node);
+    pid_free(p->pid);
+    if (--p->refcount == 0)
+        kfree(p);
+}
+
+/* Sends SIGHUP then SIGCONT to a newly orphaned process group that has stopped members. */
+static void kill_orphaned_pgrp(pid_t pgrp, const struct process *exiting)
+{
+    struct process *q;
+    bool stopped = false;
+    list_for_each_entry(q, &all_processes, all_node)
+        if (q != exiting && q->pgid == pgrp && q->stopped)
+            stopped = true;
+    if (!stopped || !pgrp_is_orphaned_locked(pgrp, exiting))
+        return;
+    list_for_each_entry(q, &all_processes, all_node)
+        if (q != exiting && q->pgid == pgrp && q->state == PROC_ALIVE) {
+            struct task_private *tp;
+            list_for_each_entry(tp, &q->threads, thread_node) {
+                do_send_signal(tp->task, SIGHUP, NULL, true);
+                do_send_signal(tp->task, SIGCONT, NULL, true);
+                break;
+            }
+        }
+}
+
+/* The last thread is gone: the process becomes a zombie for its parent (proc_lock held). */
+static void process_exit_locked(struct process *p)
+{
+    /* Children go to init; zombies among them are announced to init. */
+    struct process *c, *n;
+    list_for_each_entry_safe(c, n, &p->children, sibling) {
+        list_del(&c->sibling);
+        c->parent = init_process;
+        list_add_tail(&c->sibling, &init_process->children);
+        if (c->pgid != p->pgid && c->sid == p->sid)
+            kill_orphaned_pgrp(c->pgid, p);
+        if (c->state == PROC_ZOMBIE)
+            wake_up(&init_process->child_wait);
+    }
+    struct process *par = p->parent;
+    if (par && par->pgid != p->pgid && par->sid == p->sid)
+        kill_orphaned_pgrp(p->pgid, p);
+    p->state = PROC_ZOMBIE;
+    p->leader = NULL;
+    notify_parent_exit(p);   /* may reap it at once (SIGCHLD ignored) */
+}
+
+/* The TTY layer is optional at link time (weak). */
+extern void tty_session_leader_exit(struct tty *tty) __attribute__((weak));
+
+__noreturn void do_exit(int code)
+{
+    struct task *t = current;
+    struct task_private *tp = t->priv;
+    struct process *p = tp->proc;
+    if (p == init_process && p->nr_threads == 1)
+        panic("Attempted to kill init! exitcode=0x%08x", code);
+    tp->exiting = true;
+    tp->exit_code = code;
+
+    if (t->mm) {
+        exit_robust_list(t);
+        if (tp->clear_child_tid) {
+            put_user_u32(0, tp->clear_child_tid);
+            futex_wake_addr(tp->clear_child_tid, 1);
+        }
+    }
+    vfork_release(t);
+    if (t->mm) {
+        struct mm_struct *mm = t->mm;
+        mm_activate(NULL);
+        t->mm = NULL;
+        mm_put(mm);
+    }
+    if (t->files) {
+        files_put(t->files);
+        t->files = NULL;
+    }
+    if (t->fs) {
+        fs_struct_put(t->fs);
+        t->fs = NULL;
+    }
+    /* A session leader's exit hangs up its controlling terminal (SIGHUP to the foreground
+     * group), as in Linux's disassociate_ctty(). */
+    if (p->nr_threads == 1 && p->sid == p->pid && p->ctty && tty_session_leader_exit)
+        tty_session_leader_exit(p->ctty);
+
+    irqflags_t f = spin_lock_irqsave(&proc_lock);
+    tid_set(t->tid, NULL);
+    if (t->tid != p->pid)
+        pid_free(t->tid);
+    list_del(&tp->thread_node);
+    p->utime_ns += tp->utime_ns;
+    p->stime_ns += tp->stime_ns;
+    sigpending_flush(&tp->pending);
+    struct sighand *sh = tp->sighand;
+    tp->sighand = NULL;
+    bool last = --p->nr_threads == 0;
+    if (p->exec_task && p->exec_task != t)
+        wake_up_process(p->exec_task);
+    if (last) {
+        ktimer_cancel(&p->real_timer);
+        sigpending_flush(&p->shared_pending);
+        if (!p->group_exiting)
+            p->exit_status = code;
+        process_exit_locked(p);
+    } else if (p->stop_pending_count > 0 && p->stopped == false) {
+        /* a group stop in progress no longer waits for this thread */
+    }
+    if (--p->refcount == 0)
+        kfree(p);
+    t->state = TASK_DEAD;
+    spin_unlock_irqrestore(&proc_lock, f);
+    if (sh)
+        sighand_put(sh);
+    schedule();
+    panic("dead task %d scheduled", t->tid);
+}
+
+/* Every thread of the process exits with `status` (a wait status). */
+__noreturn void do_group_exit(int status)
+{
+    struct process *p = proc_of(current);
+    irqflags_t f = spin_lock_irqsave(&proc_lock);
+    if (!p->group_exiting) {
+        p->group_exiting = true;
+        p->exit_status = status;
+        struct task_private *tp;
+        list_for_each_entry(tp, &p->threads, thread_node) {
+            if (tp->task != current) {
+                tp->pending.set |= sigmask(SIGKILL);
+                wake_up_state(tp->task, (1u << TASK_INTERRUPTIBLE) | (1u << TASK_STOPPED));
+            }
+        }
+    }
+    spin_unlock_irqrestore(&proc_lock, f);
+    do_exit(status);
+}
+
+long sys_exit(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
+    do_exit(((int)a0 & 0xff) << 8);
+}
+
+long sys_exit_group(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
+    do_group_exit(((int)a0 & 0xff) << 8);
+}
+
+/* ---- wait ---- */
+
+struct wait_result {
+    pid_t pid;
+    uid_t uid;
+    int status;      /* wait status */
+    int code;        /* CLD_* */
+    int si_status;
+    uint64_t utime, stime;
+};
+
+struct rusage_k {
+    int64_t ru_utime[2], ru_stime[2];
+    int64_t rest[14];
+};
+
+static bool wait_match(struct process *c, int idtype, pid_t id, unsigned options, pid_t mypgid)
+{
+    switch (idtype) {
+    case P_PID:
+        if (c->pid != id)
+            return false;
+        break;
+    case P_PGID:
+        if (c->pgid != (id ? id : mypgid))
+            return false;
+        break;
+    default:
+        break;
+    }
+    if (options & __WALL)
+        return true;
+    bool clone_child = c->exit_signal != SIGCHLD;
+    return clone_child == !!(options & __WCLONE);
+}
+
+static void status_to_result(struct process *c, struct wait_result *r)
+{
+    int st = c->exit_status;
+    r->pid = c->pid;
+    r->status = st;
+    r->utime = c->utime_ns + c->cutime_ns;
+    r->stime = c->stime_ns + c->cstime_ns;
+    if ((st & 0x7f) == 0) {
+        r->code = CLD_EXITED;
+        r->si_status = (st >> 8) & 0xff;
+    } else {
+        r->code = (st & 0x80) ? CLD_DUMPED : CLD_KILLED;
+        r->si_status = st & 0x7f;
+    }
+}
+
+/* Returns the pid found (result filled), 0 for WNOHANG with nothing, or -errno. */
+static long do_wait(int idtype, pid_t id, unsigned options, struct wait_result *r)
+{
+    struct process *me = proc_of(current);
+    struct wait_entry we;
+    r->uid = 0;
+    for (;;) {
+        prepare_to_wait(&me->child_wait, &we, TASK_INTERRUPTIBLE);
+        irqflags_t f = spin_lock_irqsave(&proc_lock);
+        bool any = false;
+        struct process *c;
+        list_for_each_entry(c, &me->children, sibling) {
+            if (!wait_match(c, idtype, id, options, me->pgid))
+                continue;
+            any = true;
+            if (c->state == PROC_ZOMBIE && (options & WEXITED)) {
+                status_to_result(c, r);
+                if (!(options & WNOWAIT)) {
+                    me->cutime_ns += r->utime;
+                    me->cstime_ns += r->stime;
+                    c->state = PROC_DEAD;
+                    release_process(c);
+                }
+                spin_unlock_irqrestore(&proc_lock, f);
+                finish_wait(&me->child_wait, &we);
+                return r->pid;
+            }
+            if ((options & WUNTRACED) && c->stopped && c->report_stopped && c->state == PROC_ALIVE) {
+                if (!(options & WNOWAIT))
+                    c->report_stopped = false;
+                r->pid = c->pid;
+                r->status = (c->stop_signal << 8) | 0x7f;
+                r->code = CLD_STOPPED;
+                r->si_status = c->stop_signal;
+                r->utime = c->utime_ns;
+                r->stime = c->stime_ns;
+                spin_unlock_irqrestore(&proc_lock, f);
+                finish_wait(&me->child_wait, &we);
+                return r->pid;
+            }
+            if ((options & WCONTINUED) && c->report_continued && c->state == PROC_ALIVE) {
+                if (!(options & WNOWAIT))
+                    c->report_continued = false;
+                r->pid = c->pid;
+                r->status = 0xffff;
+                r->code = CLD_CONTINUED;
+                r->si_status = SIGCONT;
+                r->utime = c->utime_ns;
+                r->stime = c->stime_ns;
+                spin_unlock_irqrestore(&proc_lock, f);
+                finish_wait(&me->child_wait, &we);
+                return r->pid;
+            }
+        }
+        spin_unlock_irqrestore(&proc_lock, f);
+        if (!any) {
+            finish_wait(&me->child_wait, &we);
+            return -ECHILD;
+        }
+        if (options & WNOHANG) {
+            finish_wait(&me->child_wait, &we);
+            return 0;
+        }
+        if (signal_pending(current)) {
+            finish_wait(&me->child_wait, &we);
+            return -ERESTARTSYS;
+        }
+        schedule();
+    }
+}
+
+static int put_rusage(uaddr_t ru, uint64_t utime, uint64_t stime)
+{
+    struct rusage_k k;
+    memset(&k, 0, sizeof k);
+    k.ru_utime[0] = (int64_t)(utime / NSEC_PER_SEC);
+    k.ru_utime[1] = (int64_t)(utime % NSEC_PER_SEC / 1000);
+    k.ru_stime[0] = (int64_t)(stime / NSEC_PER_SEC);
+    k.ru_stime[1] = (int64_t)(stime % NSEC_PER_SEC / 1000);
+    return copy_to_user(ru, &k, sizeof k);
+}
+
+long sys_wait4(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a4; (void)a5;
+    pid_t pid = (pid_t)a0;
+    uaddr_t ustatus = (uaddr_t)a1, ru = (uaddr_t)a3;
+    unsigned options = (unsigned)a2;
+    if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE))
+        return -EINVAL;
+    int idtype = P_ALL;
+    pid_t id = 0;
+    if (pid > 0) {
+        idtype = P_PID;
+        id = pid;
+    } else if (pid == 0) {
+        idtype = P_PGID;
+    } else if (pid < -1) {
+        if (pid == INT32_MIN)
+            return -ESRCH;
+        idtype = P_PGID;
+        id = -pid;
+    }
+    struct wait_result r;
+    long ret = do_wait(idtype, id, options | WEXITED, &r);
+    if (ret > 0) {
+        if (ustatus && put_user_u32((uint32_t)r.status, ustatus))
+            return -EFAULT;
+        if (ru && put_rusage(ru, r.utime, r.stime))
+            return -EFAULT;
+    }
+    return ret;
+}
+
+long sys_waitid(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a5;
+    int idtype = (int)a0;
+    pid_t id = (pid_t)a1;
+    uaddr_t uinfo = (uaddr_t)a2, ru = (uaddr_t)a4;
+    unsigned options = (unsigned)a3;
+    if (options & ~(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE))
+        return -EINVAL;
+    if (!(options & (WEXITED | WUNTRACED | WCONTINUED)))
+        return -EINVAL;
+    if (idtype == P_ALL)
+        id = 0;
+    else if (idtype == P_PID || idtype == P_PGID) {
+        if (id < 0 || (idtype == P_PID && id == 0))
+            return -EINVAL;
+    } else {
+        return -EINVAL;
+    }
+    struct wait_result r;
+    long ret = do_wait(idtype, id, options, &r);
+    if (ret < 0)
+        return ret;
+    struct ksiginfo si;
+    memset(&si, 0, sizeof si);
+    if (ret > 0) {
+        si.si_signo = SIGCHLD;
+        si.si_code = r.code;
+        si.proc.pid = r.pid;
+        si.proc.uid = r.uid;
+        si.proc.status = r.si_status;
+    }
+    if (uinfo && copy_to_user(uinfo, &si, sizeof si))
+        return -EFAULT;
+    if (ru && put_rusage(ru, ret > 0 ? r.utime : 0, ret > 0 ? r.stime : 0))
+        return -EFAULT;
+    return 0;
+}

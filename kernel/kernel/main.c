@@ -1,0 +1,249 @@
+/* Boot: platform (FDT) -> console -> memory -> traps, timer, interrupts -> VFS and initramfs
+ * -> PID 1. */
+#include "kernel.h"
+#include "task.h"
+#include "vm.h"
+#include "fs.h"
+#include "mm.h"
+#include "fdt.h"
+#include "uart.h"
+#include "string.h"
+#include "random.h"
+#include "uaccess.h"
+#include "memlayout.h"
+#include "asm/cpu.h"
+#include "asm/csr.h"
+#include "asm/sbi.h"
+#include "../mm/page_alloc.h"
+#include "tty.h"
+#include "virtio.h"
+#include "blkdev.h"
+
+void trap_init(void);
+void timer_early_init(uint64_t hz);
+void timer_init(void);
+void plic_init(uint64_t phys, unsigned ndev, unsigned long hartid);
+void cmdline_init(const char *bootargs);
+void printk_set_console_level(int level);
+void printk_init_late(void);
+void rtc_init(uint64_t phys);
+void random_init(void);
+void task_init_idle(void);
+struct process *process_alloc_init(struct task *t);
+struct sighand *sighand_new(void);
+void rlimits_init_defaults(struct rlimit64 *r);
+void tid_set(pid_t tid, struct task *t);
+void reboot_set_syscon(bool poweroff, uint64_t addr, uint32_t value, uint32_t mask);
+__noreturn void enter_user(struct trapframe *tf);
+void kthread_entry(void);
+void ext2_init(void);
+extern char _start_image[], _end[];
+
+static struct fdt_platform plat;
+
+static uint32_t be32(const void *p)
+{
+    const uint8_t *b = p;
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static void setup_console_level(void)
+{
+    if (cmdline_get("quiet"))
+        printk_set_console_level(4);
+    const char *ll = cmdline_get("loglevel");
+    if (ll && ll[0] >= '0' && ll[0] <= '8' && ll[1] == 0)
+        printk_set_console_level(ll[0] - '0');
+}
+
+static void setup_memory(paddr_t fdt_pa, uint32_t fdt_size)
+{
+    struct fdt_region excl[FDT_MAX_RESERVED + 6];
+    unsigned n = 0;
+    excl[n++] = (struct fdt_region){ KERNEL_PBASE & ~((2UL << 20) - 1), 0 };   /* below the kernel */
+    excl[0].base = 0x80000000UL;
+    excl[0].size = KERNEL_PBASE - 0x80000000UL;
+    excl[n++] = (struct fdt_region){ va_to_pa(_start_image), (uint64_t)(_end - _start_image) };
+    excl[n++] = (struct fdt_region){ fdt_pa, fdt_size };
+    if (plat.has_initrd && plat.initrd_end > plat.initrd_start)
+        excl[n++] = (struct fdt_region){ plat.initrd_start, plat.initrd_end - plat.initrd_start };
+    for (unsigned i = 0; i < plat.reserved_count && n < ARRAY_SIZE(excl); i++)
+        excl[n++] = plat.reserved[i];
+    page_alloc_init(plat.mem, plat.mem_count, excl, n);
+    pr_info("Memory: %zuK/%zuK available", pages_free() * 4, (size_t)0 + pages_total() * 4);
+}
+
+/* PID 1's kernel half: the console as fds 0-2, then the init program. */
+static const char *const init_fallbacks[] = { "/sbin/init", "/etc/init", "/bin/init", "/bin/sh" };
+
+static void open_console(void)
+{
+    /* The VFS opens files for user space only (sys_openat takes a user path), so the name is
+     * put in a scratch page of init's own, soon-to-be-replaced, address space. */
+    extern long sys_openat(long, long, long, long, long, long) __attribute__((weak));
+    extern long sys_dup3(long, long, long, long, long, long) __attribute__((weak));
+    if (!sys_openat || !sys_dup3) {
+        pr_warn("Warning: unable to open an initial console (no VFS).");
+        return;
+    }
+    struct mm_struct *mm = current->mm;
+    mutex_lock(&mm->lock);
+    long addr = mmap_region(mm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, 0, NULL, 0, 0);
+    mutex_unlock(&mm->lock);
+    if (addr < 0 || copy_to_user((uaddr_t)addr, "/dev/console", 13)) {
+        pr_warn("Warning: unable to open an initial console.");
+        return;
+    }
+    long fd = sys_openat(-100, addr, 2 /* O_RDWR */, 0, 0, 0);
+    if (fd < 0) {
+        pr_warn("Warning: unable to open an initial console (%ld).", fd);
+        return;
+    }
+    sys_dup3(fd, 1, 0, 0, 0, 0);
+    sys_dup3(fd, 2, 0, 0, 0, 0);
+}
+
+static bool try_init(const char *path)
+{
+    const char *argv[] = { path, NULL };
+    const char *envp[] = { "HOME=/", "TERM=linux", NULL };
+    int r = kernel_execve(path, argv, envp);
+    if (r == 0)
+        return true;
+    if (r != -ENOENT)
+        pr_err("Failed to execute %s (error %d)", path, -r);
+    return false;
+}
+
+static void init_main(void *arg)
+{
+    (void)arg;
+    struct task *t = current;
+    t->mm = mm_create();
+    if (!t->mm)
+        panic("no memory for init");
+    mm_activate(t->mm);
+    open_console();
+
+    char path[256];
+    const char *rd = cmdline_get("rdinit");
+    strlcpy(path, rd ? rd : "/init", sizeof path);
+    bool ok = try_init(path);
+    if (!ok) {
+        const char *in = cmdline_get("init");
+        if (in) {
+            strlcpy(path, in, sizeof path);
+            ok = try_init(path);
+            if (!ok)
+                panic("Requested init %s failed.", path);
+        }
+    }
+    for (unsigned i = 0; !ok && i < ARRAY_SIZE(init_fallbacks); i++)
+        ok = try_init(init_fallbacks[i]);
+    if (!ok)
+        panic("No working init found. Try passing init= option to kernel.");
+    enter_user(current_tf());
+}
+
+static void start_init(void)
+{
+    struct task *t = task_alloc();
+    if (!t)
+        panic("no memory for init");
+    struct task_private *p = t->priv;
+    struct process *proc = process_alloc_init(t);
+    p->sighand = sighand_new();
+    if (!proc || !p->sighand)
+        panic("no memory for init");
+    t->tid = t->tgid = 1;
+    strlcpy(t->comm, "init", sizeof t->comm);
+    /* As in Linux, init starts in session 0 and process group 0 (the kernel's own), so it is
+     * not a group leader and setsid() works without a fork (BusyBox `setsid` relies on it). */
+    proc->pid = 1;
+    proc->pgid = proc->sid = 0;
+    proc->exit_signal = SIGCHLD;
+    rlimits_init_defaults(proc->rlim);
+    p->proc = proc;
+    p->ss_flags = SS_DISABLE;
+    list_add_tail(&p->thread_node, &proc->threads);
+    proc->nr_threads = 1;
+    list_add_tail(&proc->all_node, &all_processes);
+    init_process = proc;
+    extern pid_t pid_alloc(void);
+    pid_alloc();   /* pid 1 */
+    tid_set(1, t);
+    t->files = files_new();
+    t->fs = fs_struct_new_root();
+
+    /* Starts as a kernel thread; init_main then becomes user mode through execve. */
+    struct trapframe *tf = task_tf(t);
+    memset(tf, 0, sizeof *tf);
+    p->ctx.ra = (unsigned long)kthread_entry;
+    p->ctx.sp = (unsigned long)tf;
+    p->ctx.s[2] = (unsigned long)init_main;
+    p->ctx.s[3] = 0;
+    sched_add_new(t);
+}
+
+__noreturn void kmain(unsigned long hartid, paddr_t fdt_pa)
+{
+    cpus[0].hartid = hartid;
+    cpus[0].id = 0;
+    task_init_idle();
+    trap_init();
+    sbi_init();
+
+    const void *fdt = pa_to_va(fdt_pa);
+    uint32_t fdt_size = be32((const char *)fdt + 4);
+    int fr = fdt_parse_platform(fdt, fdt_size, &plat);
+    if (plat.uart.dev.present)
+        uart_early_init(plat.uart.dev.base, plat.uart.reg_shift);
+    timer_early_init(plat.timebase_frequency);
+    cmdline_init(plat.bootargs);
+    setup_console_level();
+    pr_notice("openv riscv64 (Linux 6.1 system call ABI), hart %lu", hartid);
+    if (fr < 0)
+        pr_err("FDT at %lx is malformed (%d)", (unsigned long)fdt_pa, fr);
+    pr_notice("Kernel command line: %s", cmdline_raw());
+
+    setup_memory(fdt_pa, fdt_size);
+    vm_init();
+    random_init();
+    rtc_init(plat.rtc.present ? plat.rtc.base : 0);
+    if (plat.poweroff.present && plat.poweroff.base_valid)
+        reboot_set_syscon(true, plat.poweroff.base + plat.poweroff.offset, plat.poweroff.value, plat.poweroff.mask);
+    if (plat.reboot.present && plat.reboot.base_valid)
+        reboot_set_syscon(false, plat.reboot.base + plat.reboot.offset, plat.reboot.value, plat.reboot.mask);
+    printk_init_late();
+
+    plic_init(plat.plic.dev.present ? plat.plic.dev.base : 0, plat.plic.ndev, hartid);
+    timer_init();
+    csr_set(sstatus, SR_SIE);
+
+    vfs_init();
+    tty_init();
+    ext2_init();
+    uart_init_irq(plat.uart.dev.has_irq ? plat.uart.dev.irq : 0);
+    virtio_init(&plat);
+    if (plat.has_initrd && plat.initrd_end > plat.initrd_start) {
+        size_t len = plat.initrd_end - plat.initrd_start;
+        int r = initramfs_unpack(pa_to_va(plat.initrd_start), len);
+        if (r)
+            pr_err("Initramfs unpacking failed: %d", r);
+        else
+            pr_info("Unpacked initramfs (%zu bytes)", len);
+    } else {
+        pr_warn("No initramfs");
+    }
+
+    start_init();
+    /* This is the idle task from now on. */
+    struct cpu *cpu = this_cpu();
+    for (;;) {
+        csr_clear(sstatus, SR_SIE);
+        if (!cpu->need_resched)
+            wait_for_interrupt();
+        csr_set(sstatus, SR_SIE);
+        schedule();
+    }
+}

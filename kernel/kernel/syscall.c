@@ -1,0 +1,57 @@
+/* System-call dispatch: one table, built from syscalls.def.
+ *
+ * Each handler is `long sys_NAME(long, long, long, long, long, long)`, with typed parameters
+ * converted inside (truncate ints explicitly, as Linux's SYSCALL_DEFINE does). The table
+ * refers to them as weak symbols: a handler nobody has written links as NULL, and the call
+ * returns -ENOSYS (logged once by name). So adding a system call is just defining sys_NAME
+ * anywhere in the kernel. */
+#include "kernel.h"
+#include "task.h"
+#include "asm/csr.h"
+#include "asm/trapframe.h"
+
+typedef long (*syscall_fn)(long, long, long, long, long, long);
+
+#define SYSCALL(n, name) extern long sys_##name(long, long, long, long, long, long) __attribute__((weak));
+#include "syscalls.def"
+#undef SYSCALL
+
+#define SYSCALL(n, name) [n] = sys_##name,
+static syscall_fn const syscall_table[] = {
+#include "syscalls.def"
+};
+#undef SYSCALL
+
+#define SYSCALL(n, name) [n] = #name,
+static const char *const syscall_names[] = {
+#include "syscalls.def"
+};
+#undef SYSCALL
+
+#define NR_SYSCALLS ARRAY_SIZE(syscall_table)
+static uint64_t enosys_logged[(NR_SYSCALLS + 63) / 64];
+
+static long sys_ni(unsigned long nr)
+{
+    if (nr < NR_SYSCALLS && syscall_names[nr]) {
+        if (!(enosys_logged[nr / 64] & (1UL << (nr % 64)))) {
+            enosys_logged[nr / 64] |= 1UL << (nr % 64);
+            pr_info("syscall %lu (%s) not implemented", nr, syscall_names[nr]);
+        }
+    }
+    return -ENOSYS;
+}
+
+void do_syscall(struct trapframe *tf)
+{
+    unsigned long nr = tf->regs[17];
+    tf->regs[0] += 4;
+    tf->orig_a0 = tf->regs[10];
+    csr_set(sstatus, SR_SIE);
+    syscall_fn fn = nr < NR_SYSCALLS ? syscall_table[nr] : NULL;
+    long r = fn ? fn((long)tf->regs[10], (long)tf->regs[11], (long)tf->regs[12],
+                     (long)tf->regs[13], (long)tf->regs[14], (long)tf->regs[15])
+                : sys_ni(nr);
+    /* rt_sigreturn returns the restored a0, so this store is right for it too. */
+    tf->regs[10] = (unsigned long)r;
+}

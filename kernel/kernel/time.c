@@ -1,0 +1,398 @@
+/* Clocks, sleeping and interval timers. CLOCK_REALTIME is the goldfish RTC's time at boot
+ * plus the monotonic clock (settable by root); the CPU-time clocks come from tick accounting. */
+#include "kernel.h"
+#include "task.h"
+#include "time.h"
+#include "ktimer.h"
+#include "uaccess.h"
+#include "memlayout.h"
+#include "string.h"
+
+#define CLOCK_REALTIME 0
+#define CLOCK_MONOTONIC 1
+#define CLOCK_PROCESS_CPUTIME_ID 2
+#define CLOCK_THREAD_CPUTIME_ID 3
+#define CLOCK_MONOTONIC_RAW 4
+#define CLOCK_REALTIME_COARSE 5
+#define CLOCK_MONOTONIC_COARSE 6
+#define CLOCK_BOOTTIME 7
+#define CLOCK_REALTIME_ALARM 8
+#define CLOCK_BOOTTIME_ALARM 9
+#define TIMER_ABSTIME 1
+
+static int64_t realtime_offset_ns;   /* realtime = monotonic + offset */
+
+void rtc_init(uint64_t goldfish_phys)
+{
+    if (!goldfish_phys)
+        return;
+    volatile uint32_t *rtc = pa_to_va(goldfish_phys);
+    uint64_t lo = rtc[0];   /* reading TIME_LOW latches TIME_HIGH */
+    uint64_t hi = rtc[1];
+    uint64_t ns = (hi << 32) | lo;
+    realtime_offset_ns = (int64_t)ns - (int64_t)ktime_mono_ns();
+}
+
+static void ns_to_ts(uint64_t ns, struct kernel_timespec *ts)
+{
+    ts->tv_sec = (int64_t)(ns / NSEC_PER_SEC);
+    ts->tv_nsec = (int64_t)(ns % NSEC_PER_SEC);
+}
+
+void ktime_real(struct kernel_timespec *ts)
+{
+    int64_t ns = (int64_t)ktime_mono_ns() + realtime_offset_ns;
+    ns_to_ts(ns < 0 ? 0 : (uint64_t)ns, ts);
+}
+
+static uint64_t process_cputime(struct task *t)
+{
+    struct process *p = proc_of(t);
+    uint64_t ns = p->utime_ns + p->stime_ns;
+    struct task_private *x;
+    irqflags_t f = spin_lock_irqsave(&proc_lock);
+    list_for_each_entry(x, &p->threads, thread_node)
+        ns += x->utime_ns + x->stime_ns;
+    spin_unlock_irqrestore(&proc_lock, f);
+    return ns;
+}
+
+static int clock_get(int clk, uint64_t *ns)
+{
+    switch (clk) {
+    case CLOCK_REALTIME:
+    case CLOCK_REALTIME_COARSE:
+    case CLOCK_REALTIME_ALARM: {
+        int64_t v = (int64_t)ktime_mono_ns() + realtime_offset_ns;
+        *ns = v < 0 ? 0 : (uint64_t)v;
+        return 0;
+    }
+    case CLOCK_MONOTONIC:
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_MONOTONIC_COARSE:
+    case CLOCK_BOOTTIME:
+    case CLOCK_BOOTTIME_ALARM:
+        *ns = ktime_mono_ns();
+        return 0;
+    case CLOCK_PROCESS_CPUTIME_ID:
+        *ns = process_cputime(current);
+        return 0;
+    case CLOCK_THREAD_CPUTIME_ID:
+        *ns = current->priv->utime_ns + current->priv->stime_ns;
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+long sys_clock_gettime(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a2; (void)a3; (void)a4; (void)a5;
+    uint64_t ns;
+    int r = clock_get((int)a0, &ns);
+    if (r)
+        return r;
+    struct kernel_timespec ts;
+    ns_to_ts(ns, &ts);
+    return copy_to_user((uaddr_t)a1, &ts, sizeof ts) ? -EFAULT : 0;
+}
+
+long sys_clock_getres(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a2; (void)a3; (void)a4; (void)a5;
+    uint64_t ns;
+    int clk = (int)a0;
+    int r = clock_get(clk, &ns);
+    if (r)
+        return r;
+    if (!a1)
+        return 0;
+    struct kernel_timespec ts = { 0, 1 };
+    if (clk == CLOCK_REALTIME_COARSE || clk == CLOCK_MONOTONIC_COARSE ||
+        clk == CLOCK_PROCESS_CPUTIME_ID || clk == CLOCK_THREAD_CPUTIME_ID)
+        ts.tv_nsec = NSEC_PER_SEC / HZ;
+    return copy_to_user((uaddr_t)a1, &ts, sizeof ts) ? -EFAULT : 0;
+}
+
+static int settime(uint64_t ns)
+{
+    if (current->cred.euid != 0)
+        return -EPERM;
+    realtime_offset_ns = (int64_t)ns - (int64_t)ktime_mono_ns();
+    return 0;
+}
+
+long sys_clock_settime(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a2; (void)a3; (void)a4; (void)a5;
+    struct kernel_timespec ts;
+    if (copy_from_user(&ts, (uaddr_t)a1, sizeof ts))
+        return -EFAULT;
+    if ((int)a0 != CLOCK_REALTIME)
+        return -EINVAL;
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (int64_t)NSEC_PER_SEC)
+        return -EINVAL;
+    return settime((uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec);
+}
+
+struct timeval_k {
+    int64_t tv_sec, tv_usec;
+};
+
+long sys_gettimeofday(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a2; (void)a3; (void)a4; (void)a5;
+    if (a0) {
+        struct kernel_timespec ts;
+        ktime_real(&ts);
+        struct timeval_k tv = { ts.tv_sec, ts.tv_nsec / 1000 };
+        if (copy_to_user((uaddr_t)a0, &tv, sizeof tv))
+            return -EFAULT;
+    }
+    if (a1) {
+        int32_t tz[2] = { 0, 0 };
+        if (copy_to_user((uaddr_t)a1, tz, sizeof tz))
+            return -EFAULT;
+    }
+    return 0;
+}
+
+long sys_settimeofday(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
+    if (!a0)
+        return 0;
+    struct timeval_k tv;
+    if (copy_from_user(&tv, (uaddr_t)a0, sizeof tv))
+        return -EFAULT;
+    if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+        return -EINVAL;
+    return settime((uint64_t)tv.tv_sec * NSEC_PER_SEC + (uint64_t)tv.tv_usec * 1000);
+}
+
+/* Sleeps until the monotonic deadline; 0, or -ERESTARTSYS-style interruption (returns the
+ * time left through *left_ns). */
+static int sleep_until(uint64_t deadline, uint64_t *left_ns)
+{
+    for (;;) {
+        set_current_state(TASK_INTERRUPTIBLE);
+        if (signal_pending(current)) {
+            set_current_state(TASK_RUNNING);
+            uint64_t now = ktime_mono_ns();
+            *left_ns = deadline > now ? deadline - now : 0;
+            return -EINTR;
+        }
+        if (!schedule_timeout(deadline)) {
+            set_current_state(TASK_RUNNING);
+            return 0;
+        }
+    }
+}
+
+static long do_nanosleep(int clk, int flags, uaddr_t ureq, uaddr_t urem)
+{
+    struct kernel_timespec ts;
+    if (copy_from_user(&ts, ureq, sizeof ts))
+        return -EFAULT;
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (int64_t)NSEC_PER_SEC)
+        return -EINVAL;
+    uint64_t ns = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+    uint64_t now;
+    int r = clock_get(clk, &now);
+    if (r)
+        return r;
+    if (clk == CLOCK_PROCESS_CPUTIME_ID || clk == CLOCK_THREAD_CPUTIME_ID)
+        return -EINVAL;
+    uint64_t deadline;
+    if (flags & TIMER_ABSTIME)
+        deadline = ktime_mono_ns() + (ns > now ? ns - now : 0);
+    else
+        deadline = ktime_mono_ns() + ns;
+    if (deadline == 0)
+        deadline = 1;
+    uint64_t left;
+    r = sleep_until(deadline, &left);
+    if (r == -EINTR) {
+        if (flags & TIMER_ABSTIME)
+            return -ERESTARTNOHAND;
+        if (urem) {
+            struct kernel_timespec rem;
+            ns_to_ts(left, &rem);
+            if (copy_to_user(urem, &rem, sizeof rem))
+                return -EFAULT;
+        }
+        return -EINTR;
+    }
+    return 0;
+}
+
+long sys_nanosleep(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a2; (void)a3; (void)a4; (void)a5;
+    return do_nanosleep(CLOCK_MONOTONIC, 0, (uaddr_t)a0, (uaddr_t)a1);
+}
+
+long sys_clock_nanosleep(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a4; (void)a5;
+    return do_nanosleep((int)a0, (int)a1, (uaddr_t)a2, (uaddr_t)a3);
+}
+
+/* ---- interval timers ---- */
+
+#define ITIMER_REAL 0
+#define ITIMER_VIRTUAL 1
+#define ITIMER_PROF 2
+
+struct itimerval_k {
+    struct timeval_k it_interval, it_value;
+};
+
+static void real_timer_fn(struct ktimer *kt)
+{
+    struct process *p = container_of(kt, struct process, real_timer);
+    irqflags_t f = spin_lock_irqsave(&proc_lock);
+    if (p->state == PROC_ALIVE && !list_empty(&p->threads)) {
+        struct ksiginfo info;
+        memset(&info, 0, sizeof info);
+        info.si_code = SI_TIMER;
+        do_send_signal(list_first_entry(&p->threads, struct task_private, thread_node)->task,
+                       SIGALRM, &info, true);
+    }
+    spin_unlock_irqrestore(&proc_lock, f);
+    if (p->real_interval_ns)
+        ktimer_arm(kt, kt->deadline + p->real_interval_ns);
+}
+
+static uint64_t tv_ns(const struct timeval_k *tv)
+{
+    return (uint64_t)tv->tv_sec * NSEC_PER_SEC + (uint64_t)tv->tv_usec * 1000;
+}
+
+static void ns_tv(uint64_t ns, struct timeval_k *tv)
+{
+    tv->tv_sec = (int64_t)(ns / NSEC_PER_SEC);
+    tv->tv_usec = (int64_t)(ns % NSEC_PER_SEC / 1000);
+}
+
+static void get_real(struct process *p, struct itimerval_k *v)
+{
+    memset(v, 0, sizeof *v);
+    if (p->real_timer.armed) {
+        uint64_t now = ktime_mono_ns();
+        uint64_t left = p->real_timer.deadline > now ? p->real_timer.deadline - now : 1000;
+        ns_tv(left, &v->it_value);
+    }
+    ns_tv(p->real_interval_ns, &v->it_interval);
+}
+
+long sys_getitimer(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a2; (void)a3; (void)a4; (void)a5;
+    struct itimerval_k v;
+    memset(&v, 0, sizeof v);
+    if (a0 == ITIMER_REAL)
+        get_real(proc_of(current), &v);
+    else if (a0 != ITIMER_VIRTUAL && a0 != ITIMER_PROF)
+        return -EINVAL;
+    return copy_to_user((uaddr_t)a1, &v, sizeof v) ? -EFAULT : 0;
+}
+
+long sys_setitimer(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a3; (void)a4; (void)a5;
+    struct itimerval_k nv, ov;
+    memset(&ov, 0, sizeof ov);
+    if (a1 && copy_from_user(&nv, (uaddr_t)a1, sizeof nv))
+        return -EFAULT;
+    if (!a1)
+        memset(&nv, 0, sizeof nv);
+    if (nv.it_value.tv_sec < 0 || nv.it_value.tv_usec < 0 || nv.it_value.tv_usec >= 1000000 ||
+        nv.it_interval.tv_sec < 0 || nv.it_interval.tv_usec < 0 || nv.it_interval.tv_usec >= 1000000)
+        return -EINVAL;
+    if (a0 == ITIMER_REAL) {
+        struct process *p = proc_of(current);
+        get_real(p, &ov);
+        ktimer_cancel(&p->real_timer);
+        p->real_timer.fn = real_timer_fn;
+        p->real_interval_ns = tv_ns(&nv.it_interval);
+        uint64_t v = tv_ns(&nv.it_value);
+        if (v)
+            ktimer_arm(&p->real_timer, ktime_mono_ns() + v);
+    } else if (a0 != ITIMER_VIRTUAL && a0 != ITIMER_PROF) {
+        return -EINVAL;
+    }
+    if (a2 && copy_to_user((uaddr_t)a2, &ov, sizeof ov))
+        return -EFAULT;
+    return 0;
+}
+
+/* ---- CPU time ---- */
+
+struct tms_k {
+    int64_t utime, stime, cutime, cstime;
+};
+
+#define CLK_TCK 100
+static int64_t to_clk(uint64_t ns) { return (int64_t)(ns / (NSEC_PER_SEC / CLK_TCK)); }
+
+long sys_times(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
+    if (a0) {
+        struct process *p = proc_of(current);
+        uint64_t u = p->utime_ns, s = p->stime_ns;
+        struct task_private *x;
+        irqflags_t f = spin_lock_irqsave(&proc_lock);
+        list_for_each_entry(x, &p->threads, thread_node) {
+            u += x->utime_ns;
+            s += x->stime_ns;
+        }
+        spin_unlock_irqrestore(&proc_lock, f);
+        struct tms_k t = { to_clk(u), to_clk(s), to_clk(p->cutime_ns), to_clk(p->cstime_ns) };
+        if (copy_to_user((uaddr_t)a0, &t, sizeof t))
+            return -EFAULT;
+    }
+    return (long)to_clk(ktime_mono_ns()) + 1;
+}
+
+struct rusage_full {
+    struct timeval_k ru_utime, ru_stime;
+    int64_t rest[14];
+};
+
+#define RUSAGE_SELF 0
+#define RUSAGE_CHILDREN (-1)
+#define RUSAGE_THREAD 1
+
+long sys_getrusage(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a2; (void)a3; (void)a4; (void)a5;
+    struct rusage_full ru;
+    memset(&ru, 0, sizeof ru);
+    struct process *p = proc_of(current);
+    uint64_t u = 0, s = 0;
+    int who = (int)a0;
+    if (who == RUSAGE_SELF) {
+        u = p->utime_ns;
+        s = p->stime_ns;
+        struct task_private *x;
+        irqflags_t f = spin_lock_irqsave(&proc_lock);
+        list_for_each_entry(x, &p->threads, thread_node) {
+            u += x->utime_ns;
+            s += x->stime_ns;
+        }
+        spin_unlock_irqrestore(&proc_lock, f);
+    } else if (who == RUSAGE_CHILDREN) {
+        u = p->cutime_ns;
+        s = p->cstime_ns;
+    } else if (who == RUSAGE_THREAD) {
+        u = current->priv->utime_ns;
+        s = current->priv->stime_ns;
+    } else {
+        return -EINVAL;
+    }
+    ns_tv(u, &ru.ru_utime);
+    ns_tv(s, &ru.ru_stime);
+    return copy_to_user((uaddr_t)a1, &ru, sizeof ru) ? -EFAULT : 0;
+}

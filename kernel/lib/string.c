@@ -1,0 +1,172 @@
+/* Memory and string routines. GCC may emit calls to memcpy/memset/memmove/memcmp for struct
+ * copies, so these are the real symbols (built with -fno-tree-loop-distribute-patterns so the
+ * loops are not turned back into calls to themselves). */
+#include "string.h"
+#include "mm.h"
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+        while (n >= 32) {
+            uint64_t a = ((const uint64_t *)s)[0], b = ((const uint64_t *)s)[1];
+            uint64_t c = ((const uint64_t *)s)[2], e = ((const uint64_t *)s)[3];
+            ((uint64_t *)d)[0] = a;
+            ((uint64_t *)d)[1] = b;
+            ((uint64_t *)d)[2] = c;
+            ((uint64_t *)d)[3] = e;
+            d += 32;
+            s += 32;
+            n -= 32;
+        }
+        while (n >= 8) {
+            *(uint64_t *)d = *(const uint64_t *)s;
+            d += 8;
+            s += 8;
+            n -= 8;
+        }
+    }
+    while (n--)
+        *d++ = *s++;
+    return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if (d == s || n == 0)
+        return dst;
+    if (d < s || d >= s + n)
+        return memcpy(dst, src, n);
+    d += n;
+    s += n;
+    while (n--)
+        *--d = *--s;
+    return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+    unsigned char *d = dst;
+    while (n && ((uintptr_t)d & 7)) {
+        *d++ = (unsigned char)c;
+        n--;
+    }
+    uint64_t w = (unsigned char)c;
+    w |= w << 8;
+    w |= w << 16;
+    w |= w << 32;
+    while (n >= 32) {
+        ((uint64_t *)d)[0] = w;
+        ((uint64_t *)d)[1] = w;
+        ((uint64_t *)d)[2] = w;
+        ((uint64_t *)d)[3] = w;
+        d += 32;
+        n -= 32;
+    }
+    while (n >= 8) {
+        *(uint64_t *)d = w;
+        d += 8;
+        n -= 8;
+    }
+    while (n--)
+        *d++ = (unsigned char)c;
+    return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = a, *y = b;
+    for (; n; n--, x++, y++)
+        if (*x != *y)
+            return *x - *y;
+    return 0;
+}
+
+void *memchr(const void *s, int c, size_t n)
+{
+    const unsigned char *p = s;
+    for (; n; n--, p++)
+        if (*p == (unsigned char)c)
+            return (void *)p;
+    return NULL;
+}
+
+size_t strlen(const char *s)
+{
+    const char *p = s;
+    while (*p)
+        p++;
+    return (size_t)(p - s);
+}
+
+size_t strnlen(const char *s, size_t max)
+{
+    size_t n = 0;
+    while (n < max && s[n])
+        n++;
+    return n;
+}
+
+int strcmp(const char *a, const char *b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+    for (; n; n--, a++, b++) {
+        if (*a != *b)
+            return (unsigned char)*a - (unsigned char)*b;
+        if (!*a)
+            return 0;
+    }
+    return 0;
+}
+
+char *strchr(const char *s, int c)
+{
+    for (;; s++) {
+        if (*s == (char)c)
+            return (char *)s;
+        if (!*s)
+            return NULL;
+    }
+}
+
+char *strrchr(const char *s, int c)
+{
+    const char *last = NULL;
+    for (;; s++) {
+        if (*s == (char)c)
+            last = s;
+        if (!*s)
+            return (char *)last;
+    }
+}
+
+size_t strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t len = strlen(src);
+    if (size) {
+        size_t n = len < size - 1 ? len : size - 1;
+        memcpy(dst, src, n);
+        dst[n] = 0;
+    }
+    return len;
+}
+
+char *kstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = kmalloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}

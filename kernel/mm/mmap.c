@@ -1,0 +1,317 @@
+/* The memory system calls: brk, mmap, munmap, mprotect, mremap, madvise, and friends.
+ * Every handler has the generic signature long sys_x(long, long, long, long, long, long). */
+#include "kernel.h"
+#include "mm.h"
+#include "vm.h"
+#include "fs.h"
+#include "task.h"
+#include "memlayout.h"
+#include "pgtable.h"
+#include "vm_internal.h"
+
+#ifndef O_ACCMODE
+#define O_ACCMODE 3
+#define O_WRONLY 1
+#define O_RDWR 2
+#endif
+
+long sys_brk(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
+    struct mm_struct *mm = current->mm;
+    uaddr_t want = (uaddr_t)a0;
+    mutex_lock(&mm->lock);
+    uaddr_t cur = mm->brk;
+    if (want < mm->brk_start || want >= USER_MMAP_BASE)
+        goto out;
+    uaddr_t old_end = ALIGN_UP(cur, PAGE_SIZE), new_end = ALIGN_UP(want, PAGE_SIZE);
+    if (new_end > old_end) {
+        if (proc_of(current)->rlim[RLIMIT_DATA].cur != RLIM_INFINITY &&
+            new_end - mm->brk_start > proc_of(current)->rlim[RLIMIT_DATA].cur)
+            goto out;
+        if (!range_is_free(mm, old_end, new_end))
+            goto out;
+        struct vma *v = old_end > mm->brk_start ? find_vma(mm, old_end - 1) : NULL;
+        if (v && v->end == old_end && !v->file && v->prot == (PROT_READ | PROT_WRITE) && !v->flags) {
+            v->end = new_end;
+            mm->total_vm += new_end - old_end;
+        } else if (mmap_region(mm, old_end, new_end - old_end, PROT_READ | PROT_WRITE, 0, NULL, 0, 0) < 0) {
+            goto out;
+        }
+    } else if (new_end < old_end) {
+        do_munmap(mm, new_end, old_end - new_end);
+    }
+    mm->brk = want;
+out:
+    cur = mm->brk;
+    mutex_unlock(&mm->lock);
+    return (long)cur;
+}
+
+long sys_mmap(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    uaddr_t addr = (uaddr_t)a0;
+    size_t len = (size_t)a1;
+    unsigned prot = (unsigned)a2, flags = (unsigned)a3;
+    int fd = (int)a4;
+    uint64_t off = (uint64_t)a5;
+    struct mm_struct *mm = current->mm;
+
+    if (len == 0 || (off & ~PAGE_MASK) || (prot & ~7u))
+        return -EINVAL;
+    unsigned type = flags & MAP_TYPE;
+    if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
+        return -EINVAL;
+    if (len > USER_TOP)
+        return -ENOMEM;
+    size_t alen = ALIGN_UP(len, PAGE_SIZE);
+    bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
+    if (fixed && ((addr & ~PAGE_MASK) || addr < USER_BASE || addr + alen > USER_TOP || addr + alen < addr))
+        return addr & ~PAGE_MASK ? -EINVAL : -ENOMEM;
+
+    struct file *file = NULL;
+    if (!(flags & MAP_ANONYMOUS)) {
+        file = fget(fd);
+        if (!file)
+            return -EBADF;
+        unsigned acc = file->flags & O_ACCMODE;
+        if (acc == O_WRONLY || (type != MAP_PRIVATE && (prot & PROT_WRITE) && acc != O_RDWR)) {
+            file_put(file);
+            return -EACCES;
+        }
+    }
+    unsigned vmflags = 0;
+    if (type != MAP_PRIVATE) {
+        if (!file || file->ops->get_page) {
+            vmflags |= VM_SHARED;   /* the file's own page-cache pages are mapped */
+        } else if (prot & PROT_WRITE) {
+            file_put(file);         /* no page cache to share writes through */
+            return -ENODEV;
+        }
+        /* else: a read-only shared view of a file without a page cache is a private copy. */
+    }
+    if (flags & MAP_GROWSDOWN)
+        vmflags |= VM_GROWSDOWN;
+
+    mutex_lock(&mm->lock);
+    long r;
+    if (proc_of(current)->rlim[RLIMIT_AS].cur != RLIM_INFINITY &&
+        mm->total_vm + alen > proc_of(current)->rlim[RLIMIT_AS].cur) {
+        r = -ENOMEM;
+    } else if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) &&
+               !range_is_free(mm, addr, addr + alen)) {
+        r = -EEXIST;
+    } else {
+        if (!fixed) {
+            addr = ALIGN_DOWN(addr, PAGE_SIZE);
+            if (addr < USER_BASE || addr + alen > USER_TOP || addr + alen < addr ||
+                !range_is_free(mm, addr, addr + alen))
+                addr = 0;
+        }
+        r = mmap_region(mm, addr, alen, prot, vmflags, file, off, UINT64_MAX);
+    }
+    mutex_unlock(&mm->lock);
+    if (file)
+        file_put(file);
+    return r;
+}
+
+long sys_munmap(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a2; (void)a3; (void)a4; (void)a5;
+    struct mm_struct *mm = current->mm;
+    mutex_lock(&mm->lock);
+    int r = do_munmap(mm, (uaddr_t)a0, (size_t)a1);
+    mutex_unlock(&mm->lock);
+    return r;
+}
+
+/* Splits VMAs so that [start, end) is covered by whole VMAs; -ENOMEM if part is unmapped. */
+static int isolate_range(struct mm_struct *mm, uaddr_t start, uaddr_t end)
+{
+    uaddr_t at = start;
+    struct vma *v = find_vma(mm, start);
+    while (at < end) {
+        if (!v || v->start > at)
+            return -ENOMEM;
+        if (v->start < at) {
+            v = vma_split(v, at);
+            if (!v)
+                return -ENOMEM;
+        }
+        if (v->end > end && !vma_split(v, end))
+            return -ENOMEM;
+        at = v->end;
+        v = v->node.next != &mm->vmas ? list_entry(v->node.next, struct vma, node) : NULL;
+    }
+    return 0;
+}
+
+long sys_mprotect(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a3; (void)a4; (void)a5;
+    uaddr_t start = (uaddr_t)a0;
+    size_t len = ALIGN_UP((size_t)a1, PAGE_SIZE);
+    unsigned prot = (unsigned)a2 & ~0x03000000u;   /* PROT_GROWSDOWN/UP: accepted, ignored */
+    if ((start & ~PAGE_MASK) || (prot & ~7u))
+        return -EINVAL;
+    if (len == 0)
+        return 0;
+    uaddr_t end = start + len;
+    if (end > USER_TOP || end < start)
+        return -ENOMEM;
+    struct mm_struct *mm = current->mm;
+    mutex_lock(&mm->lock);
+    int r = isolate_range(mm, start, end);
+    if (r == 0) {
+        struct vma *v = find_vma(mm, start);
+        for (; v && v->start < end; v = v->node.next != &mm->vmas ? list_entry(v->node.next, struct vma, node) : NULL) {
+            if (v->flags & VM_SPECIAL)
+                continue;
+            v->prot = prot;
+            for (uaddr_t va = v->start; va < v->end; va += PAGE_SIZE) {
+                pte_t *pte = pt_walk(mm->pgdir, va, false);
+                if (!pte || !pte_has_page(*pte))
+                    continue;
+                bool w = (*pte & PTE_W) != 0, x = (*pte & PTE_X) != 0;
+                *pte = make_pte(pte_page(*pte), pte_prot_bits(prot, w, x || !w));
+            }
+        }
+        local_flush_tlb_all();
+        local_flush_icache();
+    }
+    mutex_unlock(&mm->lock);
+    return r;
+}
+
+#define MREMAP_MAYMOVE 1
+#define MREMAP_FIXED 2
+
+static void move_ptes(struct mm_struct *mm, uaddr_t from, uaddr_t to, size_t len)
+{
+    for (size_t off = 0; off < len; off += PAGE_SIZE) {
+        pte_t *src = pt_walk(mm->pgdir, from + off, false);
+        if (!src || !pte_has_page(*src))
+            continue;
+        pte_t *dst = pt_walk(mm->pgdir, to + off, true);
+        if (!dst)
+            continue;   /* out of memory: the page is dropped with the old range */
+        *dst = *src;
+        *src = 0;
+    }
+    local_flush_tlb_all();
+}
+
+long sys_mremap(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a5;
+    uaddr_t old = (uaddr_t)a0, newaddr = (uaddr_t)a4;
+    size_t oldlen = ALIGN_UP((size_t)a1, PAGE_SIZE), newlen = ALIGN_UP((size_t)a2, PAGE_SIZE);
+    unsigned flags = (unsigned)a3;
+    if ((old & ~PAGE_MASK) || (flags & ~3u) || newlen == 0 ||
+        ((flags & MREMAP_FIXED) && (!(flags & MREMAP_MAYMOVE) || (newaddr & ~PAGE_MASK))))
+        return -EINVAL;
+    if (old >= USER_TOP || oldlen > USER_TOP - old || newlen > USER_TOP)
+        return -EFAULT;
+    struct mm_struct *mm = current->mm;
+    mutex_lock(&mm->lock);
+    long r;
+    struct vma *v = find_vma(mm, old);
+    if (!v || v->start > old || v->end < old + oldlen || oldlen == 0 || (v->flags & VM_SPECIAL)) {
+        r = -EFAULT;
+        goto out;
+    }
+    if (!(flags & MREMAP_FIXED) && newlen <= oldlen) {
+        if (newlen < oldlen)
+            do_munmap(mm, old + newlen, oldlen - newlen);
+        r = (long)old;
+        goto out;
+    }
+    if (!(flags & MREMAP_FIXED) && v->end == old + oldlen &&
+        range_is_free(mm, old + oldlen, old + newlen) && old + newlen <= USER_TOP) {
+        v->end = old + newlen;
+        mm->total_vm += newlen - oldlen;
+        r = (long)old;
+        goto out;
+    }
+    if (!(flags & MREMAP_MAYMOVE)) {
+        r = -ENOMEM;
+        goto out;
+    }
+    /* Move: a new VMA like the old one, the pages' PTEs moved over, the old range unmapped. */
+    size_t movelen = MIN(oldlen, newlen);
+    uint64_t pgoff = v->pgoff + (old - v->start);
+    if (flags & MREMAP_FIXED) {
+        if (newaddr < USER_BASE || newaddr + newlen > USER_TOP ||
+            (newaddr < old + oldlen && old < newaddr + newlen)) {
+            r = -EINVAL;
+            goto out;
+        }
+        do_munmap(mm, newaddr, newlen);
+    } else {
+        newaddr = 0;
+    }
+    unsigned vmflags = v->flags & ~VM_SHARED;   /* shared pages are moved, not re-populated */
+    r = mmap_region(mm, newaddr, newlen, v->prot, vmflags, v->file, pgoff, v->file_end);
+    if (r < 0)
+        goto out;
+    struct vma *nv = find_vma(mm, (uaddr_t)r);
+    nv->flags = v->flags;
+    move_ptes(mm, old, (uaddr_t)r, movelen);
+    do_munmap(mm, old, oldlen);
+out:
+    mutex_unlock(&mm->lock);
+    return r;
+}
+
+#define MADV_DONTNEED 4
+
+long sys_madvise(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a3; (void)a4; (void)a5;
+    uaddr_t start = (uaddr_t)a0;
+    size_t len = ALIGN_UP((size_t)a1, PAGE_SIZE);
+    if (start & ~PAGE_MASK)
+        return -EINVAL;
+    if (a2 != MADV_DONTNEED)
+        return 0;
+    uaddr_t end = start + len;
+    if (end > USER_TOP || end < start)
+        return -EINVAL;
+    struct mm_struct *mm = current->mm;
+    mutex_lock(&mm->lock);
+    struct vma *v;
+    list_for_each_entry(v, &mm->vmas, node) {
+        if (v->end <= start || (v->flags & (VM_SHARED | VM_SPECIAL)))
+            continue;
+        if (v->start >= end)
+            break;
+        unmap_pages(mm, MAX(v->start, start), MIN(v->end, end));
+    }
+    mutex_unlock(&mm->lock);
+    return 0;
+}
+
+long sys_riscv_flush_icache(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
+    local_flush_icache();
+    return 0;
+}
+
+long sys_msync(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a1; (void)a3; (void)a4; (void)a5;
+    if ((a0 & ~PAGE_MASK) || (a2 & ~7))
+        return -EINVAL;
+    return 0;
+}
+
+long sys_mlock(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
+    return 0;   /* nothing is ever paged out */
+}
+long sys_munlock(long a0, long a1, long a2, long a3, long a4, long a5) { return sys_mlock(a0, a1, a2, a3, a4, a5); }
+long sys_mlockall(long a0, long a1, long a2, long a3, long a4, long a5) { return sys_mlock(a0, a1, a2, a3, a4, a5); }
+long sys_munlockall(long a0, long a1, long a2, long a3, long a4, long a5) { return sys_mlock(a0, a1, a2, a3, a4, a5); }

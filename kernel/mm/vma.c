@@ -1,0 +1,330 @@
+/* Address spaces: the sorted VMA list, mapping and unmapping, fork's copy-on-write copy. */
+#include "kernel.h"
+#include "mm.h"
+#include "vm.h"
+#include "fs.h"
+#include "string.h"
+#include "memlayout.h"
+#include "pgtable.h"
+#include "vm_internal.h"
+
+static void *trampoline_page;
+
+/* The signal return trampoline: li a7, 139; ecall (rt_sigreturn). */
+void vm_init(void)
+{
+    kernel_pgdir[2] = 0;   /* the boot identity map is no longer needed */
+    local_flush_tlb_all();
+    trampoline_page = page_alloc();
+    if (!trampoline_page)
+        panic("no memory for the sigreturn trampoline");
+    uint32_t *code = trampoline_page;
+    code[0] = 0x08b00893;   /* addi a7, zero, 139 */
+    code[1] = 0x00000073;   /* ecall */
+    local_flush_icache();
+}
+
+struct vma *vma_alloc(void) { return kzalloc(sizeof(struct vma)); }
+
+void vma_free(struct vma *v)
+{
+    if (v->file)
+        file_put(v->file);
+    kfree(v);
+}
+
+/* The first VMA that ends above addr, or NULL. */
+struct vma *find_vma(struct mm_struct *mm, uaddr_t addr)
+{
+    struct vma *v;
+    list_for_each_entry(v, &mm->vmas, node)
+        if (v->end > addr)
+            return v;
+    return NULL;
+}
+
+void vma_insert(struct mm_struct *mm, struct vma *nv)
+{
+    struct list_head *pos;
+    list_for_each(pos, &mm->vmas) {
+        if (list_entry(pos, struct vma, node)->start >= nv->end)
+            break;
+    }
+    __list_add(&nv->node, pos->prev, pos);
+    mm->total_vm += nv->end - nv->start;
+}
+
+/* Splits v at addr (strictly inside it); returns the upper part, or NULL without memory. */
+struct vma *vma_split(struct vma *v, uaddr_t addr)
+{
+    struct vma *hi = vma_alloc();
+    if (!hi)
+        return NULL;
+    *hi = *v;
+    hi->start = addr;
+    if (v->file) {
+        hi->pgoff = v->pgoff + (addr - v->start);
+        file_get(v->file);
+    }
+    v->end = addr;
+    __list_add(&hi->node, &v->node, v->node.next);
+    return hi;
+}
+
+/* Drops the pages mapped in [start, end) (page tables stay). */
+void unmap_pages(struct mm_struct *mm, uaddr_t start, uaddr_t end)
+{
+    for (uaddr_t va = start; va < end;) {
+        pte_t *pte = pt_walk(mm->pgdir, va, false);
+        if (!pte) {   /* no level-0 table: skip to the next 2 MiB */
+            va = ALIGN_DOWN(va, 1UL << 21) + (1UL << 21);
+            continue;
+        }
+        if (pte_has_page(*pte)) {
+            page_free(pte_page(*pte));
+            *pte = 0;
+            local_flush_tlb_page(va);
+        }
+        va += PAGE_SIZE;
+    }
+}
+
+int do_munmap(struct mm_struct *mm, uaddr_t addr, size_t len)
+{
+    if ((addr & ~PAGE_MASK) || addr >= USER_TOP)
+        return -EINVAL;
+    len = ALIGN_UP(len, PAGE_SIZE);
+    if (len == 0 || len > USER_TOP - addr)
+        return -EINVAL;
+    uaddr_t end = addr + len;
+    struct vma *v, *n;
+    list_for_each_entry_safe(v, n, &mm->vmas, node) {
+        if (v->end <= addr)
+            continue;
+        if (v->start >= end)
+            break;
+        if (v->start < addr) {          /* keep the head */
+            struct vma *hi = vma_split(v, addr);
+            if (!hi)
+                return -ENOMEM;
+            n = hi;                     /* continue with the part inside the range */
+            continue;
+        }
+        if (v->end > end) {             /* keep the tail */
+            if (!vma_split(v, end))
+                return -ENOMEM;
+        }
+        unmap_pages(mm, v->start, v->end);
+        mm->total_vm -= v->end - v->start;
+        list_del(&v->node);
+        vma_free(v);
+    }
+    return 0;
+}
+
+/* Lowest free gap of len bytes at or above `from`. */
+static uaddr_t find_free_area(struct mm_struct *mm, uaddr_t from, size_t len)
+{
+    uaddr_t cand = from;
+    struct vma *v;
+    list_for_each_entry(v, &mm->vmas, node) {
+        if (v->end <= cand)
+            continue;
+        if (v->start >= cand + len)
+            break;
+        cand = v->end;
+    }
+    if (cand + len > SIGRETURN_TRAMPOLINE - (USER_STACK_MAX + (1UL << 20)) || cand + len < cand)
+        return 0;
+    return cand;
+}
+
+bool range_is_free(struct mm_struct *mm, uaddr_t start, uaddr_t end)
+{
+    struct vma *v = find_vma(mm, start);
+    return !v || v->start >= end;
+}
+
+long mmap_region(struct mm_struct *mm, uaddr_t addr, size_t len, unsigned prot, unsigned vmflags,
+                 struct file *file, uint64_t pgoff, uint64_t file_end)
+{
+    len = ALIGN_UP(len, PAGE_SIZE);
+    if (addr == 0) {
+        addr = find_free_area(mm, mm->mmap_base, len);
+        if (!addr)
+            return -ENOMEM;
+    } else {
+        int r = do_munmap(mm, addr, len);   /* MAP_FIXED replaces */
+        if (r)
+            return r;
+    }
+    struct vma *v = vma_alloc();
+    if (!v)
+        return -ENOMEM;
+    v->start = addr;
+    v->end = addr + len;
+    v->prot = prot;
+    v->flags = vmflags;
+    v->file = file;
+    if (file)
+        file_get(file);
+    v->pgoff = pgoff;
+    v->file_end = file_end;
+    vma_insert(mm, v);
+    if (vmflags & VM_SHARED && !file) {
+        /* Shared anonymous memory has no backing object: populate it now, so fork shares
+         * the very pages. */
+        for (uaddr_t va = v->start; va < v->end; va += PAGE_SIZE) {
+            pte_t *pte = pt_walk(mm->pgdir, va, true);
+            void *pg = pte ? page_alloc() : NULL;
+            if (!pg) {
+                do_munmap(mm, v->start, len);
+                return -ENOMEM;
+            }
+            *pte = make_pte(pg, pte_prot_bits(prot, true, false));
+        }
+    }
+    return (long)addr;
+}
+
+struct mm_struct *mm_create(void)
+{
+    struct mm_struct *mm = kzalloc(sizeof *mm);
+    if (!mm)
+        return NULL;
+    mm->pgdir = page_alloc();
+    if (!mm->pgdir) {
+        kfree(mm);
+        return NULL;
+    }
+    memcpy(mm->pgdir + 256, kernel_pgdir + 256, 256 * sizeof(pte_t));
+    mm->refcount = 1;
+    mutex_init(&mm->lock);
+    list_init(&mm->vmas);
+    mm->mmap_base = USER_MMAP_BASE;
+    /* The trampoline: a one-page special VMA, its page shared by every process. */
+    struct vma *v = vma_alloc();
+    pte_t *pte = pt_walk(mm->pgdir, SIGRETURN_TRAMPOLINE, true);
+    if (!v || !pte) {
+        kfree(v);
+        mm_put(mm);
+        return NULL;
+    }
+    v->start = SIGRETURN_TRAMPOLINE;
+    v->end = SIGRETURN_TRAMPOLINE + PAGE_SIZE;
+    v->prot = PROT_READ | PROT_EXEC;
+    v->flags = VM_SHARED | VM_SPECIAL;
+    vma_insert(mm, v);
+    page_get(trampoline_page);
+    *pte = make_pte(trampoline_page, pte_prot_bits(v->prot, false, true));
+    return mm;
+}
+
+void mm_get(struct mm_struct *mm) { __atomic_add_fetch(&mm->refcount, 1, __ATOMIC_RELAXED); }
+
+static void free_table(pte_t *table, int level)
+{
+    for (int i = 0; i < 512; i++) {
+        pte_t e = table[i];
+        if (!(e & PTE_V) || level == 0)
+            continue;
+        if (!(e & (PTE_R | PTE_W | PTE_X)))
+            free_table(pte_page(e), level - 1);
+    }
+    page_free(table);
+}
+
+void mm_put(struct mm_struct *mm)
+{
+    if (__atomic_sub_fetch(&mm->refcount, 1, __ATOMIC_ACQ_REL))
+        return;
+    struct vma *v, *n;
+    list_for_each_entry_safe(v, n, &mm->vmas, node) {
+        unmap_pages(mm, v->start, v->end);
+        list_del(&v->node);
+        vma_free(v);
+    }
+    for (int i = 0; i < 256; i++)
+        if (mm->pgdir[i] & PTE_V)
+            free_table(pte_page(mm->pgdir[i]), 1);
+    page_free(mm->pgdir);
+    kfree(mm);
+}
+
+void mm_activate(struct mm_struct *mm)
+{
+    unsigned long *root = mm ? mm->pgdir : kernel_pgdir;
+    csr_write(satp, SATP_SV39 | (va_to_pa(root) >> 12));
+    local_flush_tlb_all();
+}
+
+/* fork: the same VMAs; private writable pages become read-only in both and shared (COW),
+ * shared pages are simply shared. */
+struct mm_struct *mm_fork(struct mm_struct *old)
+{
+    struct mm_struct *mm = kzalloc(sizeof *mm);
+    if (!mm)
+        return NULL;
+    mm->pgdir = page_alloc();
+    if (!mm->pgdir) {
+        kfree(mm);
+        return NULL;
+    }
+    memcpy(mm->pgdir + 256, kernel_pgdir + 256, 256 * sizeof(pte_t));
+    mm->refcount = 1;
+    mutex_init(&mm->lock);
+    list_init(&mm->vmas);
+    mutex_lock(&old->lock);
+    mm->brk_start = old->brk_start;
+    mm->brk = old->brk;
+    mm->mmap_base = old->mmap_base;
+    mm->arg_start = old->arg_start;
+    mm->arg_end = old->arg_end;
+    mm->env_start = old->env_start;
+    mm->env_end = old->env_end;
+    struct vma *v;
+    list_for_each_entry(v, &old->vmas, node) {
+        struct vma *nv = vma_alloc();
+        if (!nv)
+            goto fail;
+        *nv = *v;
+        if (nv->file)
+            file_get(nv->file);
+        list_add_tail(&nv->node, &mm->vmas);
+        mm->total_vm += v->end - v->start;
+        for (uaddr_t va = v->start; va < v->end;) {
+            pte_t *src = pt_walk(old->pgdir, va, false);
+            if (!src) {
+                va = ALIGN_DOWN(va, 1UL << 21) + (1UL << 21);
+                continue;
+            }
+            if (pte_has_page(*src)) {
+                pte_t *dst = pt_walk(mm->pgdir, va, true);
+                if (!dst)
+                    goto fail;
+                if (!(v->flags & VM_SHARED))
+                    *src &= ~PTE_W;
+                page_get(pte_page(*src));
+                *dst = *src;
+            }
+            va += PAGE_SIZE;
+        }
+    }
+    mutex_unlock(&old->lock);
+    local_flush_tlb_all();
+    return mm;
+fail:
+    mutex_unlock(&old->lock);
+    local_flush_tlb_all();
+    mm_put(mm);
+    return NULL;
+}
+
+bool vma_is_shared(struct mm_struct *mm, uaddr_t addr)
+{
+    mutex_lock(&mm->lock);
+    struct vma *v = find_vma(mm, addr);
+    bool shared = v && v->start <= addr && (v->flags & VM_SHARED) && !(v->flags & VM_SPECIAL);
+    mutex_unlock(&mm->lock);
+    return shared;
+}
