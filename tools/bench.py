@@ -19,8 +19,10 @@ from guest import BUILD, Guest, GuestError, reference_linux_image  # noqa: E402
 
 BENCH_LINE = re.compile(r"^BENCH (\S+) ([0-9.eE+-]+) (\S+)\s*$", re.M)
 BOOT_ROUNDS = int(os.environ.get("BENCH_BOOT_ROUNDS", "3"))
-# Runs every benchmark program in the guest (the runner script comes with the programs).
-GUEST_COMMAND = os.environ.get("BENCH_GUEST_COMMAND", "sh /opt/tests/bench/run-bench.sh")
+# Runs every microbenchmark in the guest (tests/bench/openv-bench.c).
+GUEST_COMMAND = os.environ.get(
+    "BENCH_GUEST_COMMAND",
+    "/opt/tests/bench/openv-bench -x /opt/tests/bench/hello -s /bin/sh")
 
 
 def boot_seconds(kernel):

@@ -80,6 +80,23 @@ static int fault_locked(struct mm_struct *mm, uaddr_t addr, int access)
         local_flush_tlb_page(va);
         return 0;
     }
+    if (!pte_has_page(*pte) && v->file && access != FAULT_WRITE && v->file->ops->get_page) {
+        /* A private file page that is read or executed maps the page-cache page itself,
+         * read-only: a write later copies it (the cache's reference makes it shared). Only
+         * whole pages inside both the mapping's file range and the file qualify; the partial
+         * last page of an ELF segment must read as zeros past its end, so it is copied. */
+        uint64_t off = v->pgoff + (va - v->start);
+        if (off + PAGE_SIZE <= v->file_end && (loff_t)(off + PAGE_SIZE) <= file_size(v->file)) {
+            void *page;
+            if (v->file->ops->get_page(v->file, off / PAGE_SIZE, &page) == 0) {
+                *pte = make_pte(page, pte_prot_bits(prot, false, exec_side));
+                if (prot & PROT_EXEC)
+                    local_flush_icache();
+                local_flush_tlb_page(va);
+                return 0;
+            }
+        }
+    }
     if (!pte_has_page(*pte)) {
         void *page = page_alloc();
         if (!page)
