@@ -11,7 +11,8 @@ Contents:
   BusyBox              /bin/busybox and a link per applet (from busybox.links)
   Dropbear             /usr/bin/dropbearmulti and its names
   tests                /opt/tests/guest/*, /opt/tests/bench/* when built, and the shell
-                       scripts of tests/integration/guest-scripts in /opt/tests/scripts
+                       scripts of tests/integration/guest-scripts in /opt/tests/scripts;
+                       BusyBox's testsuite and .config in /opt/busybox
 """
 
 import argparse
@@ -161,6 +162,14 @@ def rootfs_tree(build_dir, initramfs):
     scripts = os.path.join(REPO, "tests", "integration", "guest-scripts")
     if os.path.isdir(scripts):
         a.add_tree(scripts, "opt/tests/scripts")
+
+    # BusyBox's own testsuite and the config it was built with (the testsuite skips what is
+    # not configured); tests/integration/guest-scripts/busybox-testsuite.sh runs it.
+    testsuite = os.path.join(build_dir, "pkg", "busybox", "testsuite")
+    if os.path.isdir(testsuite):
+        a.add_tree(testsuite, "opt/busybox/testsuite")
+        with open(os.path.join(REPO, "packages", "busybox", "busybox.config"), "rb") as fh:
+            a.file("opt/busybox/.config", fh.read(), 0o644)
 
     for kind in ("guest", "bench"):
         d = os.path.join(build_dir, kind)
