@@ -17,6 +17,7 @@ OPENV_CACHE ?= $(HOME)/.cache/openv
 QEMU ?= qemu-system-riscv64
 QEMU_SMP ?= 1
 QEMU_MEM ?= 512M
+UBOOT ?= /usr/lib/u-boot/qemu-riscv64_smode/uboot.elf
 
 export OPENV_CACHE JOBS
 export LC_ALL := C
@@ -39,7 +40,21 @@ help: ## list the targets
 deps: ## install the Debian host packages the build and tests need (root or sudo)
 	@tools/deps.sh
 
-run: run-initramfs ## build what is missing and boot openv in QEMU (Ctrl-A x quits)
+run: ## build what is missing and boot build/openv.img through stock U-Boot (Ctrl-A x quits)
+	@key="$(DEV_SSH_KEY)"; id=""; \
+	if [ -z "$$key" ]; then key=$$(ls $$HOME/.ssh/id_ed25519.pub $$HOME/.ssh/id_ecdsa.pub $$HOME/.ssh/id_rsa.pub 2>/dev/null | head -1); fi; \
+	if [ -z "$$key" ]; then \
+	    mkdir -p $(BUILD)/dev-ssh; \
+	    [ -f $(BUILD)/dev-ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N "" -C openv-dev -f $(BUILD)/dev-ssh/id_ed25519; \
+	    key=$(BUILD)/dev-ssh/id_ed25519.pub; id=" -i $(BUILD)/dev-ssh/id_ed25519"; \
+	fi; \
+	$(MAKE) --no-print-directory image DEV_SSH_KEY=$$key && \
+	echo "openv: booting $(IMAGE) (OpenSBI -> U-Boot -> openv); quit with Ctrl-A x" && \
+	echo "openv: log in with: ssh -p 2222$$id -o StrictHostKeyChecking=accept-new root@localhost (key $$key)" && \
+	$(QEMU) -M virt -m $(QEMU_MEM) -smp $(QEMU_SMP) -nographic -kernel $(UBOOT) \
+	    -drive file=$(IMAGE),format=raw,if=none,id=hd0 -device virtio-blk-device,drive=hd0 \
+	    -netdev user,id=n0,hostfwd=tcp::2222-:22 -device virtio-net-device,netdev=n0 \
+	    -device virtio-rng-device
 
 test: test-unit test-fuzz test-integration ## run all tests (unit, fuzz smoke, integration)
 
@@ -67,7 +82,7 @@ INITRAMFS_INPUTS := $(shell find rootfs image/initramfs tests/integration/guest-
 
 initramfs: $(INITRAMFS) ## the initramfs: BusyBox, Dropbear, rootfs/, guest tests (build/initramfs.cpio)
 
-$(INITRAMFS): packages guest-tests bench-progs $(INITRAMFS_INPUTS) image/mkinitramfs.py
+$(INITRAMFS): packages ofs-guest-tools guest-tests bench-progs $(INITRAMFS_INPUTS) image/mkinitramfs.py
 	@$(PYTHON) image/mkinitramfs.py --build $(BUILD) --out $@
 
 run-initramfs: kernel initramfs ## boot the kernel with the initramfs straight from QEMU (-kernel)
@@ -80,19 +95,31 @@ IMAGE := $(BUILD)/openv.img
 .PHONY: image
 image: $(IMAGE) ## the disk image: GPT, FIT boot partition, ext2 root (build/openv.img)
 
-$(IMAGE): kernel packages $(INITRAMFS_INPUTS) image/mkimage.py image/mkinitramfs.py
-	@$(PYTHON) image/mkimage.py --build $(BUILD) --kernel $(BUILD)/kernel/Image --out $@
+# A development SSH key baked into the image (make image DEV_SSH_KEY=~/.ssh/id_ed25519.pub; never
+# in release builds). Its copy changes only when the key does, so the image rebuilds only then.
+DEV_SSH_KEY ?=
+DEV_KEY_COPY := $(BUILD)/image-dev-key.pub
+.PHONY: FORCE
+$(DEV_KEY_COPY): FORCE
+	@mkdir -p $(@D)
+	@if [ -n "$(DEV_SSH_KEY)" ]; then cmp -s "$(DEV_SSH_KEY)" $@ || cp "$(DEV_SSH_KEY)" $@; \
+	 elif [ ! -e $@ ] || [ -s $@ ]; then : > $@; fi
+
+$(IMAGE): kernel packages ofs-guest-tools $(INITRAMFS_INPUTS) image/mkimage.py image/mkinitramfs.py $(DEV_KEY_COPY)
+	@DEV_SSH_KEY=$$([ -s $(DEV_KEY_COPY) ] && echo $(DEV_KEY_COPY)) \
+	    $(PYTHON) image/mkimage.py --build $(BUILD) --kernel $(BUILD)/kernel/Image --out $@
 
 ##@ Tests
 .PHONY: test-unit test-integration test-unit-py test-fuzz
 -include tests/unit/unit.mk
 -include tests/unit/tty/tty.mk
 -include tests/unit/block/block.mk
+-include tools/ofs/ofs.mk
 -include tests/fuzz/fuzz.mk
 -include tests/guest/guest.mk
 -include tests/bench/bench.mk
 
-test-unit: test-unit-py unit-c unit-tty unit-block ## host unit tests (cmocka and pytest)
+test-unit: test-unit-py unit-c unit-tty unit-block unit-ofs ## host unit tests (cmocka and pytest)
 
 test-fuzz: ## a short run of every fuzz target (FUZZ_TIME seconds each; longer: make fuzz-smoke FUZZ_TIME=600)
 	@$(MAKE) --no-print-directory fuzz-smoke FUZZ_TIME=$(or $(TEST_FUZZ_TIME),5)

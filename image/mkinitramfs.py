@@ -122,11 +122,24 @@ class Archive:
 def rootfs_tree(build_dir, initramfs):
     """The root filesystem as an Archive: shared by the initramfs and the disk image's root."""
     a = Archive()
-    for d in ("bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "root",
-              "home", "mnt", "run", "var", "data"):
+    for d in ("bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "mnt", "run",
+              "var", "data"):
         a.dir(d)
     a.dir("tmp", 0o1777)
-    a.dir("root", 0o700)
+    if initramfs:
+        a.dir("root", 0o700)
+        a.dir("home")
+    else:
+        # The disk's root is read-only: what users change lives on the data partition, which
+        # rcS mounts on /data and fills on the first boot.
+        a.symlink("root", "data/root")
+        a.symlink("home", "data/home")
+    dev_key = os.environ.get("DEV_SSH_KEY", "")
+    if dev_key:
+        # A development login key (make image DEV_SSH_KEY=...; never in release builds): rcS
+        # installs it as root's authorized_keys on the first boot.
+        with open(dev_key, "rb") as fh:
+            a.file("etc/openv/dev_authorized_keys", fh.read(), 0o644)
     # Linux opens /dev/console for init before any devtmpfs exists; so does openv's kernel
     # when it has none yet. The same archive boots both kernels (benchmarks compare them).
     a.node("dev/console", "chr", 5, 1, 0o600)
@@ -155,6 +168,13 @@ def rootfs_tree(build_dir, initramfs):
         for name in ("usr/sbin/dropbear", "usr/bin/dbclient", "usr/bin/dropbearkey",
                      "usr/bin/dropbearconvert", "usr/bin/scp"):
             a.symlink(name, "/usr/bin/dropbearmulti")
+
+    # The OFS tools for the data partition (make ofs-guest-tools).
+    for tool in ("mkfs.ofs", "fsck.ofs"):
+        p = os.path.join(build_dir, "ofs-guest", "sbin", tool)
+        if os.path.exists(p):
+            with open(p, "rb") as fh:
+                a.file(f"sbin/{tool}", fh.read(), 0o755)
 
     if not initramfs:
         return a

@@ -14,10 +14,41 @@ KOBJCOPY := $(KCROSS)objcopy
 
 KERNEL_OUT := $(BUILD)/kernel
 KOBJDIR := $(KERNEL_OUT)/obj
-KSRC_DIRS := kernel/arch kernel/mm kernel/kernel kernel/fs kernel/drivers kernel/block kernel/lib
+KSRC_DIRS := kernel/arch kernel/mm kernel/kernel kernel/fs kernel/drivers kernel/block kernel/lib \
+	kernel/net
 KSRCS := $(sort $(shell find $(KSRC_DIRS) -name '*.c' -o -name '*.S' 2>/dev/null))
 KOBJS := $(patsubst %,$(KOBJDIR)/%.o,$(KSRCS))
 KLDS := kernel/arch/riscv/kernel.ld
+
+# lwIP (packages/lwip, staged by `make packages` at $(LWIP_SRC)) is compiled from the staged
+# tree with our port (kernel/net/lwip: arch/cc.h, lwipopts.h); only the core, IPv4 and
+# Ethernet files are used (the raw API, no lwIP threads or sockets). Its own code is not held
+# to our warning set: -Wno-* below are for lwIP files only.
+LWIP_SRC := $(BUILD)/pkg/lwip/src
+LWIP_FILES := core/init.c core/def.c core/dns.c core/inet_chksum.c core/ip.c core/mem.c \
+	core/memp.c core/netif.c core/pbuf.c core/raw.c core/stats.c core/sys.c core/tcp.c \
+	core/tcp_in.c core/tcp_out.c core/timeouts.c core/udp.c core/ipv4/dhcp.c \
+	core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c core/ipv4/ip4_addr.c \
+	core/ipv4/ip4_frag.c netif/ethernet.c
+LWIP_OBJS := $(patsubst %,$(KOBJDIR)/lwip/%.o,$(LWIP_FILES))
+LWIP_INCLUDES := -Ikernel/net/lwip -Ikernel/net/lwip/libc -I$(LWIP_SRC)/include
+LWIP_WARN_OFF := -Wno-unused-parameter -Wno-sign-compare -Wno-address -Wno-type-limits
+KOBJS += $(LWIP_OBJS)
+
+$(KOBJDIR)/lwip/%.c.o: $(LWIP_SRC)/%.c | $(LWIP_SRC)/include/lwip/opt.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      lwip/$*.c"
+	@$(KCC) $(KCFLAGS) $(LWIP_INCLUDES) $(LWIP_WARN_OFF) -c $< -o $@
+
+# The kernel's network code includes lwIP headers.
+$(KOBJDIR)/kernel/net/%.c.o: KCFLAGS += $(LWIP_INCLUDES)
+$(patsubst %,$(KOBJDIR)/%.o,$(filter kernel/net/%,$(KSRCS))): | $(LWIP_SRC)/include/lwip/opt.h
+
+# A fresh tree: stage lwIP (only lwIP, not the other packages) before compiling against it.
+$(addprefix $(LWIP_SRC)/,$(LWIP_FILES)): | $(LWIP_SRC)/include/lwip/opt.h ;
+PKGTOOL ?= python3 packages/pkgtool.py
+$(LWIP_SRC)/include/lwip/opt.h:
+	@$(PKGTOOL) build lwip $(BUILD)/work $(BUILD)/pkg/lwip >/dev/null
 
 KCFLAGS := -std=c11 -O2 -g -ffreestanding -fno-builtin -nostdlib -fno-common -fno-pie \
 	-mcmodel=medany -march=rv64imac_zicsr_zifencei -mabi=lp64 -Wall -Wextra -Werror \

@@ -5,6 +5,7 @@
 #include "blkdev.h"
 #include "mm.h"
 #include "string.h"
+#include "kprintf.h"
 #include "blk.h"
 
 /* The VFS provides this once /dev exists as a devtmpfs (blkdev.h); until then, nothing. */
@@ -290,4 +291,18 @@ struct block_device *blkdev_next(struct block_device *prev)
         next = list_entry(pos, struct block_device, node);
     spin_unlock(&blk_registry_lock);
     return next;
+}
+
+int blkdev_partitions_show(char *buf, size_t size)
+{
+    size_t len = 0;
+#define EMIT(...) (len += (size_t)ksnprintf(len < size ? buf + len : NULL,                  \
+                                            len < size ? size - len : 0, __VA_ARGS__))
+    EMIT("major minor  #blocks  name\n\n");
+    for (struct block_device *b = blkdev_next(NULL); b; b = blkdev_next(b))
+        if (b->nr_sectors || !b->partno)
+            EMIT("%4u  %7u %10llu %s\n", MAJOR(b->devt), MINOR(b->devt),
+                 (unsigned long long)(b->nr_sectors >> 1), b->name);
+#undef EMIT
+    return (int)len;
 }

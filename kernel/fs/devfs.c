@@ -225,6 +225,23 @@ int devfs_set_owner(unsigned major, unsigned minor, mode_t perm, uid_t uid, gid_
     return err;
 }
 
+/* ---- Block devices ---- */
+
+/* The block layer's accessor for a device inode's number (blkdev_file.c opens by it). */
+dev_t inode_rdev(const struct inode *inode)
+{
+    return inode->rdev;
+}
+
+/* /dev/vda, /dev/vda1...: brw------- root:root, as Linux's devtmpfs makes them (udev or mdev
+ * would then apply a policy such as root:disk 0660). */
+int devfs_register_blkdev(const char *name, dev_t devt)
+{
+    if (!name || !*name || strchr(name, '/'))
+        return -EINVAL;
+    return devfs_make(name, S_IFBLK | 0600, devt, NULL);
+}
+
 /* ---- devtmpfs ---- */
 
 static int devtmpfs_get_sb(struct file_system_type *type, const char *source, unsigned long flags,

@@ -604,3 +604,31 @@ long sys_chroot(long a0, long a1, long a2, long a3, long a4, long a5)
     }
     return set_dir(&p, true);
 }
+
+/* ---- Another process's table, for /proc/<pid>/fd (the caller holds a files_get ref) ---- */
+
+struct file *files_peek(struct files_struct *fs, int fd, bool *cloexec)
+{
+    struct file *f = NULL;
+    spin_lock(&fs->lock);
+    if (fd >= 0 && fd < fs->max_fds && (f = fs->fd[fd])) {
+        file_get(f);
+        if (cloexec)
+            *cloexec = test_cloexec(fs, fd);
+    }
+    spin_unlock(&fs->lock);
+    return f;
+}
+
+int files_next_fd(struct files_struct *fs, int from)
+{
+    int found = -1;
+    spin_lock(&fs->lock);
+    for (int i = from < 0 ? 0 : from; i < fs->max_fds; i++)
+        if (fs->fd[i]) {
+            found = i;
+            break;
+        }
+    spin_unlock(&fs->lock);
+    return found;
+}

@@ -85,7 +85,9 @@ int file_open_path(struct path *p, unsigned flags, struct file **out)
     }
     struct inode *inode = p->dentry->inode;
     f->refcount = 1;
-    f->flags = flags & ~OPEN_ONLY_FLAGS;
+    /* The driver's open sees the open-only flags (a tty needs O_NOCTTY); they are dropped
+     * after it, as Linux's do_dentry_open does. */
+    f->flags = flags & ~(unsigned)O_CLOEXEC;
     f->fmode = fmode_of(flags);
     f->dentry = p->dentry;
     f->mnt = p->mnt;
@@ -106,6 +108,7 @@ int file_open_path(struct path *p, unsigned flags, struct file **out)
             }
         }
     }
+    f->flags &= ~OPEN_ONLY_FLAGS;
     *out = f;
     return 0;
 }

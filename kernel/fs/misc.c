@@ -69,7 +69,8 @@ long sys_ioctl(long a0, long a1, long a2, long a3, long a4, long a5)
 long sys_sync(long a0, long a1, long a2, long a3, long a4, long a5)
 {
     (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    return 0;   /* every filesystem is in memory */
+    vfs_sync_all();     /* sync(2) cannot fail, as in Linux */
+    return 0;
 }
 
 long sys_syncfs(long a0, long a1, long a2, long a3, long a4, long a5)
@@ -78,8 +79,12 @@ long sys_syncfs(long a0, long a1, long a2, long a3, long a4, long a5)
     struct file *f = fget((int)a0);
     if (!f)
         return -EBADF;
+    struct super_block *sb = f->inode ? f->inode->sb : NULL;
+    long err = 0;
+    if (sb && sb->sops && sb->sops->sync_fs)
+        err = sb->sops->sync_fs(sb);
     file_put(f);
-    return 0;
+    return err;
 }
 
 static long do_fsync(int fd)

@@ -5,6 +5,7 @@
 #include "string.h"
 #include "uaccess.h"
 #include "kprintf.h"
+#include "blkdev.h"
 
 static LIST_HEAD(mount_list);
 static spinlock_t mount_lock = SPINLOCK_INIT("mounts");
@@ -109,16 +110,13 @@ int mount_attach_root(struct super_block *sb, const char *source)
     return 0;
 }
 
-int vfs_kern_mount(struct path *where, const char *fstype, const char *source,
-                   unsigned long flags)
+static int do_mount_sb(struct path *where, struct file_system_type *type, const char *spec,
+                       const char *source, unsigned long flags, struct mount **out)
 {
-    struct file_system_type *type = find_filesystem(fstype);
-    if (!type)
-        return -ENODEV;
     if (!S_ISDIR(where->dentry->inode->mode))
         return -ENOTDIR;
     struct super_block *sb;
-    int err = type->get_sb(type, source, flags, NULL, &sb);
+    int err = type->get_sb(type, spec, flags, NULL, &sb);
     if (err < 0)
         return err;
     struct mount *m = mount_alloc(sb, sb->root, source, flags);
@@ -127,7 +125,83 @@ int vfs_kern_mount(struct path *where, const char *fstype, const char *source,
         return -ENOMEM;
     }
     mount_attach(m, where);
+    if (out)
+        *out = m;
     return 0;
+}
+
+/* A disk filesystem's source names a block special file (Linux's lookup_bdev): resolve it to
+ * the device-number spec the filesystem's get_sb takes. */
+static int source_to_devspec(const char *source, char *spec, size_t size)
+{
+    if (!source || !*source)
+        return -EINVAL;
+    struct path p;
+    int err = path_lookupat(AT_FDCWD, source, LOOKUP_FOLLOW, &p);
+    if (err < 0)
+        return err;
+    struct inode *inode = p.dentry->inode;
+    if (!S_ISBLK(inode->mode))
+        err = -ENOTBLK;
+    else if (p.mnt->flags & MS_NODEV)
+        err = -EACCES;
+    else if (!blkdev_lookup_by_devt(inode->rdev))
+        err = -ENXIO;
+    else
+        ksnprintf(spec, size, "%u:%u", MAJOR(inode->rdev), MINOR(inode->rdev));
+    path_put(&p);
+    return err;
+}
+
+int vfs_kern_mount(struct path *where, const char *fstype, const char *source,
+                   unsigned long flags)
+{
+    struct file_system_type *type = find_filesystem(fstype);
+    if (!type)
+        return -ENODEV;
+    if (type->nodev)
+        return do_mount_sb(where, type, source, source, flags, NULL);
+    char spec[32];
+    int err = source_to_devspec(source, spec, sizeof spec);
+    if (err < 0)
+        return err;
+    return do_mount_sb(where, type, spec, source, flags, NULL);
+}
+
+int vfs_mount_blkdev(struct path *where, const char *fstype, const char *devspec,
+                     const char *source, unsigned long flags, struct mount **out)
+{
+    struct file_system_type *type = find_filesystem(fstype);
+    if (!type)
+        return -ENODEV;
+    return do_mount_sb(where, type, devspec, source, flags, out);
+}
+
+int vfs_sync_all(void)
+{
+    int err = 0;
+    mutex_lock(&vfs_ns_lock);
+    struct mount *m, *o;
+    list_for_each_entry(m, &mount_list, link) {
+        const struct super_operations *ops = m->sb->sops;
+        if (!ops || !ops->sync_fs)
+            continue;
+        bool seen = false;      /* one sync per superblock, however often it is mounted */
+        list_for_each_entry(o, &mount_list, link) {
+            if (o == m)
+                break;
+            if (o->sb == m->sb)
+                seen = true;
+        }
+        if (seen)
+            continue;
+        int e = ops->sync_fs(m->sb);
+        if (!err)
+            err = e;
+    }
+    mutex_unlock(&vfs_ns_lock);
+    int e = sync_all_block_devices();
+    return err ? err : e;
 }
 
 /* ---- mount(2) ---- */
@@ -156,7 +230,13 @@ static int do_remount(struct path *p, unsigned long flags)
         m->flags = flags & MNT_USER_FLAGS;
         return 0;
     }
-    /* Superblock-level read-only plus the per-mount flags. */
+    /* Superblock-level read-only plus the per-mount flags. The filesystem switches first
+     * (writes back and marks itself clean, or refuses to go read-write). */
+    if (m->sb->sops && m->sb->sops->remount) {
+        int err = m->sb->sops->remount(m->sb, flags);
+        if (err < 0)
+            return err;
+    }
     m->flags = flags & MNT_USER_FLAGS;
     if (flags & MS_RDONLY)
         m->sb->flags |= MS_RDONLY;
@@ -377,9 +457,9 @@ int vfs_mounts_show(char *buf, size_t size)
     mutex_lock(&vfs_ns_lock);
     struct mount *m;
     list_for_each_entry(m, &mount_list, link) {
-        struct path mp = { m->parent, m->mountpoint };
-        if (m == root_mount)
-            mp.dentry = m->root;
+        /* The mount's own root, named from current's root: a root filesystem mounted over
+         * the initial rootfs shows as "/", and the rootfs under it is hidden, as in Linux. */
+        struct path mp = { m, m->root };
         int off = path_to_string(&mp, &root, pathbuf, PATH_MAX);
         if (off < 0)
             continue;      /* outside our root */

@@ -148,6 +148,18 @@ static int follow_link(struct nameidata *nd, struct path *link)
         return -ELOOP;
     }
     struct inode *inode = link->dentry->inode;
+    if (inode->iops && inode->iops->get_link_path) {
+        struct path target;
+        int r = inode->iops->get_link_path(link, &target);
+        if (r != -EOPNOTSUPP) {
+            path_put(link);
+            if (r == 0) {
+                path_put(&nd->path);
+                nd->path = target;
+            }
+            return r;
+        }
+    }
     if (!inode->iops || !inode->iops->get_link) {
         path_put(link);
         return -EINVAL;
@@ -371,7 +383,8 @@ int vfs_getcwd(char *buf, size_t size)
     fs_get_root(&root);
     fs_get_cwd(&cwd);
     int ret;
-    bool deleted = cwd.dentry != cwd.mnt->root && !(cwd.dentry->flags & DENTRY_HASHED);
+    bool deleted = cwd.dentry != cwd.mnt->root &&
+                   !(cwd.dentry->flags & (DENTRY_HASHED | DENTRY_NOCACHE));
     char *tmp = kmalloc(PATH_MAX);
     if (!tmp) {
         ret = -ENOMEM;

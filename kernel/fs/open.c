@@ -228,7 +228,8 @@ int file_path(struct file *f, char *buf, size_t size)
 {
     if (size == 0)
         return -ENAMETOOLONG;
-    if (!f->dentry || !f->mnt) {
+    /* Nameless, or reopened through a procfs dentry of another filesystem (a pipe). */
+    if (!f->dentry || !f->mnt || f->dentry->sb != f->inode->sb) {
         const char *kind = S_ISFIFO(f->inode->mode) ? "pipe" :
                            S_ISSOCK(f->inode->mode) ? "socket" : "anon_inode";
         int n = ksnprintf(buf, size, "%s:[%llu]", kind, (unsigned long long)f->inode->ino);
@@ -242,7 +243,9 @@ int file_path(struct file *f, char *buf, size_t size)
     int off = path_to_string(&p, &root, tmp, PATH_MAX);
     path_put(&root);
     const char *name = off >= 0 ? tmp + off : f->dentry->name;
-    bool deleted = f->dentry != f->mnt->root && !(f->dentry->flags & DENTRY_HASHED);
+    /* Synthetic (procfs) dentries are never hashed, yet not deleted. */
+    bool deleted = f->dentry != f->mnt->root &&
+                   !(f->dentry->flags & (DENTRY_HASHED | DENTRY_NOCACHE));
     int n = ksnprintf(buf, size, "%s%s%s", off >= 0 ? "" : "/", name, deleted ? " (deleted)" : "");
     kfree(tmp);
     return n < (int)size ? n : -ENAMETOOLONG;

@@ -238,8 +238,13 @@ static const struct file_operations pipe_fops = {
 
 /* ---- FIFOs ---- */
 
+static struct super_block *pipe_sb;
+
 static int fifo_open(struct inode *inode, struct file *f)
 {
+    /* An anonymous pipe reopened through /proc/<pid>/fd never waits for the other side
+     * (Linux's is_pipe case). */
+    bool is_pipe = inode->sb == pipe_sb;
     mutex_lock(&inode->lock);
     if (!inode->pipe && !(inode->pipe = pipe_alloc())) {
         mutex_unlock(&inode->lock);
@@ -260,11 +265,11 @@ static int fifo_open(struct inode *inode, struct file *f)
         mutex_unlock(&p->lock);
         wake_up(&p->wr_wait);
         mutex_unlock(&inode->lock);
-        if (p->writers == 0 && !nonblock)
+        if (p->writers == 0 && !nonblock && !is_pipe)
             err = wait_event_interruptible(&p->rd_wait, READ_ONCE(p->w_counter) != want);
         break;
     case FMODE_WRITE:
-        if (nonblock && p->readers == 0) {
+        if (nonblock && p->readers == 0 && !is_pipe) {
             mutex_unlock(&p->lock);
             err = -ENXIO;
             goto undo_unlocked;
@@ -275,7 +280,7 @@ static int fifo_open(struct inode *inode, struct file *f)
         mutex_unlock(&p->lock);
         wake_up(&p->rd_wait);
         mutex_unlock(&inode->lock);
-        if (p->readers == 0)
+        if (p->readers == 0 && !is_pipe)
             err = wait_event_interruptible(&p->wr_wait, READ_ONCE(p->r_counter) != want);
         break;
     case FMODE_READ | FMODE_WRITE:
@@ -313,7 +318,6 @@ const struct file_operations fifo_fops = {
 
 /* ---- pipe2 ---- */
 
-static struct super_block *pipe_sb;
 static struct file_system_type pipefs_type = { .name = "pipefs", .nodev = true };
 static const struct super_operations pipefs_sops = { .evict = pipe_release_inode };
 
@@ -335,6 +339,7 @@ long sys_pipe2(long a0, long a1, long a2, long a3, long a4, long a5)
     }
     inode->pipe->readers = inode->pipe->writers = 1;
     inode->pipe->r_counter = inode->pipe->w_counter = 1;
+    inode->fops = &fifo_fops;     /* reopened through /proc/<pid>/fd/N like a FIFO */
     unsigned fl = flags & O_NONBLOCK;
     struct file *rf = file_new_inode(inode, &pipe_fops, O_RDONLY | fl);
     struct file *wf = file_new_inode(inode, &pipe_fops, O_WRONLY | fl);

@@ -43,7 +43,11 @@ void poll_wait(struct file *f, struct wait_queue *wq, struct poll_table *pt)
     e->file = f;
     file_get(f);
     e->wq = wq;
-    prepare_to_wait(wq, &e->we, TASK_INTERRUPTIBLE);
+    /* Queue the entry without touching current->state: do_poll set TASK_INTERRUPTIBLE before
+     * polling the first file, and a wake-up that came since (an interrupt making an earlier
+     * file ready) has set it back to running; prepare_to_wait() would undo that and the
+     * wake-up would be lost. So the entry is only queued. */
+    add_wait_queue(wq, &e->we);
 }
 
 static void poll_table_free(struct poll_table *pt)

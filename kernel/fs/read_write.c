@@ -135,6 +135,17 @@ static ssize_t do_iov(struct file *f, uaddr_t uiov, long cnt, loff_t *pos, bool 
         kfree(iov);
         return -EBADF;
     }
+    /* Sockets (net/socket.c; weak so host unit tests link without it): one sendmsg/recvmsg
+     * for the whole vector, so a datagram is not split per segment. */
+    extern ssize_t sock_iov_rw(struct file *f, const void *iov, unsigned n, bool write)
+        __attribute__((weak));
+    if (S_ISSOCK(f->inode->mode) && sock_iov_rw) {
+        ssize_t r = sock_iov_rw(f, iov, (unsigned)n, write);
+        if (r != -ENOTSOCK) {
+            kfree(iov);
+            return r;
+        }
+    }
     ssize_t done = 0;
     for (int i = 0; i < n; i++) {
         if (iov[i].len == 0)

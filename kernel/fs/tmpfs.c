@@ -8,6 +8,7 @@
 #include "vfs.h"
 #include "mm.h"
 #include "string.h"
+#include "blkdev.h"
 
 #define RADIX_SHIFT 9
 #define RADIX_SLOTS (1u << RADIX_SHIFT)
@@ -38,6 +39,10 @@ static uint64_t radix_capacity(int height)
 {
     return height == 0 ? 0 : (uint64_t)1 << (RADIX_SHIFT * height);
 }
+
+/* Data pages held by every tmpfs file (/proc/meminfo's Shmem and Cached). */
+static size_t tmpfs_data_pages;
+size_t tmpfs_pages_used(void) { return __atomic_load_n(&tmpfs_data_pages, __ATOMIC_RELAXED); }
 
 /* The slot for page idx; NULL if absent (create false) or out of memory. tree_lock held. */
 static void **radix_slot(struct tmpfs_inode *ti, uint64_t idx, bool create)
@@ -84,6 +89,7 @@ static bool radix_trim(struct tmpfs_inode *ti, void **node, int level, uint64_t 
         if (level == 0) {
             page_free(node[i]);
             ti->npages--;
+            __atomic_sub_fetch(&tmpfs_data_pages, 1, __ATOMIC_RELAXED);
             node[i] = NULL;
         } else if (radix_trim(ti, node[i], level - 1, start, first)) {
             page_free(node[i]);
@@ -118,6 +124,7 @@ static void *tmpfs_page(struct inode *inode, uint64_t idx, bool create)
             *slot = page_alloc();
             if (*slot) {
                 ti->npages++;
+                __atomic_add_fetch(&tmpfs_data_pages, 1, __ATOMIC_RELAXED);
                 inode->blocks = ti->npages * (PAGE_SIZE / 512);
             }
         }
@@ -693,7 +700,7 @@ void init_special_inode(struct inode *inode, mode_t mode, dev_t rdev)
         inode->fops = &chrdev_open_fops;
     } else if (S_ISBLK(mode)) {
         inode->rdev = rdev;
-        inode->fops = &no_open_fops;      /* no block devices yet */
+        inode->fops = &blkdev_fops;       /* its open() finds the device by rdev */
     } else if (S_ISFIFO(mode)) {
         inode->fops = &fifo_fops;
     } else {

@@ -2,6 +2,7 @@
 #include "vfs.h"
 #include "mm.h"
 #include "string.h"
+#include "kprintf.h"
 
 struct mutex vfs_ns_lock;
 spinlock_t dcache_lock = SPINLOCK_INIT("dcache");
@@ -392,6 +393,41 @@ struct file_system_type *find_filesystem(const char *name)
         if (strcmp(t->name, name) == 0)
             return t;
     return NULL;
+}
+
+/* Names of the filesystem types that need a block device, NUL-separated, in registration
+ * order (the root mount tries them in turn); returns how many. */
+int filesystem_disk_types(char *buf, size_t size)
+{
+    struct file_system_type *list[32];
+    int n = 0, out = 0;
+    for (struct file_system_type *t = filesystems; t && n < 32; t = t->next)
+        list[n++] = t;
+    size_t len = 0;
+    for (int i = n - 1; i >= 0; i--) {
+        size_t l = strlen(list[i]->name) + 1;
+        if (list[i]->nodev || len + l > size)
+            continue;
+        memcpy(buf + len, list[i]->name, l);
+        len += l;
+        out++;
+    }
+    return out;
+}
+
+/* /proc/filesystems text ("nodev\ttmpfs\n", "\text2\n"), registration order: into buf,
+ * returns the full length (may exceed size, like snprintf). */
+int vfs_filesystems_show(char *buf, size_t size)
+{
+    struct file_system_type *list[32];
+    int n = 0;
+    for (struct file_system_type *t = filesystems; t && n < 32; t = t->next)
+        list[n++] = t;
+    size_t len = 0;
+    for (int i = n - 1; i >= 0; i--)
+        len += (size_t)ksnprintf(len < size ? buf + len : NULL, len < size ? size - len : 0,
+                                 "%s\t%s\n", list[i]->nodev ? "nodev" : "", list[i]->name);
+    return (int)len;
 }
 
 /* ---- Boot ---- */

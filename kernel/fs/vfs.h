@@ -26,6 +26,7 @@ struct inode;
 struct dentry;
 struct kstatfs;
 struct pipe;
+struct path;
 
 struct inode_operations {
     /* Synthesise the child `d` (already named, unhashed) of dir: d_instantiate and return 0,
@@ -43,6 +44,11 @@ struct inode_operations {
                   unsigned flags);
     /* The symlink target into buf (NUL-terminated); returns its length or -errno. */
     int (*get_link)(struct dentry *d, char *buf, size_t size);
+    /* Optional, for procfs's "magic" links (/proc/<pid>/fd/N, exe, cwd, root): the target
+     * of the link at `link` as a path (+refs), followed without re-walking the text
+     * get_link shows, as Linux does; -errno on failure, -EOPNOTSUPP to fall back to walking
+     * get_link's text. */
+    int (*get_link_path)(const struct path *link, struct path *out);
     /* Change the size (truncate/ftruncate/O_TRUNC). */
     int (*setsize)(struct inode *inode, loff_t size);
     /* Allocate [off, off+len) (fallocate mode 0 / KEEP_SIZE). */
@@ -53,6 +59,12 @@ struct super_operations {
     void (*evict)(struct inode *inode);             /* free the data of a dead inode */
     void (*statfs)(struct super_block *sb, struct kstatfs *st);
     void (*put_super)(struct super_block *sb);
+    /* Write everything dirty (metadata, cached blocks) to stable storage: sync(2), syncfs(2),
+     * shutdown. NULL: nothing to write (memory filesystems). 0 or -errno. */
+    int (*sync_fs)(struct super_block *sb);
+    /* mount -o remount: switch the superblock to `flags & MS_RDONLY` before the VFS records
+     * it (a filesystem that cannot go read-write refuses with -EROFS). NULL: always fine. */
+    int (*remount)(struct super_block *sb, unsigned long flags);
 };
 
 struct kstatfs {
@@ -184,6 +196,7 @@ struct super_block *sb_new(struct file_system_type *type, unsigned long magic,
 
 int register_filesystem(struct file_system_type *type);
 struct file_system_type *find_filesystem(const char *name);
+int filesystem_disk_types(char *buf, size_t size);     /* NUL-separated names; returns count */
 
 /* ---- mount.c ---- */
 struct mount *lookup_mnt(struct mount *parent, struct dentry *mountpoint);
@@ -192,6 +205,14 @@ extern struct mount *root_mount;
 int vfs_kern_mount(struct path *where, const char *fstype, const char *source,
                    unsigned long flags);
 bool mnt_readonly(struct mount *m);
+/* Mount `fstype` on `where` with an explicit block-device spec for filesystems that need one
+ * (blkdev_resolve syntax: "254:2", "PARTUUID=..."), shown as `source` in /proc/mounts. */
+int vfs_mount_blkdev(struct path *where, const char *fstype, const char *devspec,
+                     const char *source, unsigned long flags, struct mount **out);
+/* sync(2): every mounted filesystem's sync_fs, then every block device. 0 or the first error. */
+int vfs_sync_all(void);
+/* The root filesystem from root= (rootmount.c): 0 when mounted and made current's root. */
+int mount_root(void);
 
 /* ---- cred.c: permissions ---- */
 #define MAY_EXEC 1
@@ -262,6 +283,10 @@ void fd_set_cloexec(int fd, bool on);
 int fd_get_cloexec(int fd);
 int fd_alloc_from(struct file *f, int minfd, unsigned flags);
 struct file *fget_raw(int fd);     /* includes O_PATH files */
+/* Another process's table (procfs; hold a files_get reference): the file at fd with a
+ * reference, or NULL; and the lowest open fd >= from, or -1. */
+struct file *files_peek(struct files_struct *fs, int fd, bool *cloexec);
+int files_next_fd(struct files_struct *fs, int from);
 
 /* ---- readdir ---- */
 struct dir_context {
@@ -289,6 +314,7 @@ int dcache_readdir(struct file *f, struct dir_context *ctx);
 struct super_block *tmpfs_new_sb(struct file_system_type *type);
 extern const struct file_operations tmpfs_dir_fops;
 void tmpfs_init(void);
+size_t tmpfs_pages_used(void);     /* data pages of all tmpfs files (/proc/meminfo) */
 /* Create an unlinked regular file (memfd_create, O_TMPFILE). */
 struct file *tmpfs_anon_file(const char *name, unsigned flags);
 /* special-file inode setup shared with other filesystems */

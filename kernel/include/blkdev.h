@@ -114,6 +114,9 @@ struct block_device *blkdev_lookup_by_label(const char *label);    /* GPT partit
 struct block_device *blkdev_resolve(const char *spec);
 /* Iterate over every device in registration order: pass NULL to start. */
 struct block_device *blkdev_next(struct block_device *prev);
+/* /proc/partitions text (Linux's format: header, then "major minor #blocks name" per disk and
+ * partition): into buf, returns the full length (may exceed size, like snprintf). */
+int blkdev_partitions_show(char *buf, size_t size);
 
 /* ---- Synchronous I/O (process context; polled before the scheduler runs) ---- */
 
@@ -216,7 +219,7 @@ int blkdev_open_dev(dev_t rdev, struct file *f);
 
 /* Services the block layer expects from the VFS (weak: absent until the fs side adds them). */
 dev_t inode_rdev(const struct inode *inode);              /* the inode's device number */
-/* Create /dev/<name> as S_IFBLK 0660 root:disk with that number (called for every disk and
+/* Create /dev/<name> as S_IFBLK 0600 root:root (Linux devtmpfs) with that number (called for every disk and
  * partition as it registers; before the devtmpfs exists, the VFS may instead walk
  * blkdev_next() once it mounts /dev). 0 or -errno. */
 int devfs_register_blkdev(const char *name, dev_t devt);

@@ -5,3 +5,7 @@
 
 typedef void (*irq_handler_t)(void *arg);
 int irq_register(unsigned irq, irq_handler_t handler, void *arg);   /* 0 or -EINVAL/-EBUSY */
+/* Calls fn for each registered interrupt, in number order, with how many times it was taken
+ * (/proc/interrupts, /proc/stat); returns how many there are. */
+int irq_for_each(void (*fn)(void *ctx, unsigned irq, uint64_t count, irq_handler_t handler),
+                 void *ctx);

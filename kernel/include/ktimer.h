@@ -15,6 +15,9 @@ struct ktimer {
 void ktimer_init(struct ktimer *t, void (*fn)(struct ktimer *));
 void ktimer_arm(struct ktimer *t, uint64_t deadline_ns);
 void ktimer_cancel(struct ktimer *t);
+/* Also waits for the callback if it is running on another hart (SMP): afterwards the timer's
+ * owner may be freed. Not with a lock held that the callback takes. */
+void ktimer_cancel_sync(struct ktimer *t);
 uint64_t ktimer_next_deadline(void);   /* UINT64_MAX if none */
 void ktimers_run(uint64_t now_ns);     /* timer interrupt */
 void timer_reprogram(void);

@@ -79,6 +79,9 @@ struct wait_entry {
 };
 void wait_queue_init(struct wait_queue *wq);
 void prepare_to_wait(struct wait_queue *wq, struct wait_entry *e, int state);
+/* Queue e on wq without changing current's state (poll tables watching several queues:
+ * one wake-up must not be undone by registering on the next queue). finish_wait removes it. */
+void add_wait_queue(struct wait_queue *wq, struct wait_entry *e);
 void finish_wait(struct wait_queue *wq, struct wait_entry *e);
 void wake_up(struct wait_queue *wq);            /* wakes every waiter */
 

@@ -112,6 +112,7 @@ struct process {
     uint64_t cutime_ns, cstime_ns;    /* of reaped children */
     uint64_t start_ns;
     uint64_t nvcsw, nivcsw;
+    char comm[16];                /* the last thread's name, kept for a zombie (procfs) */
 };
 
 struct task_private {
@@ -123,6 +124,11 @@ struct task_private {
     struct list_head thread_node;
     struct list_head run_node;
     bool on_rq;
+    bool on_cpu;                  /* running, or still switching out (sched.c, rq lock) */
+    bool is_idle;                 /* a hart's idle task */
+    bool holds_bkl;               /* holds the big kernel lock (smp.h) */
+    int last_cpu;                 /* the hart it last ran on */
+    unsigned long cpus_allowed;   /* sched_setaffinity mask of cpus; 0 = all */
     int nice;
     int slice;                    /* ticks left in this time slice */
 
@@ -163,6 +169,7 @@ extern struct process *init_process;
 
 struct task *task_by_tid(pid_t tid);          /* proc_lock held */
 struct process *process_by_pid(pid_t pid);    /* proc_lock held */
+pid_t pid_last_allocated(void);               /* /proc/loadavg's last field */
 
 /* sched.c */
 void sched_init(void);
@@ -170,6 +177,7 @@ void sched_add_new(struct task *t);
 void wake_up_state(struct task *t, unsigned states);   /* bitmask of 1 << TASK_* */
 void switch_fpu(struct task *prev, struct task *next);
 void sched_yield_now(void);
+void sched_kick(struct task *t);                    /* SMP: make a running task trap */
 
 /* fork.c, exit.c, exec.c */
 struct task *task_alloc(void);

@@ -44,3 +44,9 @@ void tty_init(void);
  * the line is hung up), the tty forgets its session, and session_clear_ctty() is called for
  * the session, so the caller need not call it again. Process context, no locks held. */
 void tty_session_leader_exit(struct tty *tty);
+
+/* For process reports (/proc/<pid>/stat's tty_nr and tpgid): the tty's device number in the
+ * user-space dev_t encoding, and its foreground process group (-1: none). Callable with
+ * proc_lock held (they take no lock). */
+uint64_t tty_user_devnum(struct tty *tty);
+pid_t tty_foreground_pgrp(struct tty *tty);

@@ -55,6 +55,7 @@ struct mm_struct {
     uaddr_t mmap_base;
     uaddr_t arg_start, arg_end, env_start, env_end;
     size_t total_vm;          /* bytes mapped */
+    struct file *exe_file;    /* the program exec'd into it (/proc/<pid>/exe), or NULL */
 };
 
 #define FAULT_READ 0
@@ -78,3 +79,25 @@ int do_munmap(struct mm_struct *mm, uaddr_t addr, size_t len);   /* mm->lock hel
 /* The physical address behind a user address (faulting it in for write if needed): futex. */
 int user_addr_to_pa(uaddr_t addr, paddr_t *pa);
 bool vma_is_shared(struct mm_struct *mm, uaddr_t addr);   /* inside a MAP_SHARED mapping? */
+
+/* Reports for procfs (mm/mm_report.c). Sizes in bytes, resident counts in pages. */
+struct mm_usage {
+    uint64_t vsize, text, data, stack, lib;
+    uint64_t rss_pages, rss_anon_pages, rss_file_pages, shared_pages;
+    uaddr_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack;
+    uaddr_t arg_start, arg_end, env_start, env_end;
+};
+void mm_report_usage(struct mm_struct *mm, struct mm_usage *u);
+/* A copy of the VMA list: at most max entries; each file has a reference (file_put it). */
+struct vma_report {
+    uaddr_t start, end;
+    unsigned prot, flags;
+    uint64_t pgoff;
+    struct file *file;
+    bool is_heap;
+    uint64_t rss_pages, shared_pages;     /* resident; of those, mapped more than once */
+};
+int mm_report_vmas(struct mm_struct *mm, struct vma_report *out, int max);
+/* Copy up to n bytes of mm's memory at addr into buf, stopping at the first page that was
+ * never populated. Returns the bytes copied. */
+size_t mm_read_remote(struct mm_struct *mm, uaddr_t addr, void *buf, size_t n);

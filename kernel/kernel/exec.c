@@ -390,6 +390,8 @@ static int do_execve(int dirfd, const char *path, struct exec_args *a, int flags
         r = -ENOMEM;
         goto out;
     }
+    file_get(file);
+    mm->exe_file = file;         /* /proc/<pid>/exe */
     uaddr_t brk_start = 0;
     mutex_lock(&mm->lock);
     r = map_segments(mm, file, img, bias, &brk_start);
@@ -414,8 +416,10 @@ static int do_execve(int dirfd, const char *path, struct exec_args *a, int flags
     t->cred.sgid = t->cred.fsgid = t->cred.egid;
     bool secure = t->cred.uid != t->cred.euid || t->cred.gid != t->cred.egid;
 
+    irqflags_t f = spin_lock_irqsave(&proc_lock);   /* procinfo_get_mm reads t->mm */
     struct mm_struct *old = t->mm;
     t->mm = mm;
+    spin_unlock_irqrestore(&proc_lock, f);
     mm_activate(mm);
     if (old)
         mm_put(old);

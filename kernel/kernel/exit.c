@@ -102,26 +102,30 @@ __noreturn void do_exit(int code)
         }
     }
     vfork_release(t);
-    if (t->mm) {
-        struct mm_struct *mm = t->mm;
+    /* Detach under proc_lock, drop outside it: procfs takes references to these under the
+     * lock (procinfo_get_mm and friends), so it never sees one that is being freed. */
+    irqflags_t f = spin_lock_irqsave(&proc_lock);
+    struct mm_struct *mm = t->mm;
+    struct files_struct *files = t->files;
+    struct fs_struct *fs = t->fs;
+    t->mm = NULL;
+    t->files = NULL;
+    t->fs = NULL;
+    spin_unlock_irqrestore(&proc_lock, f);
+    if (mm) {
         mm_activate(NULL);
-        t->mm = NULL;
         mm_put(mm);
     }
-    if (t->files) {
-        files_put(t->files);
-        t->files = NULL;
-    }
-    if (t->fs) {
-        fs_struct_put(t->fs);
-        t->fs = NULL;
-    }
+    if (files)
+        files_put(files);
+    if (fs)
+        fs_struct_put(fs);
     /* A session leader's exit hangs up its controlling terminal (SIGHUP to the foreground
      * group), as in Linux's disassociate_ctty(). */
     if (p->nr_threads == 1 && p->sid == p->pid && p->ctty && tty_session_leader_exit)
         tty_session_leader_exit(p->ctty);
 
-    irqflags_t f = spin_lock_irqsave(&proc_lock);
+    f = spin_lock_irqsave(&proc_lock);
     tid_set(t->tid, NULL);
     if (t->tid != p->pid)
         pid_free(t->tid);
@@ -135,6 +139,7 @@ __noreturn void do_exit(int code)
     if (p->exec_task && p->exec_task != t)
         wake_up_process(p->exec_task);
     if (last) {
+        memcpy(p->comm, t->comm, sizeof p->comm);
         ktimer_cancel(&p->real_timer);
         sigpending_flush(&p->shared_pending);
         if (!p->group_exiting)

@@ -2,11 +2,13 @@
  * tls, child_tidptr. */
 #include "kernel.h"
 #include "task.h"
+#include "smp.h"
 #include "vm.h"
 #include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
+#include "procinfo.h"
 #include "asm/csr.h"
 #include "asm/cpu.h"
 
@@ -49,7 +51,9 @@ void fork_child_start(void)
     struct task_private *p = current->priv;
     if (p->set_child_tid) {
         csr_set(sstatus, SR_SIE);
+        bkl_lock();            /* the store may fault and page in: kernel work (smp.h) */
         put_user_u32((uint32_t)current->tid, p->set_child_tid);
+        bkl_unlock();
         csr_clear(sstatus, SR_SIE);
         p->set_child_tid = 0;
     }
@@ -127,6 +131,7 @@ long sys_clone(long a0, long a1, long a2, long a3, long a4, long a5)
     t->cred = cur->cred;
     memcpy(t->comm, cur->comm, sizeof t->comm);
     p->nice = cp->nice;
+    p->cpus_allowed = cp->cpus_allowed;   /* affinity is inherited */
     p->blocked = cp->blocked;
     if (!(flags & CLONE_VM) || (flags & CLONE_VFORK)) {
         p->ss_sp = cp->ss_sp;
@@ -225,6 +230,7 @@ long sys_clone(long a0, long a1, long a2, long a3, long a4, long a5)
     struct vfork_done vd = { .done = false, .parent = cur };
     if (flags & CLONE_VFORK)
         p->vfork = &vd;
+    cpustat_note_fork();
     sched_add_new(t);
     if (flags & CLONE_VFORK) {
         for (;;) {

@@ -1,10 +1,13 @@
-/* Kernel timers: a list sorted by deadline, run from the timer interrupt. */
+/* Kernel timers: a list sorted by deadline, run from the timer interrupt of whichever hart
+ * finds them due. */
 #include "kernel.h"
 #include "ktimer.h"
 #include "spinlock.h"
+#include "asm/cpu.h"
 
 static LIST_HEAD(timers);
 static spinlock_t timer_lock = SPINLOCK_INIT("ktimer");
+static struct ktimer *running[NR_CPUS];   /* the callback each hart is in (timer_lock) */
 
 void ktimer_init(struct ktimer *t, void (*fn)(struct ktimer *))
 {
@@ -38,6 +41,15 @@ void ktimer_arm(struct ktimer *t, uint64_t deadline_ns)
         timer_reprogram();
 }
 
+static bool running_elsewhere(struct ktimer *t)
+{
+    int me = this_cpu()->id;
+    for (int c = 0; c < NR_CPUS; c++)
+        if (c != me && READ_ONCE(running[c]) == t)
+            return true;
+    return false;
+}
+
 void ktimer_cancel(struct ktimer *t)
 {
     irqflags_t f = spin_lock_irqsave(&timer_lock);
@@ -46,6 +58,26 @@ void ktimer_cancel(struct ktimer *t)
         t->armed = false;
     }
     spin_unlock_irqrestore(&timer_lock, f);
+}
+
+/* On return the timer is disarmed and its callback is not running on another hart (so its
+ * owner may be freed); a callback that re-arms its timer is disarmed again after it ends.
+ * Must not be called holding a lock the callback takes. */
+void ktimer_cancel_sync(struct ktimer *t)
+{
+    for (;;) {
+        irqflags_t f = spin_lock_irqsave(&timer_lock);
+        if (t->armed) {
+            list_del(&t->node);
+            t->armed = false;
+        }
+        bool busy = running_elsewhere(t);
+        spin_unlock_irqrestore(&timer_lock, f);
+        if (!busy)
+            return;
+        while (running_elsewhere(t))
+            ;
+    }
 }
 
 uint64_t ktimer_next_deadline(void)
@@ -66,9 +98,12 @@ void ktimers_run(uint64_t now)
             break;
         list_del(&t->node);
         t->armed = false;
+        int me = this_cpu()->id;
+        running[me] = t;
         spin_unlock(&timer_lock);
         t->fn(t);
         spin_lock(&timer_lock);
+        running[me] = NULL;
     }
     spin_unlock_irqrestore(&timer_lock, f);
 }

@@ -18,6 +18,7 @@
 #include "tty.h"
 #include "virtio.h"
 #include "blkdev.h"
+#include "smp.h"
 
 void trap_init(void);
 void timer_early_init(uint64_t hz);
@@ -37,6 +38,8 @@ void reboot_set_syscon(bool poweroff, uint64_t addr, uint32_t value, uint32_t ma
 __noreturn void enter_user(struct trapframe *tf);
 void kthread_entry(void);
 void ext2_init(void);
+void ofs_init(void);      /* fs/ofs: the data partition's filesystem */
+void net_init(void);     /* net/socket.c: socket families */
 extern char _start_image[], _end[];
 
 static struct fdt_platform plat;
@@ -127,8 +130,15 @@ static void init_main(void *arg)
 
     char path[256];
     const char *rd = cmdline_get("rdinit");
+    bool want_rdinit = rd != NULL;
     strlcpy(path, rd ? rd : "/init", sizeof path);
-    bool ok = try_init(path);
+    /* root= without rdinit=: the initramfs (if any) is not used for init; the disk is. */
+    bool ok = (want_rdinit || !cmdline_get("root")) && try_init(path);
+    if (!ok && cmdline_get("root")) {
+        extern int mount_root(void) __attribute__((weak));
+        if (mount_root)
+            mount_root();      /* panics when there is no usable root */
+    }
     if (!ok) {
         const char *in = cmdline_get("init");
         if (in) {
@@ -221,8 +231,10 @@ __noreturn void kmain(unsigned long hartid, paddr_t fdt_pa)
     csr_set(sstatus, SR_SIE);
 
     vfs_init();
+    net_init();
     tty_init();
     ext2_init();
+    ofs_init();
     uart_init_irq(plat.uart.dev.has_irq ? plat.uart.dev.irq : 0);
     virtio_init(&plat);
     if (plat.has_initrd && plat.initrd_end > plat.initrd_start) {
@@ -236,6 +248,7 @@ __noreturn void kmain(unsigned long hartid, paddr_t fdt_pa)
         pr_warn("No initramfs");
     }
 
+    smp_boot_secondaries(&plat);   /* maxcpus= (smp.h) */
     start_init();
     /* This is the idle task from now on. */
     struct cpu *cpu = this_cpu();

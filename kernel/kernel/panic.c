@@ -1,6 +1,7 @@
 /* panic(): the message, the registers of the trap that caused it (if any), a symbolized
  * frame-pointer backtrace, then every hart stops. */
 #include "kernel.h"
+#include "smp.h"
 #include "kprintf.h"
 #include "ksyms.h"
 #include "memlayout.h"
@@ -68,6 +69,7 @@ __noreturn void panic(const char *fmt, ...)
     if (__atomic_exchange_n(&panicking, 1, __ATOMIC_SEQ_CST))
         for (;;)
             wait_for_interrupt();
+    smp_stop_others();
     char buf[256];
     va_list ap;
     va_start(ap, fmt);

@@ -1,12 +1,20 @@
 /* The scheduler: one run queue, round robin, time slices weighted by nice (so equal-nice
  * CPU-bound tasks get equal time), preemption of user code by the tick. The kernel itself is
  * not preempted: a task in the kernel runs until it sleeps or returns to user mode.
- * Wait queues and sleeping (sched.h) are here too. */
+ * Wait queues and sleeping (sched.h) are here too.
+ *
+ * SMP: every hart takes tasks from the one queue (first one its affinity allows). The queue
+ * lock is held across the context switch and released by the next task (schedule_tail), so
+ * a task that is still switching out on one hart cannot be picked up by another, and
+ * `on_cpu` (set and cleared under the lock) tells a waker the task is on a hart, where it
+ * will see its state go back to TASK_RUNNING. A wake-up kicks an idle hart with an IPI. */
 #include "kernel.h"
 #include "sched.h"
 #include "task.h"
 #include "vm.h"
 #include "mm.h"
+#include "procinfo.h"
+#include "smp.h"
 #include "asm/cpu.h"
 #include "asm/csr.h"
 
@@ -32,13 +40,45 @@ static int slice_ticks(int nice)
     return MAX(1, MIN(t, 50));
 }
 
+static bool cpu_allowed(const struct task_private *p, int cpu)
+{
+    return !p->cpus_allowed || (p->cpus_allowed >> cpu & 1);
+}
+
 static void enqueue_locked(struct task *t)
 {
     struct task_private *p = t->priv;
-    if (p->on_rq || t == this_cpu()->idle)
+    if (p->on_rq || p->is_idle || t == this_cpu()->idle)
         return;
     list_add_tail(&p->run_node, &runqueue);
     p->on_rq = true;
+}
+
+/* A task was queued: have a hart pick it up. With one hart that is this one at its next
+ * return to user mode (the woken task preempts the waker, round robin); otherwise an idle
+ * hart the task may run on, else this hart if allowed (others find it at their next tick).
+ * rq_lock held. */
+static void kick_for(struct task_private *p)
+{
+    struct cpu *me = this_cpu();
+    if (nr_cpus_online() > 1) {
+        if (me->cur_task == me->idle && cpu_allowed(p, me->id)) {
+            me->need_resched = true;
+            return;
+        }
+        for (int c = 0; c < NR_CPUS; c++) {
+            struct cpu *o = &cpus[c];
+            if (c != me->id && cpu_is_online(c) && o->cur_task == o->idle && !o->need_resched &&
+                cpu_allowed(p, c)) {
+                o->need_resched = true;
+                smp_send_ipi(c, IPI_RESCHEDULE);
+                return;
+            }
+        }
+        if (!cpu_allowed(p, me->id))
+            return;
+    }
+    me->need_resched = true;
 }
 
 void sched_add_new(struct task *t)
@@ -47,6 +87,8 @@ void sched_add_new(struct task *t)
     t->state = TASK_RUNNING;
     t->priv->slice = slice_ticks(t->priv->nice);
     enqueue_locked(t);
+    if (nr_cpus_online() > 1)
+        kick_for(t->priv);
     spin_unlock_irqrestore(&rq_lock, f);
 }
 
@@ -55,10 +97,44 @@ void wake_up_state(struct task *t, unsigned states)
     irqflags_t f = spin_lock_irqsave(&rq_lock);
     if (states & (1u << t->state)) {
         t->state = TASK_RUNNING;
-        if (t != this_cpu()->cur_task) {
+        if (!t->priv->on_cpu) {
             enqueue_locked(t);
-            this_cpu()->need_resched = true;
+            kick_for(t->priv);
         }
+    }
+    spin_unlock_irqrestore(&rq_lock, f);
+}
+
+/* A signal for a task running in user mode on another hart: interrupt it so that it notices
+ * (Linux's kick_process); on this hart the return to user mode handles it. */
+void sched_kick(struct task *t)
+{
+    if (nr_cpus_online() <= 1)
+        return;
+    irqflags_t f = spin_lock_irqsave(&rq_lock);
+    if (t->priv->on_cpu)
+        for (int c = 0; c < NR_CPUS; c++)
+            if (c != this_cpu()->id && cpus[c].cur_task == t)
+                smp_send_ipi(c, 0);
+    spin_unlock_irqrestore(&rq_lock, f);
+}
+
+/* sched_setaffinity: the new mask applies from the task's next schedule(). A running task
+ * that may no longer run where it is gets rescheduled. */
+void sched_set_affinity(struct task *t, unsigned long mask)
+{
+    irqflags_t f = spin_lock_irqsave(&rq_lock);
+    t->priv->cpus_allowed = mask;
+    if (t->priv->on_cpu) {
+        for (int c = 0; c < NR_CPUS; c++)
+            if (cpus[c].cur_task == t && !cpu_allowed(t->priv, c)) {
+                if (c == this_cpu()->id)
+                    cpus[c].need_resched = true;
+                else
+                    smp_send_ipi(c, IPI_RESCHEDULE);
+            }
+    } else if (t->priv->on_rq) {
+        kick_for(t->priv);
     }
     spin_unlock_irqrestore(&rq_lock, f);
 }
@@ -90,48 +166,84 @@ void switch_fpu(struct task *prev, struct task *next)
     }
 }
 
-static struct task *last_prev;   /* the task switched away from, for schedule_tail */
-
-/* Runs in the task that was switched to, right after the switch. */
+/* Runs in the task that was switched to, right after the switch (also the first code of a new
+ * task): the switched-away task is off the hart now; the queue lock taken by schedule() on
+ * this hart is released. */
 void schedule_tail(void)
 {
-    struct task *prev = last_prev;
-    last_prev = NULL;
-    if (prev && prev->state == TASK_DEAD)
+    struct cpu *cpu = this_cpu();
+    struct task *prev = cpu->last_prev;
+    cpu->last_prev = NULL;
+    bool dead = prev && prev->state == TASK_DEAD;
+    if (prev)
+        prev->priv->on_cpu = false;
+    spin_unlock(&rq_lock);
+    if (dead)
         task_free(prev);
 }
 
 void schedule(void)
 {
-    struct cpu *cpu = this_cpu();
-    struct task *prev = cpu->cur_task;
+    struct task *prev = current;
+    /* Sleeping gives up the big kernel lock (smp.h); the task takes it back when it runs. */
+    bool had_bkl = prev->priv->holds_bkl;
+    if (had_bkl)
+        bkl_unlock();
     irqflags_t f = local_irq_save();
+    struct cpu *cpu = this_cpu();
     spin_lock(&rq_lock);
     cpu->need_resched = false;
-    if (prev->state == TASK_RUNNING)
+    if (prev->state == TASK_RUNNING) {
         enqueue_locked(prev);
+        if (!cpu_allowed(prev->priv, cpu->id))
+            kick_for(prev->priv);     /* its affinity changed: another hart must take it */
+    }
     struct task *next = cpu->idle;
-    if (!list_empty(&runqueue)) {
-        struct task_private *p = list_first_entry(&runqueue, struct task_private, run_node);
-        list_del(&p->run_node);
-        p->on_rq = false;
-        next = p->task;
+    struct task_private *p;
+    list_for_each_entry(p, &runqueue, run_node) {
+        if (cpu_allowed(p, cpu->id)) {
+            list_del(&p->run_node);
+            p->on_rq = false;
+            next = p->task;
+            break;
+        }
     }
     if (next == prev) {
         spin_unlock(&rq_lock);
         local_irq_restore(f);
+        if (had_bkl)
+            bkl_lock();
         return;
     }
     next->priv->slice = slice_ticks(next->priv->nice);
+    next->priv->on_cpu = true;
     cpu->cur_task = next;
-    spin_unlock(&rq_lock);
-    if (next->mm && next->mm != prev->mm)
+    cpustat_note_context_switch();
+    /* /proc/<pid>/status: switches away while still runnable were forced (preemption).
+     * A dead task's process may already be freed. */
+    if (prev != cpu->idle && prev->state != TASK_DEAD && prev->priv->proc) {
+        if (prev->state == TASK_RUNNING)
+            prev->priv->proc->nivcsw++;
+        else
+            prev->priv->proc->nvcsw++;
+    }
+    if (next->mm && (next->mm != prev->mm || cpu->active_mm != next->mm))
         mm_activate(next->mm);
+    else if (!next->mm && cpu->active_mm && nr_cpus_online() > 1)
+        mm_activate(NULL);   /* the address space may be freed on another hart meanwhile */
+    /* Code written to memory on another hart (exec, a page fault) is fetched correctly here
+     * only after a fence.i on this hart. */
+    if (next->mm && next->priv->last_cpu != cpu->id)
+        local_flush_icache();
+    next->priv->last_cpu = cpu->id;
     switch_fpu(prev, next);
-    last_prev = prev;
+    cpu->last_prev = prev;
     switch_context(&prev->priv->ctx, &next->priv->ctx);
+    /* Back in prev, possibly on another hart: `cpu` is stale from here on. */
     schedule_tail();
     local_irq_restore(f);
+    if (had_bkl)
+        bkl_lock();
 }
 
 void sched_yield_now(void)
@@ -145,12 +257,15 @@ void sched_tick(bool user)
 {
     struct cpu *cpu = this_cpu();
     struct task *t = cpu->cur_task;
+    uint64_t ns = NSEC_PER_SEC / HZ;
+    /* System-wide CPU time for /proc/stat (and the load average). */
+    cpustat_tick(cpu->id, t == cpu->idle ? CPUSTAT_IDLE : !user ? CPUSTAT_SYSTEM :
+                 t->priv->nice > 0 ? CPUSTAT_NICE : CPUSTAT_USER, ns);
     if (t == cpu->idle) {
         if (!list_empty(&runqueue))
             cpu->need_resched = true;
         return;
     }
-    uint64_t ns = NSEC_PER_SEC / HZ;
     if (user)
         t->priv->utime_ns += ns;
     else
@@ -187,7 +302,7 @@ int schedule_timeout(uint64_t deadline_ns)
     }
     schedule();
     if (deadline_ns) {
-        ktimer_cancel(&p->sleep_timer);
+        ktimer_cancel_sync(&p->sleep_timer);
         if (ktime_mono_ns() >= deadline_ns)
             return 0;
     }
@@ -221,6 +336,16 @@ void prepare_to_wait(struct wait_queue *wq, struct wait_entry *e, int state)
         list_add_tail(&e->node, &wq->waiters);
     }
     current->state = state;
+    spin_unlock_irqrestore(&wq->lock, f);
+}
+
+void add_wait_queue(struct wait_queue *wq, struct wait_entry *e)
+{
+    irqflags_t f = spin_lock_irqsave(&wq->lock);
+    if (!on_queue(wq, e)) {
+        e->task = current;
+        list_add_tail(&e->node, &wq->waiters);
+    }
     spin_unlock_irqrestore(&wq->lock, f);
 }
 

@@ -99,6 +99,7 @@ static void signal_wake(struct task *t, bool fatal)
     if (fatal)
         states |= 1u << TASK_STOPPED;
     wake_up_state(t, states);
+    sched_kick(t);   /* running on another hart: make it trap and see the signal */
 }
 
 void notify_parent_stop(struct process *p, int why);

@@ -9,6 +9,7 @@
 #include "asm/sbi.h"
 #include "asm/cpu.h"
 #include "memlayout.h"
+#include "procinfo.h"
 
 /* ---- credentials (Linux rules: root may set anything; others only to their real, effective
  * or saved ids) ---- */
@@ -271,8 +272,10 @@ long sys_setpgid(long a0, long a1, long a2, long a3, long a4, long a5)
     if (pgid != p->pid) {
         bool found = false;
         struct process *q;
+        /* A zombie member still makes the group exist (Linux): ash's pipeline children
+         * join the group of a first command that may have exited already. */
         list_for_each_entry(q, &all_processes, all_node)
-            if (q->pgid == pgid && q->sid == me->sid && q->state == PROC_ALIVE) {
+            if (q->pgid == pgid && q->sid == me->sid && q->state != PROC_DEAD) {
                 found = true;
                 break;
             }
@@ -347,6 +350,13 @@ long sys_uname(long a0, long a1, long a2, long a3, long a4, long a5)
     strlcpy(u.machine, "riscv64", sizeof u.machine);
     strlcpy(u.domainname, domainname, sizeof u.domainname);
     return copy_to_user((uaddr_t)a0, &u, sizeof u) ? -EFAULT : 0;
+}
+
+/* For /proc/sys/kernel/{hostname,domainname} (procinfo.h). */
+void uts_get_names(char *host, char *domain, size_t size)
+{
+    strlcpy(host, hostname, size);
+    strlcpy(domain, domainname, size);
 }
 
 static long set_name(char *dst, uaddr_t src, long len)
@@ -510,6 +520,7 @@ long sys_sysinfo(long a0, long a1, long a2, long a3, long a4, long a5)
     struct sysinfo_k s;
     memset(&s, 0, sizeof s);
     s.uptime = (int64_t)(ktime_mono_ns() / NSEC_PER_SEC);
+    cpustat_loadavg(s.loads);
     s.totalram = pages_total() * PAGE_SIZE;
     s.freeram = pages_free() * PAGE_SIZE;
     s.mem_unit = 1;
@@ -560,23 +571,7 @@ long sys_setpriority(long a0, long a1, long a2, long a3, long a4, long a5)
     return r;
 }
 
-long sys_sched_getaffinity(long a0, long a1, long a2, long a3, long a4, long a5)
-{
-    (void)a0; (void)a3; (void)a4; (void)a5;
-    size_t len = (size_t)a1;
-    if (len < 8 || (len & 7))
-        return -EINVAL;
-    uint64_t mask = 1;   /* one hart for now */
-    if (copy_to_user((uaddr_t)a2, &mask, 8))
-        return -EFAULT;
-    return 8;
-}
-
-long sys_sched_setaffinity(long a0, long a1, long a2, long a3, long a4, long a5)
-{
-    (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    return 0;
-}
+/* sched_getaffinity and sched_setaffinity: kernel/kernel/affinity.c */
 
 long sys_sched_getscheduler(long a0, long a1, long a2, long a3, long a4, long a5)
 {
@@ -651,7 +646,16 @@ long sys_reboot(long a0, long a1, long a2, long a3, long a4, long a5)
         ((uint32_t)a1 != LINUX_REBOOT_MAGIC2 && (uint32_t)a1 != LINUX_REBOOT_MAGIC2A &&
          (uint32_t)a1 != LINUX_REBOOT_MAGIC2B && (uint32_t)a1 != LINUX_REBOOT_MAGIC2C))
         return -EINVAL;
-    switch ((uint32_t)a2) {
+    uint32_t cmd = (uint32_t)a2;
+    if (cmd == LINUX_REBOOT_CMD_RESTART || cmd == LINUX_REBOOT_CMD_HALT ||
+        cmd == LINUX_REBOOT_CMD_POWER_OFF) {
+        /* Unlike Linux, write back the disks' caches even for `poweroff -f -n`: there is no
+         * journal, and a virtual disk's volatile cache dies with QEMU. */
+        extern int vfs_sync_all(void) __attribute__((weak));
+        if (vfs_sync_all)
+            vfs_sync_all();
+    }
+    switch (cmd) {
     case LINUX_REBOOT_CMD_RESTART:
         machine_reset(false);
     case LINUX_REBOOT_CMD_HALT:

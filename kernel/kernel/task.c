@@ -28,6 +28,8 @@ pid_t pid_alloc(void)
     return -EAGAIN;
 }
 
+pid_t pid_last_allocated(void) { return READ_ONCE(last_pid); }
+
 void pid_free(pid_t p)
 {
     if (p > 0 && p < PID_MAX)
@@ -127,13 +129,15 @@ void task_set_ctty(struct task *t, struct tty *tty)
     spin_unlock_irqrestore(&proc_lock, f);
 }
 
+/* A zombie still holds its process group until it is reaped, as in Linux: ash's pipeline
+ * children call tcsetpgrp() for a group whose leader may already have exited. */
 bool pgrp_exists_in_session(pid_t pgrp, pid_t sid)
 {
     irqflags_t f = spin_lock_irqsave(&proc_lock);
     bool found = false;
     struct process *p;
     list_for_each_entry(p, &all_processes, all_node)
-        if (p->pgid == pgrp && p->sid == sid && p->state == PROC_ALIVE) {
+        if (p->pgid == pgrp && p->sid == sid && p->state != PROC_DEAD) {
             found = true;
             break;
         }

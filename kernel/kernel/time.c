@@ -258,10 +258,12 @@ static void real_timer_fn(struct ktimer *kt)
         info.si_code = SI_TIMER;
         do_send_signal(list_first_entry(&p->threads, struct task_private, thread_node)->task,
                        SIGALRM, &info, true);
+        /* Re-armed under proc_lock: the exit path cancels the timer under it too, so on
+         * another hart it cannot be re-armed after the process's last thread exits. */
+        if (p->real_interval_ns)
+            ktimer_arm(kt, kt->deadline + p->real_interval_ns);
     }
     spin_unlock_irqrestore(&proc_lock, f);
-    if (p->real_interval_ns)
-        ktimer_arm(kt, kt->deadline + p->real_interval_ns);
 }
 
 static uint64_t tv_ns(const struct timeval_k *tv)
@@ -313,7 +315,7 @@ long sys_setitimer(long a0, long a1, long a2, long a3, long a4, long a5)
     if (a0 == ITIMER_REAL) {
         struct process *p = proc_of(current);
         get_real(p, &ov);
-        ktimer_cancel(&p->real_timer);
+        ktimer_cancel_sync(&p->real_timer);
         p->real_timer.fn = real_timer_fn;
         p->real_interval_ns = tv_ns(&nv.it_interval);
         uint64_t v = tv_ns(&nv.it_value);

@@ -10,6 +10,7 @@
 #include "memlayout.h"
 #include "pgtable.h"
 #include "vm_internal.h"
+#include "smp.h"
 
 #define STACK_GUARD_GAP (256UL * PAGE_SIZE)
 
@@ -76,8 +77,8 @@ static int fault_locked(struct mm_struct *mm, uaddr_t addr, int access)
             return r == -ENOMEM ? -ENOMEM : -EIO;
         *pte = make_pte(page, pte_prot_bits(prot, access != FAULT_EXEC, exec_side));
         if (prot & PROT_EXEC)
-            local_flush_icache();
-        local_flush_tlb_page(va);
+            flush_icache_mm(mm);
+        flush_tlb_mm_page(mm, va);
         return 0;
     }
     if (!pte_has_page(*pte) && v->file && access != FAULT_WRITE && v->file->ops->get_page) {
@@ -91,8 +92,8 @@ static int fault_locked(struct mm_struct *mm, uaddr_t addr, int access)
             if (v->file->ops->get_page(v->file, off / PAGE_SIZE, &page) == 0) {
                 *pte = make_pte(page, pte_prot_bits(prot, false, exec_side));
                 if (prot & PROT_EXEC)
-                    local_flush_icache();
-                local_flush_tlb_page(va);
+                    flush_icache_mm(mm);
+                flush_tlb_mm_page(mm, va);
                 return 0;
             }
         }
@@ -111,8 +112,8 @@ static int fault_locked(struct mm_struct *mm, uaddr_t addr, int access)
         /* A fresh private page is ours alone: writable at once unless exec was asked. */
         *pte = make_pte(page, pte_prot_bits(prot, access != FAULT_EXEC, exec_side));
         if (prot & PROT_EXEC)
-            local_flush_icache();
-        local_flush_tlb_page(va);
+            flush_icache_mm(mm);
+        flush_tlb_mm_page(mm, va);
         return 0;
     }
 
@@ -131,12 +132,12 @@ static int fault_locked(struct mm_struct *mm, uaddr_t addr, int access)
     } else if (access == FAULT_EXEC && !(e & PTE_X)) {
         /* W^X flip to executable; a private page may still be COW-shared: keep W off. */
         *pte = make_pte(page, pte_prot_bits(prot, false, true));
-        local_flush_icache();
+        flush_icache_mm(mm);
     } else if (!(e & PTE_V) || (access == FAULT_READ && !(e & PTE_R))) {
         *pte = make_pte(page, pte_prot_bits(prot, (e & PTE_W) != 0, exec_side));
     }
     /* else: a stale TLB entry; the flush below is all it needs. */
-    local_flush_tlb_page(va);
+    flush_tlb_mm_page(mm, va);
     return 0;
 }
 

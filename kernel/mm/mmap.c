@@ -8,6 +8,7 @@
 #include "memlayout.h"
 #include "pgtable.h"
 #include "vm_internal.h"
+#include "smp.h"
 
 #ifndef O_ACCMODE
 #define O_ACCMODE 3
@@ -177,8 +178,8 @@ long sys_mprotect(long a0, long a1, long a2, long a3, long a4, long a5)
                 *pte = make_pte(pte_page(*pte), pte_prot_bits(prot, w, x || !w));
             }
         }
-        local_flush_tlb_all();
-        local_flush_icache();
+        flush_tlb_mm(mm);
+        flush_icache_mm(mm);
     }
     mutex_unlock(&mm->lock);
     return r;
@@ -199,7 +200,7 @@ static void move_ptes(struct mm_struct *mm, uaddr_t from, uaddr_t to, size_t len
         *dst = *src;
         *src = 0;
     }
-    local_flush_tlb_all();
+    flush_tlb_mm(mm);
 }
 
 long sys_mremap(long a0, long a1, long a2, long a3, long a4, long a5)
@@ -295,7 +296,7 @@ long sys_madvise(long a0, long a1, long a2, long a3, long a4, long a5)
 long sys_riscv_flush_icache(long a0, long a1, long a2, long a3, long a4, long a5)
 {
     (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    local_flush_icache();
+    flush_icache_mm(current->mm);   /* every hart running this process */
     return 0;
 }
 

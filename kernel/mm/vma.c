@@ -7,6 +7,8 @@
 #include "memlayout.h"
 #include "pgtable.h"
 #include "vm_internal.h"
+#include "smp.h"
+#include "asm/cpu.h"
 
 static void *trampoline_page;
 
@@ -81,9 +83,11 @@ void unmap_pages(struct mm_struct *mm, uaddr_t start, uaddr_t end)
             continue;
         }
         if (pte_has_page(*pte)) {
-            page_free(pte_page(*pte));
+            /* The page is freed only once no hart can reach it through its TLB. */
+            void *page = pte_page(*pte);
             *pte = 0;
-            local_flush_tlb_page(va);
+            flush_tlb_mm_page(mm, va);
+            page_free(page);
         }
         va += PAGE_SIZE;
     }
@@ -248,12 +252,17 @@ void mm_put(struct mm_struct *mm)
         if (mm->pgdir[i] & PTE_V)
             free_table(pte_page(mm->pgdir[i]), 1);
     page_free(mm->pgdir);
+    if (mm->exe_file)
+        file_put(mm->exe_file);
     kfree(mm);
 }
 
 void mm_activate(struct mm_struct *mm)
 {
     unsigned long *root = mm ? mm->pgdir : kernel_pgdir;
+    /* Published before satp changes, for TLB shootdowns (smp.c). */
+    this_cpu()->active_mm = mm;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     csr_write(satp, SATP_SV39 | (va_to_pa(root) >> 12));
     local_flush_tlb_all();
 }
@@ -282,6 +291,9 @@ struct mm_struct *mm_fork(struct mm_struct *old)
     mm->arg_end = old->arg_end;
     mm->env_start = old->env_start;
     mm->env_end = old->env_end;
+    mm->exe_file = old->exe_file;
+    if (mm->exe_file)
+        file_get(mm->exe_file);
     struct vma *v;
     list_for_each_entry(v, &old->vmas, node) {
         struct vma *nv = vma_alloc();
@@ -311,11 +323,11 @@ struct mm_struct *mm_fork(struct mm_struct *old)
         }
     }
     mutex_unlock(&old->lock);
-    local_flush_tlb_all();
+    flush_tlb_mm(old);   /* its other threads may run on other harts */
     return mm;
 fail:
     mutex_unlock(&old->lock);
-    local_flush_tlb_all();
+    flush_tlb_mm(old);
     mm_put(mm);
     return NULL;
 }

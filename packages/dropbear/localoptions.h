@@ -21,3 +21,7 @@
 
 /* Dropbear's scp calls the server-side "scp" from PATH; sftp is not shipped. */
 #define DROPBEAR_SFTPSERVER 0
+/* QEMU's user networking makes every host connection come from one address (10.0.2.2): allow
+ * more than Dropbear's default of 5 unauthenticated connections per address so that parallel
+ * logins (scripts, ssh -J, CI) are not dropped. The total stays capped by MAX_UNAUTH_CLIENTS. */
+#define MAX_UNAUTH_PER_IP 16

@@ -18,6 +18,9 @@ BUILD ?= build
 ifndef UNIT_MK_INCLUDED
 include tests/unit/unit.mk
 endif
+ifndef OFS_MK_INCLUDED
+include tools/ofs/ofs.mk
+endif
 
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CC ?= clang
@@ -27,7 +30,7 @@ FUZZ_TIME ?= 20
 
 # ---- Targets: name -> sources, seed files ---------------------------------------
 
-FUZZ_TARGETS := fuzz_fdt fuzz_elf fuzz_cpio fuzz_gpt fuzz_ext2
+FUZZ_TARGETS := fuzz_fdt fuzz_elf fuzz_cpio fuzz_gpt fuzz_ext2 fuzz_ofs fuzz_cmsg
 
 fuzz_fdt_SRCS  := tests/fuzz/fuzz_fdt.c kernel/lib/fdt.c
 fuzz_fdt_SEEDS := $(UNIT_DTBS)
@@ -41,6 +44,16 @@ fuzz_ext2_SRCS := tests/fuzz/fuzz_ext2.c tests/unit/ext2/ext2_host.c \
 	kernel/fs/ext2/ext2_super.c kernel/fs/ext2/ext2_alloc.c kernel/fs/ext2/ext2_inode.c \
 	kernel/fs/ext2/ext2_dir.c kernel/lib/kprintf.c
 fuzz_ext2_SEEDS := $(FUZZ_DIR)/seeds/ext2-tiny.img
+fuzz_ofs_SRCS := tests/fuzz/fuzz_ofs.c tests/unit/ofs/ofs_dump.c tools/ofs/ofs_check.c \
+	tools/ofs/ofs_host.c $(OFS_CORE_SRCS)
+fuzz_ofs_SEEDS := $(FUZZ_DIR)/seeds/ofs-tiny.img
+fuzz_cmsg_SRCS := tests/fuzz/fuzz_cmsg.c kernel/net/cmsg.c
+fuzz_cmsg_SEEDS := $(FUZZ_DIR)/seeds/cmsg-rights-creds.bin
+
+# SCM_RIGHTS with two fds, then SCM_CREDENTIALS (little-endian struct cmsghdr layout).
+$(FUZZ_DIR)/seeds/cmsg-rights-creds.bin: tests/fuzz/fuzz.mk
+	@mkdir -p $(@D)
+	printf '\030\0\0\0\0\0\0\0\1\0\0\0\1\0\0\0\3\0\0\0\4\0\0\0\034\0\0\0\0\0\0\0\1\0\0\0\2\0\0\0\1\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0' > $@
 
 # A small ext2 with a file, a directory and symlinks (fixed UUID and times: repeatable).
 $(FUZZ_DIR)/seeds/ext2-tiny.img: tests/fuzz/fuzz.mk
@@ -51,6 +64,18 @@ $(FUZZ_DIR)/seeds/ext2-tiny.img: tests/fuzz/fuzz.mk
 	E2FSPROGS_FAKE_TIME=$(SOURCE_DATE_EPOCH) mke2fs -q -t ext2 -b 1024 -N 32 \
 		-U 6f70656e-7600-4000-8000-0000000000f0 -E root_owner=0:0 \
 		-d $(FUZZ_DIR)/seeds/ext2-root $@ 128k
+
+# A 1 MiB OFS with a file, a directory, a symlink and a hard link (fixed UUID and times);
+# all its blocks in use sit in the first 64 KiB, which is the seed (fuzz_ofs pads with zeros).
+$(FUZZ_DIR)/seeds/ofs-tiny.img: $(OFS_TOOLS_DIR)/mkfs.ofs tests/fuzz/fuzz.mk
+	@mkdir -p $(@D)
+	@rm -rf $(FUZZ_DIR)/seeds/ofs-root && mkdir -p $(FUZZ_DIR)/seeds/ofs-root/d
+	@echo hello > $(FUZZ_DIR)/seeds/ofs-root/f
+	@ln -sf ../f $(FUZZ_DIR)/seeds/ofs-root/d/s
+	@ln -f $(FUZZ_DIR)/seeds/ofs-root/f $(FUZZ_DIR)/seeds/ofs-root/d/h
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(OFS_TOOLS_DIR)/mkfs.ofs -q -s 1M \
+		-U 6f70656e-7600-4000-8000-0000000000f1 -d $(FUZZ_DIR)/seeds/ofs-root $@.full
+	head -c 65536 $@.full > $@
 
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 

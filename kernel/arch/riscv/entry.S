@@ -86,6 +86,7 @@ task_entry:
 kthread_entry:
     call schedule_tail
     csrsi sstatus, SR_SIE
+    call bkl_lock                   /* kernel work for a task (smp.h); enter_user drops it */
     mv a0, s3
     jalr s2
 1:  j 1b

@@ -16,6 +16,7 @@ static unsigned plic_ctx, plic_ndev;
 static struct {
     irq_handler_t fn;
     void *arg;
+    uint64_t count;       /* interrupts taken (/proc/interrupts) */
 } handlers[PLIC_MAX_IRQS];
 
 static inline volatile uint32_t *reg(unsigned long off) { return (volatile uint32_t *)(plic + off); }
@@ -52,8 +53,22 @@ void plic_interrupt(void)
         uint32_t irq = *reg(CLAIM(plic_ctx));
         if (irq == 0)
             break;
-        if (irq < PLIC_MAX_IRQS && handlers[irq].fn)
+        if (irq < PLIC_MAX_IRQS && handlers[irq].fn) {
+            handlers[irq].count++;
             handlers[irq].fn(handlers[irq].arg);
+        }
         *reg(CLAIM(plic_ctx)) = irq;
     }
+}
+
+int irq_for_each(void (*fn)(void *ctx, unsigned irq, uint64_t count, irq_handler_t handler),
+                 void *ctx)
+{
+    int n = 0;
+    for (unsigned irq = 1; irq < PLIC_MAX_IRQS; irq++)
+        if (handlers[irq].fn) {
+            fn(ctx, irq, READ_ONCE(handlers[irq].count), handlers[irq].fn);
+            n++;
+        }
+    return n;
 }

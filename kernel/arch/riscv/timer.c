@@ -1,15 +1,17 @@
 /* The clock: rdtime counts at the FDT's timebase-frequency; the SBI timer interrupts at the
- * next scheduler tick or the earliest kernel timer (ktimer), whichever comes first. */
+ * next scheduler tick or the earliest kernel timer (ktimer), whichever comes first. Every hart
+ * has its own tick (struct cpu's next_tick); kernel timers run on whichever hart sees them
+ * due first. */
 #include "kernel.h"
 #include "time.h"
 #include "ktimer.h"
 #include "asm/csr.h"
 #include "asm/sbi.h"
+#include "asm/cpu.h"
 
 uint64_t timebase_hz = 10000000;   /* QEMU virt; replaced by the FDT's value */
 static uint64_t boot_ticks;
 static uint64_t tick_period;       /* in timebase ticks */
-static uint64_t next_tick;
 
 uint64_t ticks_to_ns(uint64_t t)
 {
@@ -33,7 +35,7 @@ void timer_early_init(uint64_t hz)
 /* Programs the SBI timer for the earlier of the next tick and the first ktimer. */
 void timer_reprogram(void)
 {
-    uint64_t when = next_tick;
+    uint64_t when = this_cpu()->next_tick;
     uint64_t d = ktimer_next_deadline();
     if (d != UINT64_MAX) {
         uint64_t t = boot_ticks + ns_to_ticks(d);
@@ -46,7 +48,7 @@ void timer_reprogram(void)
 void timer_init(void)
 {
     tick_period = timebase_hz / HZ;
-    next_tick = rdtime() + tick_period;
+    this_cpu()->next_tick = rdtime() + tick_period;
     timer_reprogram();
     csr_set(sie, IE_STIE);
 }
@@ -57,10 +59,11 @@ void sched_tick(bool user);
 void timer_interrupt(bool from_user)
 {
     uint64_t now = rdtime();
-    if (now >= next_tick) {
+    uint64_t *next_tick = &this_cpu()->next_tick;
+    if (now >= *next_tick) {
         do
-            next_tick += tick_period;
-        while (next_tick <= now);
+            *next_tick += tick_period;
+        while (*next_tick <= now);
         sched_tick(from_user);
     }
     ktimers_run(ticks_to_ns(now - boot_ticks));

@@ -4,6 +4,7 @@
 #include "task.h"
 #include "vm.h"
 #include "memlayout.h"
+#include "smp.h"
 #include "asm/csr.h"
 #include "asm/cpu.h"
 #include "asm/trapframe.h"
@@ -126,11 +127,12 @@ static void interrupt(struct trapframe *tf)
     else if (irq == IRQ_S_EXT)
         plic_interrupt();
     else if (irq == IRQ_S_SOFT)
-        csr_clear(sip, 1UL << IRQ_S_SOFT);
+        smp_handle_ipi();
 }
 
 /* Work before returning to user mode: reschedule, deliver signals, stop. Interrupts are off
- * when this returns, so nothing can slip in before sret. */
+ * when this returns, so nothing can slip in before sret. The task holds the big kernel lock
+ * (smp.h) on the way in and gives it up here. */
 static void exit_to_user(struct trapframe *tf)
 {
     for (;;) {
@@ -148,6 +150,7 @@ static void exit_to_user(struct trapframe *tf)
         if (unlikely(tf->cause == EXC_ECALL_U && (long)tf->regs[10] <= -ERESTARTSYS &&
                      (long)tf->regs[10] >= -ERESTART_RESTARTBLOCK))
             syscall_restart_fixup(tf);
+        bkl_unlock();
         return;
     }
 }
@@ -155,15 +158,20 @@ static void exit_to_user(struct trapframe *tf)
 void trap_handler(struct trapframe *tf)
 {
     if (tf->cause & SCAUSE_INTR) {
+        /* The interrupt is handled first: it stays pending until then, and the lock is
+         * waited for with interrupts enabled. */
         interrupt(tf);
-        if (tf_from_user(tf))
+        if (tf_from_user(tf)) {
+            bkl_lock();
             exit_to_user(tf);
+        }
         return;
     }
     if (!tf_from_user(tf)) {
         kernel_exception(tf);
         return;
     }
+    bkl_lock();
     if (tf->cause == EXC_ECALL_U) {
         do_syscall(tf);
     } else {

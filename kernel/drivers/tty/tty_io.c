@@ -253,6 +253,17 @@ void tty_session_leader_exit(struct tty *tty)
         session_clear_ctty(sid);
 }
 
+uint64_t tty_user_devnum(struct tty *tty)
+{
+    return dev_to_user(MKDEV(tty->major, tty->minor));
+}
+
+pid_t tty_foreground_pgrp(struct tty *tty)
+{
+    pid_t pgrp = READ_ONCE(tty->pgrp);
+    return pgrp ? pgrp : -1;
+}
+
 /* TIOCNOTTY: a session leader gives the tty up for the whole session (its foreground group
  * gets SIGHUP and SIGCONT); anyone else just detaches itself. */
 static long tiocnotty(struct tty *tty)

@@ -452,20 +452,28 @@ void virtio_init(const struct fdt_platform *plat)
     if (done)
         return;
     done = true;
-    for (unsigned i = 0; i < plat->virtio_count && ndevices < FDT_MAX_VIRTIO; i++) {
-        if (!plat->virtio[i].present)
+    /* Highest address first. QEMU virt fills the transports from the highest address down
+     * and lists them in that order in its device tree, which is the order Linux probes them
+     * in: so the first -device is vda, the second vdb, with either kernel. */
+    for (unsigned k = plat->virtio_count; k-- > 0 && ndevices < FDT_MAX_VIRTIO;) {
+        if (!plat->virtio[k].present)
             continue;
-        struct virtio_device *vdev = discover(&plat->virtio[i], i);
+        struct virtio_device *vdev = discover(&plat->virtio[k], k);
         if (vdev)
             devices[ndevices++] = vdev;
     }
-    /* Binding follows the FDT's address order, so vda is the device at the lowest address
-     * (QEMU virt fills the slots from the highest address down, so with several -device
-     * options the last one given is vda). */
     virtio_register_driver(&virtio_blk_driver);
     virtio_register_driver(&virtio_rng_driver);
-    for (unsigned i = 0; i < ndevices; i++)
-        if (!devices[i]->driver && !find_driver(devices[i]->device_id))
+    /* Drivers registered before virtio_init (virtio-net, from net_init) get their devices
+     * now. */
+    for (unsigned i = 0; i < ndevices; i++) {
+        if (devices[i]->driver)
+            continue;
+        struct virtio_driver *drv = find_driver(devices[i]->device_id);
+        if (drv)
+            bind(devices[i], drv);
+        else
             pr_info("virtio@%llx: no driver for %s device\n",
                     (unsigned long long)devices[i]->phys, device_name(devices[i]->device_id));
+    }
 }

@@ -23,7 +23,14 @@ struct ext2_sb_info {
     struct block_device *bdev;
     uint32_t bsize;                  /* buffer-cache block size (0 until the core says) */
     struct list_head inodes;         /* live ext2_vnode's */
+    struct super_block *sb;
+    struct list_head mounted;        /* in ext2_mounted while sb is in use */
 };
+
+/* Mounted ext2 filesystems by device: a second mount of the same device shares the
+ * superblock (as in Linux) instead of running a second, conflicting allocator over it. */
+static LIST_HEAD(ext2_mounted);
+static spinlock_t ext2_mounted_lock = SPINLOCK_INIT("ext2_mounted");
 
 struct ext2_vnode {
     struct ext2_inode_mem m;
@@ -684,15 +691,61 @@ static void ext2_vfs_statfs(struct super_block *sb, struct kstatfs *st)
     st->namelen = EXT2_NAME_LEN;
 }
 
-static void ext2_put_super(struct super_block *sb)
+/* Attribute changes the VFS made to inodes still in use go to the core (sbi->lock held). */
+static void write_live_inodes(struct ext2_sb_info *sbi)
 {
-    struct ext2_sb_info *sbi = SBI(sb);
-    mutex_lock(&sbi->lock);
     struct ext2_vnode *v;
-    /* Attribute changes of inodes still in use (the root at least) go to disk now. */
     list_for_each_entry(v, &sbi->inodes, link)
         if (from_vfs(v->inode) && !sbi->fs->readonly)
             ext2_iwrite(sbi->fs, &v->m);
+}
+
+static int ext2_sync_fs(struct super_block *sb)
+{
+    struct ext2_sb_info *sbi = SBI(sb);
+    int err = 0;
+    mutex_lock(&sbi->lock);
+    if (sbi->fs && !sbi->fs->readonly) {
+        write_live_inodes(sbi);
+        err = ext2_sync(sbi->fs);
+    }
+    mutex_unlock(&sbi->lock);
+    return err;
+}
+
+static int ext2_vfs_remount(struct super_block *sb, unsigned long flags)
+{
+    struct ext2_sb_info *sbi = SBI(sb);
+    bool ro = (flags & MS_RDONLY) != 0;
+    int err = 0;
+    mutex_lock(&sbi->lock);
+    if (!sbi->fs) {
+        err = -EIO;
+    } else if (ro) {
+        if (!sbi->fs->readonly || sbi->fs->mounted_rw) {
+            write_live_inodes(sbi);
+            err = ext2_remount(sbi->fs, true);     /* written back and marked clean */
+        }
+    } else if (sbi->bdev->read_only || sbi->bdev->disk->read_only) {
+        pr_err("ext2: %s: cannot remount a read-only device read-write\n", sbi->bdev->name);
+        err = -EACCES;
+    } else {
+        err = ext2_remount(sbi->fs, false);
+        if (err)
+            pr_err("ext2: %s: cannot remount read-write (error %d)\n", sbi->bdev->name, err);
+    }
+    mutex_unlock(&sbi->lock);
+    return err;
+}
+
+static void ext2_put_super(struct super_block *sb)
+{
+    struct ext2_sb_info *sbi = SBI(sb);
+    spin_lock(&ext2_mounted_lock);
+    list_del(&sbi->mounted);
+    spin_unlock(&ext2_mounted_lock);
+    mutex_lock(&sbi->lock);
+    write_live_inodes(sbi);
     int err = ext2_unmount(sbi->fs);
     if (err)
         pr_err("ext2: %s: unmount: error %d\n", sbi->bdev->name, err);
@@ -707,7 +760,36 @@ static const struct super_operations ext2_sops = {
     .evict = ext2_evict,
     .statfs = ext2_vfs_statfs,
     .put_super = ext2_put_super,
+    .sync_fs = ext2_sync_fs,
+    .remount = ext2_vfs_remount,
 };
+
+/* The superblock already mounted from bdev, with a new reference; NULL if none; -EBUSY if
+ * the mount would change its read-only state (Linux: "would change RO state"). */
+static struct super_block *find_mounted(struct block_device *bdev, bool rdonly)
+{
+    struct super_block *found = NULL;
+    struct ext2_sb_info *sbi;
+    spin_lock(&ext2_mounted_lock);
+    list_for_each_entry(sbi, &ext2_mounted, mounted) {
+        if (sbi->bdev != bdev)
+            continue;
+        if (rdonly != ((sbi->sb->flags & MS_RDONLY) != 0)) {
+            found = ERR_PTR(-EBUSY);
+            break;
+        }
+        /* A zero count means its last mount is going away right now: not reusable. */
+        int c = READ_ONCE(sbi->sb->refcount);
+        while (c > 0 && !__atomic_compare_exchange_n(&sbi->sb->refcount, &c, c + 1, false,
+                                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+            ;
+        if (c > 0)
+            found = sbi->sb;
+        break;
+    }
+    spin_unlock(&ext2_mounted_lock);
+    return found;
+}
 
 static int ext2_get_sb(struct file_system_type *type, const char *source, unsigned long flags,
                        const void *data, struct super_block **out)
@@ -716,8 +798,18 @@ static int ext2_get_sb(struct file_system_type *type, const char *source, unsign
     struct block_device *bdev = source ? blkdev_resolve(source) : NULL;
     if (!bdev)
         return -ENOTBLK;
-    if (bdev->read_only)
+    if (bdev->read_only || bdev->disk->read_only)
         flags |= MS_RDONLY;
+    struct super_block *shared = find_mounted(bdev, (flags & MS_RDONLY) != 0);
+    if (IS_ERR(shared)) {
+        pr_err("ext2: %s: already mounted %s\n", bdev->name,
+               (flags & MS_RDONLY) ? "read-write" : "read-only");
+        return (int)PTR_ERR(shared);
+    }
+    if (shared) {
+        *out = shared;
+        return 0;
+    }
     struct ext2_sb_info *sbi = kzalloc(sizeof(*sbi));
     if (!sbi)
         return -ENOMEM;
@@ -762,6 +854,10 @@ static int ext2_get_sb(struct file_system_type *type, const char *source, unsign
         kfree(sb);
         return -ENOMEM;
     }
+    sbi->sb = sb;
+    spin_lock(&ext2_mounted_lock);
+    list_add_tail(&sbi->mounted, &ext2_mounted);
+    spin_unlock(&ext2_mounted_lock);
     pr_info("ext2: mounted %s (%s, %u-byte blocks)\n", bdev->name,
             sbi->fs->readonly ? "ro" : "rw", (unsigned)sbi->fs->block_size);
     *out = sb;

@@ -41,7 +41,7 @@ test_gpt_SRCS := $(BLOCK_SRC)/test_gpt.c kernel/lib/gpt.c kernel/lib/crc32.c
 # The block layer proper, on a RAM disk, with the kernel services it uses stubbed.
 test_bcache_SRCS := $(BLOCK_SRC)/test_bcache.c $(BLOCK_SRC)/kstubs.c \
 	kernel/block/blkdev.c kernel/block/bcache.c kernel/block/partition.c \
-	kernel/lib/gpt.c kernel/lib/crc32.c
+	kernel/lib/gpt.c kernel/lib/crc32.c kernel/lib/kprintf.c
 
 BLOCK_HEADERS := $(wildcard kernel/include/*.h) $(wildcard $(BLOCK_SRC)/*.h) \
 	tests/unit/test_util.h $(wildcard kernel/block/*.h)

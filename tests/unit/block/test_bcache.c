@@ -155,6 +155,17 @@ static void test_register_gpt(void **state)
 	assert_ptr_equal(b, &small->disk);
 	assert_string_equal(blkdev_next(b)->name, "vda1");
 
+	/* /proc/partitions, in Linux's format; the length is the full one even when cut. */
+	char text[512];
+	int len = blkdev_partitions_show(text, sizeof text);
+	assert_int_equal(len, (int)strlen(text));
+	const char *head = "major minor  #blocks  name\n\n 254        0       4096 vda\n";
+	assert_memory_equal(text, head, strlen(head));
+	assert_non_null(strstr(text, " 254        2       1024 vda2\n"));
+	char tiny[8];
+	assert_int_equal(blkdev_partitions_show(tiny, sizeof tiny), len);
+	assert_string_equal(tiny, "major m");
+
 	/* Same name again. */
 	struct ramdisk dup = *small;
 	assert_int_equal(blkdev_register_disk(&dup.disk), -EEXIST);

@@ -56,6 +56,7 @@ void set_current_state(int s) { (void)s; }
 int schedule_timeout(uint64_t d) { (void)d; return 0; }
 void wait_queue_init(struct wait_queue *wq) { list_init(&wq->waiters); }
 void prepare_to_wait(struct wait_queue *wq, struct wait_entry *e, int s) { (void)wq; (void)s; e->task = &host_task; }
+void add_wait_queue(struct wait_queue *wq, struct wait_entry *e) { (void)wq; e->task = &host_task; }
 void finish_wait(struct wait_queue *wq, struct wait_entry *e) { (void)wq; (void)e; }
 void wake_up(struct wait_queue *wq) { (void)wq; }
 int host_signal_pending = 1;    /* a blocking wait returns -ERESTARTSYS at once */
@@ -102,3 +103,17 @@ int printk(const char *fmt, ...)
     return 0;
 }
 void panic(const char *fmt, ...) { va_list ap; va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap); abort(); }
+
+/* The block layer and the kernel command line, as on a machine with no disks and no options:
+ * disk filesystems find no device (the root mount and block device nodes are tested in QEMU,
+ * tests/integration/test_disk.py). */
+#include "blkdev.h"
+#include "fs.h"
+static int host_blkdev_open(struct inode *inode, struct file *f) { (void)inode; (void)f; return -ENXIO; }
+const struct file_operations blkdev_fops = { .open = host_blkdev_open };
+struct block_device *blkdev_resolve(const char *spec) { (void)spec; return NULL; }
+struct block_device *blkdev_lookup_by_devt(dev_t devt) { (void)devt; return NULL; }
+struct block_device *blkdev_next(struct block_device *prev) { (void)prev; return NULL; }
+int sync_all_block_devices(void) { return 0; }
+const char *cmdline_get(const char *key) { (void)key; return NULL; }
+const char *cmdline_raw(void) { return ""; }

@@ -1,0 +1,67 @@
+/* /proc/sys: the few kernel parameters programs read (read-only here). */
+#include "proc_internal.h"
+#include "procinfo.h"
+
+static int show_hostname(struct proc_buf *b, const struct proc_ctx *c)
+{
+    (void)c;
+    char host[65], domain[65];
+    uts_get_names(host, domain, sizeof host);
+    pb_printf(b, "%s\n", host);
+    return 0;
+}
+
+static int show_domainname(struct proc_buf *b, const struct proc_ctx *c)
+{
+    (void)c;
+    char host[65], domain[65];
+    uts_get_names(host, domain, sizeof host);
+    pb_printf(b, "%s\n", domain);
+    return 0;
+}
+
+static int show_ostype(struct proc_buf *b, const struct proc_ctx *c)
+{
+    (void)c;
+    pb_printf(b, "Linux\n");
+    return 0;
+}
+
+static int show_osrelease(struct proc_buf *b, const struct proc_ctx *c)
+{
+    (void)c;
+    pb_printf(b, "6.1.0-openv\n");     /* as uname -r */
+    return 0;
+}
+
+static int show_pid_max(struct proc_buf *b, const struct proc_ctx *c)
+{
+    (void)c;
+    pb_printf(b, "32768\n");           /* PID_MAX in task.h */
+    return 0;
+}
+
+#define FILE(n, fn) { .name = n, .mode = S_IFREG | 0444, .show = fn }
+static const struct proc_entry kernel_entries[] = {
+    FILE("domainname", show_domainname),
+    FILE("hostname", show_hostname),
+    FILE("osrelease", show_osrelease),
+    FILE("ostype", show_ostype),
+    FILE("pid_max", show_pid_max),
+};
+
+static const struct proc_dir proc_sys_kernel_dir = {
+    .entries = kernel_entries,
+    .nentries = ARRAY_SIZE(kernel_entries),
+    .ino_base = 0x240,
+};
+
+static const struct proc_entry sys_entries[] = {
+    { .name = "kernel", .mode = S_IFDIR | 0555, .dir = &proc_sys_kernel_dir },
+};
+
+const struct proc_dir proc_sys_dir = {
+    .entries = sys_entries,
+    .nentries = ARRAY_SIZE(sys_entries),
+    .ino_base = 0x200,
+};

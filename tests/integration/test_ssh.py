@@ -1,0 +1,221 @@
+"""SSH into openv the way a user does: the disk image boots through stock OpenSBI and U-Boot,
+init starts Dropbear (host keys generated on the first boot, on /data), and the host's real
+OpenSSH client logs in as root through QEMU's port forward with the key baked into the image
+(DEV_SSH_KEY, as `make run` does).
+
+OPENV_TEST_KERNEL=linux puts the Linux reference kernel in the image instead, to check that the
+tests encode what a Linux box does."""
+
+import concurrent.futures
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pexpect
+import pytest
+
+from guest import BUILD, REPO, kernel_image
+
+sys.path.insert(0, os.path.join(REPO, "image"))
+import mkimage  # noqa: E402
+
+pytestmark = pytest.mark.qemu
+
+UBOOT = "/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    d = tmp_path_factory.mktemp("keys")
+    for name in ("id_test", "id_wrong"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name,
+                        "-f", str(d / name)], check=True)
+    return d
+
+
+@pytest.fixture(scope="module")
+def booted(keys, tmp_path_factory):
+    kernel = kernel_image()
+    if not kernel or not os.path.exists(kernel):
+        pytest.skip("no kernel: run 'make kernel'")
+    out = str(tmp_path_factory.mktemp("ssh") / "openv.img")
+    old = os.environ.get("DEV_SSH_KEY")
+    os.environ["DEV_SSH_KEY"] = str(keys / "id_test.pub")
+    try:
+        mkimage.build(BUILD, kernel, out, "")
+    finally:
+        if old is None:
+            del os.environ["DEV_SSH_KEY"]
+        else:
+            os.environ["DEV_SSH_KEY"] = old
+    port, http_port = free_port(), free_port()
+    log = open(os.path.join(BUILD, "test-logs", "ssh-console.log"), "w", encoding="utf-8") \
+        if os.path.isdir(os.path.join(BUILD, "test-logs")) else None
+    child = pexpect.spawn(
+        "qemu-system-riscv64",
+        ["-M", "virt", "-m", "512M", "-nographic", "-no-reboot", "-kernel", UBOOT,
+         "-drive", f"file={out},format=raw,if=none,id=hd0",
+         "-device", "virtio-blk-device,drive=hd0",
+         "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:22,"
+                    f"hostfwd=tcp:127.0.0.1:{http_port}-:8080",
+         "-device", "virtio-net-device,netdev=n0", "-device", "virtio-rng-device"],
+        encoding="utf-8", codec_errors="replace", timeout=180)
+    child.logfile_read = log
+    try:
+        child.expect("openv login:", timeout=180)
+        ssh = Ssh(port, keys / "id_test", tmp_path_factory.mktemp("known"))
+        deadline = time.monotonic() + 60
+        while True:
+            r = ssh.run("true", check=False, timeout=30)
+            if r.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        assert r.returncode == 0, r.stderr
+        ssh.http_port = http_port
+        ssh.console = child
+        yield ssh
+    finally:
+        child.terminate(force=True)
+        if log:
+            log.close()
+
+
+class Ssh:
+    def __init__(self, port, key, known_dir):
+        self.port = port
+        self.key = key
+        self.opts = ["-p", str(port), "-o", "BatchMode=yes", "-o", "ConnectTimeout=20",
+                     "-o", "StrictHostKeyChecking=accept-new",
+                     "-o", f"UserKnownHostsFile={known_dir}/known_hosts",
+                     "-o", "LogLevel=ERROR"]
+
+    def argv(self, key=None, extra=()):
+        return ["ssh", "-i", str(key or self.key), "-o", "IdentitiesOnly=yes", *self.opts,
+                *extra, "root@127.0.0.1"]
+
+    def run(self, command, check=True, timeout=60, key=None, stdin=None, extra=()):
+        r = subprocess.run([*self.argv(key, extra), command], stdin=stdin or subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        if check:
+            assert r.returncode == 0, r.stderr.decode(errors="replace")
+        return r
+
+
+def test_uname_over_ssh(booted):
+    out = booted.run("uname -a").stdout.decode()
+    assert out.startswith("Linux ") and "riscv64" in out
+    if os.environ.get("OPENV_TEST_KERNEL", "") != "linux":
+        assert "openv" in out
+
+
+def test_exit_status_propagates(booted):
+    assert booted.run("exit 3", check=False).returncode == 3
+
+
+def test_root_is_readonly_and_data_persists_keys(booted):
+    mounts = booted.run("cat /proc/mounts").stdout.decode()
+    assert any(line.split()[1] == "/" and line.split()[3].startswith("ro")
+               for line in mounts.splitlines()), mounts
+    assert any(line.split()[1] == "/data" and line.split()[2] == "ofs"
+               for line in mounts.splitlines()), mounts
+    keys = booted.run("ls /data/etc/dropbear").stdout.decode().split()
+    assert "dropbear_ed25519_host_key" in keys and "dropbear_ecdsa_host_key" in keys
+
+
+def test_stdin_and_scp_round_trip(booted, tmp_path):
+    data = os.urandom(16 << 20)
+    src = tmp_path / "up.bin"
+    src.write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    with open(src, "rb") as fh:
+        booted.run("cat > /tmp/up.bin", stdin=fh, timeout=300)
+    assert booted.run("sha256sum /tmp/up.bin").stdout.decode().split()[0] == digest
+    scp = ["scp", "-i", str(booted.key), "-o", "IdentitiesOnly=yes", "-O",
+           *[o if o != "-p" else "-P" for o in booted.opts]]
+    subprocess.run([*scp, str(src), "root@127.0.0.1:/tmp/scp.bin"], check=True, timeout=300)
+    back = tmp_path / "down.bin"
+    subprocess.run([*scp, "root@127.0.0.1:/tmp/scp.bin", str(back)], check=True, timeout=300)
+    assert hashlib.sha256(back.read_bytes()).hexdigest() == digest
+    booted.run("rm -f /tmp/up.bin /tmp/scp.bin")
+
+
+def test_ten_concurrent_sessions(booted):
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        results = list(pool.map(lambda i: booted.run(f"echo session-{i}", check=False,
+                                                     timeout=120), range(10)))
+    for i, r in enumerate(results):
+        assert r.returncode == 0 and r.stdout.decode().strip() == f"session-{i}", r.stderr
+
+
+def test_wrong_key_and_passwords_are_refused(booted, keys):
+    assert booted.run("true", check=False, key=keys / "id_wrong").returncode == 255
+    r = booted.run("true", check=False,
+                   extra=("-o", "PreferredAuthentications=password,keyboard-interactive"))
+    assert r.returncode == 255
+
+
+def test_server_survives_rapid_connects_and_garbage(booted):
+    for i in range(50):
+        with socket.create_connection(("127.0.0.1", booted.port), timeout=10) as s:
+            if i % 5 == 0:
+                s.sendall(os.urandom(512))
+    assert booted.run("echo alive").stdout.decode().strip() == "alive"
+
+
+def test_interactive_session(booted):
+    child = pexpect.spawn("ssh", ["-tt", *booted.argv()[1:]], encoding="utf-8",
+                          codec_errors="replace", timeout=60, dimensions=(24, 80))
+    try:
+        child.expect(r"[#$] ")
+        child.sendline("stty size")
+        child.expect(r"24 80")
+        child.setwinsize(40, 120)
+        time.sleep(1)
+        child.sendline("stty size")
+        child.expect(r"40 120")
+        child.sendline("sleep 100")
+        time.sleep(1)
+        child.sendintr()
+        child.expect(r"[#$] ")
+        child.sendline("echo after-interrupt")
+        child.expect("after-interrupt\r\n")
+        child.sendline("exit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+
+
+def test_local_port_forward_to_guest_httpd(booted, tmp_path):
+    booted.run("mkdir -p /tmp/www && echo forwarded > /tmp/www/index.html && "
+               "httpd -p 127.0.0.1:8081 -h /tmp/www")
+    local = free_port()
+    fwd = subprocess.Popen([*booted.argv(extra=("-N", "-L", f"{local}:127.0.0.1:8081"))],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        body = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and body is None:
+            try:
+                with socket.create_connection(("127.0.0.1", local), timeout=10) as s:
+                    s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+                    reply = b""
+                    while chunk := s.recv(4096):
+                        reply += chunk
+                    if b"forwarded" in reply:
+                        body = reply
+            except OSError:
+                time.sleep(1)
+        assert body is not None
+    finally:
+        fwd.terminate()
+        fwd.wait(timeout=10)
