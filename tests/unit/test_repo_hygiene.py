@@ -8,8 +8,10 @@ import pytest
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
-# A URL with a host, or a bare well-known archive host name.
-HOST = re.compile(r"\b[a-z][a-z0-9+.-]*://[A-Za-z0-9.-]+|\b(deb|snapshot|ftp|security)\.debian\.org\b"
+# A URL with a host, or a bare well-known archive host name. URLs to loopback and to QEMU's
+# user-network addresses (10.0.2.x: the tests' own servers) name no download host.
+HOST = re.compile(r"\b[a-z][a-z0-9+.-]*://(?!(?:127\.0\.0\.1|10\.0\.2\.\d+|localhost)[:/])"
+                  r"[A-Za-z0-9.-]+|\b(deb|snapshot|ftp|security)\.debian\.org\b"
                   r"|\bgithub\.com\b|\bbusybox\.net\b|\bmatt\.ucc\.asn\.au\b|\bsavannah\.")
 
 
