@@ -98,6 +98,82 @@ long sys_fstat(long a0, long a1, long a2, long a3, long a4, long a5)
     return err;
 }
 
+/* statx(2): struct statx of include/uapi/linux/stat.h (256 bytes). Every basic field is
+ * always available here, so the mask returned is STATX_BASIC_STATS whatever was asked. */
+struct linux_statx_timestamp {
+    int64_t tv_sec;
+    uint32_t tv_nsec;
+    int32_t __reserved;
+};
+
+struct linux_statx {
+    uint32_t stx_mask;
+    uint32_t stx_blksize;
+    uint64_t stx_attributes;
+    uint32_t stx_nlink;
+    uint32_t stx_uid;
+    uint32_t stx_gid;
+    uint16_t stx_mode;
+    uint16_t __spare0;
+    uint64_t stx_ino;
+    uint64_t stx_size;
+    uint64_t stx_blocks;
+    uint64_t stx_attributes_mask;
+    struct linux_statx_timestamp stx_atime, stx_btime, stx_ctime, stx_mtime;
+    uint32_t stx_rdev_major;
+    uint32_t stx_rdev_minor;
+    uint32_t stx_dev_major;
+    uint32_t stx_dev_minor;
+    uint64_t __spare2[14];
+};
+_Static_assert(sizeof(struct linux_statx) == 256, "struct statx layout");
+
+#define STATX_BASIC_STATS 0x7ffu
+#define STATX__RESERVED 0x80000000u
+
+static struct linux_statx_timestamp statx_time(struct kernel_timespec t)
+{
+    return (struct linux_statx_timestamp){ .tv_sec = t.tv_sec, .tv_nsec = (uint32_t)t.tv_nsec };
+}
+
+long sys_statx(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    (void)a5;
+    int flags = (int)a2;
+    if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE))
+        return -EINVAL;
+    if ((flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE || ((unsigned)a3 & STATX__RESERVED))
+        return -EINVAL;
+    unsigned lf = ((flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW) |
+                  ((flags & AT_EMPTY_PATH) ? LOOKUP_EMPTY : 0);
+    struct path p;
+    int err = user_path_at((int)a0, (uaddr_t)a1, lf, &p);
+    if (err)
+        return err;
+    struct inode *inode = p.dentry->inode;
+    struct linux_statx st;
+    memset(&st, 0, sizeof(st));
+    dev_t dev = inode->sb ? inode->sb->dev : 0;
+    st.stx_mask = STATX_BASIC_STATS;
+    st.stx_blksize = PAGE_SIZE;
+    st.stx_nlink = inode->nlink;
+    st.stx_uid = inode->uid;
+    st.stx_gid = inode->gid;
+    st.stx_mode = (uint16_t)inode->mode;
+    st.stx_ino = inode->ino;
+    st.stx_size = (uint64_t)inode->size;
+    st.stx_blocks = inode->blocks;
+    st.stx_atime = statx_time(inode->atime);
+    st.stx_mtime = statx_time(inode->mtime);
+    st.stx_ctime = statx_time(inode->ctime);
+    st.stx_rdev_major = MAJOR(inode->rdev);
+    st.stx_rdev_minor = MINOR(inode->rdev);
+    st.stx_dev_major = MAJOR(dev);
+    st.stx_dev_minor = MINOR(dev);
+    path_put(&p);
+    return copy_to_user((uaddr_t)a4, &st, sizeof(st)) < 0 ? -EFAULT : 0;
+}
+
 static unsigned long statfs_flags(struct mount *m)
 {
     /* ST_* flags share the MS_* values for these. */

@@ -18,6 +18,7 @@
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -904,6 +905,40 @@ static void test_fifo(void)
     unlink("fifo");
 }
 
+/* statx(2) through the raw call (musl 1.2.3 has no wrapper): the basic fields agree with
+ * fstatat's, and a bad flag is EINVAL. The layout is Linux's struct statx. */
+struct raw_statx {
+    uint32_t mask, blksize;
+    uint64_t attributes;
+    uint32_t nlink, uid, gid;
+    uint16_t mode, spare0;
+    uint64_t ino, size, blocks, attributes_mask;
+    struct { int64_t sec; uint32_t nsec; int32_t reserved; } atime, btime, ctime, mtime;
+    uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+    uint64_t spare2[14];
+};
+
+static void test_statx(void)
+{
+    int fd = open("statx.txt", O_WRONLY | O_CREAT | O_TRUNC, 0640);
+    CHECK(fd >= 0 && write(fd, "twelve bytes", 12) == 12, "create statx.txt");
+    close(fd);
+    struct stat st;
+    struct raw_statx sx;
+    memset(&sx, 0, sizeof sx);
+    CHECK_OK(stat("statx.txt", &st), "stat statx.txt");
+    CHECK_OK(syscall(SYS_statx, AT_FDCWD, "statx.txt", 0, 0x7ff, &sx), "statx statx.txt");
+    CHECK((sx.mask & 0x7ff) == 0x7ff, "statx returns the basic fields");
+    CHECK(sx.size == 12 && sx.ino == st.st_ino && sx.mode == st.st_mode &&
+              sx.nlink == st.st_nlink && sx.uid == st.st_uid && sx.gid == st.st_gid &&
+              sx.mtime.sec == st.st_mtim.tv_sec && sx.mtime.nsec == st.st_mtim.tv_nsec &&
+              makedev(sx.dev_major, sx.dev_minor) == st.st_dev,
+          "statx agrees with stat");
+    CHECK_ERR(syscall(SYS_statx, AT_FDCWD, "statx.txt", 0x40000000, 0x7ff, &sx), EINVAL,
+              "statx with an unknown flag: EINVAL");
+    unlink("statx.txt");
+}
+
 int main(void)
 {
     check_begin("files");
@@ -931,6 +966,7 @@ int main(void)
     test_pipe_atomic();
     test_poll_select();
     test_fifo();
+    test_statx();
 
     chdir("/");
     remove_tree(workdir);

@@ -9,6 +9,8 @@
  */
 #include "check.h"
 
+#include <sys/utsname.h>
+
 #include <signal.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -488,6 +490,18 @@ static void add_term_handler(int sig, siginfo_t *si, void *ctx)
     sigaddset(&((ucontext_t *)ctx)->uc_sigmask, SIGTERM);
 }
 
+/* musl 1.2.3 defines SA_RESTORER on riscv64 and passes rt_sigaction a {handler, flags,
+ * restorer, mask} structure; Linux reads {handler, flags, mask}, so there the restorer's address
+ * becomes the mask (and SA_NODEFER's mask bits go astray). openv reads musl's layout when
+ * SA_RESTORER is set. On another kernel the mask checks are skipped, with this reason. */
+#define MUSL_LAYOUT_WHY "Linux reads musl 1.2.3's riscv64 sigaction (with a restorer) as {handler, flags, mask}"
+
+static int sigaction_layout_mismatch(void)
+{
+    struct utsname u;
+    return uname(&u) == 0 && !strstr(u.release, "openv") && !under_qemu_user();
+}
+
 static void test_masks(void)
 {
     unblock_all();
@@ -497,22 +511,32 @@ static void test_masks(void)
     raise(SIGUSR1);
     CHECK_EQ(hcount, 1, "mask handler ran");
     CHECK_EQ(mask_has_self, 1, "signal blocked in its own handler");
-    CHECK_EQ(mask_has_extra, 1, "sa_mask signals blocked in handler");
-    CHECK_EQ(mask_has_other, 0, "other signals not blocked in handler");
+    if (sigaction_layout_mismatch()) {
+        check_skip("sa_mask signals blocked in handler", MUSL_LAYOUT_WHY);
+        check_skip("other signals not blocked in handler", MUSL_LAYOUT_WHY);
+    } else {
+        CHECK_EQ(mask_has_extra, 1, "sa_mask signals blocked in handler");
+        CHECK_EQ(mask_has_other, 0, "other signals not blocked in handler");
+    }
     CHECK_EQ(uc_mask_had_self, 0, "uc_sigmask holds the pre-signal mask");
     sigset_t cur;
     sigprocmask(SIG_BLOCK, NULL, &cur);
     CHECK(!sigismember(&cur, SIGUSR1) && !sigismember(&cur, SIGUSR2),
           "mask restored after handler returns");
 
-    install(SIGUSR1, mask_handler, SA_NODEFER, NULL);
-    raise(SIGUSR1);
-    CHECK_EQ(mask_has_self, 0, "SA_NODEFER: signal not blocked in handler");
-    install(SIGUSR1, nest_handler, SA_NODEFER, NULL);
-    max_depth = nest_depth = nest_calls = 0;
-    raise(SIGUSR1);
-    CHECK(max_depth == 2 && nest_calls == 2,
-          "SA_NODEFER: handler nests on re-raise");
+    if (sigaction_layout_mismatch()) {
+        check_skip("SA_NODEFER: signal not blocked in handler", MUSL_LAYOUT_WHY);
+        check_skip("SA_NODEFER: handler nests on re-raise", MUSL_LAYOUT_WHY);
+    } else {
+        install(SIGUSR1, mask_handler, SA_NODEFER, NULL);
+        raise(SIGUSR1);
+        CHECK_EQ(mask_has_self, 0, "SA_NODEFER: signal not blocked in handler");
+        install(SIGUSR1, nest_handler, SA_NODEFER, NULL);
+        max_depth = nest_depth = nest_calls = 0;
+        raise(SIGUSR1);
+        CHECK(max_depth == 2 && nest_calls == 2,
+              "SA_NODEFER: handler nests on re-raise");
+    }
     install(SIGUSR1, nest_handler, 0, NULL);
     max_depth = nest_depth = nest_calls = 0;
     raise(SIGUSR1);
