@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for OFS (kernel/fs/ofs): the input is the start of a 1 MiB filesystem image
  * (the rest reads as zeros; seed: a small mkfs.ofs -d image whose metadata sits in its first
- * 64 KiB). Mount it read-only, check it with the fsck code and walk and read everything; then
+ * 64 KiB). Mount it read-only, check it with the fsck code and walk and read everything; run
+ * the fsck repair (ofs_repair: compare the two commits, fall back to the older one); then
  * mount it read-write, create, write, rename, truncate and remove, commit, and walk again.
  * Everything runs twice: with checksums verified (what a real mount does), and with them
  * ignored, so mutations reach the structure checks behind the checksums.
@@ -15,6 +16,7 @@
 
 #include "../unit/ofs/ofs_dump.h"
 #include "../../tools/ofs/ofs_check.h"
+#include "../../tools/ofs/ofs_repair.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -77,6 +79,8 @@ static void one_pass(const uint8_t *data, size_t size)
         free(ofs_dump(fs, 300, NULL));
         ofs_unmount(fs);
     }
+    struct ofs_repair_result rres;
+    ofs_repair(&io, true, NULL, 0, &rres);
     if (ofs_mount(&io, 0, &fs) == 0) {
         writes(fs);
         free(ofs_dump(fs, 300, NULL));

@@ -128,6 +128,81 @@ def test_enospc(tmp_path, fsck):
     host_fsck(fsck, disk)
 
 
+COMMIT_INTERVAL = 5     # seconds: OFS_COMMIT_INTERVAL in kernel/fs/ofs/ofs_vfs.c
+
+
+def test_background_commit(tmp_path, fsck):
+    """Changes made without fsync/sync reach the disk within the commit interval even when no
+    further filesystem operation follows (the flusher kernel thread): written, then QEMU is
+    killed with SIGKILL after three intervals of idleness."""
+    disk = new_disk(tmp_path)
+    g = boot_with(disk)
+    try:
+        mount(g)
+        g.check("printf 'written without sync\\n' > /data/unsynced && mkdir /data/dir"
+                " && echo inner > /data/dir/f && chmod 640 /data/unsynced")
+        time.sleep(3 * COMMIT_INTERVAL)
+        g.child.kill(signal.SIGKILL)
+        g.child.wait()
+    finally:
+        g.close()
+    host_fsck(fsck, disk)
+    with boot_with(disk) as g:
+        mount(g)
+        assert g.check("cat /data/unsynced") == "written without sync"
+        assert g.check("cat /data/dir/f") == "inner"
+        # chmod changes only the VFS inode; the flusher writes it to the transaction too.
+        assert g.check("stat -c %a /data/unsynced") == "640"
+        g.check("umount /data")
+        g.poweroff()
+    host_fsck(fsck, disk)
+
+def newest_commit(disk):
+    """(seq, root block) of the newest valid-looking superblock (docs/ofs.md: superblock)."""
+    best = None
+    with open(disk, "rb") as f:
+        for slot in (0, 1):
+            f.seek(slot * 4096)
+            blk = f.read(4096)
+            if blk[:8] != b"OFSSUPER":
+                continue
+            seq = int.from_bytes(blk[16:24], "little")
+            root = int.from_bytes(blk[32:40], "little")
+            if best is None or seq > best[0]:
+                best = (seq, root)
+    return best
+
+
+def test_fsck_repair(tmp_path, fsck):
+    """fsck.ofs -y: when the newest commit's tree is damaged, go back to the older commit."""
+    disk = new_disk(tmp_path, size=16 << 20)
+    with boot_with(disk) as g:
+        mount(g)
+        g.check("echo first > /data/first && sync && echo second > /data/second && sync")
+        g.check("umount /data")
+        g.poweroff()
+    host_fsck(fsck, disk)
+    seq, root = newest_commit(disk)
+    with open(disk, "r+b") as f:        # one flipped bit in the newest root node
+        f.seek(root * 4096 + 100)
+        b = f.read(1)
+        f.seek(root * 4096 + 100)
+        f.write(bytes([b[0] ^ 1]))
+    r = subprocess.run([fsck, disk], capture_output=True, text=True)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"run fsck.ofs -y to go back to commit {seq - 1}" in r.stdout, r.stdout
+    r = subprocess.run([fsck, "-y", disk], capture_output=True, text=True)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert f"now commit {seq + 2}" in r.stdout and r.stdout.rstrip().endswith("clean"), r.stdout
+    out = host_fsck(fsck, disk)
+    assert "clean" in out
+    with boot_with(disk) as g:
+        mount(g)
+        assert g.check("cat /data/first") == "first"
+        g.check("echo third > /data/third && sync && umount /data")
+        g.poweroff()
+    host_fsck(fsck, disk)
+
 # The workload of one run: numbered files written through a rename, a log appended to, a
 # config replaced by rename, old files removed, then `sync` and an acknowledgement line.
 WORKLOAD = (

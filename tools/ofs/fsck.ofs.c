@@ -1,64 +1,31 @@
-/* fsck.ofs: check an OFS filesystem (docs/ofs.md) without changing it.
+/* fsck.ofs: check an OFS filesystem (docs/ofs.md), and repair it if asked.
  *
- *   fsck.ofs [-q] [-m MAXMSGS] IMAGE
+ *   fsck.ofs [-q] [-y|-p] [-m MAXMSGS] IMAGE
  *
  * Verifies both superblocks, every checksum and every invariant (ofs_check.c) and reports
- * each problem precisely. Exit status: 0 clean, 1 damaged (or unmountable), 2 usage or
- * system error. Nothing is written: OFS needs no repair after a crash (a mount finishes
- * removing orphans), so a damaged filesystem means lost or corrupted blocks; recover the
- * files from a read-only mount. */
+ * each problem precisely. OFS needs no repair after a crash (a mount finishes removing
+ * orphans), so damage means lost or corrupted blocks. When the newest commit is damaged and
+ * the older one is intact, fsck.ofs says what going back to the older commit would lose, and
+ * -y (or -p) does it (ofs_repair.c); otherwise nothing is written.
+ * Exit status: 0 clean, 1 damaged (or unmountable) and not repaired, 2 usage or system
+ * error, 3 repaired (clean now; the report lists what was lost). */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "ofs_check.h"
+#include "ofs_repair.h"
 
-int main(int argc, char **argv)
+#define USAGE "usage: fsck.ofs [-q] [-y|-p] [-m MAXMSGS] IMAGE\n"
+
+/* Check what the device shows; print the summary. Returns the error count (1 if the
+ * filesystem cannot be mounted). */
+static unsigned check(struct ofs_io *io, const char *path, bool quiet, unsigned max_msgs)
 {
-    int quiet = 0, opt;
-    unsigned max_msgs = 100;
-    while ((opt = getopt(argc, argv, "qm:")) != -1) {
-        switch (opt) {
-        case 'q': quiet = 1; break;
-        case 'm': max_msgs = (unsigned)strtoul(optarg, NULL, 10); break;
-        default:
-            fprintf(stderr, "usage: fsck.ofs [-q] [-m MAXMSGS] IMAGE\n");
-            return 2;
-        }
-    }
-    if (optind + 1 != argc) {
-        fprintf(stderr, "usage: fsck.ofs [-q] [-m MAXMSGS] IMAGE\n");
-        return 2;
-    }
-    const char *path = argv[optind];
-    ofs_host_verbose = 1;       /* the core's reasons for refusing a mount */
-    struct ofs_filedev dev;
-    int r = ofs_filedev_open(&dev, path, 0);
-    if (r < 0) {
-        fprintf(stderr, "fsck.ofs: %s: %s\n", path, strerror(-r));
-        return 2;
-    }
-    struct ofs_io io = ofs_filedev_io(&dev);
-    io.write = NULL;            /* read-only: a write would be a bug */
-    io.flush = NULL;
-    /* Both superblock slots, for the report: the newer valid one is the filesystem; an
-     * invalid older one is normal after a crash during a commit (a torn write). */
-    if (!quiet) {
-        static uint8_t blk[OFS_BLOCK_SIZE];
-        for (unsigned s = 0; s < OFS_SB_SLOTS; s++) {
-            struct ofs_super sb;
-            const char *why = "read error";
-            if (io.read(io.ctx, s, blk) == 0 &&
-                ofs_super_decode(blk, s, io.nblocks, &sb, &why) == 0)
-                printf("superblock slot %u: commit %llu\n", s, (unsigned long long)sb.seq);
-            else
-                printf("superblock slot %u: not valid (%s)\n", s, why);
-        }
-    }
     struct ofs_fs *fs;
-    r = ofs_mount(&io, OFS_MOUNT_RDONLY, &fs);
+    int r = ofs_mount(io, OFS_MOUNT_RDONLY, &fs);
     if (r < 0) {
         fprintf(stderr, "fsck.ofs: %s: cannot mount: %s\n", path, strerror(-r));
-        ofs_filedev_close(&dev);
         return 1;
     }
     struct ofs_check_result res;
@@ -75,6 +42,70 @@ int main(int argc, char **argv)
         printf(errors ? ": %u ERRORS\n" : ": clean\n", errors);
     }
     ofs_unmount(fs);
+    return errors;
+}
+
+int main(int argc, char **argv)
+{
+    int quiet = 0, opt;
+    bool repair = false;
+    unsigned max_msgs = 100;
+    while ((opt = getopt(argc, argv, "qm:yp")) != -1) {
+        switch (opt) {
+        case 'q': quiet = 1; break;
+        case 'm': max_msgs = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'y':
+        case 'p': repair = true; break;
+        default:
+            fprintf(stderr, USAGE);
+            return 2;
+        }
+    }
+    if (optind + 1 != argc) {
+        fprintf(stderr, USAGE);
+        return 2;
+    }
+    const char *path = argv[optind];
+    ofs_host_verbose = 1;       /* the core's reasons for refusing a mount */
+    struct ofs_filedev dev;
+    int r = ofs_filedev_open(&dev, path, repair);
+    if (r < 0) {
+        fprintf(stderr, "fsck.ofs: %s: %s\n", path, strerror(-r));
+        return 2;
+    }
+    struct ofs_io io = ofs_filedev_io(&dev);
+    struct ofs_io io_rw = io;   /* only the repair writes, and only with -y/-p */
+    io.write = NULL;            /* the check is read-only: a write would be a bug */
+    io.flush = NULL;
+    /* Both superblock slots, for the report: the newer valid one is the filesystem; an
+     * invalid older one is normal after a crash during a commit (a torn write). */
+    if (!quiet) {
+        static uint8_t blk[OFS_BLOCK_SIZE];
+        for (unsigned s = 0; s < OFS_SB_SLOTS; s++) {
+            struct ofs_super sb;
+            const char *why = "read error";
+            if (io.read(io.ctx, s, blk) == 0 &&
+                ofs_super_decode(blk, s, io.nblocks, &sb, &why) == 0)
+                printf("superblock slot %u: commit %llu\n", s, (unsigned long long)sb.seq);
+            else
+                printf("superblock slot %u: not valid (%s)\n", s, why);
+        }
+    }
+    unsigned errors = check(&io, path, quiet, max_msgs);
+    int status = errors ? 1 : 0;
+    if (errors) {
+        struct ofs_repair_result res;
+        r = ofs_repair(repair ? &io_rw : &io, repair, stdout, max_msgs, &res);
+        if (r < 0) {
+            fprintf(stderr, "fsck.ofs: %s: repair: %s\n", path, strerror(-r));
+            status = 2;
+        } else if (res.status == OFS_REPAIR_POSSIBLE && !repair) {
+            printf("fsck.ofs: %s: run fsck.ofs -y to go back to commit %llu\n", path,
+                   (unsigned long long)res.good_seq);
+        } else if (res.status == OFS_REPAIR_DONE) {
+            status = check(&io, path, quiet, max_msgs) ? 1 : 3;
+        }
+    }
     ofs_filedev_close(&dev);
-    return errors ? 1 : 0;
+    return status;
 }

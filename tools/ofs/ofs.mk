@@ -37,10 +37,10 @@ $(OFS_TOOLS_DIR)/mkfs.ofs: tools/ofs/mkfs.ofs.c tools/ofs/ofs_filedev.c $(OFS_HO
 	@mkdir -p $(@D)
 	$(OFS_HOST_CC) $(OFS_HOST_CFLAGS) -o $@ tools/ofs/mkfs.ofs.c tools/ofs/ofs_filedev.c $(OFS_HOST_SRCS)
 
-$(OFS_TOOLS_DIR)/fsck.ofs: tools/ofs/fsck.ofs.c tools/ofs/ofs_check.c tools/ofs/ofs_filedev.c \
+$(OFS_TOOLS_DIR)/fsck.ofs: tools/ofs/fsck.ofs.c tools/ofs/ofs_check.c tools/ofs/ofs_repair.c tools/ofs/ofs_filedev.c \
 		$(OFS_HOST_SRCS) $(OFS_HEADERS)
 	@mkdir -p $(@D)
-	$(OFS_HOST_CC) $(OFS_HOST_CFLAGS) -o $@ tools/ofs/fsck.ofs.c tools/ofs/ofs_check.c \
+	$(OFS_HOST_CC) $(OFS_HOST_CFLAGS) -o $@ tools/ofs/fsck.ofs.c tools/ofs/ofs_check.c tools/ofs/ofs_repair.c \
 		tools/ofs/ofs_filedev.c $(OFS_HOST_SRCS)
 
 OFS_GUEST_DIR := $(BUILD)/ofs-guest/sbin
@@ -52,20 +52,24 @@ $(OFS_GUEST_DIR)/mkfs.ofs: tools/ofs/mkfs.ofs.c tools/ofs/ofs_filedev.c $(OFS_HO
 	@mkdir -p $(@D)
 	$(OFS_MUSL_CC) $(OFS_GUEST_CFLAGS) -o $@ tools/ofs/mkfs.ofs.c tools/ofs/ofs_filedev.c $(OFS_HOST_SRCS)
 
-$(OFS_GUEST_DIR)/fsck.ofs: tools/ofs/fsck.ofs.c tools/ofs/ofs_check.c tools/ofs/ofs_filedev.c \
+$(OFS_GUEST_DIR)/fsck.ofs: tools/ofs/fsck.ofs.c tools/ofs/ofs_check.c tools/ofs/ofs_repair.c tools/ofs/ofs_filedev.c \
 		$(OFS_HOST_SRCS) $(OFS_HEADERS) $(OFS_MUSL_CC)
 	@mkdir -p $(@D)
-	$(OFS_MUSL_CC) $(OFS_GUEST_CFLAGS) -o $@ tools/ofs/fsck.ofs.c tools/ofs/ofs_check.c \
+	$(OFS_MUSL_CC) $(OFS_GUEST_CFLAGS) -o $@ tools/ofs/fsck.ofs.c tools/ofs/ofs_check.c tools/ofs/ofs_repair.c \
 		tools/ofs/ofs_filedev.c $(OFS_HOST_SRCS)
 
 OFS_TEST_SRCS := tests/unit/ofs/test_ofs.c tests/unit/ofs/ofs_dump.c tools/ofs/ofs_check.c \
+	tools/ofs/ofs_repair.c \
 	$(OFS_HOST_SRCS)
 
 $(BUILD)/unit/ofs/test_ofs: $(OFS_TEST_SRCS) $(OFS_HEADERS)
 	@mkdir -p $(@D)
 	$(OFS_HOST_CC) $(OFS_TEST_CFLAGS) -o $@ $(OFS_TEST_SRCS) -lcmocka
 
-# The tools are built too, and checked end to end: same input, same image; fsck clean.
+# The tools are built too, and checked end to end: same input, same image; fsck clean; fsck
+# fails on damaged metadata; with the root node of the newest commit damaged (mkfs.ofs -d
+# leaves commit 2 in slot 0, whose root pointer is at byte 32), fsck exits 1 and fsck -y
+# goes back to commit 1 and exits 3, after which fsck is clean.
 unit-ofs: $(BUILD)/unit/ofs/test_ofs ofs-tools
 	$(BUILD)/unit/ofs/test_ofs
 	@d=$(BUILD)/unit/ofs; rm -rf $$d/tree; mkdir -p $$d/tree/sub; \
@@ -79,7 +83,15 @@ unit-ofs: $(BUILD)/unit/ofs/test_ofs ofs-tools
 	done; \
 	if $(OFS_TOOLS_DIR)/fsck.ofs -q $$d/one.img >/dev/null 2>&1; then \
 		echo "unit-ofs: fsck.ofs missed damaged metadata"; exit 1; fi; \
-	echo "unit-ofs: mkfs.ofs deterministic, fsck.ofs clean on good and failing on damaged images"
+	root=$$(od -An -t u8 -j 32 -N 8 $$d/two.img | tr -d ' '); \
+	printf '\x55' | dd of=$$d/two.img bs=1 seek=$$((4096 * root + 100)) conv=notrunc status=none; \
+	rc=0; $(OFS_TOOLS_DIR)/fsck.ofs -q $$d/two.img >/dev/null 2>&1 || rc=$$?; test $$rc = 1 || \
+		{ echo "unit-ofs: fsck.ofs missed a damaged newest commit"; exit 1; }; \
+	rc=0; $(OFS_TOOLS_DIR)/fsck.ofs -q -y $$d/two.img >/dev/null 2>&1 || rc=$$?; test $$rc = 3 || \
+		{ echo "unit-ofs: fsck.ofs -y did not go back to the older commit"; exit 1; }; \
+	$(OFS_TOOLS_DIR)/fsck.ofs -q $$d/two.img; \
+	echo "unit-ofs: mkfs.ofs deterministic, fsck.ofs clean on good and failing on damaged images," \
+		"fsck.ofs -y repairs a damaged newest commit"
 
 crash-test: kernel initramfs ofs-tools ## OFS crash consistency in QEMU: N random SIGKILLs (make crash-test N=1000)
 	OFS_CRASH_N=$(or $(N),100) $(or $(PYTHON),/usr/bin/python3) -m pytest -q -s tests/integration/test_ofs.py -k crash

@@ -4,12 +4,18 @@
  *
  * Durability: every change goes into the core's in-memory transaction; fsync, fdatasync,
  * sync, syncfs and unmount commit it (write new blocks, FLUSH, superblock, FLUSH). Besides,
- * an operation that finds the last commit older than OFS_COMMIT_INTERVAL seconds commits
- * first, and the core commits on its own when a transaction grows large.
+ * a kernel thread (the flusher, "ofs-flush") commits every filesystem whose transaction is
+ * not empty every OFS_COMMIT_INTERVAL seconds, an operation that finds the last commit older
+ * than that commits first, and the core commits on its own when a transaction grows large.
+ * Every one of these is the same atomic commit.
  *
  * Locking (as ext2_vfs.c): one mutex per mounted filesystem (sbi->lock) serialises every call
  * into the core; it is taken inside the VFS's locks (vfs_ns_lock, inode->lock) and never the
- * other way round, and no iput() happens while it is held (evict takes it).
+ * other way round, and no iput() happens while it is held (evict takes it). The flusher
+ * walks ofs_mounted holding ofs_mounted_mutex and takes each sbi->lock inside it; unmount
+ * leaves the list under that mutex first, so the flusher never sees a filesystem going away.
+ * The list changes under both ofs_mounted_mutex and ofs_mounted_lock (find_mounted reads it
+ * under the spinlock alone).
  *
  * Inode identity: one struct inode per live OFS inode (a per-filesystem table), holding the
  * core's view in inode->private. The core re-reads its inode item for every operation, so
@@ -25,6 +31,7 @@
 #include "mm.h"
 #include "string.h"
 #include "kprintf.h"
+#include "kthread.h"
 
 #define OFS_SUPER_MAGIC 0x4f465331ul      /* "OFS1" (statfs f_type) */
 #define OFS_COMMIT_INTERVAL 5              /* seconds */
@@ -45,6 +52,8 @@ struct ofs_sb_info {
 
 static LIST_HEAD(ofs_mounted);
 static spinlock_t ofs_mounted_lock = SPINLOCK_INIT("ofs_mounted");
+static struct mutex ofs_mounted_mutex;    /* ofs_init */
+static void start_flusher(void);
 
 struct ofs_vnode {
     struct ofs_inode m;
@@ -754,6 +763,7 @@ static int ofs_vfs_remount(struct super_block *sb, unsigned long flags)
         err = -EACCES;
     } else {
         sbi->fs->readonly = false;
+        start_flusher();
     }
     mutex_unlock(&sbi->lock);
     return err;
@@ -762,9 +772,11 @@ static int ofs_vfs_remount(struct super_block *sb, unsigned long flags)
 static void ofs_put_super(struct super_block *sb)
 {
     struct ofs_sb_info *sbi = SBI(sb);
+    mutex_lock(&ofs_mounted_mutex);
     spin_lock(&ofs_mounted_lock);
     list_del(&sbi->mounted);
     spin_unlock(&ofs_mounted_lock);
+    mutex_unlock(&ofs_mounted_mutex);
     mutex_lock(&sbi->lock);
     write_live_inodes(sbi);
     int err = ofs_unmount(sbi->fs);
@@ -913,14 +925,69 @@ static int ofs_get_sb(struct file_system_type *type, const char *source, unsigne
         return err ? err : -EIO;
     }
     sbi->sb = sb;
+    mutex_lock(&ofs_mounted_mutex);
     spin_lock(&ofs_mounted_lock);
     list_add_tail(&sbi->mounted, &ofs_mounted);
     spin_unlock(&ofs_mounted_lock);
+    mutex_unlock(&ofs_mounted_mutex);
+    if (!sbi->fs->readonly)
+        start_flusher();
     pr_info("ofs: mounted %s (%s, commit %llu, %llu/%llu blocks free)\n", bdev->name,
             sbi->fs->readonly ? "ro" : "rw", (unsigned long long)sbi->fs->sb.seq,
             (unsigned long long)sbi->fs->free_work, (unsigned long long)sbi->fs->sb.total_blocks);
     *out = sb;
     return 0;
+}
+
+/* ---- Background commits ---- */
+
+/* Commit every mounted filesystem whose transaction is not empty, including attribute
+ * changes the VFS made on its own (chmod, utimens...): the same commit as sync(2). */
+static void flush_all(void)
+{
+    mutex_lock(&ofs_mounted_mutex);
+    struct ofs_sb_info *sbi;
+    list_for_each_entry(sbi, &ofs_mounted, mounted) {
+        mutex_lock(&sbi->lock);
+        if (sbi->fs && !sbi->fs->readonly && !(sbi->sb->flags & MS_RDONLY)) {
+            write_live_inodes(sbi);
+            if (sbi->fs->dirty)
+                commit(sbi);       /* a failure is logged and makes the fs read-only */
+        }
+        mutex_unlock(&sbi->lock);
+    }
+    mutex_unlock(&ofs_mounted_mutex);
+}
+
+/* The flusher: bounds how long a change made without fsync stays only in memory to
+ * OFS_COMMIT_INTERVAL seconds plus the time commits take (docs/ofs.md). It wakes every
+ * interval while the system runs, whether or not anything changed: a wake-up that finds
+ * every transaction empty costs a walk of the mount list. */
+static void ofs_flusher(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        uint64_t deadline = ktime_mono_ns() + OFS_COMMIT_INTERVAL * NSEC_PER_SEC;
+        while (ktime_mono_ns() < deadline) {
+            set_current_state(TASK_INTERRUPTIBLE);   /* no signal reaches a kernel thread */
+            schedule_timeout(deadline);
+        }
+        flush_all();
+    }
+}
+
+/* Started by the first read-write mount. */
+static void start_flusher(void)
+{
+    static bool started;
+    if (started)
+        return;
+    if (!kthread_run("ofs-flush", ofs_flusher, NULL)) {
+        pr_warn("ofs: no memory for the flusher thread: changes become durable only at "
+                "sync, fsync and unmount\n");
+        return;
+    }
+    started = true;
 }
 
 static struct file_system_type ofs_type = {
@@ -932,5 +999,6 @@ static struct file_system_type ofs_type = {
 /* Called once at boot after vfs_init() (main.c, next to ext2_init()). */
 void ofs_init(void)
 {
+    mutex_init(&ofs_mounted_mutex);
     register_filesystem(&ofs_type);
 }

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include "ofs_dump.h"
 #include "../../../tools/ofs/ofs_check.h"
+#include "../../../tools/ofs/ofs_repair.h"
 #include "crc32.h"
 
 #define MIB (1024u * 1024u)
@@ -938,6 +939,214 @@ static void test_format_deterministic(void **state)
     dev_free(b);
 }
 
+/* ---- fsck.ofs repair (tools/ofs/ofs_repair.c) ---- */
+
+/* The content of name in the root directory into buf (NUL-terminated); -ENOENT if absent. */
+static int read_root_file(struct ofs_fs *fs, const char *name, char *buf, size_t cap)
+{
+    struct ofs_inode root = root_of(fs), f;
+    uint64_t ino;
+    int r = ofs_lookup(fs, &root, name, strlen(name), &ino);
+    if (r < 0)
+        return r;
+    assert_int_equal(ofs_iget(fs, ino, &f), 0);
+    ssize_t n = ofs_read(fs, &f, 0, buf, cap - 1);
+    assert_true(n >= 0);
+    buf[n] = 0;
+    return 0;
+}
+
+static void write_root_file(struct ofs_fs *fs, const char *name, const char *text)
+{
+    struct ofs_inode root = root_of(fs), f;
+    uint64_t ino;
+    if (ofs_lookup(fs, &root, name, strlen(name), &ino) == 0)
+        assert_int_equal(ofs_iget(fs, ino, &f), 0);
+    else
+        assert_int_equal(ofs_create(fs, &root, name, strlen(name), &file_attrs, &f), 0);
+    assert_int_equal(ofs_write(fs, &f, 0, text, strlen(text)), (ssize_t)strlen(text));
+}
+
+static uint64_t newest_root_block(struct dev *d, uint64_t *seq)
+{
+    struct ofs_io io = dev_io(d);
+    io.write = NULL;
+    struct ofs_fs *fs;
+    assert_int_equal(ofs_mount(&io, OFS_MOUNT_RDONLY, &fs), 0);
+    uint64_t b = fs->sb.root.blk;
+    if (seq)
+        *seq = fs->sb.seq;
+    ofs_unmount(fs);
+    return b;
+}
+
+static void test_fsck_repair(void **state)
+{
+    (void)state;
+    struct dev *d = dev_new(8 * MIB);
+    struct ofs_io io = dev_io(d);
+    struct ofs_repair_result res;
+    FILE *out = getenv("OFS_VERBOSE") ? stderr : NULL;
+    format(d);
+    /* One commit only: damage cannot be repaired (there is nothing older). */
+    uint64_t seq;
+    uint64_t only_root = newest_root_block(d, &seq);
+    assert_int_equal(seq, 1);
+    d->data[only_root * OFS_BLOCK_SIZE + 200] ^= 1;
+    assert_int_equal(ofs_repair(&io, true, out, 50, &res), 0);
+    assert_int_equal(res.status, OFS_REPAIR_IMPOSSIBLE);
+    d->data[only_root * OFS_BLOCK_SIZE + 200] ^= 1;
+
+    /* Commit 2: keep, gone. Commit 3: keep rewritten, gone removed, fresh created. */
+    struct ofs_fs *fs = mount_rw(d);
+    write_root_file(fs, "keep", "old content");
+    write_root_file(fs, "gone", "removed later");
+    assert_int_equal(ofs_commit(fs), 0);
+    uint64_t older_root = fs->sb.root.blk;
+    write_root_file(fs, "keep", "NEW content");
+    write_root_file(fs, "fresh", "created by the last commit");
+    struct ofs_inode root = root_of(fs), victim;
+    assert_int_equal(ofs_unlink(fs, &root, "gone", 4, &victim), 0);
+    assert_int_equal(ofs_evict(fs, victim.ino), 0);
+    assert_int_equal(ofs_unmount(fs), 0);
+    uint64_t bad_root = newest_root_block(d, &seq);
+    assert_int_equal(seq, 3);
+    assert_int_equal(fsck_dev(d, NULL), 0);
+    assert_int_equal(ofs_repair(&io, true, out, 50, &res), 0);
+    assert_int_equal(res.status, OFS_REPAIR_CLEAN);
+
+    /* Damage the newest commit's root node: fsck fails; a dry run reports and writes
+     * nothing. */
+    d->data[bad_root * OFS_BLOCK_SIZE + 300] ^= 0x10;
+    assert_true(fsck_dev(d, NULL) > 0);
+    size_t bytes = d->nblocks * OFS_BLOCK_SIZE;
+    uint8_t *damaged = malloc(bytes);
+    memcpy(damaged, d->data, bytes);
+    struct ofs_io ro = io;
+    ro.write = NULL;
+    ro.flush = NULL;
+    assert_int_equal(ofs_repair(&ro, false, out, 50, &res), 0);
+    assert_int_equal(res.status, OFS_REPAIR_POSSIBLE);
+    assert_memory_equal(d->data, damaged, bytes);
+    assert_int_equal(res.bad_seq, 3);
+    assert_int_equal(res.good_seq, 2);
+    /* The root node is gone, so every inode of commit 3 is uncertain except what only the
+     * older commit has; nothing of commit 3 can be read at all. */
+    assert_true(res.uncertain >= 2);
+    /* keep was rewritten and gone removed by commit 3: their old blocks are free in its
+     * space map and may have been reused; nothing else has data. */
+    assert_int_equal(res.data_suspect, 2);
+
+    /* Repair: back to commit 2, under sequence numbers 4 and 5; fsck clean. */
+    assert_int_equal(ofs_repair(&io, true, out, 50, &res), 0);
+    assert_int_equal(res.status, OFS_REPAIR_DONE);
+    assert_int_equal(res.new_seq, 5);
+    assert_int_equal(fsck_dev(d, NULL), 0);
+    char buf[64];
+    fs = mount_rw(d);
+    assert_int_equal(fs->sb.seq, 5);
+    assert_int_equal(read_root_file(fs, "keep", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "old content");
+    assert_int_equal(read_root_file(fs, "gone", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "removed later");
+    assert_int_equal(read_root_file(fs, "fresh", buf, sizeof(buf)), -ENOENT);
+    /* The repaired filesystem works on: a new commit, then a clean check. */
+    write_root_file(fs, "after", "repair");
+    assert_int_equal(ofs_unmount(fs), 0);
+    assert_int_equal(fsck_dev(d, NULL), 0);
+    assert_int_equal(ofs_repair(&io, true, out, 50, &res), 0);
+    assert_int_equal(res.status, OFS_REPAIR_CLEAN);
+
+    /* Both commits damaged: not repairable, nothing written. */
+    memcpy(d->data, damaged, bytes);
+    d->data[older_root * OFS_BLOCK_SIZE + 300] ^= 0x10;
+    memcpy(damaged, d->data, bytes);
+    assert_int_equal(ofs_repair(&io, true, out, 50, &res), 0);
+    assert_int_equal(res.status, OFS_REPAIR_IMPOSSIBLE);
+    assert_memory_equal(d->data, damaged, bytes);
+    free(damaged);
+    dev_free(d);
+}
+
+/* A damaged leaf (not the root) of the newest commit: the report is precise. Many files so
+ * that the tree has several leaves; the last commit changes one file in the first leaf and
+ * creates one; the leaf holding the created file's items is damaged. */
+static void test_fsck_repair_report(void **state)
+{
+    (void)state;
+    struct dev *d = dev_new(8 * MIB);
+    struct ofs_io io = dev_io(d);
+    format(d);
+    struct ofs_fs *fs = mount_rw(d);
+    char name[16];
+    for (int i = 0; i < 200; i++) {
+        snprintf(name, sizeof(name), "f%03d", i);
+        write_root_file(fs, name, name);
+    }
+    assert_int_equal(ofs_commit(fs), 0);
+    write_root_file(fs, "f000", "changed");
+    write_root_file(fs, "zz-new", "new");
+    struct ofs_inode root = root_of(fs);
+    uint64_t new_ino;
+    assert_int_equal(ofs_lookup(fs, &root, "zz-new", 6, &new_ino), 0);
+    assert_true(fs->height >= 2);
+    assert_int_equal(ofs_unmount(fs), 0);
+    /* Find the leaf of the newest commit that holds the new inode's item: the last leaf
+     * (inode numbers grow); damage it. */
+    struct ofs_fs *ro;
+    struct ofs_io rio = io;
+    rio.write = NULL;
+    assert_int_equal(ofs_mount(&rio, OFS_MOUNT_RDONLY, &ro), 0);
+    uint64_t leaf = 0;
+    for (uint64_t b = 2; b < d->nblocks; b++) {
+        const uint8_t *blk = d->data + b * OFS_BLOCK_SIZE;
+        if (!ofs_bit(ro->bm_commit, b) || memcmp(blk, "OFSN", 4) != 0 || blk[4] != 0)
+            continue;
+        unsigned n = ofs_get16(blk + 6);
+        size_t off = OFS_NODE_HDR;
+        for (unsigned i = 0; i < n; i++) {
+            struct ofs_key k;
+            ofs_key_get(blk + off, &k);
+            if (k.obj == new_ino && k.type == OFS_TYPE_INODE)
+                leaf = b;
+            off += OFS_LEAF_ITEM_HDR + ofs_get16(blk + off + OFS_KEY_SIZE);
+        }
+    }
+    ofs_unmount(ro);
+    assert_true(leaf >= 2);
+    d->data[leaf * OFS_BLOCK_SIZE + OFS_BLOCK_SIZE - 1] ^= 0x80;
+    assert_true(fsck_dev(d, NULL) > 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    struct ofs_repair_result res;
+    assert_int_equal(ofs_repair(&io, true, out, 1000, &res), 0);
+    fclose(out);
+    if (getenv("OFS_VERBOSE"))
+        fputs(text, stderr);
+    assert_int_equal(res.status, OFS_REPAIR_DONE);
+    /* f000 changed in a readable leaf: reverted, its extents changed. The root directory
+     * changed (a new entry). The new file's items are in the damaged leaf: what the older
+     * commit has there is uncertain, and the new inode cannot even be named. */
+    assert_non_null(strstr(text, "reverted: /f000 ("));
+    assert_non_null(strstr(text, "reverted: / (inode 1)"));
+    assert_non_null(strstr(text, "a damaged node held the items of inodes"));
+    assert_null(strstr(text, "lost: /zz-new"));
+    assert_true(res.reverted >= 2);
+    /* Only f000's old data block was released (rewritten copy-on-write); the uncertain files
+     * are still allocated in the damaged commit's space map. */
+    assert_int_equal(res.data_suspect, 1);
+    assert_int_equal(fsck_dev(d, NULL), 0);
+    fs = mount_rw(d);
+    char buf[64];
+    assert_int_equal(read_root_file(fs, "f000", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "f000");
+    assert_int_equal(read_root_file(fs, "zz-new", buf, sizeof(buf)), -ENOENT);
+    assert_int_equal(ofs_unmount(fs), 0);
+    free(text);
+    dev_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -953,6 +1162,8 @@ int main(void)
         cmocka_unit_test(test_tree_shrinks),
         cmocka_unit_test(test_corruption_detected),
         cmocka_unit_test(test_io_errors_go_readonly),
+        cmocka_unit_test(test_fsck_repair),
+        cmocka_unit_test(test_fsck_repair_report),
         cmocka_unit_test(test_crash_consistency),
         cmocka_unit_test(test_crash_internal_commits),
     };
