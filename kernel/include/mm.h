@@ -6,6 +6,10 @@
 /* Physical page allocator. Pages are returned as kernel virtual addresses (direct map). */
 void *page_alloc(void);              /* one zeroed page, NULL if memory is exhausted */
 void *page_alloc_contig(size_t npages); /* physically contiguous zeroed pages (drivers) */
+/* The same without zeroing, for callers that overwrite every byte (copies, stacks, kmalloc):
+ * clearing a page is most of the cost of a fork or exec under emulation. */
+void *page_alloc_raw(void);
+void *page_alloc_contig_raw(size_t npages);
 void page_free(void *page);
 void page_free_contig(void *pages, size_t npages);
 /* Reference counts for pages shared by several mappings (COW, page cache). page_alloc

@@ -86,9 +86,9 @@ void finish_wait(struct wait_queue *wq, struct wait_entry *e);
 void wake_up(struct wait_queue *wq);            /* wakes every waiter */
 
 /* Signals, as far as code outside kernel/signal.c needs them. */
-bool signal_pending(struct task *t);            /* an unblocked signal is pending */
 void send_signal(struct task *t, int sig);      /* to one task (SIGPIPE for a write, say) */
 int kill_pgrp(pid_t pgrp, int sig);             /* to a process group (tty job control) */
+bool signal_pending(struct task *t);            /* an unblocked signal is pending */
 
 /* Sleep until `cond` holds. Returns 0, or -ERESTARTSYS when a signal interrupted the wait. */
 #define wait_event_interruptible(wq, cond)                                               \

@@ -39,6 +39,19 @@ void flush_tlb_mm(struct mm_struct *mm);
 void flush_icache_mm(struct mm_struct *mm);
 
 /* The big kernel lock (see above). */
-void bkl_lock(void);           /* current task; no-op while one hart runs */
-void bkl_unlock(void);         /* no-op unless current holds it */
+/* The lock is taken and dropped on every trap from user mode, so the one-hart case (the
+ * lock is off until a second hart runs tasks) is decided inline. */
+extern volatile bool bkl_enabled;
+void bkl_lock_slow(void);
+void bkl_unlock_slow(void);
+static inline void bkl_lock(void)      /* current task; no-op while one hart runs */
+{
+    if (bkl_enabled)
+        bkl_lock_slow();
+}
+static inline void bkl_unlock(void)    /* no-op unless current holds it */
+{
+    if (bkl_enabled)
+        bkl_unlock_slow();
+}
 bool bkl_active(void);

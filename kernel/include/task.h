@@ -113,6 +113,7 @@ struct process {
     uint64_t start_ns;
     uint64_t nvcsw, nivcsw;
     char comm[16];                /* the last thread's name, kept for a zombie (procfs) */
+    uid_t zombie_uid;             /* the last thread's real uid (RLIMIT_NPROC counts zombies) */
 };
 
 struct task_private {
@@ -131,8 +132,11 @@ struct task_private {
     unsigned long cpus_allowed;   /* sched_setaffinity mask of cpus; 0 = all */
     int nice;
     int slice;                    /* ticks left in this time slice */
+    uint64_t vruntime;            /* CPU time scaled by nice weight (sched.c, rq lock) */
+    bool yielded;                 /* sched_yield: let the others go first */
 
     ksigset_t blocked;
+    ksigset_t real_blocked;       /* the mask rt_sigtimedwait lifted while it waits */
     ksigset_t saved_mask;         /* restored after a handler runs (sigsuspend, pselect) */
     bool restore_mask;
     struct sigpending pending;
@@ -187,9 +191,24 @@ __noreturn void do_group_exit(int status);
 void release_process(struct process *p);
 int kernel_execve(const char *path, const char *const *argv, const char *const *envp);
 
+/* signal_pending() (sched.h) inline, with task_has_signal_work, because every return to
+ * user mode asks: an unblocked signal is pending, or the process is exiting or stopped. */
+static inline bool task_signal_pending(struct task *t)
+{
+    struct task_private *tp = t->priv;
+    struct process *p = tp->proc;
+    return p && (p->group_exiting || p->stopped ||
+                 ((tp->pending.set | p->shared_pending.set) & ~tp->blocked));
+}
+
+/* signal_return_to_user() has something to do. */
+static inline bool task_has_signal_work(struct task *t)
+{
+    return task_signal_pending(t) || t->priv->restore_mask;
+}
+
 /* signal.c */
 void signal_return_to_user(struct trapframe *tf);   /* deliver pending signals, stops */
-bool task_has_signal_work(struct task *t);
 void sighand_put(struct sighand *sh);
 struct sighand *sighand_copy(struct sighand *sh);
 void sigpending_init(struct sigpending *p);

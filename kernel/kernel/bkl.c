@@ -8,15 +8,15 @@
 #include "asm/csr.h"
 
 static volatile uint32_t bkl_word;
-static volatile bool bkl_on;
+volatile bool bkl_enabled;
 
 void bkl_enable(void);
-void bkl_enable(void) { bkl_on = true; }
-bool bkl_active(void) { return bkl_on; }
+void bkl_enable(void) { bkl_enabled = true; }
+bool bkl_active(void) { return bkl_enabled; }
 
-void bkl_lock(void)
+void bkl_lock_slow(void)
 {
-    if (!bkl_on)
+    if (!bkl_enabled)
         return;
     struct task_private *p = current->priv;
     if (p->holds_bkl)
@@ -32,7 +32,7 @@ void bkl_lock(void)
     local_irq_restore(f);
 }
 
-void bkl_unlock(void)
+void bkl_unlock_slow(void)
 {
     struct task_private *p = current->priv;
     if (!p->holds_bkl)

@@ -30,65 +30,72 @@ struct exec_args {
     int argc, envc;
 };
 
+/* Makes room for `need` more bytes (the limit is checked by the callers). */
+static int args_reserve(struct exec_args *a, size_t need)
+{
+    if (a->len + need <= a->cap)
+        return 0;
+    size_t cap = MIN(MAX(a->cap * 2, ALIGN_UP(a->len + need, PAGE_SIZE)), ALIGN_UP(a->limit, PAGE_SIZE));
+    if (cap < a->len + need)
+        return -E2BIG;
+    char *nb = kmalloc(cap);
+    if (!nb)
+        return -ENOMEM;
+    if (a->buf) {
+        memcpy(nb, a->buf, a->len);
+        kfree(a->buf);
+    }
+    a->buf = nb;
+    a->cap = cap;
+    return 0;
+}
+
 static int args_add(struct exec_args *a, const char *s, size_t n)   /* n excludes the NUL */
 {
     if (a->len + n + 1 > a->limit)
         return -E2BIG;
-    if (a->len + n + 1 > a->cap) {
-        size_t cap = MAX(a->cap * 2, ALIGN_UP(a->len + n + 1, PAGE_SIZE));
-        char *nb = kmalloc(cap);
-        if (!nb)
-            return -ENOMEM;
-        if (a->buf) {
-            memcpy(nb, a->buf, a->len);
-            kfree(a->buf);
-        }
-        a->buf = nb;
-        a->cap = cap;
-    }
+    int r = args_reserve(a, n + 1);
+    if (r)
+        return r;
     memcpy(a->buf + a->len, s, n);
     a->buf[a->len + n] = 0;
     a->len += n + 1;
     return 0;
 }
 
+/* Copies a user string vector straight into the packed buffer: no bounce buffer, since
+ * exec is hot (every `sh -c`) and a MAX_ARG_STRLEN scratch allocation would dominate it. */
 static int args_from_user(struct exec_args *a, uaddr_t uvec, int *count)
 {
-    char *tmp = NULL;
     *count = 0;
     if (!uvec)
         return 0;
     for (;;) {
         uint64_t p;
         if (get_user_u64(&p, uvec + (uaddr_t)*count * 8))
-            goto efault;
+            return -EFAULT;
         if (!p)
-            break;
+            return 0;
         if (*count >= 0x7fffffff / 8)
-            goto e2big;
-        if (!tmp && !(tmp = kmalloc(MAX_ARG_STRLEN))) {
-            return -ENOMEM;
-        }
-        long n = strncpy_from_user(tmp, p, MAX_ARG_STRLEN);
-        if (n == -ENAMETOOLONG)
-            goto e2big;
-        if (n < 0)
-            goto efault;
-        int r = args_add(a, tmp, (size_t)n);
-        if (r) {
-            kfree(tmp);
-            return r;
+            return -E2BIG;
+        for (;;) {
+            /* Each string, with its NUL, must fit both MAX_ARG_STRLEN and the total limit. */
+            size_t max = MIN(a->cap - a->len, MIN(a->limit - a->len, (size_t)MAX_ARG_STRLEN));
+            long n = max ? strncpy_from_user(a->buf + a->len, p, max) : -ENAMETOOLONG;
+            if (n >= 0) {
+                a->len += (size_t)n + 1;
+                break;
+            }
+            if (n != -ENAMETOOLONG)
+                return -EFAULT;
+            if (a->len + max >= a->limit || max >= MAX_ARG_STRLEN)
+                return -E2BIG;
+            int r = args_reserve(a, max + 1);
+            if (r)
+                return r;
         }
         (*count)++;
     }
-    kfree(tmp);
-    return 0;
-efault:
-    kfree(tmp);
-    return -EFAULT;
-e2big:
-    kfree(tmp);
-    return -E2BIG;
 }
 
 /* Replaces argv[0] by interp [arg] path (a "#!" script). */
@@ -212,9 +219,16 @@ static int map_segments(struct mm_struct *mm, struct file *file, const struct el
             pgoff += PAGE_SIZE;
         }
         uaddr_t fpage_end = ALIGN_UP(fend, PAGE_SIZE);
+        /* Only bytes between filesz and memsz must read as zero (.bss). A segment without
+         * them maps its last page whole, as Linux does, so a program's text can be the
+         * page-cache page itself: a private copy per exec would also make QEMU translate
+         * all its code again every time. */
+        uint64_t file_end = s->offset + s->filesz;
+        if (s->memsz == s->filesz)
+            file_end = ALIGN_UP(file_end, PAGE_SIZE);
         if (s->filesz && fpage_end > start) {
             long r = mmap_region(mm, start, fpage_end - start, s->prot, 0, file, pgoff,
-                                 s->offset + s->filesz);
+                                 file_end);
             if (r < 0)
                 return (int)r;
         }

@@ -140,6 +140,7 @@ __noreturn void do_exit(int code)
         wake_up_process(p->exec_task);
     if (last) {
         memcpy(p->comm, t->comm, sizeof p->comm);
+        p->zombie_uid = t->cred.uid;
         ktimer_cancel(&p->real_timer);
         sigpending_flush(&p->shared_pending);
         if (!p->group_exiting)

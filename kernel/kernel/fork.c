@@ -89,6 +89,32 @@ static struct process *process_new(struct process *parent, struct task *leader)
     return p;
 }
 
+/* RLIMIT_NPROC, as Linux counts it: the tasks (threads included, and zombies until they are
+ * reaped) whose real uid is the caller's; a new one may not take the count past the limit.
+ * Root (real uid 0, or euid 0 standing in for CAP_SYS_RESOURCE) is exempt. A scan rather
+ * than a per-user counter: fork is rare next to the work it does, and the scan keeps
+ * setuid() free of bookkeeping. */
+static bool over_nproc_limit(struct task *cur)
+{
+    uint64_t limit = proc_of(cur)->rlim[RLIMIT_NPROC].cur;
+    uid_t uid = cur->cred.uid;
+    if (limit == RLIM_INFINITY || uid == 0 || cur->cred.euid == 0)
+        return false;
+    uint64_t n = 0;
+    irqflags_t f = spin_lock_irqsave(&proc_lock);
+    struct process *q;
+    list_for_each_entry(q, &all_processes, all_node) {
+        if (q->state == PROC_ZOMBIE && q->zombie_uid == uid)
+            n++;
+        struct task_private *tp;
+        list_for_each_entry(tp, &q->threads, thread_node)
+            if (tp->task->cred.uid == uid && !tp->exiting)
+                n++;
+    }
+    spin_unlock_irqrestore(&proc_lock, f);
+    return n >= limit;
+}
+
 struct process *process_alloc_init(struct task *t);   /* for PID 1 */
 struct process *process_alloc_init(struct task *t) { return process_new(NULL, t); }
 
@@ -111,17 +137,8 @@ long sys_clone(long a0, long a1, long a2, long a3, long a4, long a5)
         return -EINVAL;
     if (cproc->group_exiting)
         return -EAGAIN;
-    if (!(flags & CLONE_THREAD) && cproc->rlim[RLIMIT_NPROC].cur != RLIM_INFINITY && cur->cred.uid != 0) {
-        unsigned n = 0;
-        struct process *q;
-        irqflags_t f = spin_lock_irqsave(&proc_lock);
-        list_for_each_entry(q, &all_processes, all_node)
-            if (q->leader && q->leader->cred.uid == cur->cred.uid)
-                n++;
-        spin_unlock_irqrestore(&proc_lock, f);
-        if (n >= cproc->rlim[RLIMIT_NPROC].cur)
-            return -EAGAIN;
-    }
+    if (over_nproc_limit(cur))
+        return -EAGAIN;
 
     struct task *t = task_alloc();
     if (!t)

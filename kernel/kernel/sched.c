@@ -1,9 +1,18 @@
-/* The scheduler: one run queue, round robin, time slices weighted by nice (so equal-nice
- * CPU-bound tasks get equal time), preemption of user code by the tick. The kernel itself is
+/* The scheduler: one run queue, preemption of user code by the tick. The kernel itself is
  * not preempted: a task in the kernel runs until it sleeps or returns to user mode.
  * Wait queues and sleeping (sched.h) are here too.
  *
- * SMP: every hart takes tasks from the one queue (first one its affinity allows). The queue
+ * Fairness is CFS's idea, kept small: every task has a virtual runtime, the CPU time it used
+ * scaled by 1024 / its weight (Linux's nice-to-weight table, so each nice step is ~10% of
+ * CPU), charged by the tick. schedule() runs the queued task with the least virtual runtime,
+ * found by a scan of the queue (short in practice). A task waking from sleep is placed no
+ * further back than a little before the queue's minimum, so an interactive task that sleeps
+ * most of the time runs first when it wakes, yet cannot bank sleep time for a later burst;
+ * a new task starts a slice after the minimum (Linux's START_DEBIT), so forking does not buy
+ * CPU. A task runs for a time slice (longer for lower nice) unless woken tasks preempt it.
+ *
+ * SMP: every hart takes tasks from the one queue (the least virtual runtime among those its
+ * affinity allows; min_vruntime is shared, so placement is fair across harts). The queue
  * lock is held across the context switch and released by the next task (schedule_tail), so
  * a task that is still switching out on one hart cannot be picked up by another, and
  * `on_cpu` (set and cleared under the lock) tells a waker the task is on a hart, where it
@@ -26,8 +35,8 @@ void switch_context(struct context *prev, struct context *next);
 void fpu_save(struct fpstate *fp);
 void fpu_restore(struct fpstate *fp);
 
-/* Linux's nice-to-weight table, scaled: ticks per slice for nice -20..19. */
-static int slice_ticks(int nice)
+/* Linux's nice-to-weight table (nice -20..19; nice 0 is 1024). */
+static uint32_t nice_weight(int nice)
 {
     static const uint32_t weight[40] = {
         88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916,
@@ -35,9 +44,29 @@ static int slice_ticks(int nice)
         1024, 820, 655, 526, 423, 335, 272, 215, 172, 137,
         110, 87, 70, 56, 45, 36, 29, 23, 18, 15,
     };
-    int w = weight[MAX(-20, MIN(19, nice)) + 20];
-    int t = (int)(3L * w / 1024);     /* nice 0: 3 ticks = 12 ms */
+    return weight[MAX(-20, MIN(19, nice)) + 20];
+}
+
+#define NICE_0_SLICE_TICKS 3                       /* 12 ms */
+#define NICE_0_SLICE_NS (NICE_0_SLICE_TICKS * (NSEC_PER_SEC / HZ))
+#define SLEEPER_CREDIT_NS (NICE_0_SLICE_NS / 2)   /* how far before the minimum a waker goes */
+
+/* Ticks per slice: longer for heavier tasks, so fewer switches between unequal ones. */
+static int slice_ticks(int nice)
+{
+    int t = (int)((uint64_t)NICE_0_SLICE_TICKS * nice_weight(nice) / 1024);
     return MAX(1, MIN(t, 50));
+}
+
+/* The smallest virtual runtime the queue has seen run; only grows (rq_lock held). */
+static uint64_t min_vruntime;
+
+/* A task coming back from sleep: never behind where it was, never far ahead of the rest. */
+static void place_woken(struct task_private *p)
+{
+    uint64_t floor = min_vruntime > SLEEPER_CREDIT_NS ? min_vruntime - SLEEPER_CREDIT_NS : 0;
+    if (p->vruntime < floor)
+        p->vruntime = floor;
 }
 
 static bool cpu_allowed(const struct task_private *p, int cpu)
@@ -86,6 +115,7 @@ void sched_add_new(struct task *t)
     irqflags_t f = spin_lock_irqsave(&rq_lock);
     t->state = TASK_RUNNING;
     t->priv->slice = slice_ticks(t->priv->nice);
+    t->priv->vruntime = min_vruntime + NICE_0_SLICE_NS;
     enqueue_locked(t);
     if (nr_cpus_online() > 1)
         kick_for(t->priv);
@@ -98,6 +128,7 @@ void wake_up_state(struct task *t, unsigned states)
     if (states & (1u << t->state)) {
         t->state = TASK_RUNNING;
         if (!t->priv->on_cpu) {
+            place_woken(t->priv);
             enqueue_locked(t);
             kick_for(t->priv);
         }
@@ -198,15 +229,28 @@ void schedule(void)
         if (!cpu_allowed(prev->priv, cpu->id))
             kick_for(prev->priv);     /* its affinity changed: another hart must take it */
     }
-    struct task *next = cpu->idle;
-    struct task_private *p;
+    /* The least virtual runtime goes next (the first queued on a tie). A task that yields
+     * lets any other go first and then queues behind it. */
+    bool yielded = prev->priv->yielded;
+    prev->priv->yielded = false;
+    struct task_private *p, *best = NULL;
     list_for_each_entry(p, &runqueue, run_node) {
-        if (cpu_allowed(p, cpu->id)) {
-            list_del(&p->run_node);
-            p->on_rq = false;
-            next = p->task;
-            break;
-        }
+        if (!cpu_allowed(p, cpu->id) || (yielded && p->task == prev))
+            continue;
+        if (!best || p->vruntime < best->vruntime)
+            best = p;
+    }
+    if (!best && yielded && prev->priv->on_rq && cpu_allowed(prev->priv, cpu->id))
+        best = prev->priv;
+    struct task *next = cpu->idle;
+    if (best) {
+        list_del(&best->run_node);
+        best->on_rq = false;
+        next = best->task;
+        if (best->vruntime > min_vruntime)
+            min_vruntime = best->vruntime;
+        if (yielded && next != prev && prev->priv->vruntime < best->vruntime)
+            prev->priv->vruntime = best->vruntime;
     }
     if (next == prev) {
         spin_unlock(&rq_lock);
@@ -248,6 +292,7 @@ void schedule(void)
 
 void sched_yield_now(void)
 {
+    current->priv->yielded = true;
     this_cpu()->need_resched = true;
     schedule();
 }
@@ -270,6 +315,7 @@ void sched_tick(bool user)
         t->priv->utime_ns += ns;
     else
         t->priv->stime_ns += ns;
+    t->priv->vruntime += ns * 1024 / nice_weight(t->priv->nice);
     if (--t->priv->slice <= 0)
         cpu->need_resched = true;
 }

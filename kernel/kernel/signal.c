@@ -88,7 +88,10 @@ static bool sig_ignored(struct task *t, int sig)
     if (!sh)
         return true;
     uint64_t h = sh->action[sig - 1].handler;
-    if (t->priv->blocked & sigmask(sig))
+    /* A blocked signal is kept: it may be unblocked, or taken by rt_sigtimedwait, which
+     * lifts the mask it waits with but must still see signals whose default is to ignore
+     * (init waits for SIGCHLD this way). */
+    if ((t->priv->blocked | t->priv->real_blocked) & sigmask(sig))
         return false;
     return h == SIG_IGN || (h == SIG_DFL && (SIG_DEFAULT_IGNORE & sigmask(sig)) && sig != SIGCONT);
 }
@@ -229,17 +232,7 @@ bool signal_is_ignored_or_blocked(struct task *t, int sig)
     return t->priv->sighand->action[sig - 1].handler == SIG_IGN;
 }
 
-bool signal_pending(struct task *t)
-{
-    struct task_private *tp = t->priv;
-    struct process *p = tp->proc;
-    if (!p)
-        return false;
-    return p->group_exiting || p->stopped ||
-           ((tp->pending.set | p->shared_pending.set) & ~tp->blocked);
-}
-
-bool task_has_signal_work(struct task *t) { return signal_pending(t) || t->priv->restore_mask; }
+bool signal_pending(struct task *t) { return task_signal_pending(t); }
 
 void force_sig_fault(int sig, int code, uaddr_t addr)
 {
@@ -745,10 +738,12 @@ long sys_rt_sigtimedwait(long a0, long a1, long a2, long a3, long a4, long a5)
         sig = dequeue_signal(tp, set, &info);
         if (sig || poll) {
             tp->blocked = saved;
+            tp->real_blocked = 0;
             spin_unlock_irqrestore(&proc_lock, f);
             break;
         }
         /* Let the awaited signals wake us while we sleep. */
+        tp->real_blocked = saved;
         tp->blocked = saved & ~set;
         current->state = TASK_INTERRUPTIBLE;
         bool pend = signal_pending(current);
@@ -757,6 +752,7 @@ long sys_rt_sigtimedwait(long a0, long a1, long a2, long a3, long a4, long a5)
             f = spin_lock_irqsave(&proc_lock);
             sig = dequeue_signal(tp, set, &info);
             tp->blocked = saved;
+            tp->real_blocked = 0;
             spin_unlock_irqrestore(&proc_lock, f);
             current->state = TASK_RUNNING;
             if (sig)
@@ -769,6 +765,7 @@ long sys_rt_sigtimedwait(long a0, long a1, long a2, long a3, long a4, long a5)
             f = spin_lock_irqsave(&proc_lock);
             sig = dequeue_signal(tp, set, &info);
             tp->blocked = saved;
+            tp->real_blocked = 0;
             spin_unlock_irqrestore(&proc_lock, f);
             if (!sig)
                 return -EAGAIN;

@@ -445,15 +445,19 @@ long sys_setrlimit(long a0, long a1, long a2, long a3, long a4, long a5)
     return do_prlimit(proc_of(current), (unsigned)a0, (uaddr_t)a1, 0);
 }
 
+/* The limits init starts with, as Linux gives them. RLIMIT_NPROC and RLIMIT_SIGPENDING are
+ * half of Linux's max_threads: the threads whose kernel stacks would fill an eighth of RAM. */
 void rlimits_init_defaults(struct rlimit64 *r)
 {
+    uint64_t max_threads = (uint64_t)pages_total() * PAGE_SIZE / (8 * KSTACK_SIZE);
+    max_threads = MAX(20ULL, MIN(max_threads, (uint64_t)PID_MAX));
     for (int i = 0; i < RLIM_NLIMITS; i++)
         r[i] = (struct rlimit64){ RLIM_INFINITY, RLIM_INFINITY };
     r[RLIMIT_STACK] = (struct rlimit64){ USER_STACK_MAX, RLIM_INFINITY };
     r[RLIMIT_CORE] = (struct rlimit64){ 0, RLIM_INFINITY };
     r[RLIMIT_NOFILE] = (struct rlimit64){ 1024, 4096 };
-    r[RLIMIT_NPROC] = (struct rlimit64){ 4096, 4096 };
-    r[RLIMIT_SIGPENDING] = (struct rlimit64){ 4096, 4096 };
+    r[RLIMIT_NPROC] = (struct rlimit64){ max_threads / 2, max_threads / 2 };
+    r[RLIMIT_SIGPENDING] = r[RLIMIT_NPROC];
     r[RLIMIT_MEMLOCK] = (struct rlimit64){ 8UL << 20, 8UL << 20 };
     r[RLIMIT_MSGQUEUE] = (struct rlimit64){ 819200, 819200 };
     r[RLIMIT_NICE] = (struct rlimit64){ 0, 0 };
@@ -538,35 +542,77 @@ long sys_sysinfo(long a0, long a1, long a2, long a3, long a4, long a5)
 #define PRIO_PGRP 1
 #define PRIO_USER 2
 
+/* Does task t fall under (which, who)? who has had its 0 replaced by the caller's own id.
+ * PRIO_PROCESS names one thread, as in Linux. proc_lock held. */
+static bool prio_matches(struct task *t, int which, long who)
+{
+    switch (which) {
+    case PRIO_PROCESS: return t->tid == who;
+    case PRIO_PGRP: return t->priv->proc->pgid == who;
+    default: return t->cred.uid == who;   /* PRIO_USER: the real uid */
+    }
+}
+
+static long prio_who(int which, long who)
+{
+    if (who)
+        return who;
+    return which == PRIO_PROCESS ? current->tid : which == PRIO_PGRP ? proc_of(current)->pgid
+                                                                      : (long)current->cred.uid;
+}
+
+/* Returns 20 - nice of the highest-priority (lowest nice) task matched, as Linux does (libc
+ * turns it back into a nice value), or -ESRCH. */
 long sys_getpriority(long a0, long a1, long a2, long a3, long a4, long a5)
 {
     (void)a2; (void)a3; (void)a4; (void)a5;
-    if (a0 != PRIO_PROCESS)
-        return a0 == PRIO_PGRP || a0 == PRIO_USER ? 20 : -EINVAL;
+    int which = (int)a0;
+    if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER)
+        return -EINVAL;
+    long who = prio_who(which, a1), r = -ESRCH;
     irqflags_t f = spin_lock_irqsave(&proc_lock);
-    struct task *t = a1 ? task_by_tid((pid_t)a1) : current;
-    long r = t ? 20 - t->priv->nice : -ESRCH;
+    struct process *p;
+    list_for_each_entry(p, &all_processes, all_node) {
+        struct task_private *tp;
+        list_for_each_entry(tp, &p->threads, thread_node)
+            if (prio_matches(tp->task, which, who))
+                r = MAX(r, 20L - tp->nice);
+    }
     spin_unlock_irqrestore(&proc_lock, f);
     return r;
 }
 
+/* Linux's set_one_prio: the caller must own the task (its euid is the task's uid or euid)
+ * unless privileged; lowering nice needs privilege or RLIMIT_NICE (20 - nice <= limit).
+ * The result of the last task tried is returned; -ESRCH if none matched. */
 long sys_setpriority(long a0, long a1, long a2, long a3, long a4, long a5)
 {
     (void)a3; (void)a4; (void)a5;
+    int which = (int)a0;
+    if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER)
+        return -EINVAL;
     int nice = (int)MAX(-20L, MIN(19L, a2));
-    if (a0 != PRIO_PROCESS)
-        return a0 == PRIO_PGRP || a0 == PRIO_USER ? 0 : -EINVAL;
+    long who = prio_who(which, a1), r = -ESRCH;
+    const struct cred *me = &current->cred;
     irqflags_t f = spin_lock_irqsave(&proc_lock);
-    struct task *t = a1 ? task_by_tid((pid_t)a1) : current;
-    long r = 0;
-    if (!t)
-        r = -ESRCH;
-    else if (nice < t->priv->nice && !capable())
-        r = -EACCES;
-    else if (t->cred.uid != current->cred.euid && t->cred.euid != current->cred.euid && !capable())
-        r = -EPERM;
-    else
-        t->priv->nice = nice;
+    struct process *p;
+    list_for_each_entry(p, &all_processes, all_node) {
+        struct task_private *tp;
+        list_for_each_entry(tp, &p->threads, thread_node) {
+            struct task *t = tp->task;
+            if (!prio_matches(t, which, who))
+                continue;
+            if (t->cred.uid != me->euid && t->cred.euid != me->euid && !capable())
+                r = -EPERM;
+            else if (nice < tp->nice && 20U - nice > p->rlim[RLIMIT_NICE].cur && !capable())
+                r = -EACCES;
+            else {
+                tp->nice = nice;
+                if (r == -ESRCH)
+                    r = 0;
+            }
+        }
+    }
     spin_unlock_irqrestore(&proc_lock, f);
     return r;
 }

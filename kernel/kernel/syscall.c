@@ -7,6 +7,7 @@
  * anywhere in the kernel. */
 #include "kernel.h"
 #include "task.h"
+#include "smp.h"
 #include "asm/csr.h"
 #include "asm/trapframe.h"
 
@@ -42,8 +43,13 @@ static long sys_ni(unsigned long nr)
     return -ENOSYS;
 }
 
-void do_syscall(struct trapframe *tf)
+void exit_to_user(struct trapframe *tf);
+
+/* An ecall from user mode, straight from trap_entry: the hottest path in the kernel, so it
+ * skips the general trap dispatch. */
+void syscall_from_user(struct trapframe *tf)
 {
+    bkl_lock();
     unsigned long nr = tf->regs[17];
     tf->regs[0] += 4;
     tf->orig_a0 = tf->regs[10];
@@ -54,4 +60,5 @@ void do_syscall(struct trapframe *tf)
                 : sys_ni(nr);
     /* rt_sigreturn returns the restored a0, so this store is right for it too. */
     tf->regs[10] = (unsigned long)r;
+    exit_to_user(tf);
 }

@@ -71,7 +71,7 @@ struct task *task_alloc(void)
     struct task_alloc_unit *u = kzalloc(sizeof *u);
     if (!u)
         return NULL;
-    void *stack = page_alloc_contig(KSTACK_SIZE / PAGE_SIZE);
+    void *stack = page_alloc_contig_raw(KSTACK_SIZE / PAGE_SIZE);
     if (!stack) {
         kfree(u);
         return NULL;

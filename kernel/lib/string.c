@@ -9,16 +9,22 @@ void *memcpy(void *dst, const void *src, size_t n)
     unsigned char *d = dst;
     const unsigned char *s = src;
     if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
-        while (n >= 32) {
-            uint64_t a = ((const uint64_t *)s)[0], b = ((const uint64_t *)s)[1];
-            uint64_t c = ((const uint64_t *)s)[2], e = ((const uint64_t *)s)[3];
-            ((uint64_t *)d)[0] = a;
-            ((uint64_t *)d)[1] = b;
-            ((uint64_t *)d)[2] = c;
-            ((uint64_t *)d)[3] = e;
-            d += 32;
-            s += 32;
-            n -= 32;
+        while (n >= 64) {
+            const uint64_t *x = (const uint64_t *)s;
+            uint64_t *y = (uint64_t *)d;
+            uint64_t a = x[0], b = x[1], c = x[2], e = x[3];
+            uint64_t f = x[4], g = x[5], h = x[6], k = x[7];
+            y[0] = a;
+            y[1] = b;
+            y[2] = c;
+            y[3] = e;
+            y[4] = f;
+            y[5] = g;
+            y[6] = h;
+            y[7] = k;
+            d += 64;
+            s += 64;
+            n -= 64;
         }
         while (n >= 8) {
             *(uint64_t *)d = *(const uint64_t *)s;
@@ -58,13 +64,20 @@ void *memset(void *dst, int c, size_t n)
     w |= w << 8;
     w |= w << 16;
     w |= w << 32;
-    while (n >= 32) {
-        ((uint64_t *)d)[0] = w;
-        ((uint64_t *)d)[1] = w;
-        ((uint64_t *)d)[2] = w;
-        ((uint64_t *)d)[3] = w;
-        d += 32;
-        n -= 32;
+    /* 64 bytes a turn: under emulation the loop overhead costs as much as the stores, and
+     * clearing pages is a large part of fork and exec. */
+    while (n >= 64) {
+        uint64_t *q = (uint64_t *)d;
+        q[0] = w;
+        q[1] = w;
+        q[2] = w;
+        q[3] = w;
+        q[4] = w;
+        q[5] = w;
+        q[6] = w;
+        q[7] = w;
+        d += 64;
+        n -= 64;
     }
     while (n >= 8) {
         *(uint64_t *)d = w;

@@ -121,7 +121,7 @@ static int fault_locked(struct mm_struct *mm, uaddr_t addr, int access)
     void *page = pte_page(e);
     if (access == FAULT_WRITE && !(e & PTE_W)) {
         if (!(v->flags & VM_SHARED) && page_refcount(page) > 1) {   /* copy on write */
-            void *copy = page_alloc();
+            void *copy = page_alloc_raw();
             if (!copy)
                 return -ENOMEM;
             memcpy(copy, page, PAGE_SIZE);
@@ -145,10 +145,14 @@ int handle_mm_fault(struct mm_struct *mm, uaddr_t addr, int access)
 {
     if (!mm || addr >= USER_TOP)
         return -EFAULT;
-    mutex_lock(&mm->lock);
-    int r = fault_locked(mm, addr, access);
-    mutex_unlock(&mm->lock);
-    return r;
+    for (;;) {
+        mutex_lock(&mm->lock);
+        int r = fault_locked(mm, addr, access);
+        mutex_unlock(&mm->lock);
+        /* Out of pages: the OOM killer frees some (or picks us), then try again. */
+        if (r != -ENOMEM || !out_of_memory())
+            return r;
+    }
 }
 
 int user_addr_to_pa(uaddr_t addr, paddr_t *pa)

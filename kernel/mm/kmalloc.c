@@ -74,7 +74,7 @@ void *kmalloc(size_t size)
         size_t n = ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE;
         if (n > 0xffff)
             return NULL;
-        void *p = page_alloc_contig(n);
+        void *p = page_alloc_contig_raw(n);
         if (p)
             page_set_large(p, n);
         return p;
@@ -103,9 +103,9 @@ void *kmalloc(size_t size)
 void *kzalloc(size_t size)
 {
     void *p = kmalloc(size);
-    if (p && size <= 1024)
+    if (p)
         memset(p, 0, size);
-    return p;   /* page-backed allocations are zeroed by the page allocator */
+    return p;
 }
 
 void kfree(void *p)

@@ -16,6 +16,14 @@ static uint16_t *large_npages;      /* kmalloc: pages of a page-backed allocatio
 static size_t free_count, total_count, hint;
 static spinlock_t page_lock = SPINLOCK_INIT("pages");
 
+/* Recently freed single pages, reused first (last in, first out), like Linux's per-cpu page
+ * lists: a page that was just in use is still in the host's caches, which matters more under
+ * emulation than anywhere, and taking it is O(1). They stay marked used in free_map with a
+ * reference count of 0, and count as free. */
+#define HOT_PAGES 128
+static size_t hot[HOT_PAGES];
+static unsigned nhot;
+
 struct range {
     paddr_t start, end;
 };
@@ -107,10 +115,25 @@ static long find_run(size_t n)
     return -1;
 }
 
-static void *alloc_pages(size_t n)
+static void *alloc_pages(size_t n, bool zero)
 {
     irqflags_t f = spin_lock_irqsave(&page_lock);
+    if (n == 1 && nhot) {
+        size_t pfn = hot[--nhot];
+        refcounts[pfn] = 1;
+        free_count--;
+        spin_unlock_irqrestore(&page_lock, f);
+        void *p = va_of(pfn);
+        if (zero)
+            memset(p, 0, PAGE_SIZE);
+        return p;
+    }
     long pfn = free_count >= n ? find_run(n) : -1;
+    if (pfn < 0 && nhot) {   /* a contiguous run may need the cached pages back */
+        while (nhot)
+            set_free(hot[--nhot]);
+        pfn = find_run(n);
+    }
     if (pfn < 0) {
         spin_unlock_irqrestore(&page_lock, f);
         return NULL;
@@ -123,19 +146,25 @@ static void *alloc_pages(size_t n)
     hint = (size_t)pfn + n;
     spin_unlock_irqrestore(&page_lock, f);
     void *p = va_of((size_t)pfn);
-    memset(p, 0, n * PAGE_SIZE);
+    if (zero)
+        memset(p, 0, n * PAGE_SIZE);
     return p;
 }
 
-void *page_alloc(void) { return alloc_pages(1); }
-void *page_alloc_contig(size_t npages) { return npages ? alloc_pages(npages) : NULL; }
+void *page_alloc(void) { return alloc_pages(1, true); }
+void *page_alloc_contig(size_t npages) { return npages ? alloc_pages(npages, true) : NULL; }
+void *page_alloc_raw(void) { return alloc_pages(1, false); }
+void *page_alloc_contig_raw(size_t npages) { return npages ? alloc_pages(npages, false) : NULL; }
 
 static void free_one_locked(size_t pfn)
 {
     if (is_free(pfn) || refcounts[pfn] == 0)
         panic("page_free: page %lx is not allocated", (unsigned long)(ram_base + (pfn << PAGE_SHIFT)));
     if (--refcounts[pfn] == 0) {
-        set_free(pfn);
+        if (nhot < HOT_PAGES)
+            hot[nhot++] = pfn;
+        else
+            set_free(pfn);
         free_count++;
     }
 }

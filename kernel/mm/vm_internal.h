@@ -8,3 +8,7 @@ void vma_insert(struct mm_struct *mm, struct vma *v);
 struct vma *vma_split(struct vma *v, uaddr_t addr);
 void unmap_pages(struct mm_struct *mm, uaddr_t start, uaddr_t end);
 bool range_is_free(struct mm_struct *mm, uaddr_t start, uaddr_t end);
+/* oom.c: memory for a user page ran out. Kills the process with the largest resident set (or
+ * waits for the last victim to die); true if the caller should retry the allocation, false
+ * if it should fail with -ENOMEM (the caller is the victim, or no victim could be found). */
+bool out_of_memory(void);

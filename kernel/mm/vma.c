@@ -73,24 +73,49 @@ struct vma *vma_split(struct vma *v, uaddr_t addr)
     return hi;
 }
 
+#define PT_SPAN (1UL << 21)   /* what one level-0 table maps */
+
+/* Frees unmapped pages once no hart can reach them through its TLB. One flush for a batch:
+ * each sfence.vma empties QEMU's whole software TLB, so flushing page by page made every
+ * munmap and exit pay for it many times over. */
+static void unmap_flush(struct mm_struct *mm, void **pages, unsigned n, uaddr_t last_va)
+{
+    if (n == 0)
+        return;
+    if (n == 1)
+        flush_tlb_mm_page(mm, last_va);
+    else
+        flush_tlb_mm(mm);
+    for (unsigned i = 0; i < n; i++)
+        page_free(pages[i]);
+}
+
 /* Drops the pages mapped in [start, end) (page tables stay). */
 void unmap_pages(struct mm_struct *mm, uaddr_t start, uaddr_t end)
 {
+    void *batch[64];
+    unsigned n = 0;
+    uaddr_t last_va = 0;
     for (uaddr_t va = start; va < end;) {
+        uaddr_t span_end = MIN(end, ALIGN_DOWN(va, PT_SPAN) + PT_SPAN);
         pte_t *pte = pt_walk(mm->pgdir, va, false);
-        if (!pte) {   /* no level-0 table: skip to the next 2 MiB */
-            va = ALIGN_DOWN(va, 1UL << 21) + (1UL << 21);
+        if (!pte) {   /* no level-0 table here */
+            va = span_end;
             continue;
         }
-        if (pte_has_page(*pte)) {
-            /* The page is freed only once no hart can reach it through its TLB. */
-            void *page = pte_page(*pte);
+        for (; va < span_end; va += PAGE_SIZE, pte++) {
+            if (!pte_has_page(*pte))
+                continue;
+            if (n == ARRAY_SIZE(batch)) {
+                unmap_flush(mm, batch, n, last_va);
+                n = 0;
+            }
+            batch[n++] = pte_page(*pte);
+            last_va = va;
             *pte = 0;
-            flush_tlb_mm_page(mm, va);
-            page_free(page);
         }
-        va += PAGE_SIZE;
     }
+    unmap_flush(mm, batch, n, last_va);
 }
 
 int do_munmap(struct mm_struct *mm, uaddr_t addr, size_t len)
@@ -304,22 +329,24 @@ struct mm_struct *mm_fork(struct mm_struct *old)
             file_get(nv->file);
         list_add_tail(&nv->node, &mm->vmas);
         mm->total_vm += v->end - v->start;
+        /* Level-0 tables hold a 2 MiB span's entries side by side: walk once per span. */
         for (uaddr_t va = v->start; va < v->end;) {
-            pte_t *src = pt_walk(old->pgdir, va, false);
+            uaddr_t span_start = va, span_end = MIN(v->end, ALIGN_DOWN(va, PT_SPAN) + PT_SPAN);
+            pte_t *src = pt_walk(old->pgdir, va, false), *dst = NULL;
             if (!src) {
-                va = ALIGN_DOWN(va, 1UL << 21) + (1UL << 21);
+                va = span_end;
                 continue;
             }
-            if (pte_has_page(*src)) {
-                pte_t *dst = pt_walk(mm->pgdir, va, true);
-                if (!dst)
+            for (; va < span_end; va += PAGE_SIZE, src++) {
+                if (!pte_has_page(*src))
+                    continue;
+                if (!dst && !(dst = pt_walk(mm->pgdir, span_start, true)))
                     goto fail;
                 if (!(v->flags & VM_SHARED))
                     *src &= ~PTE_W;
                 page_get(pte_page(*src));
-                *dst = *src;
+                dst[(va - span_start) >> PAGE_SHIFT] = *src;
             }
-            va += PAGE_SIZE;
         }
     }
     mutex_unlock(&old->lock);

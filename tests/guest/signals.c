@@ -801,6 +801,25 @@ static void test_sigtimedwait(void)
     check_child(pid, "sigtimedwait sender child");
     unblock_all();
     set_disposition(SIGUSR2, SIG_DFL);
+
+    /* BusyBox init's main loop: SIGCHLD left at SIG_DFL (ignored by default) but blocked,
+     * waited for with sigtimedwait while the child is still running. The wait lifts the
+     * block, yet the signal must not be discarded as ignored. */
+    set_disposition(SIGCHLD, SIG_DFL);
+    s = one_sig(SIGCHLD);
+    sigprocmask(SIG_BLOCK, &s, NULL);
+    pid = fork();
+    if (pid == 0) {
+        sleep_ms(100);
+        _exit(0);
+    }
+    ts = (struct timespec){10, 0};
+    r = sigtimedwait(&s, &si, &ts);
+    CHECKF(r == SIGCHLD && si.si_pid == pid && si.si_code == CLD_EXITED && si.si_status == 0,
+           "sigtimedwait wakes for a blocked SIGCHLD whose default is ignore",
+           "r=%d si_pid=%d si_code=%d", r, (int)si.si_pid, si.si_code);
+    check_child(pid, "SIGCHLD sigtimedwait child");
+    unblock_all();
 }
 
 static void test_sigchld(void)

@@ -55,8 +55,20 @@ class Guest:
         self.first_prompt_at = None     # time.monotonic() when the shell first answered
 
     @classmethod
-    def boot(cls, append="", smp=1, mem="512M", kernel=None, initrd=None, timeout=60,
+    def boot(cls, append="", smp=None, mem="512M", kernel=None, initrd=None, timeout=60,
              extra_args=()):
+        """Boot the initramfs to its root shell, ready for run()."""
+        g = cls.spawn(append, smp, mem, kernel, initrd, timeout, extra_args)
+        g.wait_for_shell(timeout)
+        return g
+
+    @classmethod
+    def spawn(cls, append="", smp=None, mem="512M", kernel=None, initrd=None, timeout=60,
+              extra_args=(), rdinit="/init"):
+        """Start QEMU with the initramfs and return at once (for tests of the boot itself).
+        smp defaults to OPENV_TEST_SMP (1), so `make test-smp4` runs the same suites at 4."""
+        if smp is None:
+            smp = int(os.environ.get("OPENV_TEST_SMP", "1"))
         kernel = kernel or kernel_image()
         initrd = initrd or os.path.join(BUILD, "initramfs.cpio")
         for f in (kernel, initrd):
@@ -64,16 +76,14 @@ class Guest:
                 raise GuestError(f"missing {f}: run 'make kernel initramfs' first")
         argv = ["-M", "virt", "-m", mem, "-smp", str(smp), "-nographic", "-no-reboot",
                 "-kernel", kernel, "-initrd", initrd,
-                "-append", f"console=ttyS0 rdinit=/init {append}".strip(), *extra_args]
+                "-append", f"console=ttyS0 rdinit={rdinit} {append}".strip(), *extra_args]
         log_dir = os.path.join(BUILD, "test-logs")
         os.makedirs(log_dir, exist_ok=True)
         log = tempfile.NamedTemporaryFile(dir=log_dir, prefix="qemu-", suffix=".log", delete=False)
         child = pexpect.spawn("qemu-system-riscv64", argv, encoding="utf-8",
                               codec_errors="replace", timeout=timeout, echo=False)
         child.logfile_read = open(log.name, "w", encoding="utf-8")
-        g = cls(child, log.name)
-        g.wait_for_shell(timeout)
-        return g
+        return cls(child, log.name)
 
     def wait_for_shell(self, timeout):
         # The initramfs /init ends in an interactive shell; give it a prompt we can match

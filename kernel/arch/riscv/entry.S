@@ -44,16 +44,27 @@ trap_entry:
     sd t0, TF_REG(4)(sp)
     csrr t0, sepc
     csrr t1, sstatus
-    csrr t2, stval
     csrr t3, scause
     sd t0, TF_REG(0)(sp)
     sd t1, TF_STATUS(sp)
-    sd t2, TF_BADADDR(sp)
     sd t3, TF_CAUSE(sp)
     /* A frame-pointer chain that ends here lets panic() walk through the trap. */
     mv s0, zero
     mv a0, sp
-    call trap_handler
+    la ra, ret_from_trap
+    /* Every CSR access ends a translated block under QEMU and costs as much as dozens of
+     * instructions: read stval only for exceptions that set it, not for system calls and
+     * interrupts (scause < 0), which are most traps. */
+    li t2, EXC_ECALL_U
+    beq t3, t2, 3f
+    bltz t3, 4f
+    csrr t2, stval
+    sd t2, TF_BADADDR(sp)
+    j trap_handler
+3:  sd zero, TF_BADADDR(sp)
+    j syscall_from_user             /* the hot path: no general dispatch */
+4:  sd zero, TF_BADADDR(sp)
+    j trap_handler
 
     .globl ret_from_trap
 ret_from_trap:                      /* sp = the trapframe to resume; interrupts are off */
@@ -86,7 +97,7 @@ task_entry:
 kthread_entry:
     call schedule_tail
     csrsi sstatus, SR_SIE
-    call bkl_lock                   /* kernel work for a task (smp.h); enter_user drops it */
+    call bkl_lock_slow              /* kernel work for a task (smp.h); enter_user drops it */
     mv a0, s3
     jalr s2
 1:  j 1b

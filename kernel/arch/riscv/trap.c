@@ -12,7 +12,6 @@
 extern struct trapframe *panic_trapframe;
 void timer_interrupt(bool from_user);
 void plic_interrupt(void);
-void do_syscall(struct trapframe *tf);
 void syscall_restart_fixup(struct trapframe *tf);
 void trap_entry(void);
 
@@ -93,7 +92,7 @@ static void user_exception(struct trapframe *tf)
         if (r == 0)
             return;
         if (r == -ENOMEM) {
-            pr_err("out of memory: killing %s (pid %d)", current->comm, current->tgid);
+            /* The OOM killer (mm/oom.c) chose this task, or had no victim: it has logged. */
             force_sig_fault(SIGKILL, SI_KERNEL, addr);
         } else if (r == -EIO) {
             force_sig_fault(SIGBUS, 2 /* BUS_ADRERR */, addr);
@@ -130,10 +129,13 @@ static void interrupt(struct trapframe *tf)
         smp_handle_ipi();
 }
 
-/* Work before returning to user mode: reschedule, deliver signals, stop. Interrupts are off
- * when this returns, so nothing can slip in before sret. The task holds the big kernel lock
- * (smp.h) on the way in and gives it up here. */
-static void exit_to_user(struct trapframe *tf)
+static bool restart_pending(const struct trapframe *tf)
+{
+    return tf->cause == EXC_ECALL_U && (long)tf->regs[10] <= -ERESTARTSYS &&
+           (long)tf->regs[10] >= -ERESTART_RESTARTBLOCK;
+}
+
+static __attribute__((noinline)) void exit_to_user_work(struct trapframe *tf)
 {
     for (;;) {
         csr_clear(sstatus, SR_SIE);
@@ -147,12 +149,23 @@ static void exit_to_user(struct trapframe *tf)
             continue;
         }
         /* A call interrupted by a signal that another thread took: restart it. */
-        if (unlikely(tf->cause == EXC_ECALL_U && (long)tf->regs[10] <= -ERESTARTSYS &&
-                     (long)tf->regs[10] >= -ERESTART_RESTARTBLOCK))
+        if (restart_pending(tf))
             syscall_restart_fixup(tf);
-        bkl_unlock();
         return;
     }
+}
+
+/* Work before returning to user mode: reschedule, deliver signals, stop. Interrupts are off
+ * when this returns, so nothing can slip in before sret. The task holds the big kernel lock
+ * (smp.h) on the way in and gives it up here. Usually there is nothing to do: that is
+ * checked first, without the loop's frame. */
+void exit_to_user(struct trapframe *tf);
+void exit_to_user(struct trapframe *tf)
+{
+    csr_clear(sstatus, SR_SIE);
+    if (unlikely(this_cpu()->need_resched || task_has_signal_work(current) || restart_pending(tf)))
+        exit_to_user_work(tf);
+    bkl_unlock();
 }
 
 void trap_handler(struct trapframe *tf)
@@ -171,13 +184,10 @@ void trap_handler(struct trapframe *tf)
         kernel_exception(tf);
         return;
     }
+    /* System calls do not come here: trap_entry sends them to syscall_from_user. */
     bkl_lock();
-    if (tf->cause == EXC_ECALL_U) {
-        do_syscall(tf);
-    } else {
-        csr_set(sstatus, SR_SIE);
-        user_exception(tf);
-    }
+    csr_set(sstatus, SR_SIE);
+    user_exception(tf);
     exit_to_user(tf);
 }
 
