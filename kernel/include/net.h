@@ -314,6 +314,11 @@ int sock_register_family(int family, int (*create)(struct socket *sock, int type
 void net_init(void);
 /* Optional AF_INET setup hook: define it (strong) and net_init() calls it. */
 void inet_init(void) __attribute__((weak));
+/* Optional AF_NETLINK setup hook (kernel/net/netlink/af_netlink.c), called the same way. */
+void netlink_init(void) __attribute__((weak));
+/* Interface and route ioctls (SIOCGIF..., SIOCSIF..., SIOCADDRT) on any socket, as Linux's
+ * dev_ioctl (kernel/net/inet/ifioctl.c): -ENOIOCTLCMD if cmd is not one of them. */
+long inet_ifioctl(unsigned cmd, unsigned long arg);
 
 /* The socket behind an open file, or NULL if the file is not a socket. */
 struct socket *sock_from_file(struct file *f);

@@ -1221,108 +1221,99 @@ static void copy_addr(struct kmsghdr *msg, const struct unix_addr *a)
     }
 }
 
+/* With unix_mutex held, wait (dropping it while asleep) for a message in u's queue: 1 when
+ * there is one, 0 at end of file, or -errno: a pending error (taken), -EAGAIN if not
+ * blocking, a signal or the receive timeout. */
+static long unix_wait_rq(struct socket *sock, struct unix_sock *u, bool nonblock,
+                         uint64_t deadline)
+{
+    for (;;) {
+        if (!list_empty(&u->rq))
+            return 1;
+        if (u->err)
+            return take_err(u);
+        if (u->shutdown & RCV_SHUTDOWN)
+            return 0;
+        if (nonblock)
+            return -EAGAIN;
+        mutex_unlock(&unix_mutex);
+        int err = sock_wait_event(&sock->wq, !list_empty(&u->rq) || READ_ONCE(u->err) ||
+                                                 (READ_ONCE(u->shutdown) & RCV_SHUTDOWN),
+                                  deadline);
+        mutex_lock(&unix_mutex);
+        if (err)
+            return err;
+    }
+}
+
+/* The files of a message for its reader: a read takes them; a peek gets duplicates (the
+ * queued message keeps its own), or none if there is no memory for the copy. */
+static struct file **skb_take_fds(struct unix_skb *skb, bool peek, unsigned *nfds)
+{
+    if (!peek)
+        return skb_detach_fds(skb, nfds);
+    struct file **fds = skb->nfds ? kmalloc(sizeof(*fds) * skb->nfds) : NULL;
+    *nfds = fds ? skb->nfds : 0;
+    for (unsigned i = 0; i < *nfds; i++) {
+        fds[i] = skb->fds[i];
+        file_get(fds[i]);
+    }
+    return fds;
+}
+
 static long unix_dgram_recvmsg(struct socket *sock, struct kmsghdr *msg, size_t len, int flags)
 {
     struct unix_sock *u = usk(sock);
     bool seqpacket = u->type == SOCK_SEQPACKET;
+    bool peek = flags & MSG_PEEK;
     if (flags & MSG_OOB)
         return -EOPNOTSUPP;
     uint64_t deadline = sock_rcv_deadline(sock);
     bool nonblock = sock_nonblock(sock, flags);
-    struct unix_skb *skb = NULL;
-    long err = 0;
     mutex_lock(&unix_mutex);
     if (seqpacket && u->state != US_CONNECTED && !(u->shutdown & RCV_SHUTDOWN)) {
         mutex_unlock(&unix_mutex);
         return -ENOTCONN;
     }
-    for (;;) {
-        if (!list_empty(&u->rq)) {
-            skb = list_first_entry(&u->rq, struct unix_skb, link);
-            break;
-        }
-        if (u->err) {
-            err = take_err(u);
-            break;
-        }
-        if (u->shutdown & RCV_SHUTDOWN) {
-            err = 0;
-            break;
-        }
-        if (nonblock) {
-            err = -EAGAIN;
-            break;
-        }
-        mutex_unlock(&unix_mutex);
-        err = sock_wait_event(&sock->wq, !list_empty(&u->rq) || READ_ONCE(u->err) ||
-                                             (READ_ONCE(u->shutdown) & RCV_SHUTDOWN),
-                              deadline);
-        mutex_lock(&unix_mutex);
-        if (err)
-            break;
-    }
-    if (!skb) {
+    long err = unix_wait_rq(sock, u, nonblock, deadline);
+    if (err <= 0) {
         mutex_unlock(&unix_mutex);
         return err;
     }
+    /* A peeked message stays queued, so it is read under the mutex; a taken one after. */
+    struct unix_skb *skb = list_first_entry(&u->rq, struct unix_skb, link);
+    if (!peek) {
+        list_del(&skb->link);
+        u->rq_bytes -= skb->len;
+        u->rq_mem -= skb->len + SKB_OVERHEAD;
+        u->rq_count--;
+        if (seqpacket)
+            wake_sock(u->peer);
+        mutex_unlock(&unix_mutex);
+        wake_up(&unix_dgram_wait);
+    }
+    size_t n = MIN(len, skb->len);
     struct file **fds = NULL;
     unsigned nfds = 0;
-    if (flags & MSG_PEEK) {
-        /* Peeked files are duplicates: the queued message keeps its own. */
-        if (skb->nfds && (fds = kmalloc(sizeof(*fds) * skb->nfds))) {
-            for (unsigned i = 0; i < skb->nfds; i++) {
-                fds[i] = skb->fds[i];
-                file_get(fds[i]);
-            }
-            nfds = skb->nfds;
-        }
-        size_t n = MIN(len, skb->len);
-        err = msg_copy_to_iter(&msg->iter, skb->data, n) < 0 ? -EFAULT : (long)n;
-        if (err >= 0) {
-            copy_addr(msg, skb->addr);
-            if (skb->len > len)
-                msg->flags |= MSG_TRUNC;
-            if (flags & MSG_TRUNC)
-                err = (long)skb->len;
-        }
-        struct ucred cred = skb->cred;
-        mutex_unlock(&unix_mutex);
-        if (err >= 0)
-            scm_recv(sock, msg, &cred, fds, nfds);
-        else
-            for (unsigned i = 0; i < nfds; i++)
-                file_put(fds[i]);
-        kfree(fds);
-        return err;
-    }
-    list_del(&skb->link);
-    u->rq_bytes -= skb->len;
-    u->rq_mem -= skb->len + SKB_OVERHEAD;
-    u->rq_count--;
-    struct unix_sock *peer = u->peer;
-    if (seqpacket)
-        wake_sock(peer);
-    mutex_unlock(&unix_mutex);
-    wake_up(&unix_dgram_wait);
-
-    size_t n = MIN(len, skb->len);
-    if (msg_copy_to_iter(&msg->iter, skb->data, n) < 0) {
-        err = -EFAULT;
-    } else {
-        err = (long)n;
+    struct ucred cred = skb->cred;
+    err = msg_copy_to_iter(&msg->iter, skb->data, n) < 0 ? -EFAULT : (long)n;
+    if (err >= 0) {
         copy_addr(msg, skb->addr);
         if (skb->len > len)
             msg->flags |= MSG_TRUNC;
-        if (seqpacket)
+        if (seqpacket && !peek)
             msg->flags |= MSG_EOR;
         if (flags & MSG_TRUNC)
             err = (long)skb->len;
-        unsigned nfds;
-        struct file **fds = skb_detach_fds(skb, &nfds);
-        scm_recv(sock, msg, &skb->cred, fds, nfds);
-        kfree(fds);
+        fds = skb_take_fds(skb, peek, &nfds);
     }
-    skb_free(skb);
+    if (peek)
+        mutex_unlock(&unix_mutex);
+    if (err >= 0)
+        scm_recv(sock, msg, &cred, fds, nfds);
+    kfree(fds);
+    if (!peek)
+        skb_free(skb);
     return err;
 }
 
@@ -1447,24 +1438,10 @@ static long unix_stream_recvmsg(struct socket *sock, struct kmsghdr *msg, size_t
         if (list_empty(&u->rq)) {
             if (done >= target)
                 break;
-            if (u->err) {
-                err = take_err(u);
+            err = unix_wait_rq(sock, u, nonblock, deadline);
+            if (err <= 0)
                 break;
-            }
-            if (u->shutdown & RCV_SHUTDOWN)
-                break;
-            if (nonblock) {
-                err = -EAGAIN;
-                break;
-            }
-            mutex_unlock(&unix_mutex);
-            err = sock_wait_event(&sock->wq, !list_empty(&u->rq) || READ_ONCE(u->err) ||
-                                                 (READ_ONCE(u->shutdown) & RCV_SHUTDOWN),
-                                  deadline);
-            mutex_lock(&unix_mutex);
-            if (err)
-                break;
-            continue;
+            err = 0;
         }
         /* Walk the queue (peeking leaves it as it is). */
         struct list_head *pos = u->rq.next;
@@ -1492,18 +1469,7 @@ static long unix_stream_recvmsg(struct socket *sock, struct kmsghdr *msg, size_t
             }
             done += n;
             if (skb->nfds && !fds) {
-                if (flags & MSG_PEEK) {
-                    fds = kmalloc(sizeof(*fds) * skb->nfds);
-                    if (fds) {
-                        for (unsigned i = 0; i < skb->nfds; i++) {
-                            fds[i] = skb->fds[i];
-                            file_get(fds[i]);
-                        }
-                        nfds = skb->nfds;
-                    }
-                } else {
-                    fds = skb_detach_fds(skb, &nfds);
-                }
+                fds = skb_take_fds(skb, flags & MSG_PEEK, &nfds);
                 stop = true;    /* files end a read, as in Linux */
             }
             pos = pos->next;

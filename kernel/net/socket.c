@@ -40,6 +40,8 @@ void net_init(void)
     unix_init();
     if (inet_init)
         inet_init();
+    if (netlink_init)
+        netlink_init();
 }
 
 /* ---- iterators and control messages ---- */
@@ -363,6 +365,8 @@ static long sock_ioctl(struct file *f, unsigned cmd, unsigned long arg)
     long r = -ENOIOCTLCMD;
     if (sock->ops->ioctl)
         r = sock->ops->ioctl(sock, cmd, arg);
+    if (r == -ENOIOCTLCMD)      /* interface ioctls work on any socket (Linux's dev_ioctl) */
+        r = inet_ifioctl(cmd, arg);
     if (r == -ENOIOCTLCMD)
         r = -ENOTTY;
     return r;
@@ -629,50 +633,6 @@ long sys_getpeername(long a0, long a1, long a2, long a3, long a4, long a5)
 
 /* ---- sending and receiving ---- */
 
-long sys_sendto(long a0, long a1, long a2, long a3, long a4, long a5)
-{
-    struct file *f;
-    int err;
-    struct socket *sock = sockfd_lookup((int)a0, &f, &err);
-    if (!sock)
-        return err;
-    struct kiovec seg = { (uintptr_t)a1, MIN((size_t)a2, MAX_RW_COUNT) };
-    struct kmsghdr msg = { .iter = { .iov = &seg, .nr_segs = 1, .resid = seg.len } };
-    struct sockaddr_storage addr;
-    long r = 0;
-    if (a4) {
-        r = move_addr_from_user((uaddr_t)a4, (int)a5, &addr);
-        msg.name = &addr;
-        msg.namelen = (int)a5;
-    }
-    if (!r)
-        r = sock_do_sendmsg(sock, &msg, (int)a3);
-    file_put(f);
-    return r;
-}
-
-long sys_recvfrom(long a0, long a1, long a2, long a3, long a4, long a5)
-{
-    struct file *f;
-    int err;
-    struct socket *sock = sockfd_lookup((int)a0, &f, &err);
-    if (!sock)
-        return err;
-    struct kiovec seg = { (uintptr_t)a1, MIN((size_t)a2, MAX_RW_COUNT) };
-    struct sockaddr_storage addr;
-    struct kmsghdr msg = { .iter = { .iov = &seg, .nr_segs = 1, .resid = seg.len },
-                           .name = a4 ? &addr : NULL };
-    int flags = (int)a3 & ~MSG_CMSG_CLOEXEC;
-    long r = sock_do_recvmsg(sock, &msg, flags);
-    if (r >= 0 && a4) {
-        int e = move_addr_to_user(&addr, msg.namelen, (uaddr_t)a4, (uaddr_t)a5);
-        if (e)
-            r = e;
-    }
-    file_put(f);
-    return r;
-}
-
 /* struct msghdr as the 64-bit kernel sees it. */
 struct user_msghdr {
     uint64_t name;
@@ -737,7 +697,20 @@ static int import_msg_iov(uint64_t uiov, uint64_t cnt, struct msg_iter *it)
     return 0;
 }
 
-static long do_sendmsg(struct socket *sock, const struct user_msghdr *um, int flags)
+/* The data: sendto/recvfrom's one segment `seg`, or else the msghdr's iovec array (then kfree
+ * it->iov when done). */
+static int msg_data_get(struct msg_iter *it, struct kiovec *seg, const struct user_msghdr *um)
+{
+    if (!seg)
+        return import_msg_iov(um->iov, um->iovlen, it);
+    *it = (struct msg_iter){ .iov = seg, .nr_segs = 1, .resid = seg->len };
+    return 0;
+}
+
+/* sendmsg with the user's msghdr *um (a kernel copy); sendto is this with one segment `seg`
+ * and no control messages. A name of length 0 is no name. */
+static long do_sendmsg(struct socket *sock, const struct user_msghdr *um, struct kiovec *seg,
+                       int flags)
 {
     struct kmsghdr msg;
     memset(&msg, 0, sizeof(msg));
@@ -754,7 +727,7 @@ static long do_sendmsg(struct socket *sock, const struct user_msghdr *um, int fl
         msg.name = &addr;
         msg.namelen = namelen;
     }
-    r = import_msg_iov(um->iov, um->iovlen, &msg.iter);
+    r = msg_data_get(&msg.iter, seg, um);
     if (r)
         return r;
     void *control = NULL;
@@ -785,13 +758,17 @@ static long do_sendmsg(struct socket *sock, const struct user_msghdr *um, int fl
     r = sock_do_sendmsg(sock, &msg, flags);
 out:
     kfree(control);
-    kfree(msg.iter.iov);
+    if (!seg)
+        kfree(msg.iter.iov);
     return r;
 }
 
-/* Receive into the user msghdr *um (kernel copy); on success updates um's namelen, controllen
- * and flags, which the caller writes back. */
-static long do_recvmsg(struct socket *sock, struct user_msghdr *um, int flags)
+/* recvmsg into the user's msghdr *um (a kernel copy); on success updates um's namelen,
+ * controllen and flags, which the caller writes back. recvfrom is this with one segment `seg`,
+ * no control buffer, and *ulenp the user address of its address length, which (as Linux's
+ * move_addr_to_user) is read and rewritten only after the data was taken. */
+static long do_recvmsg(struct socket *sock, struct user_msghdr *um, struct kiovec *seg,
+                       const uaddr_t *ulenp, int flags)
 {
     struct kmsghdr msg;
     memset(&msg, 0, sizeof(msg));
@@ -801,7 +778,7 @@ static long do_recvmsg(struct socket *sock, struct user_msghdr *um, int flags)
             return -EINVAL;
         msg.name = &addr;
     }
-    long r = import_msg_iov(um->iov, um->iovlen, &msg.iter);
+    long r = msg_data_get(&msg.iter, seg, um);
     if (r)
         return r;
     void *control = NULL;
@@ -821,8 +798,10 @@ static long do_recvmsg(struct socket *sock, struct user_msghdr *um, int flags)
         goto out;
     if (um->name) {
         int n = MIN(um->namelen, msg.namelen);
-        if (n > 0 && copy_to_user((uaddr_t)um->name, &addr, (size_t)n) < 0) {
-            r = -EFAULT;
+        int e = ulenp ? move_addr_to_user(&addr, msg.namelen, (uaddr_t)um->name, *ulenp)
+                : n > 0 && copy_to_user((uaddr_t)um->name, &addr, (size_t)n) < 0 ? -EFAULT : 0;
+        if (e) {
+            r = e;
             goto out;
         }
         um->namelen = msg.namelen;
@@ -837,7 +816,40 @@ static long do_recvmsg(struct socket *sock, struct user_msghdr *um, int flags)
     um->flags = msg.flags;
 out:
     kfree(control);
-    kfree(msg.iter.iov);
+    if (!seg)
+        kfree(msg.iter.iov);
+    return r;
+}
+
+long sys_sendto(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    struct file *f;
+    int err;
+    struct socket *sock = sockfd_lookup((int)a0, &f, &err);
+    if (!sock)
+        return err;
+    /* No address: the length is ignored. An address longer than sockaddr_storage is EINVAL
+     * here (Linux's move_addr_to_kernel), where sendmsg clamps it. */
+    struct user_msghdr um = { .name = (uint64_t)a4, .namelen = a4 ? (int)a5 : 0 };
+    struct kiovec seg = { (uintptr_t)a1, MIN((size_t)a2, MAX_RW_COUNT) };
+    long r = um.namelen > (int)sizeof(struct sockaddr_storage)
+                 ? -EINVAL : do_sendmsg(sock, &um, &seg, (int)a3);
+    file_put(f);
+    return r;
+}
+
+long sys_recvfrom(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    struct file *f;
+    int err;
+    struct socket *sock = sockfd_lookup((int)a0, &f, &err);
+    if (!sock)
+        return err;
+    struct user_msghdr um = { .name = (uint64_t)a4 };
+    struct kiovec seg = { (uintptr_t)a1, MIN((size_t)a2, MAX_RW_COUNT) };
+    uaddr_t ulenp = (uaddr_t)a5;
+    long r = do_recvmsg(sock, &um, &seg, &ulenp, (int)a3);
+    file_put(f);
     return r;
 }
 
@@ -860,8 +872,8 @@ long sys_sendmsg(long a0, long a1, long a2, long a3, long a4, long a5)
     if (!sock)
         return err;
     struct user_msghdr um;
-    long r = copy_from_user(&um, (uaddr_t)a1, sizeof(um)) < 0 ? -EFAULT
-                                                               : do_sendmsg(sock, &um, (int)a2);
+    long r = copy_from_user(&um, (uaddr_t)a1, sizeof(um)) < 0
+                 ? -EFAULT : do_sendmsg(sock, &um, NULL, (int)a2);
     file_put(f);
     return r;
 }
@@ -875,8 +887,8 @@ long sys_recvmsg(long a0, long a1, long a2, long a3, long a4, long a5)
     if (!sock)
         return err;
     struct user_msghdr um;
-    long r = copy_from_user(&um, (uaddr_t)a1, sizeof(um)) < 0 ? -EFAULT
-                                                               : do_recvmsg(sock, &um, (int)a2);
+    long r = copy_from_user(&um, (uaddr_t)a1, sizeof(um)) < 0
+                 ? -EFAULT : do_recvmsg(sock, &um, NULL, NULL, (int)a2);
     if (r >= 0 && put_msghdr_result((uaddr_t)a1, &um) < 0)
         r = -EFAULT;
     file_put(f);
@@ -900,7 +912,7 @@ long sys_sendmmsg(long a0, long a1, long a2, long a3, long a4, long a5)
             r = -EFAULT;
             break;
         }
-        r = do_sendmsg(sock, &mm.hdr, (int)a3);
+        r = do_sendmsg(sock, &mm.hdr, NULL, (int)a3);
         if (r < 0)
             break;
         if (put_user_u32((uint32_t)r, u + offsetof(struct user_mmsghdr, len)) < 0) {
@@ -944,7 +956,7 @@ long sys_recvmmsg(long a0, long a1, long a2, long a3, long a4, long a5)
             r = -EFAULT;
             break;
         }
-        r = do_recvmsg(sock, &mm.hdr, flags & ~MSG_WAITFORONE);
+        r = do_recvmsg(sock, &mm.hdr, NULL, NULL, flags & ~MSG_WAITFORONE);
         if (r < 0)
             break;
         mm.len = (uint32_t)r;

@@ -31,6 +31,7 @@ FUZZ_TIME ?= 20
 # ---- Targets: name -> sources, seed files ---------------------------------------
 
 FUZZ_TARGETS := fuzz_fdt fuzz_elf fuzz_cpio fuzz_gpt fuzz_ext2 fuzz_ofs fuzz_cmsg
+FUZZ_TARGETS += fuzz_netlink
 
 fuzz_fdt_SRCS  := tests/fuzz/fuzz_fdt.c kernel/lib/fdt.c
 fuzz_fdt_SEEDS := $(UNIT_DTBS)
@@ -45,15 +46,25 @@ fuzz_ext2_SRCS := tests/fuzz/fuzz_ext2.c tests/unit/ext2/ext2_host.c \
 	kernel/fs/ext2/ext2_dir.c kernel/lib/kprintf.c
 fuzz_ext2_SEEDS := $(FUZZ_DIR)/seeds/ext2-tiny.img
 fuzz_ofs_SRCS := tests/fuzz/fuzz_ofs.c tests/unit/ofs/ofs_dump.c tools/ofs/ofs_check.c \
-	tools/ofs/ofs_host.c $(OFS_CORE_SRCS)
+	tools/ofs/ofs_repair.c tools/ofs/ofs_host.c $(OFS_CORE_SRCS)
 fuzz_ofs_SEEDS := $(FUZZ_DIR)/seeds/ofs-tiny.img
 fuzz_cmsg_SRCS := tests/fuzz/fuzz_cmsg.c kernel/net/cmsg.c
 fuzz_cmsg_SEEDS := $(FUZZ_DIR)/seeds/cmsg-rights-creds.bin
+fuzz_netlink_SRCS := tests/fuzz/fuzz_netlink.c kernel/net/netlink/nlattr.c \
+	kernel/net/netlink/rtnl_parse.c
+fuzz_netlink_SEEDS := $(FUZZ_DIR)/seeds/netlink-newaddr-newroute.bin
 
 # SCM_RIGHTS with two fds, then SCM_CREDENTIALS (little-endian struct cmsghdr layout).
 $(FUZZ_DIR)/seeds/cmsg-rights-creds.bin: tests/fuzz/fuzz.mk
 	@mkdir -p $(@D)
 	printf '\030\0\0\0\0\0\0\0\1\0\0\0\1\0\0\0\3\0\0\0\4\0\0\0\034\0\0\0\0\0\0\0\1\0\0\0\2\0\0\0\1\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0' > $@
+
+# RTM_NEWADDR 10.0.2.99/24 on ifindex 2 (IFA_LOCAL, IFA_ADDRESS), then RTM_NEWROUTE default via
+# 10.0.2.2 (RTA_GATEWAY, RTA_OIF 2): little-endian nlmsghdr, ifaddrmsg and rtmsg layouts.
+$(FUZZ_DIR)/seeds/netlink-newaddr-newroute.bin: tests/fuzz/fuzz.mk
+	@mkdir -p $(@D)
+	printf '\050\0\0\0\024\0\005\006\1\0\0\0\0\0\0\0\2\030\0\0\2\0\0\0\010\0\2\0\012\0\2\143\010\0\1\0\012\0\2\143' > $@
+	printf '\054\0\0\0\030\0\005\006\2\0\0\0\0\0\0\0\2\0\0\0\376\3\0\1\0\0\0\0\010\0\5\0\012\0\2\2\010\0\4\0\2\0\0\0' >> $@
 
 # A small ext2 with a file, a directory and symlinks (fixed UUID and times: repeatable).
 $(FUZZ_DIR)/seeds/ext2-tiny.img: tests/fuzz/fuzz.mk

@@ -5,7 +5,9 @@
  * connect (blocking and non-blocking with poll + SO_ERROR), ECONNRESET after the peer closes
  * with unread data, EPIPE, non-blocking EAGAIN, FIONREAD, SO_REUSEADDR, EADDRINUSE,
  * TCP_NODELAY, a bulk transfer between two processes. UDP: sendto/recvfrom with addresses,
- * datagram boundaries, MSG_TRUNC, connect. Checked against Linux too (OPENV_TEST_KERNEL=linux).
+ * datagram boundaries, MSG_TRUNC, connect; IP_TTL/IP_TOS and SIOCINQ/SIOCOUTQ on UDP and raw
+ * ICMP sockets; sendto with an address on a connected TCP socket. Checked against Linux too
+ * (OPENV_TEST_KERNEL=linux).
  */
 #include "check.h"
 
@@ -18,6 +20,13 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+
+#ifndef SIOCINQ
+#define SIOCINQ FIONREAD      /* linux/sockios.h */
+#endif
+#ifndef SIOCOUTQ
+#define SIOCOUTQ TIOCOUTQ
+#endif
 
 static struct sockaddr_in loopback(unsigned short port)
 {
@@ -337,6 +346,21 @@ static void test_udp(void)
     CHECK_EQ(send(s, "conn", 4, 0), 4, "send on a connected UDP socket");
     poll(&pfd, 1, 5000);
     CHECK_EQ(recv(r, buf, sizeof buf, 0), 4, "received");
+    /* An address longer than sockaddr_storage: sendto refuses it, sendmsg clamps it. */
+    struct {
+        struct sockaddr_in sin;
+        char pad[200];
+    } longname;
+    memset(&longname, 0, sizeof longname);
+    longname.sin = sa;
+    CHECK_ERR(sendto(s, "x", 1, 0, (struct sockaddr *)&longname, 200), EINVAL,
+              "sendto with a 200-byte address: EINVAL");
+    struct iovec iov = { "long", 4 };
+    struct msghdr mh = { .msg_name = &longname, .msg_namelen = 200, .msg_iov = &iov,
+                         .msg_iovlen = 1 };
+    CHECK_EQ(sendmsg(s, &mh, 0), 4, "sendmsg with a 200-byte msg_namelen: clamped, sent");
+    poll(&pfd, 1, 5000);
+    CHECK(recv(r, buf, sizeof buf, 0) == 4 && memcmp(buf, "long", 4) == 0, "and received");
     int u = socket(AF_INET, SOCK_DGRAM, 0);
     CHECK_ERR(send(u, "x", 1, 0), EDESTADDRREQ, "send without a destination: EDESTADDRREQ");
     close(u);
@@ -360,6 +384,100 @@ static void test_socket_args(void)
     close(s);
 }
 
+/* IP_TTL / IP_TOS and SIOCINQ / SIOCOUTQ on the datagram protocols (UDP, raw ICMP). */
+static void check_ip_opts_and_queue_ioctls(int s, const char *what)
+{
+    char label[96];
+    int v = 0;
+    socklen_t len = sizeof v;
+    snprintf(label, sizeof label, "%s: default IP_TTL is 64", what);
+    CHECK(getsockopt(s, IPPROTO_IP, IP_TTL, &v, &len) == 0 && v == 64, label);
+    v = 7;
+    snprintf(label, sizeof label, "%s: set IP_TTL 7", what);
+    CHECK_OK(setsockopt(s, IPPROTO_IP, IP_TTL, &v, sizeof v), label);
+    v = 0;
+    len = sizeof v;
+    snprintf(label, sizeof label, "%s: IP_TTL reads back 7", what);
+    CHECK(getsockopt(s, IPPROTO_IP, IP_TTL, &v, &len) == 0 && v == 7 && len == sizeof v, label);
+    v = 0;
+    snprintf(label, sizeof label, "%s: IP_TTL 0 -> EINVAL", what);
+    CHECK_ERR(setsockopt(s, IPPROTO_IP, IP_TTL, &v, sizeof v), EINVAL, label);
+    v = 256;
+    snprintf(label, sizeof label, "%s: IP_TTL 256 -> EINVAL", what);
+    CHECK_ERR(setsockopt(s, IPPROTO_IP, IP_TTL, &v, sizeof v), EINVAL, label);
+    v = -1;
+    snprintf(label, sizeof label, "%s: IP_TTL -1 restores the default", what);
+    len = sizeof v;
+    CHECK(setsockopt(s, IPPROTO_IP, IP_TTL, &v, sizeof v) == 0 &&
+              getsockopt(s, IPPROTO_IP, IP_TTL, &v, &len) == 0 && v == 64, label);
+    v = 0x10;
+    snprintf(label, sizeof label, "%s: IP_TOS set and read back", what);
+    CHECK(setsockopt(s, IPPROTO_IP, IP_TOS, &v, sizeof v) == 0 &&
+              (v = 0, len = sizeof v, getsockopt(s, IPPROTO_IP, IP_TOS, &v, &len)) == 0 &&
+              v == 0x10, label);
+    snprintf(label, sizeof label, "%s: unknown IPPROTO_IP option -> ENOPROTOOPT", what);
+    len = sizeof v;
+    CHECK_ERR(getsockopt(s, IPPROTO_IP, IP_HDRINCL + 1000, &v, &len), ENOPROTOOPT, label);
+    v = -1;
+    snprintf(label, sizeof label, "%s: SIOCOUTQ with nothing queued is 0", what);
+    CHECK(ioctl(s, SIOCOUTQ, &v) == 0 && v == 0, label);
+    v = -1;
+    snprintf(label, sizeof label, "%s: SIOCINQ on an empty queue is 0", what);
+    CHECK(ioctl(s, SIOCINQ, &v) == 0 && v == 0, label);
+    snprintf(label, sizeof label, "%s: SIOCINQ into a bad pointer -> EFAULT", what);
+    CHECK_ERR(ioctl(s, SIOCINQ, (int *)8), EFAULT, label);
+}
+
+static void test_datagram_options(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    check_ip_opts_and_queue_ioctls(s, "UDP");
+    int r = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = loopback(0);
+    socklen_t len = sizeof sa;
+    bind(r, (struct sockaddr *)&sa, sizeof sa);
+    getsockname(r, (struct sockaddr *)&sa, &len);
+    sendto(s, "12345", 5, 0, (struct sockaddr *)&sa, sizeof sa);
+    sendto(s, "123", 3, 0, (struct sockaddr *)&sa, sizeof sa);
+    struct pollfd pfd = { .fd = r, .events = POLLIN };
+    poll(&pfd, 1, 5000);
+    int v = -1;
+    CHECK(ioctl(r, SIOCINQ, &v) == 0 && v == 5, "UDP SIOCINQ is the next datagram's length");
+    char buf[16];
+    recv(r, buf, sizeof buf, 0);
+    poll(&pfd, 1, 5000);
+    v = -1;
+    CHECK(ioctl(r, SIOCINQ, &v) == 0 && v == 3, "then the following one's");
+    close(r);
+    close(s);
+
+    s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+    if (s < 0) {
+        check_skip("raw ICMP options", "socket(SOCK_RAW, IPPROTO_ICMP): errno %d", errno);
+        return;
+    }
+    check_ip_opts_and_queue_ioctls(s, "raw ICMP");
+    close(s);
+}
+
+/* sendto with an address on a connected TCP socket: the address is ignored (Linux). */
+static void test_tcp_sendto_with_address(void)
+{
+    unsigned short port;
+    int l = listener(&port);
+    int c = connect_to(port);
+    int a = accept(l, NULL, NULL);
+    struct sockaddr_in other = loopback(1);
+    CHECK_EQ(sendto(c, "addr", 4, 0, (struct sockaddr *)&other, sizeof other), 4,
+             "sendto on a connected TCP socket ignores the address");
+    char buf[8];
+    CHECK(recv(a, buf, 4, MSG_WAITALL) == 4 && memcmp(buf, "addr", 4) == 0,
+          "and the data arrives on the connection");
+    close(a);
+    close(c);
+    close(l);
+}
+
 int main(void)
 {
     check_begin("sockets_inet");
@@ -375,5 +493,7 @@ int main(void)
     test_tcp_bind_rules();
     test_tcp_bulk();
     test_udp();
+    test_datagram_options();
+    test_tcp_sendto_with_address();
     return check_done();
 }

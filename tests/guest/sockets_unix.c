@@ -6,7 +6,9 @@
  * EADDRINUSE, ENOENT, ECONNREFUSED, EPROTOTYPE), abstract names and autobind; listen backlog
  * and accept4; getsockname/getpeername; SCM_RIGHTS and SCM_CREDENTIALS; SO_PEERCRED and the
  * generic options; poll/select readiness; non-blocking and timed I/O; readv/writev,
- * sendmmsg/recvmmsg; EFAULT on bad pointers; a bulk transfer between two processes.
+ * sendmmsg/recvmmsg; EFAULT on bad pointers; sendto/recvfrom address rules against
+ * sendmsg/recvmsg; records, peeking and files with short buffers; a bulk transfer between
+ * two processes.
  * Everything here is checked against Linux too (OPENV_TEST_KERNEL=linux).
  */
 #include "check.h"
@@ -841,6 +843,208 @@ static void test_processes(void)
     check_child(pid, "echo server exited cleanly");
 }
 
+/* Send one byte with one file (SCM_RIGHTS) on s. */
+static int send_with_fd(int s, const char *byte, int fd)
+{
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } cb;
+    memset(&cb, 0, sizeof cb);
+    struct iovec iov = { (void *)byte, 1 };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.buf,
+                         .msg_controllen = sizeof cb.buf };
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    return (int)sendmsg(s, &mh, 0);
+}
+
+/* Receive into buf (len bytes) with room for one file; *fd = the file received or -1. */
+static long recv_with_fd(int s, char *buf, size_t len, int flags, int *fd, int *mflags)
+{
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } cb;
+    memset(&cb, 0, sizeof cb);
+    struct iovec iov = { buf, len };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.buf,
+                         .msg_controllen = sizeof cb.buf };
+    long r = recvmsg(s, &mh, flags);
+    struct cmsghdr *cm = r >= 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+    *fd = -1;
+    if (cm && cm->cmsg_type == SCM_RIGHTS)
+        memcpy(fd, CMSG_DATA(cm), sizeof *fd);
+    *mflags = mh.msg_flags;
+    return r;
+}
+
+/* The address, length and flag rules of sendto/recvfrom against sendmsg/recvmsg, and record
+ * boundaries with short buffers, peeking and passed files. */
+static void test_send_recv_rules(void)
+{
+    int sv[2];
+    char buf[64];
+    struct sockaddr_un sa, from;
+    socklen_t len = mkaddr(&sa, "rules.sock");
+    int srv = socket(AF_UNIX, SOCK_DGRAM, 0);
+    int cl = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct sockaddr_un ca;
+    socklen_t clen = mkaddr(&ca, "rules-client.sock");
+    if (!CHECK_OK(bind(srv, (struct sockaddr *)&sa, len), "bind the rules server") ||
+        !CHECK_OK(bind(cl, (struct sockaddr *)&ca, clen), "bind the rules client"))
+        return;
+    CHECK_ERR(sendto(cl, "x", 1, 0, (struct sockaddr *)&sa, 129), EINVAL,
+              "sendto with an address longer than sockaddr_storage -> EINVAL");
+    CHECK_ERR(sendto(cl, "x", 1, 0, (struct sockaddr *)&sa, (socklen_t)-1), EINVAL,
+              "sendto with a negative address length -> EINVAL");
+    CHECK_EQ(sendto(cl, "truncate me", 11, 0, (struct sockaddr *)&sa, len), 11, "sendto a path");
+    socklen_t fl = 4;
+    memset(&from, 0, sizeof from);
+    CHECK_EQ(recvfrom(srv, buf, 3, MSG_TRUNC, (struct sockaddr *)&from, &fl), 11,
+             "recvfrom with MSG_TRUNC returns the datagram's length");
+    CHECK(fl == clen && from.sun_family == AF_UNIX && from.sun_path[0] == ca.sun_path[0] &&
+              from.sun_path[2] == 0, "a short address buffer: truncated, the length says the full size");
+    CHECK_ERR(recv(srv, buf, sizeof buf, MSG_DONTWAIT), EAGAIN, "the truncated rest is gone");
+
+    sendto(cl, "first", 5, 0, (struct sockaddr *)&sa, len);
+    sendto(cl, "second", 6, 0, (struct sockaddr *)&sa, len);
+    CHECK_ERR(recvfrom(srv, buf, sizeof buf, 0, (struct sockaddr *)&from, (socklen_t *)8), EFAULT,
+              "recvfrom with a bad address-length pointer -> EFAULT");
+    CHECK_EQ(recv(srv, buf, sizeof buf, 0), 6, "after the data was taken (Linux does so too)");
+
+    /* recvmsg's name rules. */
+    sendto(cl, "m", 1, 0, (struct sockaddr *)&sa, len);
+    struct iovec iov = { buf, sizeof buf };
+    struct msghdr mh = { .msg_name = &from, .msg_namelen = (socklen_t)-1, .msg_iov = &iov,
+                         .msg_iovlen = 1 };
+    CHECK_ERR(syscall(SYS_recvmsg, srv, &mh, 0L), EINVAL, "recvmsg with a negative msg_namelen -> EINVAL");
+    mh.msg_namelen = 3;
+    CHECK(recvmsg(srv, &mh, 0) == 1 && mh.msg_namelen == clen,
+          "recvmsg: a short name buffer gets the full length back");
+    /* sendmsg clamps an over-long msg_namelen to sockaddr_storage (sendto refuses it), but
+     * that is still longer than a sockaddr_un. */
+    struct {
+        struct sockaddr_un sun;
+        char pad[100];
+    } longname;
+    memset(&longname, 0, sizeof longname);
+    longname.sun = sa;
+    iov.iov_len = 1;
+    struct msghdr big = { .msg_name = &longname, .msg_namelen = 200, .msg_iov = &iov,
+                          .msg_iovlen = 1 };
+    CHECK_ERR(sendmsg(cl, &big, 0), EINVAL, "sendmsg with msg_namelen 200 on AF_UNIX -> EINVAL");
+    iov.iov_len = sizeof buf;
+    close(srv);
+    close(cl);
+
+    /* Connected datagram pair: an empty address is no address; none at all with any length. */
+    if (CHECK_OK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), "socketpair(SOCK_DGRAM) for rules")) {
+        CHECK_EQ(sendto(sv[0], "z", 1, 0, (struct sockaddr *)&sa, 0), 1,
+                 "sendto with address length 0 goes to the peer");
+        CHECK_EQ(syscall(SYS_sendto, sv[0], "y", 1L, 0L, 0L, 12345L), 1,
+                 "sendto with no address ignores the length");
+        fl = sizeof from;
+        CHECK(recvfrom(sv[1], buf, sizeof buf, 0, (struct sockaddr *)&from, &fl) == 1 && fl == 0,
+              "recvfrom from an unnamed peer: address length 0");
+        close(sv[0]);
+        close(sv[1]);
+    }
+
+    /* Streams: an address on send is EISCONN (connected) or EOPNOTSUPP. */
+    if (CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), "socketpair(SOCK_STREAM) for rules")) {
+        CHECK_ERR(sendto(sv[0], "x", 1, 0, (struct sockaddr *)&sa, len), EISCONN,
+                  "sendto with an address on a connected stream -> EISCONN");
+        CHECK_EQ(sendto(sv[0], "x", 1, 0, (struct sockaddr *)&sa, 0), 1,
+                 "an address of length 0 is no address");
+        struct msghdr none = { .msg_iov = &iov, .msg_iovlen = 1 };
+        iov.iov_len = 2;
+        write(sv[0], "yz", 2);
+        CHECK(recv(sv[1], buf, 1, 0) == 1 && buf[0] == 'x', "stream: the first byte");
+        CHECK(recvmsg(sv[1], &none, MSG_WAITALL) == 2 && none.msg_flags == 0 && memcmp(buf, "yz", 2) == 0,
+              "stream recvmsg: no flags");
+        close(sv[1]);
+        signal(SIGPIPE, on_sigpipe);
+        got_sigpipe = 0;
+        iov.iov_len = 1;
+        CHECK_ERR(sendmsg(sv[0], &none, MSG_NOSIGNAL), EPIPE, "sendmsg to a closed peer -> EPIPE");
+        CHECK(got_sigpipe == 0, "sendmsg with MSG_NOSIGNAL: no SIGPIPE");
+        CHECK_ERR(sendmsg(sv[0], &none, 0), EPIPE, "sendmsg again -> EPIPE");
+        CHECK(got_sigpipe == 1, "sendmsg without MSG_NOSIGNAL raises SIGPIPE");
+        CHECK_ERR(sendto(sv[0], "x", 1, 0, NULL, 0), EPIPE, "sendto -> EPIPE");
+        CHECK(got_sigpipe == 2, "and sendto raises SIGPIPE too");
+        signal(SIGPIPE, SIG_DFL);
+        close(sv[0]);
+    }
+    int st = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK_ERR(sendto(st, "x", 1, 0, (struct sockaddr *)&sa, len), EOPNOTSUPP,
+              "sendto with an address on an unconnected stream -> EOPNOTSUPP");
+    close(st);
+
+    /* Records with short buffers, peeking, MSG_TRUNC and files. */
+    if (CHECK_OK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), "socketpair(SOCK_SEQPACKET) for rules")) {
+        send(sv[0], "abcdef", 6, 0);
+        send(sv[0], "gh", 2, 0);
+        int mflags = 0, fd = -1;
+        memset(buf, 0, sizeof buf);
+        CHECK(recv_with_fd(sv[1], buf, 4, MSG_PEEK, &fd, &mflags) == 4 && (mflags & MSG_TRUNC) &&
+                  memcmp(buf, "abcd", 4) == 0, "seqpacket peek with a short buffer: MSG_TRUNC");
+        CHECK_EQ(recv(sv[1], buf, 2, MSG_PEEK | MSG_TRUNC), 6, "peek with MSG_TRUNC: the full length");
+        CHECK_EQ(recv(sv[1], buf, 3, MSG_TRUNC), 6, "read with MSG_TRUNC: the full length");
+        CHECK_EQ(recv(sv[1], buf, sizeof buf, MSG_WAITALL), 2, "MSG_WAITALL stops at the record end");
+        CHECK_ERR(recv(sv[1], buf, sizeof buf, MSG_DONTWAIT), EAGAIN, "seqpacket: empty -> EAGAIN");
+
+        int p[2];
+        pipe(p);
+        CHECK_EQ(send_with_fd(sv[0], "F", p[1]), 1, "seqpacket sendmsg with SCM_RIGHTS");
+        close(p[1]);
+        CHECK(recv_with_fd(sv[1], buf, sizeof buf, MSG_PEEK, &fd, &mflags) == 1 && fd >= 0,
+              "seqpacket peek gets a copy of the file");
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+        CHECK(recv_with_fd(sv[1], buf, sizeof buf, 0, &fd, &mflags) == 1 && fd >= 0 &&
+                  buf[0] == 'F', "and the read gets the file again");
+        if (fd >= 0) {
+            CHECK(write(fd, "p", 1) == 1 && read(p[0], buf, 1) == 1, "the passed pipe end works");
+            close(fd);
+        }
+        close(p[0]);
+        close(sv[0]);
+        CHECK_EQ(recv(sv[1], buf, sizeof buf, MSG_DONTWAIT), 0, "seqpacket EOF even with MSG_DONTWAIT");
+        close(sv[1]);
+    }
+
+    /* A stream read stops at a passed file; peeking also leaves it queued. */
+    if (CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), "socketpair(SOCK_STREAM) for files")) {
+        int p[2];
+        pipe(p);
+        write(sv[0], "ab", 2);
+        send_with_fd(sv[0], "c", p[1]);
+        write(sv[0], "de", 2);
+        close(p[1]);
+        int mflags = 0, fd = -1;
+        CHECK(recv_with_fd(sv[1], buf, sizeof buf, MSG_PEEK, &fd, &mflags) == 3 && fd >= 0,
+              "stream peek: data up to and with the file");
+        if (fd >= 0)
+            close(fd);
+        CHECK(recv_with_fd(sv[1], buf, 1, 0, &fd, &mflags) == 1 && fd < 0, "a short read, no file yet");
+        CHECK(recv_with_fd(sv[1], buf, sizeof buf, MSG_WAITALL, &fd, &mflags) == 2 && fd >= 0 &&
+                  memcmp(buf, "bc", 2) == 0, "MSG_WAITALL stops at the file");
+        if (fd >= 0)
+            close(fd);
+        CHECK_EQ(recv(sv[1], buf, sizeof buf, 0), 2, "then the rest");
+        CHECK_ERR(recv(sv[1], buf, sizeof buf, MSG_DONTWAIT), EAGAIN, "stream: empty -> EAGAIN");
+        close(sv[0]);
+        CHECK_EQ(recv(sv[1], buf, sizeof buf, 0), 0, "stream EOF");
+        close(p[0]);
+        close(sv[1]);
+    }
+}
+
 int main(void)
 {
     check_begin("sockets_unix");
@@ -858,6 +1062,7 @@ int main(void)
     test_scm();
     test_waiting();
     test_hostile();
+    test_send_recv_rules();
     test_processes();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

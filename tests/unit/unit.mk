@@ -57,6 +57,10 @@ test_procfs_CFLAGS := $(test_vfs_CFLAGS)
 test_ext2_SRCS    := $(UNIT_SRC)/ext2/test_ext2.c $(UNIT_SRC)/ext2/ext2_host.c \
 	kernel/fs/ext2/ext2_super.c kernel/fs/ext2/ext2_alloc.c kernel/fs/ext2/ext2_inode.c \
 	kernel/fs/ext2/ext2_dir.c kernel/lib/kprintf.c
+# Netlink message and attribute parsing/building (the rtnetlink request parser's base).
+UNIT_TESTS        += test_nlattr
+test_nlattr_SRCS  := $(UNIT_SRC)/test_nlattr.c kernel/net/netlink/nlattr.c \
+	kernel/net/netlink/rtnl_parse.c
 
 UNIT_LIB_SRCS := kernel/lib/fdt.c kernel/lib/elf.c kernel/lib/cpio.c \
 	kernel/lib/kprintf.c

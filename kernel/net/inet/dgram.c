@@ -1,7 +1,9 @@
-/* Received-datagram queues for UDP and ICMP sockets, and the recvmsg they share. */
+/* What UDP and ICMP sockets share: the queue of received datagrams and the recvmsg on it, and
+ * the IPPROTO_IP options and queue ioctls both answer the same way. */
 #include "inet.h"
 #include "mm.h"
 #include "string.h"
+#include "uaccess.h"
 
 struct dgram {
     struct list_head node;
@@ -112,4 +114,54 @@ long dgram_recvmsg(struct socket *sock, struct dgram_queue *q, struct kmsghdr *m
         if (err)
             return err;
     }
+}
+
+/* ---- the options and ioctls UDP and ICMP sockets answer alike ---- */
+
+int dgram_setsockopt_ip(u8_t *ttl, u8_t *tos, int level, int name, const void *val,
+                        unsigned len)
+{
+    int v;
+    int err = inet_int_opt(val, len, &v);
+    if (err)
+        return err;
+    if (level != IPPROTO_IP)
+        return -ENOPROTOOPT;
+    int ret = 0;
+    irqflags_t f = net_lock();
+    if (name == IP_TTL) {
+        if (v < -1 || v == 0 || v > 255)
+            ret = -EINVAL;
+        else
+            *ttl = (u8_t)(v == -1 ? IP_DEFAULT_TTL : v);
+    } else if (name == IP_TOS) {
+        *tos = (u8_t)v;
+    } else if (name != IP_RECVERR && name != IP_MTU_DISCOVER) {
+        /* Those two are accepted: no ICMP errors are queued, no path MTU discovery. */
+        ret = -ENOPROTOOPT;
+    }
+    net_unlock(f);
+    return ret;
+}
+
+int dgram_getsockopt_ip(const u8_t *ttl, const u8_t *tos, int level, int name, void *val,
+                        unsigned *len)
+{
+    if (level != IPPROTO_IP || (name != IP_TTL && name != IP_TOS))
+        return -ENOPROTOOPT;
+    irqflags_t f = net_lock();
+    int v = name == IP_TTL ? *ttl : *tos;
+    net_unlock(f);
+    return inet_put_int(val, len, v);
+}
+
+long dgram_ioctl(const struct dgram_queue *q, unsigned cmd, unsigned long arg)
+{
+    if (cmd != SIOCINQ && cmd != SIOCOUTQ)
+        return inet_ifioctl(cmd, arg);
+    /* SIOCOUTQ is 0: a datagram leaves at once. SIOCINQ is the next datagram's length. */
+    irqflags_t f = net_lock();
+    int v = cmd == SIOCINQ ? (int)dgram_queue_next_len(q) : 0;
+    net_unlock(f);
+    return copy_to_user(arg, &v, sizeof v);
 }

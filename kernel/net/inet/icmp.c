@@ -12,7 +12,6 @@
 #include "mm.h"
 #include "string.h"
 #include "random.h"
-#include "uaccess.h"
 
 #include "lwip/raw.h"
 #include "lwip/inet_chksum.h"
@@ -239,56 +238,20 @@ static int icmp_setsockopt_op(struct socket *sock, int level, int name, const vo
                               unsigned len)
 {
     struct icmp_sock *is = sock->sk;
-    int v;
-    int err = inet_int_opt(val, len, &v);
-    if (err)
-        return err;
-    int ret = 0;
-    irqflags_t f = net_lock();
-    if (level == IPPROTO_IP && name == IP_TTL) {
-        if (v < -1 || v == 0 || v > 255)
-            ret = -EINVAL;
-        else
-            is->pcb->ttl = (u8_t)(v == -1 ? IP_DEFAULT_TTL : v);
-    } else if (level == IPPROTO_IP && name == IP_TOS) {
-        is->pcb->tos = (u8_t)v;
-    } else if (level == IPPROTO_IP && (name == IP_RECVERR || name == IP_MTU_DISCOVER)) {
-        ret = 0;
-    } else {
-        ret = -ENOPROTOOPT;
-    }
-    net_unlock(f);
-    return ret;
+    return dgram_setsockopt_ip(&is->pcb->ttl, &is->pcb->tos, level, name, val, len);
 }
 
 static int icmp_getsockopt_op(struct socket *sock, int level, int name, void *val,
                               unsigned *len)
 {
     struct icmp_sock *is = sock->sk;
-    int v;
-    irqflags_t f = net_lock();
-    if (level == IPPROTO_IP && name == IP_TTL)
-        v = is->pcb->ttl;
-    else if (level == IPPROTO_IP && name == IP_TOS)
-        v = is->pcb->tos;
-    else {
-        net_unlock(f);
-        return -ENOPROTOOPT;
-    }
-    net_unlock(f);
-    return inet_put_int(val, len, v);
+    return dgram_getsockopt_ip(&is->pcb->ttl, &is->pcb->tos, level, name, val, len);
 }
 
 static long icmp_ioctl_op(struct socket *sock, unsigned cmd, unsigned long arg)
 {
     struct icmp_sock *is = sock->sk;
-    if (cmd == SIOCINQ || cmd == SIOCOUTQ) {
-        irqflags_t f = net_lock();
-        int v = cmd == SIOCINQ ? (int)dgram_queue_next_len(&is->rxq) : 0;
-        net_unlock(f);
-        return copy_to_user(arg, &v, sizeof v);
-    }
-    return inet_ifioctl(cmd, arg);
+    return dgram_ioctl(&is->rxq, cmd, arg);
 }
 
 static const struct proto_ops icmp_ops = {

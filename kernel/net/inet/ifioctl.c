@@ -164,7 +164,7 @@ static long ifreq_set(unsigned cmd, struct ifreq *ifr, struct netif *netif)
     case SIOCSIFFLAGS:
         if ((ifr->u.flags & IFF_UP) && !netif_is_up(netif))
             netif_set_up(netif);
-        else if (!(ifr->u.flags & IFF_UP) && netif_is_up(netif) && !is_loopback(netif))
+        else if (!(ifr->u.flags & IFF_UP) && netif_is_up(netif))
             netif_set_down(netif);
         return 0;
     case SIOCSIFADDR:

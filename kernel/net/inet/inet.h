@@ -93,5 +93,14 @@ size_t dgram_queue_next_len(const struct dgram_queue *q);
  * MSG_TRUNC in flags) or -errno. */
 long dgram_recvmsg(struct socket *sock, struct dgram_queue *q, struct kmsghdr *msg,
                    size_t len, int flags);
+/* IP_TTL and IP_TOS at IPPROTO_IP, kept in the socket's lwIP pcb (its ttl and tos fields);
+ * setting also accepts IP_RECVERR and IP_MTU_DISCOVER. -ENOPROTOOPT for anything else.
+ * Process context, net lock not held. */
+int dgram_setsockopt_ip(u8_t *ttl, u8_t *tos, int level, int name, const void *val,
+                        unsigned len);
+int dgram_getsockopt_ip(const u8_t *ttl, const u8_t *tos, int level, int name, void *val,
+                        unsigned *len);
+/* SIOCINQ/SIOCOUTQ on the receive queue q, else the interface ioctls. */
+long dgram_ioctl(const struct dgram_queue *q, unsigned cmd, unsigned long arg);
 int udp_sock_create(struct socket *sock);
 int icmp_sock_create(struct socket *sock, bool raw);

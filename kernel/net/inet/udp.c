@@ -3,7 +3,6 @@
 #include "inet.h"
 #include "mm.h"
 #include "string.h"
-#include "uaccess.h"
 
 #include "lwip/udp.h"
 
@@ -223,66 +222,36 @@ static int udp_setsockopt_op(struct socket *sock, int level, int name, const voi
                              unsigned len)
 {
     struct udp_sock *us = sock->sk;
+    if (level != SOL_SOCKET)
+        return dgram_setsockopt_ip(&us->pcb->ttl, &us->pcb->tos, level, name, val, len);
     int v;
     int err = inet_int_opt(val, len, &v);
     if (err)
         return err;
-    int ret = 0;
+    /* The layer keeps every SOL_SOCKET option; these two lwIP also wants in the pcb. */
+    u8_t opt = name == SO_REUSEADDR ? SOF_REUSEADDR : name == SO_BROADCAST ? SOF_BROADCAST : 0;
+    if (!opt)
+        return -ENOPROTOOPT;
     irqflags_t f = net_lock();
-    if (level == SOL_SOCKET && name == SO_REUSEADDR) {
-        if (v)
-            ip_set_option(us->pcb, SOF_REUSEADDR);
-        else
-            ip_reset_option(us->pcb, SOF_REUSEADDR);
-    } else if (level == SOL_SOCKET && name == SO_BROADCAST) {
-        if (v)
-            ip_set_option(us->pcb, SOF_BROADCAST);
-        else
-            ip_reset_option(us->pcb, SOF_BROADCAST);
-    } else if (level == IPPROTO_IP && name == IP_TOS) {
-        us->pcb->tos = (u8_t)v;
-    } else if (level == IPPROTO_IP && name == IP_TTL) {
-        if (v < -1 || v == 0 || v > 255)
-            ret = -EINVAL;
-        else
-            us->pcb->ttl = (u8_t)(v == -1 ? IP_DEFAULT_TTL : v);
-    } else if (level == IPPROTO_IP && (name == IP_RECVERR || name == IP_MTU_DISCOVER)) {
-        ret = 0;    /* accepted: no ICMP errors are queued, no path MTU discovery */
-    } else {
-        ret = -ENOPROTOOPT;
-    }
+    if (v)
+        ip_set_option(us->pcb, opt);
+    else
+        ip_reset_option(us->pcb, opt);
     net_unlock(f);
-    return ret;
+    return 0;
 }
 
 static int udp_getsockopt_op(struct socket *sock, int level, int name, void *val,
                              unsigned *len)
 {
     struct udp_sock *us = sock->sk;
-    int v;
-    irqflags_t f = net_lock();
-    if (level == IPPROTO_IP && name == IP_TOS)
-        v = us->pcb->tos;
-    else if (level == IPPROTO_IP && name == IP_TTL)
-        v = us->pcb->ttl;
-    else {
-        net_unlock(f);
-        return -ENOPROTOOPT;
-    }
-    net_unlock(f);
-    return inet_put_int(val, len, v);
+    return dgram_getsockopt_ip(&us->pcb->ttl, &us->pcb->tos, level, name, val, len);
 }
 
 static long udp_ioctl_op(struct socket *sock, unsigned cmd, unsigned long arg)
 {
     struct udp_sock *us = sock->sk;
-    if (cmd == SIOCINQ || cmd == SIOCOUTQ) {
-        irqflags_t f = net_lock();
-        int v = cmd == SIOCINQ ? (int)dgram_queue_next_len(&us->rxq) : 0;
-        net_unlock(f);
-        return copy_to_user(arg, &v, sizeof v);
-    }
-    return inet_ifioctl(cmd, arg);
+    return dgram_ioctl(&us->rxq, cmd, arg);
 }
 
 static const struct proto_ops udp_ops = {
