@@ -56,7 +56,7 @@ run: ## build what is missing and boot build/openv.img through stock U-Boot (Ctr
 	    -netdev user,id=n0,hostfwd=tcp::2222-:22 -device virtio-net-device,netdev=n0 \
 	    -device virtio-rng-device
 
-test: test-unit test-fuzz test-integration ## run all tests (unit, fuzz smoke, integration)
+test: test-unit test-fuzz test-integration test-smp4 ## run all tests (unit, fuzz smoke, integration, again at -smp 4)
 
 ##@ Packages (pinned third-party sources, verified by sha256, cached outside the tree)
 .PHONY: fetch packages toolchain
@@ -110,7 +110,7 @@ $(IMAGE): kernel packages ofs-guest-tools $(INITRAMFS_INPUTS) image/mkimage.py i
 	    $(PYTHON) image/mkimage.py --build $(BUILD) --kernel $(BUILD)/kernel/Image --out $@
 
 ##@ Tests
-.PHONY: test-unit test-integration test-unit-py test-fuzz
+.PHONY: test-unit test-integration test-unit-py test-fuzz test-smp4
 -include tests/unit/unit.mk
 -include tests/unit/tty/tty.mk
 -include tests/unit/block/block.mk
@@ -130,9 +130,15 @@ test-unit-py:
 test-integration: packages kernel initramfs ## integration tests (pytest; boot QEMU, run guest binaries)
 	$(PYTHON) -m pytest -q tests/integration
 
+# The suites that boot the initramfs, again with four harts (the disk-image, SSH, OFS and
+# BusyBox-testsuite suites stay at one: they are the slow ones, and test_smp covers SMP there).
+SMP4_SUITES := test_kernel test_console test_procfs test_login test_limits test_sockets test_net
+test-smp4: packages kernel initramfs ## the initramfs suites at -smp 4
+	OPENV_TEST_SMP=4 $(PYTHON) -m pytest -q $(SMP4_SUITES:%=tests/integration/%.py)
+
 ##@ Benchmarks
 .PHONY: bench
-bench: kernel initramfs ## openv vs the Linux reference kernel, same initramfs (JSON; build/bench.json)
+bench: kernel initramfs $(if $(filter 1,$(BENCH_SKIP_SYSTEM)),,image) ## openv vs Linux, same initramfs, + openv image/SSH/OFS figures (build/bench.json)
 	@$(PYTHON) tools/bench.py
 
 ##@ Housekeeping

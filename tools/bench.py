@@ -5,6 +5,8 @@ Both kernels boot the same initramfs on the same QEMU machine, one after the oth
 the microbenchmarks in /opt/tests/bench (lines "BENCH <name> <value> <unit>") and we time QEMU
 start -> shell prompt. The ratios openv/Linux are what matter: absolute times depend on this
 (shared, noisy) machine. Output: a table on stderr, JSON on stdout and in build/bench.json.
+Unless BENCH_SKIP_SYSTEM=1, tools/bench_system.py then adds openv-only figures under
+"openv_system" (disk image boot and size, SSH, OFS against ext2).
 """
 
 import json
@@ -16,6 +18,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
 from guest import BUILD, Guest, GuestError, reference_linux_image  # noqa: E402
+
+import bench_system  # noqa: E402  (openv-only figures: disk image, SSH, OFS)
 
 BENCH_LINE = re.compile(r"^BENCH (\S+) ([0-9.eE+-]+) (\S+)\s*$", re.M)
 BOOT_ROUNDS = int(os.environ.get("BENCH_BOOT_ROUNDS", "3"))
@@ -75,6 +79,8 @@ def main():
               "kernels": results, "ratio_openv_over_linux": ratios,
               "note": "latencies and times: lower is better, ratio < 1 means openv is faster; "
                       "for bandwidths (MB/s) a ratio > 1 is better"}
+    if os.environ.get("BENCH_SKIP_SYSTEM") != "1" and "openv" in results:
+        report["openv_system"] = bench_system.measure(kernels["openv"])
     print(f"\n{'metric':28} {'openv':>12} {'linux':>12} {'ratio':>8}", file=sys.stderr)
     names = sorted({k for r in results.values() for k in r["figures"]})
     for key in names:
@@ -83,6 +89,8 @@ def main():
             fig = results.get(kname, {}).get("figures", {}).get(key)
             cells.append(f"{fig['value']:.4g} {fig['unit']}" if fig else "-")
         print(f"{key:28} {cells[0]:>12} {cells[1]:>12} {ratios.get(key, '-'):>8}", file=sys.stderr)
+    if "openv_system" in report:
+        bench_system.print_table(report["openv_system"])
     text = json.dumps(report, indent=2, sort_keys=True)
     os.makedirs(BUILD, exist_ok=True)
     with open(os.path.join(BUILD, "bench.json"), "w", encoding="utf-8") as f:

@@ -15,7 +15,7 @@ BENCH_CFLAGS ?= -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static
 
 BENCH_SRC_DIR := tests/bench
 BENCH_OUT_DIR := $(BUILD)/bench
-BENCH_PROGS := openv-bench hello
+BENCH_PROGS := openv-bench hello fsbench
 BENCH_BINS := $(addprefix $(BENCH_OUT_DIR)/,$(BENCH_PROGS))
 
 .PHONY: bench-progs bench-host

@@ -11,26 +11,15 @@ import hashlib
 import os
 import socket
 import subprocess
-import sys
 import time
 
 import pexpect
 import pytest
 
-from guest import BUILD, REPO, kernel_image
-
-sys.path.insert(0, os.path.join(REPO, "image"))
-import mkimage  # noqa: E402
+from guest import BUILD, kernel_image
+from sshguest import LOGIN_PROMPT, Ssh, build_image_with_key, free_port, spawn_image
 
 pytestmark = pytest.mark.qemu
-
-UBOOT = "/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -47,38 +36,17 @@ def booted(keys, tmp_path_factory):
     kernel = kernel_image()
     if not kernel or not os.path.exists(kernel):
         pytest.skip("no kernel: run 'make kernel'")
-    out = str(tmp_path_factory.mktemp("ssh") / "openv.img")
-    old = os.environ.get("DEV_SSH_KEY")
-    os.environ["DEV_SSH_KEY"] = str(keys / "id_test.pub")
-    try:
-        mkimage.build(BUILD, kernel, out, "")
-    finally:
-        if old is None:
-            del os.environ["DEV_SSH_KEY"]
-        else:
-            os.environ["DEV_SSH_KEY"] = old
+    out = build_image_with_key(kernel, tmp_path_factory.mktemp("ssh") / "openv.img",
+                               keys / "id_test.pub")
     port, http_port = free_port(), free_port()
     log = open(os.path.join(BUILD, "test-logs", "ssh-console.log"), "w", encoding="utf-8") \
         if os.path.isdir(os.path.join(BUILD, "test-logs")) else None
-    child = pexpect.spawn(
-        "qemu-system-riscv64",
-        ["-M", "virt", "-m", "512M", "-nographic", "-no-reboot", "-kernel", UBOOT,
-         "-drive", f"file={out},format=raw,if=none,id=hd0",
-         "-device", "virtio-blk-device,drive=hd0",
-         "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:22,"
-                    f"hostfwd=tcp:127.0.0.1:{http_port}-:8080",
-         "-device", "virtio-net-device,netdev=n0", "-device", "virtio-rng-device"],
-        encoding="utf-8", codec_errors="replace", timeout=180)
+    child = spawn_image(out, forwards=((port, 22), (http_port, 8080)))
     child.logfile_read = log
     try:
-        child.expect("openv login:", timeout=180)
+        child.expect(LOGIN_PROMPT, timeout=180)
         ssh = Ssh(port, keys / "id_test", tmp_path_factory.mktemp("known"))
-        deadline = time.monotonic() + 60
-        while True:
-            r = ssh.run("true", check=False, timeout=30)
-            if r.returncode == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(2)
+        r = ssh.wait_ready(within=60)
         assert r.returncode == 0, r.stderr
         ssh.http_port = http_port
         ssh.console = child
@@ -87,27 +55,6 @@ def booted(keys, tmp_path_factory):
         child.terminate(force=True)
         if log:
             log.close()
-
-
-class Ssh:
-    def __init__(self, port, key, known_dir):
-        self.port = port
-        self.key = key
-        self.opts = ["-p", str(port), "-o", "BatchMode=yes", "-o", "ConnectTimeout=20",
-                     "-o", "StrictHostKeyChecking=accept-new",
-                     "-o", f"UserKnownHostsFile={known_dir}/known_hosts",
-                     "-o", "LogLevel=ERROR"]
-
-    def argv(self, key=None, extra=()):
-        return ["ssh", "-i", str(key or self.key), "-o", "IdentitiesOnly=yes", *self.opts,
-                *extra, "root@127.0.0.1"]
-
-    def run(self, command, check=True, timeout=60, key=None, stdin=None, extra=()):
-        r = subprocess.run([*self.argv(key, extra), command], stdin=stdin or subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
-        if check:
-            assert r.returncode == 0, r.stderr.decode(errors="replace")
-        return r
 
 
 def test_uname_over_ssh(booted):
