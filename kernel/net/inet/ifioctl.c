@@ -74,35 +74,6 @@ struct ifconf {
     uint64_t ifc_buf;             /* user pointer */
 };
 
-static bool is_loopback(const struct netif *netif)
-{
-    return netif->name[0] == 'l' && netif->name[1] == 'o';
-}
-
-static void netif_name(const struct netif *netif, char *out)
-{
-    struct netdev *dev = inet_netdev_of((struct netif *)netif);
-    memset(out, 0, IFNAMSIZ);
-    if (dev)
-        strlcpy(out, dev->name, IFNAMSIZ);
-    else if (is_loopback(netif))
-        strlcpy(out, "lo", IFNAMSIZ);
-    else
-        ksnprintf(out, IFNAMSIZ, "%c%c%u", netif->name[0], netif->name[1], netif->num);
-}
-
-/* Net lock held. */
-static struct netif *find_netif(const char *name)
-{
-    struct netif *netif;
-    char n[IFNAMSIZ];
-    NETIF_FOREACH(netif) {
-        netif_name(netif, n);
-        if (!strncmp(n, name, IFNAMSIZ))
-            return netif;
-    }
-    return NULL;
-}
 
 static void put_sin(struct sockaddr *sa, u32_t addr)
 {
@@ -118,7 +89,7 @@ static short netif_flags(const struct netif *netif)
         fl |= IFF_UP;
     if (netif_is_up(netif) && netif_is_link_up(netif))
         fl |= IFF_RUNNING;
-    if (is_loopback(netif))
+    if (inet_netif_is_loopback(netif))
         fl |= IFF_LOOPBACK;
     else
         fl |= IFF_BROADCAST | IFF_MULTICAST;
@@ -139,7 +110,7 @@ static long ifconf(unsigned long arg)
         if (n == ARRAY_SIZE(list) || ip4_addr_isany_val(*netif_ip4_addr(netif)))
             continue;
         memset(&list[n], 0, sizeof list[n]);
-        netif_name(netif, list[n].ifr_name);
+        inet_netif_name(netif, list[n].ifr_name);
         put_sin(&list[n].u.addr, ip4_addr_get_u32(netif_ip4_addr(netif)));
         n++;
     }
@@ -172,7 +143,7 @@ static long ifreq_set(unsigned cmd, struct ifreq *ifr, struct netif *netif)
         int err = inet_parse_addr(&ifr->u.addr, sizeof ifr->u.addr, &ip, &port);
         if (err)
             return err;
-        if (is_loopback(netif))
+        if (inet_netif_is_loopback(netif))
             return -EPERM;
         /* A manual address ends DHCP on the interface, as it would with udhcpc gone. */
         if (netif_dhcp_data(netif))
@@ -217,7 +188,7 @@ static long route_ioctl(unsigned cmd, unsigned long arg)
     irqflags_t f = net_lock();
     struct netif *netif = NULL;
     if (devname[0]) {
-        netif = find_netif(devname);
+        netif = inet_netif_by_name(devname);
     } else if (have_gw) {
         /* The interface whose subnet holds the gateway (Linux: "Network is unreachable"). */
         struct netif *n;
@@ -280,9 +251,9 @@ long inet_ifioctl(unsigned cmd, unsigned long arg)
         netif = ifr.u.ivalue > 0 && ifr.u.ivalue < 256 ? netif_get_by_index((u8_t)ifr.u.ivalue)
                                                          : NULL;
         if (netif)
-            netif_name(netif, ifr.ifr_name);
+            inet_netif_name(netif, ifr.ifr_name);
     } else {
-        netif = find_netif(ifr.ifr_name);
+        netif = inet_netif_by_name(ifr.ifr_name);
     }
     if (!netif) {
         net_unlock(f);
@@ -318,11 +289,11 @@ long inet_ifioctl(unsigned cmd, unsigned long arg)
         break;
     case SIOCGIFMTU:
         memset(&ifr.u, 0, sizeof ifr.u);
-        ifr.u.ivalue = is_loopback(netif) ? 65536 : netif->mtu;
+        ifr.u.ivalue = inet_netif_is_loopback(netif) ? 65536 : netif->mtu;
         break;
     case SIOCGIFTXQLEN:
         memset(&ifr.u, 0, sizeof ifr.u);
-        ifr.u.ivalue = is_loopback(netif) ? 1000 : 1000;
+        ifr.u.ivalue = inet_netif_is_loopback(netif) ? 1000 : 1000;
         break;
     case SIOCGIFINDEX:
         memset(&ifr.u, 0, sizeof ifr.u);
@@ -333,7 +304,7 @@ long inet_ifioctl(unsigned cmd, unsigned long arg)
         break;
     case SIOCGIFHWADDR:
         memset(&ifr.u, 0, sizeof ifr.u);
-        ifr.u.addr.sa_family = is_loopback(netif) ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
+        ifr.u.addr.sa_family = inet_netif_is_loopback(netif) ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
         if (dev)
             memcpy(ifr.u.addr.sa_data, dev->mac, NETDEV_ETH_ALEN);
         break;

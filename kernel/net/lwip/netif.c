@@ -7,6 +7,7 @@
  */
 #include "kernel.h"
 #include "string.h"
+#include "kprintf.h"
 #include "netdev.h"
 #include "netlock.h"
 #include "inet_if.h"
@@ -262,4 +263,34 @@ unsigned inet_netdev_count(void)
 struct netdev *inet_netdev_get(unsigned i)
 {
     return i < nnetdevs ? netdevs[i] : NULL;
+}
+
+bool inet_netif_is_loopback(const struct netif *netif)
+{
+    return netif->name[0] == 'l' && netif->name[1] == 'o';
+}
+
+/* The Linux name: the device's own ("eth0"), "lo", else lwIP's two letters and number. */
+void inet_netif_name(const struct netif *netif, char out[INET_IFNAMSIZ])
+{
+    struct netdev *dev = inet_netdev_of((struct netif *)netif);
+    memset(out, 0, INET_IFNAMSIZ);
+    if (dev)
+        strlcpy(out, dev->name, INET_IFNAMSIZ);
+    else if (inet_netif_is_loopback(netif))
+        strlcpy(out, "lo", INET_IFNAMSIZ);
+    else
+        ksnprintf(out, INET_IFNAMSIZ, "%c%c%u", netif->name[0], netif->name[1], netif->num);
+}
+
+struct netif *inet_netif_by_name(const char *name)
+{
+    struct netif *netif;
+    char n[INET_IFNAMSIZ];
+    INET_FOREACH_NETIF(netif) {
+        inet_netif_name(netif, n);
+        if (!strncmp(n, name, INET_IFNAMSIZ))
+            return netif;
+    }
+    return NULL;
 }

@@ -36,36 +36,6 @@
 
 /* ---- interfaces ---- */
 
-static bool is_loopback(const struct netif *netif)
-{
-    return netif->name[0] == 'l' && netif->name[1] == 'o';
-}
-
-static void netif_name(struct netif *netif, char *out)
-{
-    struct netdev *dev = inet_netdev_of(netif);
-    memset(out, 0, IFNAMSIZ);
-    if (dev)
-        strlcpy(out, dev->name, IFNAMSIZ);
-    else if (is_loopback(netif))
-        strlcpy(out, "lo", IFNAMSIZ);
-    else
-        ksnprintf(out, IFNAMSIZ, "%c%c%u", netif->name[0], netif->name[1], netif->num);
-}
-
-/* Net lock held. */
-static struct netif *netif_by_name(const char *name)
-{
-    struct netif *netif;
-    char n[IFNAMSIZ];
-    INET_FOREACH_NETIF(netif) {
-        netif_name(netif, n);
-        if (!strncmp(n, name, IFNAMSIZ))
-            return netif;
-    }
-    return NULL;
-}
-
 static struct netif *netif_by_ifindex(int32_t index)
 {
     return index > 0 && index <= INET_MAX_IFINDEX ? netif_get_by_index((u8_t)index) : NULL;
@@ -73,7 +43,7 @@ static struct netif *netif_by_ifindex(int32_t index)
 
 static uint32_t link_flags(const struct netif *netif)
 {
-    uint32_t fl = is_loopback(netif) ? NL_IFF_LOOPBACK : NL_IFF_BROADCAST | NL_IFF_MULTICAST;
+    uint32_t fl = inet_netif_is_loopback(netif) ? NL_IFF_LOOPBACK : NL_IFF_BROADCAST | NL_IFF_MULTICAST;
     if (netif_is_up(netif)) {
         fl |= NL_IFF_UP;
         if (netif_is_link_up(netif))
@@ -87,7 +57,7 @@ static uint8_t link_operstate(const struct netif *netif)
     if (!netif_is_up(netif) || !netif_is_link_up(netif))
         return IF_OPER_DOWN;
     /* The loopback device reports no carrier state: Linux shows it as UNKNOWN. */
-    return is_loopback(netif) ? IF_OPER_UNKNOWN : IF_OPER_UP;
+    return inet_netif_is_loopback(netif) ? IF_OPER_UNKNOWN : IF_OPER_UP;
 }
 
 static unsigned prefix_len(u32_t mask_be)
@@ -110,14 +80,14 @@ static void fill_link(struct nlmsg_builder *b, struct netif *netif, uint16_t typ
     struct ifinfomsg *ifi = nlb_begin(b, type, flags, seq, portid, sizeof *ifi);
     if (!ifi)
         return;
-    bool lo = is_loopback(netif);
+    bool lo = inet_netif_is_loopback(netif);
     struct netdev *dev = inet_netdev_of(netif);
     ifi->ifi_family = AF_UNSPEC;
     ifi->ifi_type = lo ? NL_ARPHRD_LOOPBACK : NL_ARPHRD_ETHER;
     ifi->ifi_index = netif_get_index(netif);
     ifi->ifi_flags = link_flags(netif);
     char name[IFNAMSIZ];
-    netif_name(netif, name);
+    inet_netif_name(netif, name);
     nlb_put_string(b, IFLA_IFNAME, name);
     nlb_put_u32(b, IFLA_TXQLEN, 1000);
     nlb_put_u8(b, IFLA_OPERSTATE, link_operstate(netif));
@@ -170,7 +140,7 @@ static int link_target(int32_t index, const struct nlattr *ifname, struct netif 
     } else if (ifname) {
         if (nla_get_string(ifname, name, sizeof name))
             return -EINVAL;
-        *out = netif_by_name(name);
+        *out = inet_netif_by_name(name);
     } else {
         return -EINVAL;
     }
@@ -229,7 +199,7 @@ static int rtm_setlink(struct nl_request *req)
     if (err)
         goto out;
     char name[IFNAMSIZ];
-    netif_name(netif, name);
+    inet_netif_name(netif, name);
     uint32_t v;
     /* Values equal to the current ones are no change; anything else cannot be done. */
     if (tb[IFLA_IFNAME] && ifi.ifi_index > 0) {
@@ -248,7 +218,7 @@ static int rtm_setlink(struct nl_request *req)
             err = -EINVAL;
             goto out;
         }
-        if (v != (is_loopback(netif) ? 65536u : netif->mtu)) {
+        if (v != (inet_netif_is_loopback(netif) ? 65536u : netif->mtu)) {
             err = -EOPNOTSUPP;
             goto out;
         }
@@ -303,7 +273,7 @@ static void fill_addr(struct nlmsg_builder *b, struct netif *netif, uint16_t fla
         return;
     u32_t addr = ip4_addr_get_u32(netif_ip4_addr(netif));
     u32_t mask = ip4_addr_get_u32(netif_ip4_netmask(netif));
-    bool lo = is_loopback(netif);
+    bool lo = inet_netif_is_loopback(netif);
     ifa->ifa_family = AF_INET;
     ifa->ifa_prefixlen = (uint8_t)prefix_len(mask);
     ifa->ifa_flags = IFA_F_PERMANENT;
@@ -317,7 +287,7 @@ static void fill_addr(struct nlmsg_builder *b, struct netif *netif, uint16_t fla
         nlb_put(b, IFA_BROADCAST, &bcast, sizeof bcast);
     }
     char name[IFNAMSIZ];
-    netif_name(netif, name);
+    inet_netif_name(netif, name);
     nlb_put_string(b, IFA_LABEL, name);
     nlb_put_u32(b, IFA_FLAGS, IFA_F_PERMANENT);
     /* Permanent: infinite lifetimes. Creation times are not recorded (0). */
@@ -374,7 +344,7 @@ static int rtm_newaddr(struct nl_request *req)
         u32_t b;
         if (nla_get_u32(r.tb[IFA_BROADCAST], &b))
             err = -EINVAL;
-        else if (b != (r.local | ~mask) && !is_loopback(netif))
+        else if (b != (r.local | ~mask) && !inet_netif_is_loopback(netif))
             err = -EOPNOTSUPP;        /* the broadcast address is always the subnet's */
     }
     if (!err && cur != 0) {
@@ -409,7 +379,7 @@ static int rtm_deladdr(struct nl_request *req)
     u32_t cur = ip4_addr_get_u32(netif_ip4_addr(netif));
     u32_t cur_mask = ip4_addr_get_u32(netif_ip4_netmask(netif));
     char name[IFNAMSIZ], label[IFNAMSIZ];
-    netif_name(netif, name);
+    inet_netif_name(netif, name);
     /* inet_rtm_deladdr's match: each attribute given must agree. */
     bool match = cur != 0;
     if (r.have_local && r.local != cur)
