@@ -478,6 +478,36 @@ static void test_tcp_sendto_with_address(void)
     close(l);
 }
 
+/* MSG_WAITALL waits for the whole length across separate segments; at end of file it
+ * returns what came. */
+static void test_tcp_recv_waitall(void)
+{
+    unsigned short port;
+    int l = listener(&port);
+    int c = connect_to(port);
+    int a = accept(l, NULL, NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        usleep(100 * 1000);
+        int ok = write(c, "first", 5) == 5;
+        usleep(100 * 1000);
+        ok = ok && write(c, "second", 6) == 6;
+        usleep(100 * 1000);
+        ok = ok && write(c, "end", 3) == 3;
+        shutdown(c, SHUT_WR);
+        _exit(ok ? 0 : 1);
+    }
+    char buf[32] = {0};
+    CHECK(recv(a, buf, 11, MSG_WAITALL) == 11 && memcmp(buf, "firstsecond", 11) == 0,
+          "recv MSG_WAITALL waits for data sent in two writes");
+    CHECK_EQ(recv(a, buf, sizeof buf, MSG_WAITALL), 3,
+             "recv MSG_WAITALL returns the rest at end of file");
+    check_child(pid, "MSG_WAITALL writer");
+    close(a);
+    close(c);
+    close(l);
+}
+
 int main(void)
 {
     check_begin("sockets_inet");
@@ -495,5 +525,6 @@ int main(void)
     test_udp();
     test_datagram_options();
     test_tcp_sendto_with_address();
+    test_tcp_recv_waitall();
     return check_done();
 }

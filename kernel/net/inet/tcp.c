@@ -744,20 +744,26 @@ static long tcp_recvmsg(struct socket *sock, struct kmsghdr *msg, size_t len, in
                 break;
             continue;
         }
-        /* Nothing queued. */
+        /* Nothing queued. Data already taken is returned, unless MSG_WAITALL asks for the
+         * rest: then only end of file, an error, a signal or the timeout end the wait (the
+         * caller gets what came, and an error waits for the next call). */
+        bool waitall = (flags & MSG_WAITALL) && !peek;
+        if (total && !waitall) {
+            net_unlock(f);
+            break;
+        }
         int err = sock->err;
         bool eof = ts->rx_fin || ts->shut_rd;
         int st = ts->state;
-        bool report = err && (st == TS_DEAD || st == TS_CLOSED);
-        if (report)
-            sock->err = 0;
-        net_unlock(f);
-        if (total)
-            break;
-        if (report) {
-            ret = err;
+        if (err && (st == TS_DEAD || st == TS_CLOSED)) {
+            if (!total) {
+                sock->err = 0;
+                ret = err;
+            }
+            net_unlock(f);
             break;
         }
+        net_unlock(f);
         if (eof || st == TS_DEAD)
             break;          /* end of file */
         if (st == TS_CLOSED || st == TS_LISTEN) {
