@@ -118,6 +118,18 @@ def test_server_survives_rapid_connects_and_garbage(booted):
     assert booted.run("echo alive").stdout.decode().strip() == "alive"
 
 
+def test_half_open_connections_leave_sshd_answering(booted):
+    """Connections that never speak (fewer than Dropbear's per-address limit of 16: QEMU's
+    user net makes every connection come from one address) do not stop a real login."""
+    idle = [socket.create_connection(("127.0.0.1", booted.port), timeout=10) for _ in range(10)]
+    try:
+        assert booted.run("echo still-here").stdout.decode().strip() == "still-here"
+    finally:
+        for s in idle:
+            s.close()
+    assert booted.run("echo after").stdout.decode().strip() == "after"
+
+
 def test_interactive_session(booted):
     child = pexpect.spawn("ssh", ["-tt", *booted.argv()[1:]], encoding="utf-8",
                           codec_errors="replace", timeout=60, dimensions=(24, 80))
@@ -135,6 +147,21 @@ def test_interactive_session(booted):
         child.expect(r"[#$] ")
         child.sendline("echo after-interrupt")
         child.expect("after-interrupt\r\n")
+        # Line editing: a typo erased with backspace never reaches the shell.
+        child.send("echo edXit\x7f\x7f\x7fited\r")
+        child.expect("\r\nedited\r\n")
+        child.expect(r"[#$] ")
+        # vi in the session's terminal: insert text, leave with :wq, read it back.
+        child.sendline("vi /tmp/ssh-vi.txt")
+        time.sleep(2)
+        child.send("ityped over ssh")
+        child.send("\x1b")
+        time.sleep(0.5)
+        child.send(":wq\r")
+        child.expect(r"[#$] ")
+        child.sendline("cat /tmp/ssh-vi.txt")
+        child.expect("typed over ssh\r\n")
+        child.expect(r"[#$] ")
         child.sendline("exit")
         child.expect(pexpect.EOF)
     finally:
