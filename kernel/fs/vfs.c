@@ -438,6 +438,7 @@ void vfs_init(void)
     tmpfs_init();
     devfs_init();
     procfs_init();
+    sysfs_init();
     struct file_system_type *rootfs = find_filesystem("tmpfs");
     struct super_block *sb = NULL;
     if (!rootfs || rootfs->get_sb(rootfs, "rootfs", 0, NULL, &sb) < 0)

@@ -339,6 +339,9 @@ long fcntl_setlk(struct file *f, uaddr_t arg, bool wait);
 /* ---- procfs ---- */
 void procfs_init(void);
 
+/* ---- sysfs ---- */
+void sysfs_init(void);
+
 /* ---- internal syscall helpers ---- */
 ssize_t vfs_read(struct file *f, struct uio *u, loff_t *pos);
 ssize_t vfs_write(struct file *f, struct uio *u, loff_t *pos);

@@ -48,11 +48,16 @@ test_kprintf_SRCS := $(UNIT_SRC)/test_kprintf.c kernel/lib/kprintf.c
 # The whole VFS in a host process: host_stubs.c stands in for the core's services.
 test_vfs_SRCS     := $(UNIT_SRC)/fs/test_vfs.c $(UNIT_SRC)/fs/host_stubs.c \
 	$(sort $(wildcard kernel/fs/*.c)) kernel/lib/cpio.c kernel/lib/kprintf.c \
-	$(sort $(wildcard kernel/fs/proc/*.c)) $(UNIT_SRC)/fs/proc_host_stubs.c
+	$(sort $(wildcard kernel/fs/proc/*.c)) $(UNIT_SRC)/fs/proc_host_stubs.c \
+	$(sort $(wildcard kernel/fs/sysfs/*.c)) $(UNIT_SRC)/fs/sysfs_host_stubs.c
 test_vfs_CFLAGS   := -D_GNU_SOURCE -include $(UNIT_SRC)/fs/host_current.h
 # procfs over the same VFS, with a fake process table (proc_host_stubs.c).
 test_procfs_SRCS  := $(UNIT_SRC)/fs/test_procfs.c $(filter-out $(UNIT_SRC)/fs/test_vfs.c,$(test_vfs_SRCS))
 test_procfs_CFLAGS := $(test_vfs_CFLAGS)
+# sysfs over the same VFS, with fake interfaces and cpus (sysfs_host_stubs.c).
+UNIT_TESTS += test_sysfs
+test_sysfs_SRCS   := $(UNIT_SRC)/fs/test_sysfs.c $(filter-out $(UNIT_SRC)/fs/test_vfs.c,$(test_vfs_SRCS))
+test_sysfs_CFLAGS := $(test_vfs_CFLAGS)
 # The ext2 on-disk core over an in-memory device; images come from mke2fs at test time.
 test_ext2_SRCS    := $(UNIT_SRC)/ext2/test_ext2.c $(UNIT_SRC)/ext2/ext2_host.c \
 	kernel/fs/ext2/ext2_super.c kernel/fs/ext2/ext2_alloc.c kernel/fs/ext2/ext2_inode.c \

@@ -1,0 +1,53 @@
+/* sysfs internals: a small, read-only, table-driven synthetic filesystem with Linux's layout
+ * for the few things tools read (/sys/class/net, /sys/block, /sys/devices/system/cpu).
+ *
+ * A node is a `struct sysfs_entry`: a directory (with a `struct sysfs_dir`) or a read-only
+ * attribute file (0444) whose one-line text a `show` function generates. A directory lists its
+ * static entries, then children that come from the system (interfaces, disks, partitions),
+ * each found by a key (ifindex, disk index, partition number) and carrying a `struct
+ * sysfs_ctx` saying what it is about. Nothing is cached: lookup makes a fresh dentry and
+ * inode (DENTRY_NOCACHE), and the text is generated when read from offset 0, as in procfs.
+ *
+ * Files: sysfs_fs.c (superblock, inodes, generic operations), sysfs_root.c (/sys and the
+ * directories on the way), sysfs_net.c, sysfs_block.c, sysfs_cpu.c (the attributes). */
+#pragma once
+#include "../vfs.h"
+#include "kprintf.h"
+
+#define SYSFS_MAGIC 0x62656572
+#define SYSFS_NAME_MAX 32
+#define SYSFS_ATTR_MAX 4096        /* an attribute's text is at most a page, as in Linux */
+
+struct block_device;
+
+/* What a node is about. */
+struct sysfs_ctx {
+    char ifname[16];               /* /sys/class/net/<ifname> */
+    struct block_device *bdev;     /* /sys/block/<disk>[/<part>] (never freed) */
+};
+
+struct sysfs_dir;
+struct sysfs_entry {
+    const char *name;
+    mode_t mode;                   /* S_IFDIR | 0555 or S_IFREG | 0444 */
+    /* Files: write the text like snprintf (at most size bytes, NUL-terminated) and return
+     * its length, or -errno (the object is gone, the value does not exist now). */
+    int (*show)(const struct sysfs_ctx *c, char *buf, size_t size);
+    const struct sysfs_dir *dir;   /* directories */
+};
+
+struct sysfs_dir {
+    const struct sysfs_entry *entries;
+    size_t nentries;
+    /* Children from the system, optional: the one with the smallest key >= from (keys are
+     * below SYSFS_MAX_KEY): its name, context and entry; returns the key, or -1 if none. */
+    long (*next_child)(const struct sysfs_ctx *parent, long from, char name[SYSFS_NAME_MAX],
+                       struct sysfs_ctx *child, const struct sysfs_entry **entry);
+};
+#define SYSFS_MAX_KEY 128
+
+/* The directories (sysfs_root.c, sysfs_net.c, sysfs_block.c, sysfs_cpu.c). */
+extern const struct sysfs_dir sysfs_root_dir;
+extern const struct sysfs_dir sysfs_class_net_dir;
+extern const struct sysfs_dir sysfs_block_dir;
+extern const struct sysfs_dir sysfs_cpu_dir;

@@ -1,0 +1,28 @@
+/* /sys and the directories on the way to the attributes, named as in Linux. Only what openv
+ * fills is here: /sys/block, /sys/class/net and /sys/devices/system/cpu. */
+#include "sysfs_internal.h"
+
+#define DIR(n, d) { .name = n, .mode = S_IFDIR | 0555, .dir = &d }
+
+static const struct sysfs_entry class_entries[] = {
+    DIR("net", sysfs_class_net_dir),
+};
+static const struct sysfs_dir class_dir = { class_entries, ARRAY_SIZE(class_entries), NULL };
+
+static const struct sysfs_entry system_entries[] = {
+    DIR("cpu", sysfs_cpu_dir),
+};
+static const struct sysfs_dir system_dir = { system_entries, ARRAY_SIZE(system_entries), NULL };
+
+static const struct sysfs_entry devices_entries[] = {
+    DIR("system", system_dir),
+};
+static const struct sysfs_dir devices_dir = { devices_entries, ARRAY_SIZE(devices_entries),
+                                              NULL };
+
+static const struct sysfs_entry root_entries[] = {
+    DIR("block", sysfs_block_dir),
+    DIR("class", class_dir),
+    DIR("devices", devices_dir),
+};
+const struct sysfs_dir sysfs_root_dir = { root_entries, ARRAY_SIZE(root_entries), NULL };
