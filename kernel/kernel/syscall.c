@@ -29,6 +29,27 @@ static const char *const syscall_names[] = {
 };
 #undef SYSCALL
 
+#define SYSCALL(n, name) NR_##name = n,
+enum syscall_nr {
+#include "syscalls.def"
+};
+#undef SYSCALL
+
+/* Getters that read a few fields, touch no user memory and cannot sleep run with interrupts
+ * off: under emulation, turning interrupts on and off again (two CSR writes) costs more
+ * than the call. Everything else runs with interrupts on, as in Linux. */
+#define BIT(nr) (1UL << ((nr) - NR_getpgid))
+static const uint64_t irqs_off_calls =
+    BIT(NR_getpgid) | BIT(NR_getsid) | BIT(NR_umask) | BIT(NR_getpid) | BIT(NR_getppid) |
+    BIT(NR_getuid) | BIT(NR_geteuid) | BIT(NR_getgid) | BIT(NR_getegid) | BIT(NR_gettid);
+_Static_assert(NR_gettid - NR_getpgid < 64, "irqs_off_calls spans one word");
+#undef BIT
+
+static bool runs_with_irqs_off(unsigned long nr)
+{
+    return nr - NR_getpgid < 64 && (irqs_off_calls >> (nr - NR_getpgid) & 1);
+}
+
 #define NR_SYSCALLS ARRAY_SIZE(syscall_table)
 static uint64_t enosys_logged[(NR_SYSCALLS + 63) / 64];
 
@@ -43,7 +64,7 @@ static long sys_ni(unsigned long nr)
     return -ENOSYS;
 }
 
-void exit_to_user(struct trapframe *tf);
+void exit_to_user_irqs_off(struct trapframe *tf);
 
 /* An ecall from user mode, straight from trap_entry: the hottest path in the kernel, so it
  * skips the general trap dispatch. */
@@ -53,12 +74,16 @@ void syscall_from_user(struct trapframe *tf)
     unsigned long nr = tf->regs[17];
     tf->regs[0] += 4;
     tf->orig_a0 = tf->regs[10];
-    csr_set(sstatus, SR_SIE);
+    bool irqs = !runs_with_irqs_off(nr);
+    if (irqs)
+        csr_set(sstatus, SR_SIE);
     syscall_fn fn = nr < NR_SYSCALLS ? syscall_table[nr] : NULL;
     long r = fn ? fn((long)tf->regs[10], (long)tf->regs[11], (long)tf->regs[12],
                      (long)tf->regs[13], (long)tf->regs[14], (long)tf->regs[15])
                 : sys_ni(nr);
     /* rt_sigreturn returns the restored a0, so this store is right for it too. */
     tf->regs[10] = (unsigned long)r;
-    exit_to_user(tf);
+    if (irqs)
+        csr_clear(sstatus, SR_SIE);
+    exit_to_user_irqs_off(tf);
 }

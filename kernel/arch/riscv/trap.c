@@ -159,13 +159,18 @@ static __attribute__((noinline)) void exit_to_user_work(struct trapframe *tf)
  * when this returns, so nothing can slip in before sret. The task holds the big kernel lock
  * (smp.h) on the way in and gives it up here. Usually there is nothing to do: that is
  * checked first, without the loop's frame. */
-void exit_to_user(struct trapframe *tf);
-void exit_to_user(struct trapframe *tf)
+void exit_to_user_irqs_off(struct trapframe *tf);
+void exit_to_user_irqs_off(struct trapframe *tf)
 {
-    csr_clear(sstatus, SR_SIE);
     if (unlikely(this_cpu()->need_resched || task_has_signal_work(current) || restart_pending(tf)))
         exit_to_user_work(tf);
     bkl_unlock();
+}
+
+static void exit_to_user(struct trapframe *tf)
+{
+    csr_clear(sstatus, SR_SIE);
+    exit_to_user_irqs_off(tf);
 }
 
 void trap_handler(struct trapframe *tf)
