@@ -1,30 +1,30 @@
-/* Growable text buffers that procfs files are generated into. */
-#include "proc_internal.h"
+/* Growable text buffers that pseudofs files (procfs, sysfs) are generated into. */
+#include "pseudofs.h"
 #include "mm.h"
 #include "string.h"
 
 #define PB_INITIAL 1024
 #define PB_MAX (4u << 20)      /* argv + environment can reach 2 MiB each */
 
-void pb_init(struct proc_buf *b)
+void pb_init(struct pseudo_buf *b)
 {
     memset(b, 0, sizeof *b);
 }
 
-void pb_free(struct proc_buf *b)
+void pb_free(struct pseudo_buf *b)
 {
     kfree(b->buf);
     pb_init(b);
 }
 
-void pb_reset(struct proc_buf *b)
+void pb_reset(struct pseudo_buf *b)
 {
     b->len = 0;
     b->error = 0;
 }
 
 /* Room for n more bytes; false (and b->error) when that is impossible. */
-static bool pb_reserve(struct proc_buf *b, size_t n)
+static bool pb_reserve(struct pseudo_buf *b, size_t n)
 {
     if (b->error)
         return false;
@@ -50,7 +50,7 @@ static bool pb_reserve(struct proc_buf *b, size_t n)
     return true;
 }
 
-void pb_write(struct proc_buf *b, const void *data, size_t n)
+void pb_write(struct pseudo_buf *b, const void *data, size_t n)
 {
     if (!n || !pb_reserve(b, n))
         return;
@@ -63,7 +63,7 @@ static void pb_sink(void *ctx, const char *s, size_t n)
     pb_write(ctx, s, n);
 }
 
-void pb_printf(struct proc_buf *b, const char *fmt, ...)
+void pb_printf(struct pseudo_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -71,7 +71,7 @@ void pb_printf(struct proc_buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
-void pb_fill(struct proc_buf *b, int (*produce)(char *buf, size_t size))
+void pb_fill(struct pseudo_buf *b, int (*produce)(char *buf, size_t size))
 {
     size_t room = 4096;
     for (int tries = 0; tries < 8; tries++) {

@@ -30,10 +30,10 @@ const struct proc_entry *proc_net_extra(size_t i) { return table_entry(&net_extr
 static bool taken(struct extra_table *t, const struct proc_dir *dir, const char *name)
 {
     for (size_t i = 0; i < dir->nentries; i++)
-        if (strcmp(dir->entries[i].name, name) == 0)
+        if (strcmp(dir->entries[i].base.name, name) == 0)
             return true;
     for (size_t i = 0; i < t->count; i++)
-        if (strcmp(t->entries[i].name, name) == 0)
+        if (strcmp(t->entries[i].base.name, name) == 0)
             return true;
     return false;
 }
@@ -68,8 +68,8 @@ int procfs_register_file(const char *dir, const char *name, procfs_show_fn show)
     if (!r) {
         memcpy(copy, name, len + 1);
         struct proc_entry *e = &t->entries[t->count];
-        e->name = copy;
-        e->mode = S_IFREG | 0444;
+        e->base.name = copy;
+        e->base.mode = S_IFREG | 0444;
         e->fill = show;
         __atomic_store_n(&t->count, t->count + 1, __ATOMIC_RELEASE);
     }

@@ -64,7 +64,7 @@ static int fd_link_path(const struct path *link, const struct proc_ctx *c, struc
     return r;
 }
 
-static int show_fdinfo(struct proc_buf *b, const struct proc_ctx *c)
+static int show_fdinfo(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     bool cloexec = false;
     struct file *f = ctx_file(c, &cloexec);
@@ -78,12 +78,12 @@ static int show_fdinfo(struct proc_buf *b, const struct proc_ctx *c)
 
 /* Linux shows the access mode in the link's permission bits. */
 static const struct proc_entry fd_entries[] = {
-    { .name = "<fd>", .mode = S_IFLNK | 0500, .link = fd_link, .link_path = fd_link_path },
-    { .name = "<fd>", .mode = S_IFLNK | 0300, .link = fd_link, .link_path = fd_link_path },
-    { .name = "<fd>", .mode = S_IFLNK | 0700, .link = fd_link, .link_path = fd_link_path },
+    { .base = { "<fd>", S_IFLNK | 0500 }, .link = fd_link, .link_path = fd_link_path },
+    { .base = { "<fd>", S_IFLNK | 0300 }, .link = fd_link, .link_path = fd_link_path },
+    { .base = { "<fd>", S_IFLNK | 0700 }, .link = fd_link, .link_path = fd_link_path },
 };
 static const struct proc_entry fdinfo_entry = {
-    .name = "<fd>", .mode = S_IFREG | 0444, .show = show_fdinfo,
+    .base = { "<fd>", S_IFREG | 0444 }, .show = show_fdinfo,
 };
 
 static long next_fd(const struct proc_ctx *c, long from)

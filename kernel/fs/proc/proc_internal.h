@@ -1,35 +1,19 @@
-/* procfs internals: a small table-driven synthetic filesystem.
+/* procfs internals: the nodes of /proc over the pseudofs core (../pseudofs.h).
  *
- * Every node is described by a `struct proc_entry` (a file with a show function, a symlink
- * with a link function, or a directory with a `struct proc_dir`) plus a `struct proc_ctx`
- * saying which process, thread or fd it is about. Directories list their static entries
- * first and then numbered children (pids, tids, fds) that come and go with the processes.
- * Nothing is cached: lookup makes a fresh dentry and inode (DENTRY_NOCACHE), and a file's
- * text is generated when it is read from offset 0 (later reads continue that snapshot), as
- * Linux's seq_file does.
+ * Every node is a `struct proc_entry` (a file with a show function, a symlink with a link
+ * function, or a directory with a `struct proc_dir`) plus a `struct proc_ctx` saying which
+ * process, thread or fd it is about. Directories list their static entries first, then
+ * entries other subsystems registered, then numbered children (pids, tids, fds) that come and
+ * go with the processes.
  *
- * Files: proc_fs.c (superblock, inodes, generic operations), proc_buf.c (text buffers),
- * proc_root.c (/proc itself, self, thread-self), proc_system.c (system-wide files),
- * proc_sys.c (/proc/sys), proc_pid.c (/proc/<pid> and task/<tid>), proc_fd.c (fd, fdinfo). */
+ * Files: proc_fs.c (procfs's part of the pseudofs operations: inode numbers, owners,
+ * numbered children, links), proc_root.c (/proc itself, self, thread-self), proc_system.c
+ * (system-wide files), proc_sys.c (/proc/sys), proc_pid.c (/proc/<pid> and task/<tid>),
+ * proc_fd.c (fd, fdinfo), proc_extra.c (registered files). */
 #pragma once
-#include "../vfs.h"
-#include "kprintf.h"
+#include "../pseudofs.h"
 
 #define PROC_SUPER_MAGIC 0x9fa0
-
-/* ---- proc_buf.c: the generated text of a file ---- */
-struct proc_buf {
-    char *buf;
-    size_t len, cap;
-    int error;                 /* -ENOMEM once growing failed */
-};
-void pb_init(struct proc_buf *b);
-void pb_free(struct proc_buf *b);
-void pb_reset(struct proc_buf *b);
-void pb_printf(struct proc_buf *b, const char *fmt, ...) KPRINTF_FORMAT(2, 3);
-void pb_write(struct proc_buf *b, const void *data, size_t n);
-/* Appends the output of an snprintf-like producer (returns the full length). */
-void pb_fill(struct proc_buf *b, int (*produce)(char *buf, size_t size));
 
 /* ---- nodes ---- */
 struct proc_ctx {
@@ -40,10 +24,9 @@ struct proc_ctx {
 
 struct proc_dir;
 struct proc_entry {
-    const char *name;
-    mode_t mode;               /* S_IFREG | 0444, S_IFDIR | 0555, S_IFLNK | 0777 ... */
+    struct pseudo_entry base;  /* name and mode */
     /* Files: append the text. 0 or -errno (-ESRCH: the process is gone). */
-    int (*show)(struct proc_buf *b, const struct proc_ctx *c);
+    int (*show)(struct pseudo_buf *b, const struct proc_ctx *c);
     /* Files registered by other subsystems (procfs.h): snprintf-like, instead of show. */
     int (*fill)(char *buf, size_t size);
     /* Symlinks: the target text into buf (NUL-terminated); its length or -errno. */
@@ -70,10 +53,6 @@ struct proc_dir {
 #define PROC_MAX_EXTRA 32
 
 /* proc_fs.c */
-extern const struct inode_operations proc_dir_iops;
-/* The inode of a node (owner: the process's euid/egid for process nodes, else root). */
-struct inode *proc_make_inode(struct super_block *sb, const struct proc_entry *e,
-                              const struct proc_ctx *c, unsigned ino_slot);
 /* Copy a path into a proc link buffer; its length or -ENAMETOOLONG. */
 int proc_copy_link(char *buf, size_t size, const char *text);
 
@@ -92,18 +71,18 @@ extern const struct proc_entry proc_pid_entry;    /* a /proc/<pid> directory */
 extern const struct proc_entry proc_tid_entry;    /* a /proc/<pid>/task/<tid> directory */
 
 /* proc_system.c: the system-wide files of /proc */
-int proc_show_meminfo(struct proc_buf *b, const struct proc_ctx *c);
-int proc_show_stat(struct proc_buf *b, const struct proc_ctx *c);
-int proc_show_uptime(struct proc_buf *b, const struct proc_ctx *c);
-int proc_show_loadavg(struct proc_buf *b, const struct proc_ctx *c);
-int proc_show_version(struct proc_buf *b, const struct proc_ctx *c);
-int proc_show_cmdline(struct proc_buf *b, const struct proc_ctx *c);
-int proc_show_cpuinfo(struct proc_buf *b, const struct proc_ctx *c);
-int proc_show_filesystems(struct proc_buf *b, const struct proc_ctx *c);
-int proc_show_mounts(struct proc_buf *b, const struct proc_ctx *c);
-int proc_show_partitions(struct proc_buf *b, const struct proc_ctx *c);
-int proc_show_swaps(struct proc_buf *b, const struct proc_ctx *c);
-int proc_show_interrupts(struct proc_buf *b, const struct proc_ctx *c);
+int proc_show_meminfo(struct pseudo_buf *b, const struct proc_ctx *c);
+int proc_show_stat(struct pseudo_buf *b, const struct proc_ctx *c);
+int proc_show_uptime(struct pseudo_buf *b, const struct proc_ctx *c);
+int proc_show_loadavg(struct pseudo_buf *b, const struct proc_ctx *c);
+int proc_show_version(struct pseudo_buf *b, const struct proc_ctx *c);
+int proc_show_cmdline(struct pseudo_buf *b, const struct proc_ctx *c);
+int proc_show_cpuinfo(struct pseudo_buf *b, const struct proc_ctx *c);
+int proc_show_filesystems(struct pseudo_buf *b, const struct proc_ctx *c);
+int proc_show_mounts(struct pseudo_buf *b, const struct proc_ctx *c);
+int proc_show_partitions(struct pseudo_buf *b, const struct proc_ctx *c);
+int proc_show_swaps(struct pseudo_buf *b, const struct proc_ctx *c);
+int proc_show_interrupts(struct pseudo_buf *b, const struct proc_ctx *c);
 
 /* proc_pid.c: formatting helpers shared with the host tests */
 /* Linux's clock ticks (USER_HZ) from nanoseconds. */

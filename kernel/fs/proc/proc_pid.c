@@ -32,7 +32,7 @@ static bool may_inspect(const struct proc_info *info)
 
 /* ---- stat, statm, status ---- */
 
-static int show_stat(struct proc_buf *b, const struct proc_ctx *c)
+static int show_stat(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     struct proc_info in;
     if (procinfo_get(c->pid, c->tid, &in) < 0)
@@ -65,7 +65,7 @@ static int show_stat(struct proc_buf *b, const struct proc_ctx *c)
     return 0;
 }
 
-static int show_statm(struct proc_buf *b, const struct proc_ctx *c)
+static int show_statm(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     struct mm_usage u;
     memset(&u, 0, sizeof u);
@@ -83,7 +83,7 @@ static int show_statm(struct proc_buf *b, const struct proc_ctx *c)
     return 0;
 }
 
-static int show_status(struct proc_buf *b, const struct proc_ctx *c)
+static int show_status(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     struct proc_info in;
     if (procinfo_get(c->pid, c->tid, &in) < 0)
@@ -148,7 +148,7 @@ static int show_status(struct proc_buf *b, const struct proc_ctx *c)
 
 /* ---- comm, cmdline, environ ---- */
 
-static int show_comm(struct proc_buf *b, const struct proc_ctx *c)
+static int show_comm(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     struct proc_info in;
     if (procinfo_get(c->pid, c->tid, &in) < 0)
@@ -159,7 +159,7 @@ static int show_comm(struct proc_buf *b, const struct proc_ctx *c)
 
 /* The bytes [start, end) of the process's memory (argv or the environment); empty for a
  * zombie or kernel thread, as in Linux. */
-static int show_memory_range(struct proc_buf *b, const struct proc_ctx *c, bool env)
+static int show_memory_range(struct pseudo_buf *b, const struct proc_ctx *c, bool env)
 {
     struct mm_struct *mm = procinfo_get_mm(c->pid);
     if (!mm)
@@ -182,12 +182,12 @@ static int show_memory_range(struct proc_buf *b, const struct proc_ctx *c, bool 
     return 0;
 }
 
-static int show_cmdline(struct proc_buf *b, const struct proc_ctx *c)
+static int show_cmdline(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     return show_memory_range(b, c, false);
 }
 
-static int show_environ(struct proc_buf *b, const struct proc_ctx *c)
+static int show_environ(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     struct proc_info in;
     if (procinfo_get(c->pid, c->tid, &in) < 0)
@@ -202,7 +202,7 @@ static int show_environ(struct proc_buf *b, const struct proc_ctx *c)
 #define MAPS_MAX 256
 
 /* smaps: the maps line, then the page counts of the VMA (Linux's field set). */
-static void smaps_counts(struct proc_buf *b, const struct vma_report *v)
+static void smaps_counts(struct pseudo_buf *b, const struct vma_report *v)
 {
     unsigned long long kb = (v->end - v->start) / 1024, rss = v->rss_pages * PAGE_KB;
     unsigned long long shared = v->shared_pages * PAGE_KB, priv = rss - shared;
@@ -226,7 +226,7 @@ static void smaps_counts(struct proc_buf *b, const struct vma_report *v)
               (v->flags & VM_GROWSDOWN) ? "gd " : "");
 }
 
-static int show_vmas(struct proc_buf *b, const struct proc_ctx *c, bool smaps)
+static int show_vmas(struct pseudo_buf *b, const struct proc_ctx *c, bool smaps)
 {
     struct mm_struct *mm = procinfo_get_mm(c->pid);
     if (!mm)
@@ -283,12 +283,12 @@ static int show_vmas(struct proc_buf *b, const struct proc_ctx *c, bool smaps)
     return 0;
 }
 
-static int show_maps(struct proc_buf *b, const struct proc_ctx *c)
+static int show_maps(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     return show_vmas(b, c, false);
 }
 
-static int show_smaps(struct proc_buf *b, const struct proc_ctx *c)
+static int show_smaps(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     return show_vmas(b, c, true);
 }
@@ -400,16 +400,16 @@ static int root_link(const struct proc_ctx *c, char *buf, size_t size)
 
 /* ---- the directories ---- */
 
-#define FILE(n, m, fn) { .name = n, .mode = S_IFREG | (m), .show = fn }
-#define LINK(n, fn, pfn) { .name = n, .mode = S_IFLNK | 0777, .link = fn, .link_path = pfn }
+#define FILE(n, m, fn) { .base = { n, S_IFREG | (m) }, .show = fn }
+#define LINK(n, fn, pfn) { .base = { n, S_IFLNK | 0777 }, .link = fn, .link_path = pfn }
 #define PER_THREAD_ENTRIES                                                \
     FILE("cmdline", 0444, show_cmdline),                                  \
     FILE("comm", 0444, show_comm),                                        \
     LINK("cwd", cwd_link, cwd_follow),                                    \
     FILE("environ", 0400, show_environ),                                  \
     LINK("exe", exe_link, exe_follow),                                    \
-    { .name = "fd", .mode = S_IFDIR | 0500, .dir = &proc_fd_dir },        \
-    { .name = "fdinfo", .mode = S_IFDIR | 0500, .dir = &proc_fdinfo_dir }, \
+    { .base = { "fd", S_IFDIR | 0500 }, .dir = &proc_fd_dir },        \
+    { .base = { "fdinfo", S_IFDIR | 0500 }, .dir = &proc_fdinfo_dir }, \
     FILE("maps", 0444, show_maps),                                        \
     FILE("mounts", 0444, proc_show_mounts),                               \
     LINK("root", root_link, root_follow),                                 \
@@ -420,7 +420,7 @@ static int root_link(const struct proc_ctx *c, char *buf, size_t size)
 
 static const struct proc_entry pid_entries[] = {
     PER_THREAD_ENTRIES,
-    { .name = "task", .mode = S_IFDIR | 0555, .dir = &proc_task_dir },
+    { .base = { "task", S_IFDIR | 0555 }, .dir = &proc_task_dir },
 };
 
 static const struct proc_entry tid_entries[] = {
@@ -440,10 +440,10 @@ const struct proc_dir proc_tid_dir = {
 };
 
 const struct proc_entry proc_pid_entry = {
-    .name = "<pid>", .mode = S_IFDIR | 0555, .dir = &proc_pid_dir,
+    .base = { "<pid>", S_IFDIR | 0555 }, .dir = &proc_pid_dir,
 };
 const struct proc_entry proc_tid_entry = {
-    .name = "<tid>", .mode = S_IFDIR | 0555, .dir = &proc_tid_dir,
+    .base = { "<tid>", S_IFDIR | 0555 }, .dir = &proc_tid_dir,
 };
 
 static long next_tid(const struct proc_ctx *c, long from)

@@ -23,13 +23,13 @@ static int mounts_link(const struct proc_ctx *c, char *buf, size_t size)
     return proc_copy_link(buf, size, "self/mounts");
 }
 
-#define FILE(n, fn) { .name = n, .mode = S_IFREG | 0444, .show = fn }
+#define FILE(n, fn) { .base = { n, S_IFREG | 0444 }, .show = fn }
 static const struct proc_entry root_entries[] = {
-    { .name = "self", .mode = S_IFLNK | 0777, .link = self_link },
-    { .name = "thread-self", .mode = S_IFLNK | 0777, .link = thread_self_link },
-    { .name = "mounts", .mode = S_IFLNK | 0777, .link = mounts_link },
-    { .name = "sys", .mode = S_IFDIR | 0555, .dir = &proc_sys_dir },
-    { .name = "net", .mode = S_IFDIR | 0555, .dir = &proc_net_dir },
+    { .base = { "self", S_IFLNK | 0777 }, .link = self_link },
+    { .base = { "thread-self", S_IFLNK | 0777 }, .link = thread_self_link },
+    { .base = { "mounts", S_IFLNK | 0777 }, .link = mounts_link },
+    { .base = { "sys", S_IFDIR | 0555 }, .dir = &proc_sys_dir },
+    { .base = { "net", S_IFDIR | 0555 }, .dir = &proc_net_dir },
     FILE("cmdline", proc_show_cmdline),
     FILE("cpuinfo", proc_show_cpuinfo),
     FILE("filesystems", proc_show_filesystems),

@@ -2,7 +2,7 @@
 #include "proc_internal.h"
 #include "procinfo.h"
 
-static int show_hostname(struct proc_buf *b, const struct proc_ctx *c)
+static int show_hostname(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     char host[65], domain[65];
@@ -11,7 +11,7 @@ static int show_hostname(struct proc_buf *b, const struct proc_ctx *c)
     return 0;
 }
 
-static int show_domainname(struct proc_buf *b, const struct proc_ctx *c)
+static int show_domainname(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     char host[65], domain[65];
@@ -20,28 +20,28 @@ static int show_domainname(struct proc_buf *b, const struct proc_ctx *c)
     return 0;
 }
 
-static int show_ostype(struct proc_buf *b, const struct proc_ctx *c)
+static int show_ostype(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     pb_printf(b, "Linux\n");
     return 0;
 }
 
-static int show_osrelease(struct proc_buf *b, const struct proc_ctx *c)
+static int show_osrelease(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     pb_printf(b, "6.1.0-openv\n");     /* as uname -r */
     return 0;
 }
 
-static int show_pid_max(struct proc_buf *b, const struct proc_ctx *c)
+static int show_pid_max(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     pb_printf(b, "32768\n");           /* PID_MAX in task.h */
     return 0;
 }
 
-#define FILE(n, fn) { .name = n, .mode = S_IFREG | 0444, .show = fn }
+#define FILE(n, fn) { .base = { n, S_IFREG | 0444 }, .show = fn }
 static const struct proc_entry kernel_entries[] = {
     FILE("domainname", show_domainname),
     FILE("hostname", show_hostname),
@@ -57,7 +57,7 @@ static const struct proc_dir proc_sys_kernel_dir = {
 };
 
 static const struct proc_entry sys_entries[] = {
-    { .name = "kernel", .mode = S_IFDIR | 0555, .dir = &proc_sys_kernel_dir },
+    { .base = { "kernel", S_IFDIR | 0555 }, .dir = &proc_sys_kernel_dir },
 };
 
 const struct proc_dir proc_sys_dir = {

@@ -14,12 +14,12 @@
 #define OPENV_RELEASE "6.1.0-openv"
 #define OPENV_UTS_VERSION "#1 SMP openv"
 
-static void meminfo_line(struct proc_buf *b, const char *name, uint64_t kb)
+static void meminfo_line(struct pseudo_buf *b, const char *name, uint64_t kb)
 {
     pb_printf(b, "%-16s%8llu kB\n", name, (unsigned long long)kb);
 }
 
-int proc_show_meminfo(struct proc_buf *b, const struct proc_ctx *c)
+int proc_show_meminfo(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     uint64_t kb_per_page = PAGE_SIZE / 1024;
@@ -53,7 +53,7 @@ int proc_show_meminfo(struct proc_buf *b, const struct proc_ctx *c)
     return 0;
 }
 
-static void cpu_line(struct proc_buf *b, const char *name, const struct cpustat *s)
+static void cpu_line(struct pseudo_buf *b, const char *name, const struct cpustat *s)
 {
     pb_printf(b, "%s %llu %llu %llu %llu 0 0 0 0 0 0\n", name,
               ns_to_clock_t(s->ns[CPUSTAT_USER]), ns_to_clock_t(s->ns[CPUSTAT_NICE]),
@@ -67,7 +67,7 @@ static void count_irq(void *ctx, unsigned irq, uint64_t count, irq_handler_t han
 }
 
 struct intr_line {
-    struct proc_buf *b;
+    struct pseudo_buf *b;
     unsigned next;             /* the next irq number to print */
 };
 
@@ -88,7 +88,7 @@ static uint64_t boot_time_sec(void)
     return (uint64_t)now.tv_sec - ktime_mono_ns() / NSEC_PER_SEC;
 }
 
-int proc_show_stat(struct proc_buf *b, const struct proc_ctx *c)
+int proc_show_stat(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     int ncpu = cpustat_nr_cpus();
@@ -121,7 +121,7 @@ int proc_show_stat(struct proc_buf *b, const struct proc_ctx *c)
     return 0;
 }
 
-int proc_show_uptime(struct proc_buf *b, const struct proc_ctx *c)
+int proc_show_uptime(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     uint64_t up = ktime_mono_ns(), idle = 0;
@@ -137,7 +137,7 @@ int proc_show_uptime(struct proc_buf *b, const struct proc_ctx *c)
     return 0;
 }
 
-int proc_show_loadavg(struct proc_buf *b, const struct proc_ctx *c)
+int proc_show_loadavg(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     uint64_t loads[3];
@@ -154,7 +154,7 @@ int proc_show_loadavg(struct proc_buf *b, const struct proc_ctx *c)
     return 0;
 }
 
-int proc_show_version(struct proc_buf *b, const struct proc_ctx *c)
+int proc_show_version(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     pb_printf(b, "Linux version " OPENV_RELEASE " (openv@openv) (gcc version " __VERSION__ ") "
@@ -162,7 +162,7 @@ int proc_show_version(struct proc_buf *b, const struct proc_ctx *c)
     return 0;
 }
 
-int proc_show_cmdline(struct proc_buf *b, const struct proc_ctx *c)
+int proc_show_cmdline(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     const char *cmd = cmdline_raw();
@@ -170,7 +170,7 @@ int proc_show_cmdline(struct proc_buf *b, const struct proc_ctx *c)
     return 0;
 }
 
-int proc_show_cpuinfo(struct proc_buf *b, const struct proc_ctx *c)
+int proc_show_cpuinfo(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     int ncpu = cpustat_nr_cpus();
@@ -182,28 +182,28 @@ int proc_show_cpuinfo(struct proc_buf *b, const struct proc_ctx *c)
     return 0;
 }
 
-int proc_show_filesystems(struct proc_buf *b, const struct proc_ctx *c)
+int proc_show_filesystems(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     pb_fill(b, vfs_filesystems_show);
     return 0;
 }
 
-int proc_show_partitions(struct proc_buf *b, const struct proc_ctx *c)
+int proc_show_partitions(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     pb_fill(b, blkdev_partitions_show);
     return 0;
 }
 
-int proc_show_swaps(struct proc_buf *b, const struct proc_ctx *c)
+int proc_show_swaps(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     pb_printf(b, "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");   /* no swap */
     return 0;
 }
 
-int proc_show_mounts(struct proc_buf *b, const struct proc_ctx *c)
+int proc_show_mounts(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     pb_fill(b, vfs_mounts_show);
@@ -211,7 +211,7 @@ int proc_show_mounts(struct proc_buf *b, const struct proc_ctx *c)
 }
 
 struct irq_lines {
-    struct proc_buf *b;
+    struct pseudo_buf *b;
     int ncpu;
 };
 
@@ -227,7 +227,7 @@ static void print_irq(void *ctx, unsigned irq, uint64_t count, irq_handler_t han
     pb_printf(l->b, " SiFive PLIC %3u Edge      %s\n", irq, name ? name : "?");
 }
 
-int proc_show_interrupts(struct proc_buf *b, const struct proc_ctx *c)
+int proc_show_interrupts(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
     int ncpu = cpustat_nr_cpus();

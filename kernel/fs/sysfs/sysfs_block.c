@@ -36,7 +36,7 @@ static int show_partition(const struct sysfs_ctx *c, char *buf, size_t size)
     return ksnprintf(buf, size, "%u\n", c->bdev->partno);
 }
 
-#define ATTR(n, fn) { .name = n, .mode = S_IFREG | 0444, .show = fn }
+#define ATTR(n, fn) { .base = { n, S_IFREG | 0444 }, .show = fn }
 static const struct sysfs_entry part_entries[] = {
     ATTR("dev", show_dev),
     ATTR("partition", show_partition),
@@ -46,7 +46,7 @@ static const struct sysfs_entry part_entries[] = {
 };
 static const struct sysfs_dir part_dir = { part_entries, ARRAY_SIZE(part_entries), NULL };
 static const struct sysfs_entry part_entry = {
-    .name = "<part>", .mode = S_IFDIR | 0555, .dir = &part_dir,
+    .base = { "<part>", S_IFDIR | 0555 }, .dir = &part_dir,
 };
 
 /* A disk's partitions by number; the empty slots of the partition table are not listed. */
@@ -75,7 +75,7 @@ static const struct sysfs_entry disk_entries[] = {
 };
 static const struct sysfs_dir disk_dir = { disk_entries, ARRAY_SIZE(disk_entries), next_part };
 static const struct sysfs_entry disk_entry = {
-    .name = "<disk>", .mode = S_IFDIR | 0555, .dir = &disk_dir,
+    .base = { "<disk>", S_IFDIR | 0555 }, .dir = &disk_dir,
 };
 
 /* The whole disks by index. */

@@ -31,7 +31,7 @@ static int show_cpu_list(const struct sysfs_ctx *c, char *buf, size_t size)
     return (int)len;
 }
 
-#define ATTR(n, fn) { .name = n, .mode = S_IFREG | 0444, .show = fn }
+#define ATTR(n, fn) { .base = { n, S_IFREG | 0444 }, .show = fn }
 static const struct sysfs_entry cpu_entries[] = {
     ATTR("online", show_cpu_list),
     ATTR("possible", show_cpu_list),

@@ -5,14 +5,13 @@
  * attribute file (0444) whose one-line text a `show` function generates. A directory lists its
  * static entries, then children that come from the system (interfaces, disks, partitions),
  * each found by a key (ifindex, disk index, partition number) and carrying a `struct
- * sysfs_ctx` saying what it is about. Nothing is cached: lookup makes a fresh dentry and
- * inode (DENTRY_NOCACHE), and the text is generated when read from offset 0, as in procfs.
+ * sysfs_ctx` saying what it is about. The generic operations (lookup, listing, reading,
+ * the superblock) are the pseudofs core's (../pseudofs.h), as for procfs.
  *
- * Files: sysfs_fs.c (superblock, inodes, generic operations), sysfs_root.c (/sys and the
+ * Files: sysfs_fs.c (sysfs's part of the pseudofs operations), sysfs_root.c (/sys and the
  * directories on the way), sysfs_net.c, sysfs_block.c, sysfs_cpu.c (the attributes). */
 #pragma once
-#include "../vfs.h"
-#include "kprintf.h"
+#include "../pseudofs.h"
 
 #define SYSFS_MAGIC 0x62656572
 #define SYSFS_NAME_MAX 32
@@ -28,8 +27,7 @@ struct sysfs_ctx {
 
 struct sysfs_dir;
 struct sysfs_entry {
-    const char *name;
-    mode_t mode;                   /* S_IFDIR | 0555 or S_IFREG | 0444 */
+    struct pseudo_entry base;      /* name; mode S_IFDIR | 0555 or S_IFREG | 0444 */
     /* Files: write the text like snprintf (at most size bytes, NUL-terminated) and return
      * its length, or -errno (the object is gone, the value does not exist now). */
     int (*show)(const struct sysfs_ctx *c, char *buf, size_t size);

@@ -74,7 +74,7 @@ static int show_type(const struct sysfs_ctx *c, char *buf, size_t size)
     return r < 0 ? r : ksnprintf(buf, size, "%d\n", i.loopback ? ARPHRD_LOOPBACK : ARPHRD_ETHER);
 }
 
-#define ATTR(n, fn) { .name = n, .mode = S_IFREG | 0444, .show = fn }
+#define ATTR(n, fn) { .base = { n, S_IFREG | 0444 }, .show = fn }
 static const struct sysfs_entry iface_entries[] = {
     ATTR("address", show_address),
     ATTR("carrier", show_carrier),
@@ -86,7 +86,7 @@ static const struct sysfs_entry iface_entries[] = {
 };
 static const struct sysfs_dir iface_dir = { iface_entries, ARRAY_SIZE(iface_entries), NULL };
 static const struct sysfs_entry iface_entry = {
-    .name = "<ifname>", .mode = S_IFDIR | 0555, .dir = &iface_dir,
+    .base = { "<ifname>", S_IFDIR | 0555 }, .dir = &iface_dir,
 };
 
 /* Interfaces by ifindex. */

@@ -2,7 +2,7 @@
  * fills is here: /sys/block, /sys/class/net and /sys/devices/system/cpu. */
 #include "sysfs_internal.h"
 
-#define DIR(n, d) { .name = n, .mode = S_IFDIR | 0555, .dir = &d }
+#define DIR(n, d) { .base = { n, S_IFDIR | 0555 }, .dir = &d }
 
 static const struct sysfs_entry class_entries[] = {
     DIR("net", sysfs_class_net_dir),
