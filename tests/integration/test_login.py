@@ -8,6 +8,8 @@ the way an administrator would. OPENV_TEST_KERNEL=linux runs the same on Linux."
 
 import time
 
+import pexpect
+
 import pytest
 
 from guest import Guest
@@ -59,3 +61,20 @@ def test_login_on_the_console_and_respawn():
         g.expect("second-42")
         g.expect(SHELL_PROMPT)
         assert g.poweroff() == 0
+
+
+@pytest.mark.parametrize("how", ["poweroff", "reboot", "kill -INT 1"])
+def test_init_shuts_down(how):
+    """poweroff and reboot go through init: the shutdown entry (rcK) runs, every process is
+    signalled, then the machine powers off or resets (QEMU runs with -no-reboot, so a reset
+    also ends it). `kill -INT 1` is what the kernel sends init on Ctrl-Alt-Del: inittab's
+    ctrlaltdel entry reboots."""
+    g = Guest.spawn(append="openv.autologin quiet", rdinit="/sbin/init", mem="256M")
+    with g:
+        g.expect(SHELL_PROMPT, timeout=90)
+        g.child.sendline(how)
+        g.expect("The system is going down NOW!", timeout=60)
+        g.expect("Requesting system (poweroff|reboot)", timeout=60)
+        g.child.expect(pexpect.EOF, timeout=60)
+        g.child.wait()
+        assert g.child.exitstatus == 0
