@@ -1,6 +1,7 @@
 /* The mount table: mounts by (parent mount, mountpoint dentry), mount(2), umount2(2), and the
  * /proc/mounts text. */
 #include "vfs.h"
+#include "pnode.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
@@ -10,6 +11,7 @@
 static LIST_HEAD(mount_list);
 static spinlock_t mount_lock = SPINLOCK_INIT("mounts");
 struct mount *root_mount;
+static int next_mount_id = 1;
 
 static void sb_put(struct super_block *sb)
 {
@@ -69,6 +71,8 @@ static struct mount *mount_alloc(struct super_block *sb, struct dentry *root, co
     m->flags = flags & MNT_USER_FLAGS;
     m->refcount = 1;            /* the attachment */
     list_init(&m->link);
+    pnode_init(m);
+    m->id = __atomic_fetch_add(&next_mount_id, 1, __ATOMIC_RELAXED);
     return m;
 }
 
@@ -95,6 +99,48 @@ static void mount_detach(struct mount *m)
     m->mountpoint = NULL;
     m->parent = NULL;
     mntput(m);                  /* the attachment's reference */
+}
+
+struct mount *mount_copy_at(struct mount *src, struct mount *parent, struct dentry *d)
+{
+    struct mount *m = mount_alloc(src->sb, src->root, src->source, src->flags);
+    if (!m)
+        return NULL;
+    atomic_inc_return(&src->sb->refcount);
+    struct path where = { parent, d };
+    mount_attach(m, &where);
+    return m;
+}
+
+bool mount_has_children(struct mount *m)
+{
+    bool found = false;
+    struct mount *it;
+    spin_lock(&mount_lock);
+    list_for_each_entry(it, &mount_list, link)
+        if (it->parent == m && it != m)
+            found = true;
+    spin_unlock(&mount_lock);
+    return found;
+}
+
+static void detach_tree(struct mount *m);
+
+/* After attaching m: the copies its parent's peer group and slaves receive. If they cannot
+ * all be made, the mount is undone. */
+static int propagate_or_undo(struct mount *m)
+{
+    int err = pnode_propagate_mount(m);
+    if (err == 0)
+        return 0;
+    struct mount *copies[16];
+    int n = pnode_umount_list(m, copies, 16);
+    for (int i = 0; i < n; i++) {
+        detach_tree(copies[i]);
+        mntput(copies[i]);
+    }
+    detach_tree(m);
+    return err;
 }
 
 int mount_attach_root(struct super_block *sb, const char *source)
@@ -125,6 +171,9 @@ static int do_mount_sb(struct path *where, struct file_system_type *type, const 
         return -ENOMEM;
     }
     mount_attach(m, where);
+    err = propagate_or_undo(m);
+    if (err < 0)
+        return err;
     if (out)
         *out = m;
     return 0;
@@ -255,14 +304,49 @@ static int do_bind(struct path *target, const char *source, unsigned long flags)
         path_put(&src);
         return -ENOTDIR;
     }
+    if (src.mnt->unbindable) {
+        path_put(&src);
+        return -EINVAL;
+    }
     struct mount *m = mount_alloc(src.mnt->sb, src.dentry, src.mnt->source, flags);
     if (!m) {
         path_put(&src);
         return -ENOMEM;
     }
     atomic_inc_return(&src.mnt->sb->refcount);
+    pnode_bind(src.mnt, m);
     mount_attach(m, target);
     path_put(&src);
+    return propagate_or_undo(m);
+}
+
+static bool is_below(struct mount *m, struct mount *top)
+{
+    for (;; m = m->parent) {
+        if (m == top)
+            return true;
+        if (m == m->parent)
+            return false;
+    }
+}
+
+/* mount --make-[r]{shared,private,slave,unbindable}: one type, on a mount's root. */
+static int do_change_type(struct path *p, unsigned long flags)
+{
+    unsigned long type = flags & ~(MS_REC | MS_SILENT);
+    if (type != MS_SHARED && type != MS_PRIVATE && type != MS_SLAVE && type != MS_UNBINDABLE)
+        return -EINVAL;
+    if (p->dentry != p->mnt->root)
+        return -EINVAL;
+    if (!(flags & MS_REC)) {
+        pnode_set_type(p->mnt, type);
+        return 0;
+    }
+    /* The mount list only changes under vfs_ns_lock, which we hold. */
+    struct mount *it;
+    list_for_each_entry(it, &mount_list, link)
+        if (is_below(it, p->mnt))
+            pnode_set_type(it, type);
     return 0;
 }
 
@@ -325,7 +409,7 @@ long sys_mount(long a0, long a1, long a2, long a3, long a4, long a5)
     else if (flags & MS_MOVE)
         err = source ? do_move(&where, source) : -EINVAL;
     else if (flags & (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE))
-        err = 0;    /* no mount propagation: every mount is private */
+        err = do_change_type(&where, flags);
     else if (!fstype)
         err = -EINVAL;
     else
@@ -363,6 +447,7 @@ static void detach_tree(struct mount *m)
             break;
         detach_tree(child);
     }
+    pnode_forget(m);
     mount_detach(m);
 }
 
@@ -389,18 +474,26 @@ long sys_umount2(long a0, long a1, long a2, long a3, long a4, long a5)
     } else if (m == root_mount) {
         err = -EBUSY;
     } else {
-        bool has_children = false;
-        struct mount *it;
-        spin_lock(&mount_lock);
-        list_for_each_entry(it, &mount_list, link)
-            if (it->parent == m && it != m)
-                has_children = true;
-        spin_unlock(&mount_lock);
+        /* The copies propagation made go too (they hold a reference from the list). */
+        struct mount *copies[16];
+        int n = pnode_umount_list(m, copies, 16);
+        if (n < 0) {
+            err = n;
+            n = 0;
+        }
         /* Our lookup holds one reference and the attachment another. */
-        if (!(flags & MNT_DETACH) && (has_children || READ_ONCE(m->refcount) > 2))
+        bool busy = mount_has_children(m) || READ_ONCE(m->refcount) > 2;
+        for (int i = 0; i < n; i++)
+            busy |= READ_ONCE(copies[i]->refcount) > 2;
+        if (err == 0 && !(flags & MNT_DETACH) && busy) {
             err = -EBUSY;
-        else
+        } else if (err == 0) {
+            for (int i = 0; i < n; i++)
+                detach_tree(copies[i]);
             detach_tree(m);
+        }
+        for (int i = 0; i < n; i++)
+            mntput(copies[i]);
     }
     mutex_unlock(&vfs_ns_lock);
     path_put(&p);

@@ -150,6 +150,14 @@ struct mount {
     char *source;                 /* the "device" shown in /proc/mounts */
     struct list_head link;        /* in the mount list */
     bool attached;
+    int id;                       /* mountinfo's mount ID */
+    /* Propagation (pnode.c; changed under vfs_ns_lock). Private: share empty, master NULL. */
+    struct list_head share;       /* ring of the peer group (shared mounts) */
+    int group;                    /* the peer group's ID while shared, else 0 */
+    struct mount *master;         /* slave: a mount of the group it receives from */
+    struct list_head slaves;      /* mounts whose master is this one */
+    struct list_head slave_node;  /* in master->slaves */
+    bool unbindable;
 };
 
 struct path {
