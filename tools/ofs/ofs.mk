@@ -95,12 +95,18 @@ unit-ofs: $(BUILD)/unit/ofs/test_ofs ofs-tools
 	echo "unit-ofs: mkfs.ofs deterministic, fsck.ofs clean on good and failing on damaged images," \
 		"fsck.ofs -y repairs a damaged newest commit"
 
-CRASH_LOGS := $(BUILD)/test-logs
+# A long run boots a copy of the kernel, initramfs and fsck.ofs taken at its start, so that
+# rebuilding meanwhile does not change what it tests.
+CRASH_BUILD := $(BUILD)/crash-test
+CRASH_LOGS := $(CRASH_BUILD)/test-logs
 crash-test: kernel initramfs ofs-tools ## OFS crash consistency in QEMU, N crash points (make crash-test N=1000 [SEED=s])
-	@mkdir -p $(CRASH_LOGS); n=$(or $(N),100); seed=$(or $(SEED),1); \
+	@rm -rf $(CRASH_BUILD); mkdir -p $(CRASH_LOGS) $(CRASH_BUILD)/kernel $(CRASH_BUILD)/tools; \
+	cp $(BUILD)/kernel/Image $(CRASH_BUILD)/kernel/; cp $(BUILD)/initramfs.cpio $(CRASH_BUILD)/; \
+	cp $(OFS_TOOLS_DIR)/fsck.ofs $(CRASH_BUILD)/tools/; \
+	n=$(or $(N),100); seed=$(or $(SEED),1); \
 	echo "crash-test: $$((n / 2)) SIGKILLs and $$((n - n / 2)) power cuts of a volatile cache," \
 	     "seed $$seed (logs: $(CRASH_LOGS)/crash-{file,volatile}.log)"; \
-	run() { OFS_CRASH_N=$$1 OFS_CRASH_SEED=$$seed OFS_CRASH_DEVICE=$$2 \
+	run() { BUILD=$(CRASH_BUILD) OFS_CRASH_FROZEN=1 OFS_CRASH_N=$$1 OFS_CRASH_SEED=$$seed OFS_CRASH_DEVICE=$$2 \
 		$(or $(PYTHON),/usr/bin/python3) -m pytest -q -s tests/integration/test_ofs.py \
 		-k crash_consistency > $(CRASH_LOGS)/crash-$$2.log 2>&1; }; \
 	run $$((n / 2)) file & a=$$!; run $$((n - n / 2)) volatile & b=$$!; \
