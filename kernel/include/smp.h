@@ -29,6 +29,7 @@ void smp_boot_secondaries(const struct fdt_platform *plat);
 #define IPI_RESCHEDULE 1u     /* set need_resched */
 #define IPI_TIMER 2u          /* re-program the timer (a kernel timer was armed elsewhere) */
 #define IPI_STOP 4u           /* panic: stop */
+#define IPI_WAKE 8u           /* nothing to do: ends a wfi (a big-kernel-lock sleeper) */
 void smp_send_ipi(int cpu, uint32_t what);
 void smp_handle_ipi(void);     /* the supervisor software interrupt */
 void smp_stop_others(void);    /* panic */
