@@ -37,6 +37,16 @@ def reference_linux_image():
     return out
 
 
+def smp_count():
+    """The harts every test QEMU gets: OPENV_TEST_SMP (1 by default; `make test-smp4` sets 4)."""
+    return int(os.environ.get("OPENV_TEST_SMP", "1"))
+
+
+def qemu_machine(mem="512M"):
+    """The QEMU machine options every test boots with."""
+    return ["-M", "virt", "-m", mem, "-smp", str(smp_count())]
+
+
 def kernel_image():
     chosen = os.environ.get("OPENV_TEST_KERNEL", "")
     if chosen == "linux":
@@ -68,7 +78,7 @@ class Guest:
         """Start QEMU with the initramfs and return at once (for tests of the boot itself).
         smp defaults to OPENV_TEST_SMP (1), so `make test-smp4` runs the same suites at 4."""
         if smp is None:
-            smp = int(os.environ.get("OPENV_TEST_SMP", "1"))
+            smp = smp_count()
         kernel = kernel or kernel_image()
         initrd = initrd or os.path.join(BUILD, "initramfs.cpio")
         for f in (kernel, initrd):

@@ -10,7 +10,7 @@ import time
 
 import pexpect
 
-from guest import BUILD, REPO
+from guest import BUILD, REPO, qemu_machine
 
 sys.path.insert(0, os.path.join(REPO, "image"))
 import mkimage  # noqa: E402
@@ -46,7 +46,7 @@ def spawn_image(image, forwards=(), snapshot=False, timeout=180, extra_args=()):
     drive = f"file={image},format=raw,if=none,id=hd0" + (",snapshot=on" if snapshot else "")
     return pexpect.spawn(
         "qemu-system-riscv64",
-        ["-M", "virt", "-m", "512M", "-nographic", "-no-reboot", "-kernel", UBOOT,
+        [*qemu_machine(), "-nographic", "-no-reboot", "-kernel", UBOOT,
          "-drive", drive, "-device", "virtio-blk-device,drive=hd0",
          "-netdev", netdev, "-device", "virtio-net-device,netdev=n0",
          "-device", "virtio-rng-device", *extra_args],

@@ -17,7 +17,7 @@ import sys
 import pexpect
 import pytest
 
-from guest import BUILD, PROMPT, REPO, Guest, GuestError, kernel_image
+from guest import BUILD, PROMPT, REPO, Guest, GuestError, kernel_image, qemu_machine
 
 sys.path.insert(0, os.path.join(REPO, "image"))
 import mkimage  # noqa: E402
@@ -66,7 +66,7 @@ class DiskGuest(Guest):
 
 
 def boot_root_shell(image, disks, name, append=""):
-    argv = ["-M", "virt", "-m", "512M", "-nographic", "-no-reboot",
+    argv = [*qemu_machine(), "-nographic", "-no-reboot",
             "-global", "virtio-mmio.force-legacy=false", "-kernel", kernel_image(),
             "-append", f"root=/dev/vda2 ro rootwait console=ttyS0 openv.autologin {append}".strip(),
             "-drive", f"file={image},format=raw,if=none,id=hd0,snapshot=on",
@@ -221,7 +221,7 @@ def test_ext2_root_block_devices_mount_and_a_write_workload(image, tmp_path):
 
 
 def test_a_missing_root_device_is_reported_with_the_devices_there_are(image):
-    child, log = spawn(["-M", "virt", "-m", "512M", "-nographic", "-no-reboot",
+    child, log = spawn([*qemu_machine(), "-nographic", "-no-reboot",
                         "-kernel", kernel_image(),
                         "-append", "root=PARTUUID=01234567-89ab-cdef-0123-456789abcdef rootwait=1 "
                                    "console=ttyS0",

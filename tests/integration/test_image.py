@@ -15,7 +15,7 @@ import time
 import pexpect
 import pytest
 
-from guest import BUILD, REPO, reference_linux_image
+from guest import BUILD, REPO, qemu_machine, reference_linux_image
 
 sys.path.insert(0, os.path.join(REPO, "image"))
 import mkimage  # noqa: E402
@@ -50,7 +50,7 @@ def partition(image, n, dest):
 
 def boot(image, timeout=90, modern=False):
     child = pexpect.spawn("qemu-system-riscv64", [
-        "-M", "virt", "-m", "512M", "-nographic", "-no-reboot", "-kernel", UBOOT,
+        *qemu_machine(), "-nographic", "-no-reboot", "-kernel", UBOOT,
         *(["-global", "virtio-mmio.force-legacy=false"] if modern else []),
         "-drive", f"file={image},format=raw,if=none,id=hd0,snapshot=on",
         "-device", "virtio-blk-device,drive=hd0"], encoding="utf-8", timeout=timeout)

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from guest import BUILD, Guest, kernel_image
+from guest import BUILD, Guest, kernel_image, smp_count
 
 pytestmark = pytest.mark.qemu
 
@@ -17,7 +17,7 @@ GUEST_DIR = os.path.join(BUILD, "guest")
 GUEST_TESTS = sorted(f for f in os.listdir(GUEST_DIR)
                      if os.access(os.path.join(GUEST_DIR, f), os.X_OK)
                      and not f.endswith((".o", ".d", ".sh"))) if os.path.isdir(GUEST_DIR) else []
-SMP = int(os.environ.get("OPENV_TEST_SMP", "1"))
+SMP = smp_count()
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ import time
 
 import pytest
 
-from guest import Guest
+from guest import Guest, smp_count
 
 pytestmark = pytest.mark.qemu
-SMP = int(os.environ.get("OPENV_TEST_SMP", "1"))
+SMP = smp_count()
 L = "/opt/tests/guest/limits"       # tests/guest/limits.c: checks, and helper modes
 USER = 1000
 

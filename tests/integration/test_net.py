@@ -193,6 +193,36 @@ def test_host_connects_to_guest_nc(guest, fwd_port):
     guest.check("rm -f /tmp/in.bin /tmp/out.bin")
 
 
+def test_guest_nc_connects_to_host(guest):
+    """Guest -> host (10.0.2.2) with nc: the guest's data reaches a host listener, the host's
+    reply and its close reach the guest."""
+    with socket.create_server(("127.0.0.1", 0)) as srv:
+        srv.settimeout(60)
+        port = srv.getsockname()[1]
+
+        def serve():
+            conn, _ = srv.accept()
+            with conn:
+                conn.settimeout(60)
+                got = bytearray()
+                while len(got) < 64 * 1024:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+                conn.sendall(b"host got %d bytes, md5 %s\n" % (len(got),
+                             hashlib.md5(got).hexdigest().encode()))
+            return bytes(got)
+        join = in_background(serve)
+        guest.check("head -c 65536 /dev/urandom > /tmp/nc-up.bin")
+        out = guest.check(f"nc 10.0.2.2 {port} < /tmp/nc-up.bin", timeout=60)
+        got = join()
+    digest = guest.check("md5sum /tmp/nc-up.bin").split()[0]
+    assert out == f"host got 65536 bytes, md5 {digest}"
+    assert hashlib.md5(got).hexdigest() == digest
+    guest.check("rm -f /tmp/nc-up.bin")
+
+
 def test_host_fetches_from_guest_httpd(guest, httpd_fwd_port):
     guest.check("mkdir -p /tmp/www && echo 'served by the guest' > /tmp/www/index.html")
     guest.check(f"httpd -p {HTTPD_PORT} -h /tmp/www")     # daemonizes; left running

@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-from guest import BUILD, Guest
+from guest import BUILD, Guest, smp_count
 
 pytestmark = pytest.mark.qemu
-SMP = int(os.environ.get("OPENV_TEST_SMP", "1"))
+SMP = smp_count()
 
 
 def is_openv():

@@ -12,10 +12,10 @@ import subprocess
 
 import pytest
 
-from guest import Guest
+from guest import Guest, smp_count
 
 pytestmark = pytest.mark.qemu
-SMP = int(os.environ.get("OPENV_TEST_SMP", "1"))
+SMP = smp_count()
 DISK_BYTES = 8 << 20
 PART1_START, PART1_SECTORS = 2048, 4096
 
