@@ -106,7 +106,9 @@ struct process {
 
     struct ktimer real_timer;     /* ITIMER_REAL */
     uint64_t real_interval_ns;
-    struct ktimer virt_timer_unused;
+    /* ITIMER_VIRTUAL (user CPU time) and ITIMER_PROF (user + system): what is left and
+     * the reload, charged by the timer tick (itimer_cpu_tick); under proc_lock. */
+    uint64_t cpu_itimer_left_ns[2], cpu_itimer_interval_ns[2];
 
     uint64_t utime_ns, stime_ns;      /* of threads that exited */
     uint64_t cutime_ns, cstime_ns;    /* of reaped children */
@@ -168,6 +170,9 @@ static inline struct trapframe *task_tf(struct task *t)
 #define current_tf() task_tf(current)
 
 extern spinlock_t proc_lock;
+/* Timer tick (interrupts off): charge `ns` of CPU time of t (in user mode or not) to its
+ * process's ITIMER_VIRTUAL and ITIMER_PROF, signalling t when one runs out. */
+void itimer_cpu_tick(struct task *t, bool user, uint64_t ns);
 extern struct list_head all_processes;
 extern struct process *init_process;
 

@@ -315,6 +315,8 @@ void sched_tick(bool user)
         t->priv->utime_ns += ns;
     else
         t->priv->stime_ns += ns;
+    if (t->priv->proc)
+        itimer_cpu_tick(t, user, ns);
     t->priv->vruntime += ns * 1024 / nice_weight(t->priv->nice);
     if (--t->priv->slice <= 0)
         cpu->need_resched = true;

@@ -277,6 +277,52 @@ static void ns_tv(uint64_t ns, struct timeval_k *tv)
     tv->tv_usec = (int64_t)(ns % NSEC_PER_SEC / 1000);
 }
 
+/* ITIMER_VIRTUAL and ITIMER_PROF count CPU time, so they are charged by the tick (index 0
+ * and 1 of the process's cpu_itimer arrays). */
+static const int cpu_itimer_signal[2] = { SIGVTALRM, SIGPROF };
+
+static void charge_cpu_itimer(struct process *p, struct task *t, int i, uint64_t ns)
+{
+    if (!READ_ONCE(p->cpu_itimer_left_ns[i]))
+        return;
+    irqflags_t f = spin_lock_irqsave(&proc_lock);
+    uint64_t left = p->cpu_itimer_left_ns[i];
+    if (left > ns) {
+        p->cpu_itimer_left_ns[i] = left - ns;
+    } else if (left) {
+        p->cpu_itimer_left_ns[i] = p->cpu_itimer_interval_ns[i];
+        struct ksiginfo info;
+        memset(&info, 0, sizeof info);
+        info.si_code = SI_KERNEL;
+        do_send_signal(t, cpu_itimer_signal[i], &info, true);
+    }
+    spin_unlock_irqrestore(&proc_lock, f);
+}
+
+void itimer_cpu_tick(struct task *t, bool user, uint64_t ns)
+{
+    struct process *p = proc_of(t);
+    if (user)
+        charge_cpu_itimer(p, t, ITIMER_VIRTUAL - 1, ns);
+    charge_cpu_itimer(p, t, ITIMER_PROF - 1, ns);
+}
+
+static void get_cpu_itimer(struct process *p, int which, struct itimerval_k *v)
+{
+    irqflags_t f = spin_lock_irqsave(&proc_lock);
+    ns_tv(p->cpu_itimer_left_ns[which - 1], &v->it_value);
+    ns_tv(p->cpu_itimer_interval_ns[which - 1], &v->it_interval);
+    spin_unlock_irqrestore(&proc_lock, f);
+}
+
+static void set_cpu_itimer(struct process *p, int which, const struct itimerval_k *v)
+{
+    irqflags_t f = spin_lock_irqsave(&proc_lock);
+    p->cpu_itimer_left_ns[which - 1] = tv_ns(&v->it_value);
+    p->cpu_itimer_interval_ns[which - 1] = tv_ns(&v->it_interval);
+    spin_unlock_irqrestore(&proc_lock, f);
+}
+
 static void get_real(struct process *p, struct itimerval_k *v)
 {
     memset(v, 0, sizeof *v);
@@ -295,7 +341,9 @@ long sys_getitimer(long a0, long a1, long a2, long a3, long a4, long a5)
     memset(&v, 0, sizeof v);
     if (a0 == ITIMER_REAL)
         get_real(proc_of(current), &v);
-    else if (a0 != ITIMER_VIRTUAL && a0 != ITIMER_PROF)
+    else if (a0 == ITIMER_VIRTUAL || a0 == ITIMER_PROF)
+        get_cpu_itimer(proc_of(current), (int)a0, &v);
+    else
         return -EINVAL;
     return copy_to_user((uaddr_t)a1, &v, sizeof v) ? -EFAULT : 0;
 }
@@ -321,7 +369,10 @@ long sys_setitimer(long a0, long a1, long a2, long a3, long a4, long a5)
         uint64_t v = tv_ns(&nv.it_value);
         if (v)
             ktimer_arm(&p->real_timer, ktime_mono_ns() + v);
-    } else if (a0 != ITIMER_VIRTUAL && a0 != ITIMER_PROF) {
+    } else if (a0 == ITIMER_VIRTUAL || a0 == ITIMER_PROF) {
+        get_cpu_itimer(proc_of(current), (int)a0, &ov);
+        set_cpu_itimer(proc_of(current), (int)a0, &nv);
+    } else {
         return -EINVAL;
     }
     if (a2 && copy_to_user((uaddr_t)a2, &ov, sizeof ov))

@@ -143,6 +143,54 @@ static void test_itimer(void)
     sigaction(SIGALRM, &sa, NULL);
 }
 
+/* ITIMER_VIRTUAL counts user CPU time, ITIMER_PROF user and system time: both fire while the
+ * process spins, neither while it sleeps. */
+static volatile sig_atomic_t vt_hits, prof_hits;
+static void on_vtalrm(int sig) { (void)sig; vt_hits++; }
+static void on_prof(int sig) { (void)sig; prof_hits++; }
+
+static void test_cpu_itimers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_vtalrm;
+    sigaction(SIGVTALRM, &sa, NULL);
+    sa.sa_handler = on_prof;
+    sigaction(SIGPROF, &sa, NULL);
+
+    struct itimerval it = {{0, 0}, {0, 50000}}, cur;
+    CHECK_OK(setitimer(ITIMER_VIRTUAL, &it, NULL), "setitimer ITIMER_VIRTUAL 50 ms");
+    getitimer(ITIMER_VIRTUAL, &cur);
+    /* Linux rounds up to its tick. */
+    CHECKF(cur.it_value.tv_sec == 0 && cur.it_value.tv_usec > 0 && cur.it_value.tv_usec <= 70000,
+           "getitimer(ITIMER_VIRTUAL) reports what is left", "%ld.%06ld",
+           (long)cur.it_value.tv_sec, (long)cur.it_value.tv_usec);
+    /* Sleeping uses no CPU time: the timer must not fire during 150 ms of sleep. */
+    struct timespec ts = {0, 150000000};
+    nanosleep(&ts, NULL);
+    CHECK_EQ(vt_hits, 0, "ITIMER_VIRTUAL does not run while the process sleeps");
+    for (unsigned long n = 0; !vt_hits && n < 4000000000UL; n++)
+        ;
+    CHECK_EQ(vt_hits, 1, "SIGVTALRM after 50 ms of user CPU time");
+    getitimer(ITIMER_VIRTUAL, &cur);
+    CHECK(cur.it_value.tv_sec == 0 && cur.it_value.tv_usec == 0, "one-shot ITIMER_VIRTUAL disarmed");
+
+    it = (struct itimerval){{0, 20000}, {0, 20000}};
+    CHECK_OK(setitimer(ITIMER_PROF, &it, NULL), "setitimer ITIMER_PROF every 20 ms");
+    for (unsigned long n = 0; prof_hits < 3 && n < 12000000000UL; n++)
+        ;
+    CHECKF(prof_hits >= 3, "periodic SIGPROF while spinning", "%d hits", (int)prof_hits);
+    struct itimerval old;
+    it = (struct itimerval){{0, 0}, {0, 0}};
+    CHECK_OK(setitimer(ITIMER_PROF, &it, &old), "disarm ITIMER_PROF");
+    CHECKF(old.it_interval.tv_usec == 20000, "setitimer returns the old interval", "%ld us",
+           (long)old.it_interval.tv_usec);
+    CHECK_EQ(setitimer(3, &it, NULL), -1, "setitimer of an unknown timer fails");
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGVTALRM, &sa, NULL);
+    sigaction(SIGPROF, &sa, NULL);
+}
+
 static void test_clocks(void)
 {
     /* Monotonic: never goes backwards across many reads. */
@@ -265,6 +313,7 @@ int main(void)
     check_begin("preempt");
     test_preempt_spinner();
     test_itimer();
+    test_cpu_itimers();
     test_clocks();
     test_cpu_time();
     return check_done();
