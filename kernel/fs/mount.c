@@ -157,12 +157,13 @@ int mount_attach_root(struct super_block *sb, const char *source)
 }
 
 static int do_mount_sb(struct path *where, struct file_system_type *type, const char *spec,
-                       const char *source, unsigned long flags, struct mount **out)
+                       const char *source, unsigned long flags, const char *data,
+                       struct mount **out)
 {
     if (!S_ISDIR(where->dentry->inode->mode))
         return -ENOTDIR;
     struct super_block *sb;
-    int err = type->get_sb(type, spec, flags, NULL, &sb);
+    int err = type->get_sb(type, spec, flags, data, &sb);
     if (err < 0)
         return err;
     struct mount *m = mount_alloc(sb, sb->root, source, flags);
@@ -202,19 +203,25 @@ static int source_to_devspec(const char *source, char *spec, size_t size)
     return err;
 }
 
-int vfs_kern_mount(struct path *where, const char *fstype, const char *source,
-                   unsigned long flags)
+int vfs_kern_mount_data(struct path *where, const char *fstype, const char *source,
+                        unsigned long flags, const char *data)
 {
     struct file_system_type *type = find_filesystem(fstype);
     if (!type)
         return -ENODEV;
     if (type->nodev)
-        return do_mount_sb(where, type, source, source, flags, NULL);
+        return do_mount_sb(where, type, source, source, flags, data, NULL);
     char spec[32];
     int err = source_to_devspec(source, spec, sizeof spec);
     if (err < 0)
         return err;
-    return do_mount_sb(where, type, spec, source, flags, NULL);
+    return do_mount_sb(where, type, spec, source, flags, data, NULL);
+}
+
+int vfs_kern_mount(struct path *where, const char *fstype, const char *source,
+                   unsigned long flags)
+{
+    return vfs_kern_mount_data(where, fstype, source, flags, NULL);
 }
 
 int vfs_mount_blkdev(struct path *where, const char *fstype, const char *devspec,
@@ -223,7 +230,7 @@ int vfs_mount_blkdev(struct path *where, const char *fstype, const char *devspec
     struct file_system_type *type = find_filesystem(fstype);
     if (!type)
         return -ENODEV;
-    return do_mount_sb(where, type, devspec, source, flags, out);
+    return do_mount_sb(where, type, devspec, source, flags, NULL, out);
 }
 
 int vfs_sync_all(void)
@@ -391,12 +398,15 @@ long sys_mount(long a0, long a1, long a2, long a3, long a4, long a5)
         return PTR_ERR(target);
     char *source = copy_opt_string((uaddr_t)a0, PATH_MAX);
     char *fstype = copy_opt_string((uaddr_t)a2, 256);
+    /* Filesystem options ("size=64m,mode=755"): text for every filesystem here; each
+     * get_sb parses its own (tmpfs does; the others take none and ignore it). */
+    char *data = copy_opt_string((uaddr_t)a4, PAGE_SIZE);
     long err = 0;
-    if (IS_ERR(source) || IS_ERR(fstype)) {
-        err = IS_ERR(source) ? PTR_ERR(source) : PTR_ERR(fstype);
+    if (IS_ERR(source) || IS_ERR(fstype) || IS_ERR(data)) {
+        err = IS_ERR(source) ? PTR_ERR(source) : IS_ERR(fstype) ? PTR_ERR(fstype)
+                                                                  : PTR_ERR(data);
         goto out_strings;
     }
-    (void)a4;   /* filesystem data (tmpfs size=, mode=) is accepted and ignored */
     struct path where;
     err = path_lookupat(AT_FDCWD, target, LOOKUP_FOLLOW, &where);
     if (err < 0)
@@ -413,7 +423,7 @@ long sys_mount(long a0, long a1, long a2, long a3, long a4, long a5)
     else if (!fstype)
         err = -EINVAL;
     else
-        err = vfs_kern_mount(&where, fstype, source, flags);
+        err = vfs_kern_mount_data(&where, fstype, source, flags, data);
     mutex_unlock(&vfs_ns_lock);
     path_put(&where);
 out_strings:
@@ -421,6 +431,8 @@ out_strings:
         kfree(source);
     if (!IS_ERR(fstype))
         kfree(fstype);
+    if (!IS_ERR(data))
+        kfree(data);
     kfree(target);
     return err;
 }

@@ -4,7 +4,13 @@
  * separate directory structure. Regular files keep their pages in a small radix tree (512
  * slots per level, one page per node): sparse files cost nothing for their holes. The tree is
  * guarded by a spinlock so mmap faults (get_page) never wait for a writer holding the inode
- * mutex while it copies from a user buffer. */
+ * mutex while it copies from a user buffer.
+ *
+ * Limits. A tmpfs mount holds at most `size` bytes of file data and `nr_inodes` inodes, by
+ * default half of RAM each as in Linux (pages and inodes), so a full /tmp cannot take the
+ * memory the rest of the system (and the OOM killer) needs; beyond them, ENOSPC. Mount
+ * options size=, nr_blocks=, nr_inodes=, mode=, uid=, gid= are Linux's; 0 means no limit.
+ * ramfs, memfd files and the root filesystem of the initramfs have no limit. */
 #include "vfs.h"
 #include "mm.h"
 #include "string.h"
@@ -16,13 +22,37 @@
 #define TMPFS_MAX_BYTES ((loff_t)1 << (PAGE_SHIFT + RADIX_SHIFT * RADIX_MAX_HEIGHT - 1))
 #define BOGO_DIRENT_SIZE 20
 
+struct tmpfs_sb_info {
+    uint64_t max_pages, max_inodes;     /* 0: no limit */
+    uint64_t pages, inodes;             /* in use (atomic) */
+};
+
 struct tmpfs_inode {
     spinlock_t tree_lock;
     void **root;
     int height;
     uint64_t npages;
     char *symlink;
+    struct tmpfs_sb_info *sbi;
 };
+
+static struct tmpfs_sb_info *TSB(struct super_block *sb) { return sb->fs_info; }
+
+/* Take one of `max` (0: unlimited) counted in *used; false when none is left. */
+static bool charge(uint64_t *used, uint64_t max)
+{
+    uint64_t n = __atomic_add_fetch(used, 1, __ATOMIC_RELAXED);
+    if (max && n > max) {
+        __atomic_sub_fetch(used, 1, __ATOMIC_RELAXED);
+        return false;
+    }
+    return true;
+}
+
+static void uncharge(uint64_t *used)
+{
+    __atomic_sub_fetch(used, 1, __ATOMIC_RELAXED);
+}
 
 static const struct inode_operations tmpfs_dir_iops;
 static const struct inode_operations tmpfs_file_iops;
@@ -88,6 +118,7 @@ static bool radix_trim(struct tmpfs_inode *ti, void **node, int level, uint64_t 
         }
         if (level == 0) {
             page_free(node[i]);
+            uncharge(&ti->sbi->pages);
             ti->npages--;
             __atomic_sub_fetch(&tmpfs_data_pages, 1, __ATOMIC_RELAXED);
             node[i] = NULL;
@@ -120,8 +151,10 @@ static void *tmpfs_page(struct inode *inode, uint64_t idx, bool create)
     spin_lock(&ti->tree_lock);
     void **slot = radix_slot(ti, idx, create);
     if (slot) {
-        if (!*slot && create) {
+        if (!*slot && create && charge(&ti->sbi->pages, ti->sbi->max_pages)) {
             *slot = page_alloc();
+            if (!*slot)
+                uncharge(&ti->sbi->pages);
             if (*slot) {
                 ti->npages++;
                 __atomic_add_fetch(&tmpfs_data_pages, 1, __ATOMIC_RELAXED);
@@ -138,16 +171,24 @@ static void *tmpfs_page(struct inode *inode, uint64_t idx, bool create)
 
 /* ---- Inodes ---- */
 
+/* A new inode, or NULL: out of memory or over the mount's inode limit (ENOSPC, as in Linux). */
 static struct inode *tmpfs_inode_new(struct super_block *sb, struct inode *dir, mode_t mode, dev_t rdev)
 {
-    struct inode *inode = inode_new(sb, mode);
-    if (!inode)
+    struct tmpfs_sb_info *sbi = TSB(sb);
+    if (!charge(&sbi->inodes, sbi->max_inodes))
         return NULL;
+    struct inode *inode = inode_new(sb, mode);
+    if (!inode) {
+        uncharge(&sbi->inodes);
+        return NULL;
+    }
     struct tmpfs_inode *ti = kzalloc(sizeof(*ti));
     if (!ti) {
+        uncharge(&sbi->inodes);
         kfree(inode);
         return NULL;
     }
+    ti->sbi = sbi;
     spin_init(&ti->tree_lock, "tmpfs-tree");
     inode->private = ti;
     /* Set-group-ID directories pass on their group (and the bit, to subdirectories). */
@@ -184,6 +225,7 @@ static void tmpfs_evict(struct inode *inode)
     if (!ti)
         return;
     radix_truncate(ti, 0);
+    uncharge(&ti->sbi->inodes);
     kfree(ti->symlink);
     kfree(ti);
     inode->private = NULL;
@@ -191,16 +233,19 @@ static void tmpfs_evict(struct inode *inode)
         pipe_release_inode(inode);
 }
 
+/* Without a limit, RAM is the limit. */
 static void tmpfs_statfs(struct super_block *sb, struct kstatfs *st)
 {
-    (void)sb;
+    struct tmpfs_sb_info *sbi = TSB(sb);
+    uint64_t pages = READ_ONCE(sbi->pages), inodes = READ_ONCE(sbi->inodes);
     st->type = TMPFS_MAGIC;
     st->bsize = PAGE_SIZE;
     st->frsize = PAGE_SIZE;
-    st->blocks = pages_total();
-    st->bfree = st->bavail = pages_free();
-    st->files = pages_total();
-    st->ffree = pages_free();
+    st->blocks = sbi->max_pages ? sbi->max_pages : pages_total();
+    st->bfree = st->bavail = sbi->max_pages ? sbi->max_pages - MIN(pages, sbi->max_pages)
+                                            : pages_free();
+    st->files = sbi->max_inodes ? sbi->max_inodes : pages_total();
+    st->ffree = sbi->max_inodes ? sbi->max_inodes - MIN(inodes, sbi->max_inodes) : pages_free();
     st->namelen = NAME_MAX;
 }
 
@@ -232,11 +277,19 @@ static const struct super_operations tmpfs_sops = {
     .put_super = tmpfs_put_super,
 };
 
+static struct file_system_type ramfs_type;
+
+/* A superblock with Linux's default limits (half of RAM), none for ramfs. */
 struct super_block *tmpfs_new_sb(struct file_system_type *type)
 {
-    struct super_block *sb = sb_new(type, TMPFS_MAGIC, &tmpfs_sops);
+    struct super_block *sb = sb_new_with_info(type, TMPFS_MAGIC, &tmpfs_sops,
+                                              sizeof(struct tmpfs_sb_info));
     if (!sb)
         return NULL;
+    if (type != &ramfs_type) {
+        TSB(sb)->max_pages = pages_total() / 2;
+        TSB(sb)->max_inodes = pages_total() / 2;
+    }
     struct inode *root = tmpfs_inode_new(sb, NULL, S_IFDIR | 01777, 0);
     if (!root) {
         kfree(sb);
@@ -253,13 +306,127 @@ struct super_block *tmpfs_new_sb(struct file_system_type *type)
     return sb;
 }
 
+/* "123", "64k", "10m", "1g", "2t"; with percent_of, also "50%" of it. */
+static int parse_size(const char *v, uint64_t percent_of, uint64_t *out)
+{
+    if (!*v)
+        return -EINVAL;
+    uint64_t n = 0;
+    for (; *v >= '0' && *v <= '9'; v++) {
+        if (n > (UINT64_MAX - 9) / 10)
+            return -EINVAL;
+        n = n * 10 + (uint64_t)(*v - '0');
+    }
+    int shift = 0;
+    switch (*v) {
+    case 'k': case 'K': shift = 10; v++; break;
+    case 'm': case 'M': shift = 20; v++; break;
+    case 'g': case 'G': shift = 30; v++; break;
+    case 't': case 'T': shift = 40; v++; break;
+    case '%':
+        if (!percent_of || n > 100)
+            return -EINVAL;
+        n = percent_of * n / 100;
+        v++;
+        break;
+    }
+    if (*v || (shift && n > (UINT64_MAX >> shift)))
+        return -EINVAL;
+    *out = n << shift;
+    return 0;
+}
+
+static int parse_number(const char *v, int base, uint64_t *out)
+{
+    if (!*v)
+        return -EINVAL;
+    uint64_t n = 0;
+    for (; *v; v++) {
+        int d = *v >= '0' && *v <= '9' ? *v - '0' : 99;
+        if (d >= base || n > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+            return -EINVAL;
+        n = n * (uint64_t)base + (uint64_t)d;
+    }
+    *out = n;
+    return 0;
+}
+
+/* Linux's tmpfs options; anything else is refused, with the reason in the log. ramfs, like
+ * Linux's, takes mode= and ignores the rest. */
+static int tmpfs_parse_options(struct super_block *sb, const char *data, bool ramfs)
+{
+    struct tmpfs_sb_info *sbi = TSB(sb);
+    struct inode *root = sb->root->inode;
+    char opt[64];
+    while (data && *data) {
+        const char *comma = strchr(data, ',');
+        size_t len = comma ? (size_t)(comma - data) : strlen(data);
+        if (len >= sizeof opt) {
+            pr_warn("tmpfs: mount option too long");
+            return -EINVAL;
+        }
+        memcpy(opt, data, len);
+        opt[len] = 0;
+        data += len + (data[len] == ',');
+        if (!opt[0])
+            continue;
+        char *val = strchr(opt, '=');
+        if (val)
+            *val++ = 0;
+        uint64_t n;
+        int err = -EINVAL;
+        if (ramfs && strcmp(opt, "mode") != 0)
+            continue;
+        if (!val) {
+            err = -EINVAL;
+        } else if (!strcmp(opt, "size")) {
+            err = parse_size(val, (uint64_t)pages_total() * PAGE_SIZE, &n);
+            if (!err)
+                sbi->max_pages = (n + PAGE_SIZE - 1) / PAGE_SIZE;
+        } else if (!strcmp(opt, "nr_blocks")) {
+            err = parse_size(val, 0, &n);
+            if (!err)
+                sbi->max_pages = n;
+        } else if (!strcmp(opt, "nr_inodes")) {
+            err = parse_size(val, 0, &n);
+            if (!err)
+                sbi->max_inodes = n;
+        } else if (!strcmp(opt, "mode")) {
+            err = parse_number(val, 8, &n);
+            if (!err && n > 07777)
+                err = -EINVAL;
+            if (!err)
+                root->mode = (root->mode & S_IFMT) | (mode_t)n;
+        } else if (!strcmp(opt, "uid") || !strcmp(opt, "gid")) {
+            err = parse_number(val, 10, &n);
+            if (!err && n > 0xfffffffeu)
+                err = -EINVAL;
+            if (!err && opt[0] == 'u')
+                root->uid = (uid_t)n;
+            else if (!err)
+                root->gid = (gid_t)n;
+        }
+        if (err) {
+            pr_warn("tmpfs: bad mount option %s%s%s", opt, val ? "=" : "", val ? val : "");
+            return err;
+        }
+    }
+    return 0;
+}
+
 static int tmpfs_get_sb(struct file_system_type *type, const char *source, unsigned long flags,
                         const void *data, struct super_block **out)
 {
-    (void)source; (void)data;
+    (void)source;
     struct super_block *sb = tmpfs_new_sb(type);
     if (!sb)
         return -ENOMEM;
+    int err = tmpfs_parse_options(sb, data, type == &ramfs_type);
+    if (err < 0) {
+        dput(sb->root);
+        kfree(sb);
+        return err;
+    }
     sb->flags = flags & MS_RDONLY;
     *out = sb;
     return 0;
@@ -659,6 +826,8 @@ struct file *tmpfs_anon_file(const char *name, unsigned flags)
         anon_tmpfs_sb = tmpfs_new_sb(&tmpfs_type);
         if (!anon_tmpfs_sb)
             return NULL;
+        TSB(anon_tmpfs_sb)->max_pages = 0;      /* memfd: only RAM limits it, as in Linux */
+        TSB(anon_tmpfs_sb)->max_inodes = 0;
     }
     struct inode *inode = tmpfs_inode_new(anon_tmpfs_sb, NULL, S_IFREG | 0777, 0);
     if (!inode)

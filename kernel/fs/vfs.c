@@ -362,9 +362,17 @@ dev_t anon_dev_alloc(void)
 struct super_block *sb_new(struct file_system_type *type, unsigned long magic,
                            const struct super_operations *sops)
 {
-    struct super_block *sb = kzalloc(sizeof(*sb));
+    return sb_new_with_info(type, magic, sops, 0);
+}
+
+struct super_block *sb_new_with_info(struct file_system_type *type, unsigned long magic,
+                                     const struct super_operations *sops, size_t info_size)
+{
+    struct super_block *sb = kzalloc(sizeof(*sb) + info_size);
     if (!sb)
         return NULL;
+    if (info_size)
+        sb->fs_info = sb + 1;
     sb->type = type;
     sb->magic = magic;
     sb->sops = sops;

@@ -201,6 +201,10 @@ ino_t sb_next_ino(struct super_block *sb);
 dev_t anon_dev_alloc(void);
 struct super_block *sb_new(struct file_system_type *type, unsigned long magic,
                            const struct super_operations *sops);
+/* The same with info_size zeroed bytes for the filesystem at sb->fs_info, freed with the
+ * superblock (so they outlive put_super and the root's eviction). */
+struct super_block *sb_new_with_info(struct file_system_type *type, unsigned long magic,
+                                     const struct super_operations *sops, size_t info_size);
 
 int register_filesystem(struct file_system_type *type);
 struct file_system_type *find_filesystem(const char *name);
@@ -210,6 +214,9 @@ int filesystem_disk_types(char *buf, size_t size);     /* NUL-separated names; r
 struct mount *lookup_mnt(struct mount *parent, struct dentry *mountpoint);
 int mount_attach_root(struct super_block *sb, const char *source);
 extern struct mount *root_mount;
+/* The same with filesystem options (mount(2)'s data, text; NULL for none). */
+int vfs_kern_mount_data(struct path *where, const char *fstype, const char *source,
+                        unsigned long flags, const char *data);
 int vfs_kern_mount(struct path *where, const char *fstype, const char *source,
                    unsigned long flags);
 bool mnt_readonly(struct mount *m);
