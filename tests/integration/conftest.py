@@ -9,6 +9,16 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(REPO, os.environ.get("BUILD", "build"))
 
 
+def pytest_collection_modifyitems(config, items):
+    """The -smp 4 pass (OPENV_TEST_SMP=4) skips what it would only repeat."""
+    if int(os.environ.get("OPENV_TEST_SMP", "1")) <= 1:
+        return
+    skip = pytest.mark.skip(reason="same at any -smp: runs in the -smp 1 pass")
+    for item in items:
+        if "same_at_any_smp" in item.keywords:
+            item.add_marker(skip)
+
+
 def build_path(*parts):
     return os.path.join(BUILD, *parts)
 

@@ -62,6 +62,7 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+@pytest.mark.same_at_any_smp
 def test_partition_table_and_root_fs_are_clean(image, tmp_path):
     r = subprocess.run(["sgdisk", "-v", image], stdout=subprocess.PIPE, text=True)
     assert r.returncode == 0 and "No problems found" in r.stdout, r.stdout
@@ -76,6 +77,7 @@ def test_partition_table_and_root_fs_are_clean(image, tmp_path):
     assert "Mode:  0600" in shadow and "User:     0   Group:     0" in shadow
 
 
+@pytest.mark.same_at_any_smp
 def test_image_is_reproducible(image, tmp_path):
     time.sleep(1.1)     # a different second, a different directory
     again = build_image(str(tmp_path / "elsewhere"))

@@ -10,7 +10,8 @@ import pytest
 
 from guest import BUILD, Guest
 
-pytestmark = pytest.mark.qemu
+# Boots with -smp 4 itself, so the -smp 4 pass would only repeat it.
+pytestmark = [pytest.mark.qemu, pytest.mark.same_at_any_smp]
 NCPUS = 4
 
 GUEST_DIR = os.path.join(BUILD, "guest")
