@@ -153,25 +153,55 @@ static struct mount **slaves_snapshot(struct mount *y, int *count)
     return v;
 }
 
-/* Mount a copy of src at d on every member of g's group except `skip` (which holds `first`,
- * the origin's own mount, or NULL). The copies in one group are peers of each other; they
- * are slaves of `master`. Then the same for the groups the members' slaves are in, with this
- * group's copy as their master. */
-static int propagate_to_group(struct mount *g, struct mount *skip, struct mount *first,
-                              struct mount *src, struct dentry *d, struct mount *master)
+/* Visits g's peer group and then, depth first, the group of every slave of its members (the
+ * receivers of a mount event on g). visit() gets the members and the value its caller level
+ * returned (`up`), and returns what the levels below it get. */
+typedef void *(*group_visit)(struct mount **members, int n, void *up, void *ctx, int *err);
+
+static int walk_receivers(struct mount *g, group_visit visit, void *up, void *ctx)
 {
     int n, err = 0;
     struct mount **members = group_snapshot(g, &n);
     if (!members)
         return -ENOMEM;
-    bool shared = is_shared(g);
+    void *down = visit(members, n, up, ctx, &err);
     for (int i = 0; i < n && err == 0; i++) {
+        int ns;
+        struct mount **slaves = slaves_snapshot(members[i], &ns);
+        if (IS_ERR(slaves)) {
+            err = PTR_ERR(slaves);
+            break;
+        }
+        for (int j = 0; j < ns && err == 0; j++)
+            err = walk_receivers(slaves[j], visit, down, ctx);
+        kfree(slaves);
+    }
+    kfree(members);
+    return err;
+}
+
+struct mount_walk {
+    struct mount *src;          /* the new mount */
+    struct dentry *d;           /* where it sits */
+    struct mount *skip, *first; /* origin group only: the parent, which has src already */
+};
+
+/* Mount a copy of src at d on every member of a group that shows d. The copies in one group
+ * are peers of each other (a new group when the members are shared), and slaves of `up`, the
+ * copy in the group this one receives from (NULL at the origin). Returns this group's copy. */
+static void *copy_into_group(struct mount **members, int n, void *up, void *ctx, int *err)
+{
+    struct mount_walk *w = ctx;
+    struct mount *master = up, *first = w->first, *skip = w->skip;
+    w->first = w->skip = NULL;
+    bool shared = is_shared(members[0]);
+    for (int i = 0; i < n; i++) {
         struct mount *y = members[i];
-        if (y == skip || y == src || !mount_sees(y, d))
+        if (y == skip || y == w->src || !mount_sees(y, w->d))
             continue;
-        struct mount *c = mount_copy_at(src, y, d);
+        struct mount *c = mount_copy_at(w->src, y, w->d);
         if (!c) {
-            err = -ENOMEM;
+            *err = -ENOMEM;
             break;
         }
         if (first && shared) {
@@ -185,19 +215,7 @@ static int propagate_to_group(struct mount *g, struct mount *skip, struct mount 
         if (master)
             make_slave_of(c, master);
     }
-    for (int i = 0; i < n && err == 0; i++) {
-        int ns;
-        struct mount **slaves = slaves_snapshot(members[i], &ns);
-        if (IS_ERR(slaves)) {
-            err = PTR_ERR(slaves);
-            break;
-        }
-        for (int j = 0; j < ns && err == 0; j++)
-            err = propagate_to_group(slaves[j], NULL, NULL, src, d, first ? first : master);
-        kfree(slaves);
-    }
-    kfree(members);
-    return err;
+    return first ? first : master;
 }
 
 int pnode_propagate_mount(struct mount *m)
@@ -207,7 +225,8 @@ int pnode_propagate_mount(struct mount *m)
         return 0;
     if (!is_shared(m))
         m->group = next_group_id++;
-    return propagate_to_group(parent, parent, m, m, m->mountpoint, NULL);
+    struct mount_walk w = { .src = m, .d = m->mountpoint, .skip = parent, .first = m };
+    return walk_receivers(parent, copy_into_group, NULL, &w);
 }
 
 struct umount_walk {
@@ -216,12 +235,11 @@ struct umount_walk {
     int count, max;
 };
 
-static int collect_receivers(struct mount *g, struct umount_walk *w)
+/* The mount on top of d in each member (but the origin's parent), if it has none itself. */
+static void *collect_tops(struct mount **members, int n, void *up, void *ctx, int *err)
 {
-    int n, err = 0;
-    struct mount **members = group_snapshot(g, &n);
-    if (!members)
-        return -ENOMEM;
+    (void)err;
+    struct umount_walk *w = ctx;
     for (int i = 0; i < n; i++) {
         struct mount *y = members[i];
         if (y == w->origin->parent)
@@ -234,19 +252,7 @@ static int collect_receivers(struct mount *g, struct umount_walk *w)
         else
             w->out[w->count++] = c;
     }
-    for (int i = 0; i < n && err == 0; i++) {
-        int ns;
-        struct mount **slaves = slaves_snapshot(members[i], &ns);
-        if (IS_ERR(slaves)) {
-            err = PTR_ERR(slaves);
-            break;
-        }
-        for (int j = 0; j < ns && err == 0; j++)
-            err = collect_receivers(slaves[j], w);
-        kfree(slaves);
-    }
-    kfree(members);
-    return err;
+    return up;
 }
 
 int pnode_umount_list(struct mount *m, struct mount **out, int max)
@@ -255,7 +261,7 @@ int pnode_umount_list(struct mount *m, struct mount **out, int max)
         return 0;
     struct umount_walk w = { .origin = m, .out = out, .d = m->mountpoint, .count = 0,
                              .max = max };
-    int err = collect_receivers(m->parent, &w);
+    int err = walk_receivers(m->parent, collect_tops, NULL, &w);
     if (err < 0) {
         for (int i = 0; i < w.count; i++)
             mntput(out[i]);
