@@ -438,6 +438,28 @@ void bcache_invalidate_range(struct block_device *disk, uint64_t sector, uint64_
     }
 }
 
+void bcache_discard_disk(struct block_device *disk)
+{
+    struct buffer_head *bh, *tmp, *freelist = NULL;
+    disk = disk->disk;
+    spin_lock(&bc_lock);
+    list_for_each_entry_safe(bh, tmp, &disk->buffers, disk_node) {
+        if (bh->refcount == 0 && !(bh->flags & BH_BUSY)) {
+            bc_unlink(bh);
+            bh->hash_next = freelist;
+            freelist = bh;
+        } else if (!(bh->flags & BH_BUSY)) {
+            bh->flags &= ~(BH_UPTODATE | BH_DIRTY | BH_WERR);
+        }
+    }
+    spin_unlock(&bc_lock);
+    while (freelist) {
+        bh = freelist;
+        freelist = bh->hash_next;
+        bh_free(bh);
+    }
+}
+
 bool bcache_disk_busy(struct block_device *disk)
 {
     bool busy = false;

@@ -12,6 +12,10 @@ int blk_scan_partitions(struct block_device *disk);
 
 /* Buffer cache (bcache.c): true if some buffer of the disk is held. */
 bool bcache_disk_busy(struct block_device *disk);
+/* Forget every buffer of the disk, dirty ones included (their data is lost): the medium
+ * behind the disk changed (a loop device detached or re-bound). Held buffers stay but are
+ * re-read on their next bread. */
+void bcache_discard_disk(struct block_device *disk);
 
 /* Bytes to 512-byte sectors and back. */
 static inline uint64_t bytes_to_sectors(uint64_t b) { return b >> SECTOR_SHIFT; }

@@ -168,22 +168,46 @@ int blkdev_register_disk(struct block_device *disk)
     if (disk->max_transfer < lbs)
         disk->max_transfer = lbs;
     disk->max_transfer -= disk->max_transfer % lbs;
+    disk->openers = 0;
     int err = blkdev_add(disk);
     if (err)
         return err;
-    blk_scan_partitions(disk);
+    if (!disk->no_partscan)
+        blk_scan_partitions(disk);
     return 0;
 }
 
 int blkdev_rescan(struct block_device *disk)
 {
     disk = disk->disk;
+    if (disk->no_partscan)
+        return -EINVAL;         /* Linux: a disk without partition support */
     if (bcache_disk_busy(disk))
         return -EBUSY;
     int err = invalidate_bdev(disk);
     if (err)
         return err;
     return blk_scan_partitions(disk);
+}
+
+/* ---- Openers ---- */
+
+void blkdev_get(struct block_device *bdev)
+{
+    __atomic_add_fetch(&bdev->disk->openers, 1, __ATOMIC_ACQ_REL);
+}
+
+void blkdev_put(struct block_device *bdev)
+{
+    struct block_device *disk = bdev->disk;
+    if (__atomic_sub_fetch(&disk->openers, 1, __ATOMIC_ACQ_REL) == 0 && disk->ops &&
+        disk->ops->release)
+        disk->ops->release(disk);
+}
+
+int blkdev_openers(struct block_device *bdev)
+{
+    return READ_ONCE(bdev->disk->openers);
 }
 
 /* Find the first registered device matching pred(dev, arg). */
@@ -300,7 +324,7 @@ int blkdev_partitions_show(char *buf, size_t size)
                                             len < size ? size - len : 0, __VA_ARGS__))
     EMIT("major minor  #blocks  name\n\n");
     for (struct block_device *b = blkdev_next(NULL); b; b = blkdev_next(b))
-        if (b->nr_sectors || !b->partno)
+        if (b->nr_sectors)      /* Linux leaves out empty disks (unbound loop devices) */
             EMIT("%4u  %7u %10llu %s\n", MAJOR(b->devt), MINOR(b->devt),
                  (unsigned long long)(b->nr_sectors >> 1), b->name);
 #undef EMIT

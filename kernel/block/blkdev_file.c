@@ -34,13 +34,19 @@ static uint64_t bdev_bytes(const struct block_device *b) { return b->nr_sectors 
 int blkdev_open_dev(dev_t rdev, struct file *f)
 {
     struct block_device *b = blkdev_lookup_by_devt(rdev);
-    if (!b || !b->nr_sectors)
+    if (!b || (!b->nr_sectors && !b->disk->open_empty))
         return -ENXIO;
     if ((f->flags & O_ACCMODE) != O_RDONLY && (b->read_only || b->disk->read_only))
         return -EROFS;
     f->ops = &blkdev_fops;
     f->private_data = b;
+    blkdev_get(b);
     return 0;
+}
+
+static void blkdev_file_release(struct file *f)
+{
+    blkdev_put(file_bdev(f));
 }
 
 static int blkdev_file_open(struct inode *inode, struct file *f)
@@ -195,6 +201,8 @@ static long blkdev_file_ioctl(struct file *f, unsigned int cmd, unsigned long ar
             return -EINVAL;
         return blkdev_rescan(b);
     default:
+        if (b->disk->ops && b->disk->ops->ioctl)
+            return b->disk->ops->ioctl(b, f, cmd, arg);
         return -ENOTTY;
     }
 }
@@ -206,6 +214,7 @@ static int blkdev_file_fsync(struct file *f)
 
 const struct file_operations blkdev_fops = {
     .open = blkdev_file_open,
+    .release = blkdev_file_release,
     .read = blkdev_file_read,
     .write = blkdev_file_write,
     .llseek = blkdev_file_llseek,

@@ -30,6 +30,7 @@
 #define BLK_MAX_PARTS ((1u << BLK_PART_SHIFT) - 1)
 
 struct block_device;
+struct file;
 
 /* ---- Requests (the driver interface) ---- */
 
@@ -59,6 +60,12 @@ struct blkdev_ops {
     int (*submit)(struct block_device *disk, struct blk_request *rq);
     /* Reap finished requests without interrupts (early boot). NULL: interrupts only. */
     void (*poll)(struct block_device *disk);
+    /* The disk's last opener went away (blkdev_put). NULL: nothing to do. A loop device
+     * detaches here when it is set to autoclear. Process context, no block-layer lock held. */
+    void (*release)(struct block_device *disk);
+    /* Driver ioctls on a device file of the disk (`bdev` is the one opened), for commands the
+     * block layer does not know. NULL: -ENOTTY. */
+    long (*ioctl)(struct block_device *bdev, struct file *f, unsigned int cmd, unsigned long arg);
 };
 
 /* Drivers: report rq finished (any context, interrupts included). */
@@ -91,6 +98,10 @@ struct block_device {
     struct list_head buffers;       /* buffer cache entries (bcache.c) */
     int wb_err;                     /* failed background writeback, reported by sync_dev */
     unsigned disk_index;
+    bool no_partscan;               /* never read a partition table (loop devices) */
+    bool open_empty;                /* may be opened while its size is 0 (an unbound loop) */
+    int openers;                    /* open files and mounted filesystems on the disk or its
+                                     * partitions (blkdev_get/blkdev_put; atomic) */
 
     struct list_head node;          /* the registry */
 };
@@ -103,6 +114,12 @@ int blkdev_register_disk(struct block_device *disk);
 /* Re-read the partition table (BLKRRPART): -EBUSY while a partition has cache buffers in
  * use. */
 int blkdev_rescan(struct block_device *disk);
+/* Openers: a device file open and a mounted filesystem each hold the device (counted on its
+ * whole disk), so a driver can tell whether it is in use; the put that drops the count to 0
+ * calls ops->release. */
+void blkdev_get(struct block_device *bdev);
+void blkdev_put(struct block_device *bdev);
+int blkdev_openers(struct block_device *bdev);
 
 /* Lookups (NULL if none). Devices are never unregistered, so the pointers stay valid. */
 struct block_device *blkdev_lookup_by_name(const char *name);      /* "vda2" or "/dev/vda2" */
@@ -206,7 +223,8 @@ void bcache_invalidate_range(struct block_device *disk, uint64_t sector, uint64_
  * blkdev_fops serves /dev/vda* nodes (S_IFBLK): byte-granular read/write (read-modify-write
  * of partial blocks; coherent with the buffer cache), llseek (SEEK_END = size), fsync (sync_dev)
  * and the ioctls BLKGETSIZE64, BLKGETSIZE, BLKSSZGET, BLKBSZGET, BLKPBSZGET, BLKROGET,
- * BLKFLSBUF and BLKRRPART.
+ * BLKFLSBUF and BLKRRPART; other commands go to the driver (ops->ioctl). An open file holds
+ * the device (blkdev_get) until its release.
  * Its open() finds the device by the inode's rdev through inode_rdev() (the VFS's); a VFS
  * that opens by number can instead call blkdev_open_dev(). */
 struct file;
@@ -228,3 +246,5 @@ int devfs_register_blkdev(const char *name, dev_t devt);
 
 /* True if waiting may sleep (a task is running and interrupts are on). */
 bool blk_can_sleep(void);
+/* Register /dev/loop0..7 (unbound) and /dev/loop-control (block/loop.c). After vfs_init. */
+void loop_init(void);

@@ -235,6 +235,7 @@ __noreturn void kmain(unsigned long hartid, paddr_t fdt_pa)
     tty_init();
     ext2_init();
     ofs_init();
+    loop_init();
     uart_init_irq(plat.uart.dev.has_irq ? plat.uart.dev.irq : 0);
     virtio_init(&plat);
     if (plat.has_initrd && plat.initrd_end > plat.initrd_start) {

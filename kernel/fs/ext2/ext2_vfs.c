@@ -741,6 +741,7 @@ static int ext2_vfs_remount(struct super_block *sb, unsigned long flags)
 static void ext2_put_super(struct super_block *sb)
 {
     struct ext2_sb_info *sbi = SBI(sb);
+    struct block_device *bdev = sbi->bdev;
     spin_lock(&ext2_mounted_lock);
     list_del(&sbi->mounted);
     spin_unlock(&ext2_mounted_lock);
@@ -754,6 +755,7 @@ static void ext2_put_super(struct super_block *sb)
     mutex_unlock(&sbi->lock);
     if (last)
         kfree(sbi);
+    blkdev_put(bdev);       /* may detach an autoclear loop device */
 }
 
 static const struct super_operations ext2_sops = {
@@ -860,6 +862,7 @@ static int ext2_get_sb(struct file_system_type *type, const char *source, unsign
     spin_unlock(&ext2_mounted_lock);
     pr_info("ext2: mounted %s (%s, %u-byte blocks)\n", bdev->name,
             sbi->fs->readonly ? "ro" : "rw", (unsigned)sbi->fs->block_size);
+    blkdev_get(bdev);       /* the superblock holds the device until put_super */
     *out = sb;
     return 0;
 nomem:

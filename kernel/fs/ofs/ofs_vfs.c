@@ -772,6 +772,7 @@ static int ofs_vfs_remount(struct super_block *sb, unsigned long flags)
 static void ofs_put_super(struct super_block *sb)
 {
     struct ofs_sb_info *sbi = SBI(sb);
+    struct block_device *bdev = sbi->bdev;
     mutex_lock(&ofs_mounted_mutex);
     spin_lock(&ofs_mounted_lock);
     list_del(&sbi->mounted);
@@ -787,6 +788,7 @@ static void ofs_put_super(struct super_block *sb)
     mutex_unlock(&sbi->lock);
     if (last)
         kfree(sbi);
+    blkdev_put(bdev);       /* may detach an autoclear loop device */
 }
 
 static const struct super_operations ofs_sops = {
@@ -935,6 +937,7 @@ static int ofs_get_sb(struct file_system_type *type, const char *source, unsigne
     pr_info("ofs: mounted %s (%s, commit %llu, %llu/%llu blocks free)\n", bdev->name,
             sbi->fs->readonly ? "ro" : "rw", (unsigned long long)sbi->fs->sb.seq,
             (unsigned long long)sbi->fs->free_work, (unsigned long long)sbi->fs->sb.total_blocks);
+    blkdev_get(bdev);       /* the superblock holds the device until put_super */
     *out = sb;
     return 0;
 }
