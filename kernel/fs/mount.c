@@ -512,7 +512,7 @@ long sys_umount2(long a0, long a1, long a2, long a3, long a4, long a5)
     return err;
 }
 
-/* ---- /proc/mounts ---- */
+/* ---- /proc/mounts and mountinfo ---- */
 
 struct show_buf {
     char *buf;
@@ -549,16 +549,35 @@ static void show_raw(struct show_buf *s, const char *str)
             s->buf[s->len] = *str;
 }
 
-int vfs_mounts_show(char *buf, size_t size)
+static void show_fmt(struct show_buf *s, const char *fmt, long a, long b)
+{
+    char tmp[48];
+    ksnprintf(tmp, sizeof tmp, fmt, a, b);
+    show_raw(s, tmp);
+}
+
+/* The mount's root inside its filesystem ("/" unless it is a bind of a subtree): a walk of
+ * dentries only, through a mount that never crosses into another. */
+static int root_in_fs(struct mount *m, char *buf, size_t size)
+{
+    struct mount fs = { .root = m->sb->root, .attached = true };
+    fs.parent = &fs;
+    struct path from = { &fs, m->root }, top = { &fs, m->sb->root };
+    return path_to_string(&from, &top, buf, size);
+}
+
+/* /proc/mounts, or (info) /proc/<pid>/mountinfo: Linux's formats. */
+static int show_mounts(char *buf, size_t size, bool info)
 {
     struct show_buf s = { buf, size, 0 };
     struct path root;
     fs_get_root(&root);
-    char *pathbuf = kmalloc(PATH_MAX);
+    char *pathbuf = kmalloc(2 * PATH_MAX);
     if (!pathbuf) {
         path_put(&root);
         return -ENOMEM;
     }
+    char *rootbuf = pathbuf + PATH_MAX;
     mutex_lock(&vfs_ns_lock);
     struct mount *m;
     list_for_each_entry(m, &mount_list, link) {
@@ -568,11 +587,21 @@ int vfs_mounts_show(char *buf, size_t size)
         int off = path_to_string(&mp, &root, pathbuf, PATH_MAX);
         if (off < 0)
             continue;      /* outside our root */
-        show_str(&s, m->source);
-        show_raw(&s, " ");
+        if (info) {
+            int roff = root_in_fs(m, rootbuf, PATH_MAX);
+            show_fmt(&s, "%ld %ld ", m->id, m->parent->id);
+            show_fmt(&s, "%ld:%ld ", MAJOR(m->sb->dev), MINOR(m->sb->dev));
+            show_str(&s, roff < 0 ? "/" : rootbuf + roff);
+            show_raw(&s, " ");
+        } else {
+            show_str(&s, m->source);
+            show_raw(&s, " ");
+        }
         show_str(&s, pathbuf + off);
-        show_raw(&s, " ");
-        show_str(&s, m->sb->type->name);
+        if (!info) {
+            show_raw(&s, " ");
+            show_str(&s, m->sb->type->name);
+        }
         show_raw(&s, mnt_readonly(m) ? " ro" : " rw");
         if (m->flags & MS_NOSUID)
             show_raw(&s, ",nosuid");
@@ -584,7 +613,21 @@ int vfs_mounts_show(char *buf, size_t size)
             show_raw(&s, ",noatime");
         else
             show_raw(&s, ",relatime");
-        show_raw(&s, " 0 0\n");
+        if (!info) {
+            show_raw(&s, " 0 0\n");
+            continue;
+        }
+        if (pnode_group(m))
+            show_fmt(&s, " shared:%ld", pnode_group(m), 0);
+        if (pnode_master_group(m))
+            show_fmt(&s, " master:%ld", pnode_master_group(m), 0);
+        if (m->unbindable)
+            show_raw(&s, " unbindable");
+        show_raw(&s, " - ");
+        show_str(&s, m->sb->type->name);
+        show_raw(&s, " ");
+        show_str(&s, m->source);
+        show_raw(&s, (m->sb->flags & MS_RDONLY) ? " ro\n" : " rw\n");
     }
     mutex_unlock(&vfs_ns_lock);
     kfree(pathbuf);
@@ -592,4 +635,14 @@ int vfs_mounts_show(char *buf, size_t size)
     if (size)
         buf[s.len < size ? s.len : size - 1] = 0;
     return (int)s.len;
+}
+
+int vfs_mounts_show(char *buf, size_t size)
+{
+    return show_mounts(buf, size, false);
+}
+
+int vfs_mountinfo_show(char *buf, size_t size)
+{
+    return show_mounts(buf, size, true);
 }

@@ -183,6 +183,8 @@ bool file_on_nosuid_mount(struct file *f);
 /* /proc/mounts text ("dev dir type opts 0 0\n" per mount, as seen from current's root): into
  * buf, returns the full length (may exceed size, like snprintf). */
 int vfs_mounts_show(char *buf, size_t size);
+/* /proc/<pid>/mountinfo, Linux's format (IDs, root in the filesystem, propagation). */
+int vfs_mountinfo_show(char *buf, size_t size);
 /* /proc/filesystems text ("nodev\tproc\n", "\text2\n" per registered type). Same contract. */
 int vfs_filesystems_show(char *buf, size_t size);
 

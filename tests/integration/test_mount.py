@@ -68,3 +68,21 @@ def test_unbindable_and_bad_requests(guest):
     assert rc != 0, out
     out, rc = guest.run("mount --make-shared a/x")      # not a mount's root
     assert rc != 0, out
+
+
+def test_mountinfo_shows_ids_roots_and_propagation(guest):
+    """Runs last: d is unbindable by now."""
+    lines = {}
+    for line in guest.check("cat /proc/self/mountinfo").splitlines():
+        fields = line.split()
+        lines[fields[4]] = fields
+    a, b, c, d = (lines[f"/tmp/p/{x}"] for x in "abcd")
+    src = lines["/tmp/p"]
+    assert a[1] == src[0] and b[1] == src[0], "parent ID is the mount below"
+    assert a[3] == "/" and b[3] == "/", "a bind of a whole tmpfs shows its root as /"
+    assert a[2] == b[2] == c[2], "binds share the device number"
+    shared_a = [f for f in a[6:a.index("-")] if f.startswith("shared:")]
+    assert shared_a and shared_a == [f for f in b[6:b.index("-")] if f.startswith("shared:")]
+    assert "master:" + shared_a[0].split(":")[1] in c[6:c.index("-")]
+    assert "unbindable" in d[6:d.index("-")]
+    assert a[a.index("-") + 1:] == ["tmpfs", "base", "rw"]

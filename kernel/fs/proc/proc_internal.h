@@ -80,6 +80,7 @@ int proc_show_cmdline(struct pseudo_buf *b, const struct proc_ctx *c);
 int proc_show_cpuinfo(struct pseudo_buf *b, const struct proc_ctx *c);
 int proc_show_filesystems(struct pseudo_buf *b, const struct proc_ctx *c);
 int proc_show_mounts(struct pseudo_buf *b, const struct proc_ctx *c);
+int proc_show_mountinfo(struct pseudo_buf *b, const struct proc_ctx *c);
 int proc_show_partitions(struct pseudo_buf *b, const struct proc_ctx *c);
 int proc_show_swaps(struct pseudo_buf *b, const struct proc_ctx *c);
 int proc_show_interrupts(struct pseudo_buf *b, const struct proc_ctx *c);

@@ -412,6 +412,7 @@ static int root_link(const struct proc_ctx *c, char *buf, size_t size)
     { .base = { "fdinfo", S_IFDIR | 0500 }, .dir = &proc_fdinfo_dir }, \
     FILE("maps", 0444, show_maps),                                        \
     FILE("mounts", 0444, proc_show_mounts),                               \
+    FILE("mountinfo", 0444, proc_show_mountinfo),                         \
     LINK("root", root_link, root_follow),                                 \
     FILE("smaps", 0444, show_smaps),                                      \
     FILE("stat", 0444, show_stat),                                        \

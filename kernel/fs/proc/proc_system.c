@@ -210,6 +210,13 @@ int proc_show_mounts(struct pseudo_buf *b, const struct proc_ctx *c)
     return 0;
 }
 
+int proc_show_mountinfo(struct pseudo_buf *b, const struct proc_ctx *c)
+{
+    (void)c;
+    pb_fill(b, vfs_mountinfo_show);
+    return 0;
+}
+
 struct irq_lines {
     struct pseudo_buf *b;
     int ncpu;
