@@ -159,6 +159,8 @@ struct task_private {
     void *vfork;                  /* CLONE_VFORK child: the parent's completion (fork.c) */
     bool exiting;                 /* this thread is in do_exit */
     int exit_code;
+    bool nproc_exceeded;          /* a set*uid() went over RLIMIT_NPROC: execve checks again
+                                   * (Linux's PF_NPROC_EXCEEDED) */
 };
 
 static inline struct task_private *tp_of(struct task *t) { return t->priv; }
@@ -170,6 +172,13 @@ static inline struct trapframe *task_tf(struct task *t)
 #define current_tf() task_tf(current)
 
 extern spinlock_t proc_lock;
+/* Tasks (threads, and zombies until reaped) whose real uid is uid: what RLIMIT_NPROC counts. */
+uint64_t nproc_count(uid_t uid);
+/* After a set*uid() that changed the real uid: flag current if that user is over its
+ * RLIMIT_NPROC (the call itself still succeeds, as in Linux). */
+void nproc_check_setuid(const struct cred *old, const struct cred *n);
+/* execve: -EAGAIN if a flagged set*uid() left current over RLIMIT_NPROC, else 0. */
+int nproc_check_exec(void);
 /* Timer tick (interrupts off): charge `ns` of CPU time of t (in user mode or not) to its
  * process's ITIMER_VIRTUAL and ITIMER_PROF, signalling t when one runs out. */
 void itimer_cpu_tick(struct task *t, bool user, uint64_t ns);

@@ -339,6 +339,9 @@ static const char *basename_of(const char *p)
 
 static int do_execve(int dirfd, const char *path, struct exec_args *a, int flags)
 {
+    int nproc = nproc_check_exec();
+    if (nproc)
+        return nproc;
     char *hdr = kmalloc(ELF_HEADER_BUF);
     char *cur_path = kstrdup(path), *orig_path = kstrdup(path);
     struct file *file = NULL;

@@ -94,12 +94,8 @@ static struct process *process_new(struct process *parent, struct task *leader)
  * Root (real uid 0, or euid 0 standing in for CAP_SYS_RESOURCE) is exempt. A scan rather
  * than a per-user counter: fork is rare next to the work it does, and the scan keeps
  * setuid() free of bookkeeping. */
-static bool over_nproc_limit(struct task *cur)
+uint64_t nproc_count(uid_t uid)
 {
-    uint64_t limit = proc_of(cur)->rlim[RLIMIT_NPROC].cur;
-    uid_t uid = cur->cred.uid;
-    if (limit == RLIM_INFINITY || uid == 0 || cur->cred.euid == 0)
-        return false;
     uint64_t n = 0;
     irqflags_t f = spin_lock_irqsave(&proc_lock);
     struct process *q;
@@ -112,7 +108,38 @@ static bool over_nproc_limit(struct task *cur)
                 n++;
     }
     spin_unlock_irqrestore(&proc_lock, f);
-    return n >= limit;
+    return n;
+}
+
+static bool over_nproc_limit(struct task *cur)
+{
+    uint64_t limit = proc_of(cur)->rlim[RLIMIT_NPROC].cur;
+    uid_t uid = cur->cred.uid;
+    if (limit == RLIM_INFINITY || uid == 0 || cur->cred.euid == 0)
+        return false;
+    return nproc_count(uid) >= limit;
+}
+
+/* Linux checks at set*uid() time without the caller (it still counts as its old user), and
+ * again at execve() with it. Programs rarely check set*uid()'s result, so the refusal
+ * comes at the exec that would start the user's work. */
+void nproc_check_setuid(const struct cred *old, const struct cred *n)
+{
+    if (n->uid == old->uid)
+        return;
+    uint64_t limit = proc_of(current)->rlim[RLIMIT_NPROC].cur;
+    current->priv->nproc_exceeded = n->uid != 0 && limit != RLIM_INFINITY &&
+                                    nproc_count(n->uid) > limit;
+}
+
+int nproc_check_exec(void)
+{
+    struct task_private *tp = current->priv;
+    if (tp->nproc_exceeded && nproc_count(current->cred.uid) >
+                              proc_of(current)->rlim[RLIMIT_NPROC].cur)
+        return -EAGAIN;
+    tp->nproc_exceeded = false;
+    return 0;
 }
 
 struct process *process_alloc_init(struct task *t);   /* for PID 1 */

@@ -57,6 +57,7 @@ long sys_setuid(long a0, long a1, long a2, long a3, long a4, long a5)
     } else {
         return -EPERM;
     }
+    nproc_check_setuid(&current->cred, &n);
     set_cred_all(&n);
     return 0;
 }
@@ -97,6 +98,7 @@ long sys_setreuid(long a0, long a1, long a2, long a3, long a4, long a5)
     if (r != (uid_t)-1 || (e != (uid_t)-1 && e != o.uid))
         n.suid = n.euid;
     n.fsuid = n.euid;
+    nproc_check_setuid(&current->cred, &n);
     set_cred_all(&n);
     return 0;
 }
@@ -139,6 +141,7 @@ long sys_setresuid(long a0, long a1, long a2, long a3, long a4, long a5)
     if (s != (uid_t)-1)
         n.suid = s;
     n.fsuid = n.euid;
+    nproc_check_setuid(&current->cred, &n);
     set_cred_all(&n);
     return 0;
 }

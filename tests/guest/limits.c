@@ -292,6 +292,44 @@ static void test_nproc(void)
         waitpid(p, NULL, 0);
 }
 
+/* setuid() into a user already over its RLIMIT_NPROC succeeds, and the next execve fails with
+ * EAGAIN (Linux's PF_NPROC_EXCEEDED): the limit holds for daemons that drop privileges. */
+static void test_nproc_setuid_exec(void)
+{
+    int ready[2];
+    if (!CHECK_OK(pipe(ready), "pipe"))
+        return;
+    pid_t holder = fork();
+    if (holder == 0) {
+        close(ready[0]);
+        if (drop_to(USER_UID) != 0)
+            _exit(2);
+        if (write(ready[1], "u", 1) != 1)
+            _exit(2);
+        for (;;)
+            pause();
+    }
+    close(ready[1]);
+    char c;
+    CHECK(read(ready[0], &c, 1) == 1, "a process of the user runs");
+    close(ready[0]);
+    pid_t p = fork();
+    if (p == 0) {
+        /* The holder is the user's one process: one more than a limit of 0. */
+        struct rlimit rl = { 0, 0 };
+        if (setrlimit(RLIMIT_NPROC, &rl) != 0)
+            _exit(3);
+        if (setuid(USER_UID) != 0)
+            _exit(4);
+        char *argv[] = {"/bin/sh", "-c", "exit 7", NULL};     /* 7: the exec went through */
+        execv(argv[0], argv);
+        _exit(errno == EAGAIN ? 0 : 5);
+    }
+    check_child(p, "setuid over RLIMIT_NPROC succeeds; the next execve fails with EAGAIN");
+    kill(holder, SIGKILL);
+    waitpid(holder, NULL, 0);
+}
+
 /* The limits of a process that has not changed them: Linux gives init RLIMIT_NPROC and
  * RLIMIT_SIGPENDING of half the threads memory allows (both limits equal). */
 static void test_default_limits(void)
@@ -447,6 +485,7 @@ int main(int argc, char **argv)
     } else {
         test_default_limits();
         test_nproc();
+        test_nproc_setuid_exec();
     }
     test_priority();
     test_prio_user();
