@@ -9,8 +9,9 @@
  *
  * One victim at a time: while the last one is still dying (its address space not yet freed),
  * faults that run out wait for it instead of killing more. A victim that does not die within
- * OOM_VICTIM_WAIT_NS is given up on and the faulting task fails instead (it is then killed by
- * the fault path), so a stuck victim cannot hang the system. */
+ * OOM_VICTIM_WAIT_NS is passed over from then on (Linux's MMF_OOM_SKIP) and the next largest
+ * is chosen, so a stuck victim can neither hang the system nor make the faulting task, which
+ * may be init, fail while others still hold memory. */
 #include "kernel.h"
 #include "mm.h"
 #include "vm.h"
@@ -29,6 +30,37 @@ static struct mutex oom_lock = {
 };
 static pid_t victim_pid;          /* the last victim while it may still be dying; 0: none */
 static uint64_t victim_since_ns;
+/* Victims that did not exit in time and still have an address space: never chosen again. */
+#define OOM_MAX_STUCK 8
+static pid_t stuck[OOM_MAX_STUCK];
+
+static bool is_stuck(pid_t pid)
+{
+    for (int i = 0; i < OOM_MAX_STUCK; i++)
+        if (stuck[i] == pid)
+            return true;
+    return false;
+}
+
+/* Remember pid, forgetting those that have since exited (and, if full, the oldest). */
+static void remember_stuck(pid_t pid)
+{
+    for (int i = 0; i < OOM_MAX_STUCK; i++) {
+        struct mm_struct *mm = stuck[i] ? procinfo_get_mm(stuck[i]) : NULL;
+        if (mm)
+            mm_put(mm);
+        else
+            stuck[i] = 0;
+    }
+    for (int i = 0; i < OOM_MAX_STUCK; i++) {
+        if (!stuck[i]) {
+            stuck[i] = pid;
+            return;
+        }
+    }
+    memmove(stuck, stuck + 1, sizeof(stuck) - sizeof(stuck[0]));
+    stuck[OOM_MAX_STUCK - 1] = pid;
+}
 
 static bool current_is_dying(void)
 {
@@ -53,6 +85,8 @@ static void choose_victim(struct oom_choice *best)
         if (n <= 0)
             break;
         for (int i = 0; i < n; i++) {
+            if (is_stuck(pids[i]))
+                continue;
             struct mm_struct *mm = procinfo_get_mm(pids[i]);
             if (!mm)
                 continue;         /* a zombie or a kernel thread */
@@ -108,13 +142,15 @@ bool out_of_memory(void)
     mutex_lock(&oom_lock);
     bool retry = true;
     const char *fail_why = NULL;      /* why this allocation fails, when not as the victim */
-    if (victim_still_dying()) {
+    bool dying = victim_still_dying();     /* clears victim_pid once the victim is gone */
+    if (!dying && victim_pid) {
+        pr_err("Out of memory: process %d did not exit in time; passing it over", victim_pid);
+        remember_stuck(victim_pid);
+        victim_pid = 0;
+    }
+    if (dying) {
         if (victim_pid == current->tgid)
             retry = false;
-    } else if (victim_pid) {
-        retry = false;            /* the last victim is stuck: give up on this allocation */
-        fail_why = "the last victim does not exit";
-        victim_pid = 0;
     } else {
         struct oom_choice c;
         choose_victim(&c);
