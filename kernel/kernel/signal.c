@@ -372,9 +372,11 @@ static bool setup_rt_frame(int sig, const struct ksiginfo *info, const struct k_
         sp = tp->ss_sp + tp->ss_size;
     sp = (sp - sizeof(struct rt_sigframe)) & ~15UL;
 
-    struct rt_sigframe *fr = kzalloc(sizeof *fr);
-    if (!fr)
-        return false;
+    /* Built on the kernel stack (about 1 KiB): delivering a signal must not fail for want of
+     * memory, which would turn into a SIGSEGV (and take init down under memory pressure). */
+    struct rt_sigframe frame;
+    struct rt_sigframe *fr = &frame;
+    memset(fr, 0, sizeof *fr);
     fr->info = *info;
     fr->uc.uc_stack.ss_sp = tp->ss_sp;
     fr->uc.uc_stack.ss_size = tp->ss_size;
@@ -388,9 +390,7 @@ static bool setup_rt_frame(int sig, const struct ksiginfo *info, const struct k_
         memcpy(fr->uc.uc_mcontext.fp.f, fp.f, sizeof fp.f);
         fr->uc.uc_mcontext.fp.fcsr = fp.fcsr;
     }
-    int r = copy_to_user(sp, fr, sizeof *fr);
-    kfree(fr);
-    if (r)
+    if (copy_to_user(sp, fr, sizeof *fr))
         return false;
 
     tf->regs[0] = ka->handler;
@@ -535,9 +535,9 @@ long sys_rt_sigreturn(long a0, long a1, long a2, long a3, long a4, long a5)
     struct trapframe *tf = current_tf();
     struct task_private *tp = current->priv;
     uint64_t sp = tf->regs[2];
-    struct rt_sigframe *fr = kmalloc(sizeof *fr);
-    if (!fr || (sp & 15) || copy_from_user(fr, sp, sizeof *fr)) {
-        kfree(fr);
+    struct rt_sigframe frame;       /* on the kernel stack, as in setup_rt_frame */
+    struct rt_sigframe *fr = &frame;
+    if ((sp & 15) || copy_from_user(fr, sp, sizeof *fr)) {
         force_sig_fault(SIGSEGV, SI_KERNEL, 0);
         return (long)tf->regs[10];
     }
@@ -552,7 +552,6 @@ long sys_rt_sigreturn(long a0, long a1, long a2, long a3, long a4, long a5)
     irqflags_t f = spin_lock_irqsave(&proc_lock);
     tp->blocked = fr->uc.uc_sigmask & ~SIG_KERNEL_ONLY;
     spin_unlock_irqrestore(&proc_lock, f);
-    kfree(fr);
     tf->cause = ~0UL;   /* not a system call any more: no restart logic */
     return (long)tf->regs[10];
 }
