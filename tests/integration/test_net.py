@@ -9,6 +9,7 @@ Run against the Linux reference kernel with OPENV_TEST_KERNEL=linux (it configur
 """
 
 import contextlib
+import errno
 import hashlib
 import http.server
 import os
@@ -103,7 +104,8 @@ def exchange_retry(port, data, deadline_s=60):
     """Send data to the guest service behind hostfwd, half-close, and read the reply.
 
     QEMU accepts the host's connection before it reaches the guest; while the guest is not
-    listening yet the connection is reset with nothing received, and is simply retried."""
+    listening yet the connection is reset (or already gone when we half-close it) with
+    nothing received, and is simply retried."""
     end = time.monotonic() + deadline_s
     while True:
         try:
@@ -113,8 +115,10 @@ def exchange_retry(port, data, deadline_s=60):
                 reply = recv_all(s)
             if reply or time.monotonic() > end:
                 return reply
-        except (ConnectionResetError, BrokenPipeError, ConnectionRefusedError):
-            if time.monotonic() > end:
+        except OSError as e:
+            # Reset, refused, or (ENOTCONN at shutdown) already dropped by QEMU.
+            if e.errno not in (errno.ECONNRESET, errno.EPIPE, errno.ECONNREFUSED,
+                               errno.ENOTCONN) or time.monotonic() > end:
                 raise
         time.sleep(0.3)
 
