@@ -179,8 +179,8 @@ static void test_self_and_listing(void **state)
     assert_int_equal(sstat("/proc/042", &st, 0), -ENOENT);
     assert_int_equal(sstat("/proc/self/stat", &st, 0), 0);
     list_dir("/proc/1", buf, sizeof buf);
-    assert_string_equal(buf, "cmdline comm cwd environ exe fd fdinfo maps mounts root smaps stat statm "
-                             "status task ");
+    assert_string_equal(buf, "cmdline comm cwd environ exe fd fdinfo maps mounts mountinfo root smaps "
+                             "stat statm status task ");
     list_dir("/proc/1/task", buf, sizeof buf);
     assert_string_equal(buf, "1 ");
     list_dir("/proc/sys/kernel", buf, sizeof buf);
