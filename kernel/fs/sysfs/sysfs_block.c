@@ -49,6 +49,18 @@ static const struct sysfs_entry part_entry = {
     .base = { "<part>", S_IFDIR | 0555 }, .dir = &part_dir,
 };
 
+/* Hands the device found by a directory walk to sysfs as the child named after it. */
+static long bdev_child(struct block_device *b, const struct sysfs_entry *e,
+                       char name[SYSFS_NAME_MAX], struct sysfs_ctx *child,
+                       const struct sysfs_entry **entry, long key)
+{
+    memset(child, 0, sizeof *child);
+    child->bdev = b;
+    strlcpy(name, b->name, SYSFS_NAME_MAX);
+    *entry = e;
+    return key;
+}
+
 /* A disk's partitions by number; the empty slots of the partition table are not listed. */
 static long next_part(const struct sysfs_ctx *parent, long from, char name[SYSFS_NAME_MAX],
                       struct sysfs_ctx *child, const struct sysfs_entry **entry)
@@ -58,13 +70,7 @@ static long next_part(const struct sysfs_ctx *parent, long from, char name[SYSFS
         if (b->disk == parent->bdev && b->partno && b->nr_sectors && b->partno >= from &&
             (!best || b->partno < best->partno))
             best = b;
-    if (!best)
-        return -1;
-    memset(child, 0, sizeof *child);
-    child->bdev = best;
-    strlcpy(name, best->name, SYSFS_NAME_MAX);
-    *entry = &part_entry;
-    return best->partno;
+    return best ? bdev_child(best, &part_entry, name, child, entry, best->partno) : -1;
 }
 
 static const struct sysfs_entry disk_entries[] = {
@@ -88,13 +94,7 @@ static long next_disk(const struct sysfs_ctx *parent, long from, char name[SYSFS
         if (!b->partno && b->disk_index >= from && b->disk_index < SYSFS_MAX_KEY &&
             (!best || b->disk_index < best->disk_index))
             best = b;
-    if (!best)
-        return -1;
-    memset(child, 0, sizeof *child);
-    child->bdev = best;
-    strlcpy(name, best->name, SYSFS_NAME_MAX);
-    *entry = &disk_entry;
-    return best->disk_index;
+    return best ? bdev_child(best, &disk_entry, name, child, entry, best->disk_index) : -1;
 }
 
 const struct sysfs_dir sysfs_block_dir = { NULL, 0, next_disk };

@@ -19,43 +19,14 @@
 #include "string.h"
 char *strstr(const char *haystack, const char *needle);
 
-extern struct task host_task;
 extern struct proc_info host_procs[];
 extern int host_nprocs;
 
-#define SYS(name) long sys_##name(long, long, long, long, long, long)
-SYS(openat); SYS(close); SYS(read); SYS(write); SYS(mkdirat); SYS(readlinkat); SYS(newfstatat);
-SYS(fstat); SYS(getdents64); SYS(mount); SYS(pipe2);
+#define FS_TEST_READ_CHUNK 7    /* small reads: continuation */
+#define FS_TEST_DIRENT_BUF 512
+#include "host_syscalls.h"
 
-#define L(x) ((long)(uintptr_t)(x))
 static long sopen(const char *p, int flags) { return sys_openat(AT_FDCWD, L(p), flags, 0, 0, 0); }
-static long sclose(long fd) { return sys_close(fd, 0, 0, 0, 0, 0); }
-
-struct kst { uint64_t dev, ino; uint32_t mode, nlink, uid, gid; uint64_t rdev, pad; int64_t size; int32_t blksize, pad2; int64_t blocks; int64_t t[6]; uint32_t u[2]; };
-static long sstat(const char *p, struct kst *st, int flags) { return sys_newfstatat(AT_FDCWD, L(p), L(st), flags, 0, 0); }
-
-/* The whole file, NUL-terminated; returns its length or -errno. */
-static long slurp(const char *path, char *buf, size_t size)
-{
-    long fd = sopen(path, O_RDONLY);
-    if (fd < 0)
-        return fd;
-    size_t len = 0;
-    for (;;) {
-        long n = sys_read(fd, L(buf + len), 7, 0, 0, 0);   /* small reads: continuation */
-        if (n < 0) {
-            sclose(fd);
-            return n;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        assert_true(len + 8 < size);
-    }
-    buf[len] = 0;
-    sclose(fd);
-    return (long)len;
-}
 
 static long sreadlink(const char *path, char *buf, size_t size)
 {
@@ -65,43 +36,12 @@ static long sreadlink(const char *path, char *buf, size_t size)
     return n;
 }
 
-/* Names in a directory, space-separated (without . and ..). */
-static void list_dir(const char *path, char *out, size_t size)
-{
-    long fd = sopen(path, O_RDONLY | O_DIRECTORY);
-    assert_true(fd >= 0);
-    char buf[512];
-    out[0] = 0;
-    for (;;) {
-        long n = sys_getdents64(fd, L(buf), sizeof buf, 0, 0, 0);   /* several calls */
-        assert_true(n >= 0);
-        if (n == 0)
-            break;
-        for (long off = 0; off < n;) {
-            uint16_t reclen;
-            memcpy(&reclen, buf + off + 16, 2);
-            const char *name = buf + off + 19;
-            if (strcmp(name, ".") && strcmp(name, "..")) {
-                strlcpy(out + strlen(out), name, size - strlen(out));
-                strlcpy(out + strlen(out), " ", size - strlen(out));
-            }
-            off += reclen;
-        }
-    }
-    sclose(fd);
-}
-
 static int setup(void **state)
 {
     (void)state;
     static bool booted;
     if (!booted) {
-        vfs_init();
-        host_task.files = files_new();
-        host_task.fs = fs_struct_new_root();
-        host_task.tgid = host_task.tid = 1;
-        assert_int_equal(sys_mkdirat(AT_FDCWD, L("/proc"), 0555, 0, 0, 0), 0);
-        assert_int_equal(sys_mount(L("proc"), L("/proc"), L("proc"), 0, 0, 0), 0);
+        host_vfs_boot("proc", "/proc");
         booted = true;
     }
     host_task.cred = (struct cred){ 0 };

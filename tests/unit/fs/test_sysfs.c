@@ -17,43 +17,15 @@
 #include "string.h"
 char *strstr(const char *haystack, const char *needle);
 
-extern struct task host_task;
 extern struct net_iface_info host_ifaces[];
 extern int host_nifaces;
 extern unsigned long host_cpu_mask;
 
-#define SYS(name) long sys_##name(long, long, long, long, long, long)
-SYS(openat); SYS(close); SYS(read); SYS(mkdirat); SYS(getdents64); SYS(mount); SYS(newfstatat);
+#define FS_TEST_READ_CHUNK 3
+#define FS_TEST_DIRENT_BUF 128
+#include "host_syscalls.h"
 
-#define L(x) ((long)(uintptr_t)(x))
 static long sopen(const char *p, int flags) { return sys_openat(AT_FDCWD, L(p), flags, 0, 0, 0); }
-static long sclose(long fd) { return sys_close(fd, 0, 0, 0, 0, 0); }
-
-struct kst { uint64_t dev, ino; uint32_t mode, nlink, uid, gid; uint64_t rdev, pad; int64_t size; int32_t blksize, pad2; int64_t blocks; int64_t t[6]; uint32_t u[2]; };
-static long sstat(const char *p, struct kst *st) { return sys_newfstatat(AT_FDCWD, L(p), L(st), 0, 0, 0); }
-
-/* The whole file in small reads, NUL-terminated; its length or -errno. */
-static long slurp(const char *path, char *buf, size_t size)
-{
-    long fd = sopen(path, O_RDONLY);
-    if (fd < 0)
-        return fd;
-    size_t len = 0;
-    for (;;) {
-        long n = sys_read(fd, L(buf + len), 3, 0, 0, 0);
-        if (n < 0) {
-            sclose(fd);
-            return n;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        assert_true(len + 4 < size);
-    }
-    buf[len] = 0;
-    sclose(fd);
-    return (long)len;
-}
 
 static const char *attr(const char *path)
 {
@@ -64,43 +36,12 @@ static const char *attr(const char *path)
     return buf;
 }
 
-/* Names in a directory, space-separated (without . and ..). */
-static void list_dir(const char *path, char *out, size_t size)
-{
-    long fd = sopen(path, O_RDONLY | O_DIRECTORY);
-    assert_true(fd >= 0);
-    char buf[128];
-    out[0] = 0;
-    for (;;) {
-        long n = sys_getdents64(fd, L(buf), sizeof buf, 0, 0, 0);   /* several calls */
-        assert_true(n >= 0);
-        if (n == 0)
-            break;
-        for (long off = 0; off < n;) {
-            uint16_t reclen;
-            memcpy(&reclen, buf + off + 16, 2);
-            const char *name = buf + off + 19;
-            if (strcmp(name, ".") && strcmp(name, "..")) {
-                strlcpy(out + strlen(out), name, size - strlen(out));
-                strlcpy(out + strlen(out), " ", size - strlen(out));
-            }
-            off += reclen;
-        }
-    }
-    sclose(fd);
-}
-
 static int setup(void **state)
 {
     (void)state;
     static bool booted;
     if (!booted) {
-        vfs_init();
-        host_task.files = files_new();
-        host_task.fs = fs_struct_new_root();
-        host_task.tgid = host_task.tid = 1;
-        assert_int_equal(sys_mkdirat(AT_FDCWD, L("/sys"), 0555, 0, 0, 0), 0);
-        assert_int_equal(sys_mount(L("sysfs"), L("/sys"), L("sysfs"), 0, 0, 0), 0);
+        host_vfs_boot("sysfs", "/sys");
         booted = true;
     }
     host_task.cred = (struct cred){ 0 };
@@ -169,9 +110,9 @@ static void test_read_only(void **state)
 {
     (void)state;
     struct kst st;
-    assert_int_equal(sstat("/sys/class/net/eth0/mtu", &st), 0);
+    assert_int_equal(sstat("/sys/class/net/eth0/mtu", &st, 0), 0);
     assert_int_equal(st.mode, S_IFREG | 0444);
-    assert_int_equal(sstat("/sys/class/net/eth0", &st), 0);
+    assert_int_equal(sstat("/sys/class/net/eth0", &st, 0), 0);
     assert_int_equal(st.mode, S_IFDIR | 0555);
     assert_int_equal(sopen("/sys/class/net/eth0/mtu", O_WRONLY), -EACCES);
     assert_int_equal(sopen("/sys/class/net/eth0/mtu", O_RDWR | O_TRUNC), -EACCES);

@@ -14,19 +14,11 @@
 #include "string.h"
 char *strstr(const char *haystack, const char *needle);
 
-extern struct task host_task;
 extern int host_last_signal;
 
-#define SYS(name) long sys_##name(long, long, long, long, long, long)
-SYS(openat); SYS(close); SYS(read); SYS(write); SYS(lseek); SYS(mkdirat); SYS(unlinkat);
-SYS(symlinkat); SYS(linkat); SYS(renameat2); SYS(readlinkat); SYS(newfstatat); SYS(fstat);
-SYS(getdents64); SYS(chdir); SYS(getcwd); SYS(pipe2); SYS(mount); SYS(umount2); SYS(dup3);
-SYS(fcntl); SYS(ftruncate); SYS(pread64); SYS(mknodat); SYS(fchmodat); SYS(faccessat);
-SYS(statfs); SYS(ppoll); SYS(umask); SYS(dup);
+#include "host_syscalls.h"
 
-#define L(x) ((long)(uintptr_t)(x))
 static long sopen(const char *p, int flags, int mode) { return sys_openat(AT_FDCWD, L(p), flags, mode, 0, 0); }
-static long sclose(long fd) { return sys_close(fd, 0, 0, 0, 0, 0); }
 static long swrite(long fd, const void *b, size_t n) { return sys_write(fd, L(b), (long)n, 0, 0, 0); }
 static long sread(long fd, void *b, size_t n) { return sys_read(fd, L(b), (long)n, 0, 0, 0); }
 static long smkdir(const char *p, int mode) { return sys_mkdirat(AT_FDCWD, L(p), mode, 0, 0, 0); }
@@ -34,18 +26,13 @@ static long sunlink(const char *p, int flags) { return sys_unlinkat(AT_FDCWD, L(
 static long ssymlink(const char *t, const char *p) { return sys_symlinkat(L(t), AT_FDCWD, L(p), 0, 0, 0); }
 static long srename(const char *a, const char *b, int fl) { return sys_renameat2(AT_FDCWD, L(a), AT_FDCWD, L(b), fl, 0); }
 
-struct kst { uint64_t dev, ino; uint32_t mode, nlink, uid, gid; uint64_t rdev, pad; int64_t size; int32_t blksize, pad2; int64_t blocks; int64_t t[6]; uint32_t u[2]; };
-static long sstat(const char *p, struct kst *st, int flags) { return sys_newfstatat(AT_FDCWD, L(p), L(st), flags, 0, 0); }
 
 static int setup(void **state)
 {
     (void)state;
     static bool booted;
     if (!booted) {
-        vfs_init();
-        host_task.files = files_new();
-        host_task.fs = fs_struct_new_root();
-        host_task.tgid = host_task.tid = 1;
+        host_vfs_boot(NULL, NULL);
         booted = true;
     }
     host_task.cred = (struct cred){ 0 };
