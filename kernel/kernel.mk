@@ -32,7 +32,8 @@ LWIP_FILES := core/init.c core/def.c core/dns.c core/inet_chksum.c core/ip.c cor
 	core/ipv4/ip4_frag.c netif/ethernet.c
 LWIP_OBJS := $(patsubst %,$(KOBJDIR)/lwip/%.o,$(LWIP_FILES))
 LWIP_INCLUDES := -Ikernel/net/lwip -Ikernel/net/lwip/libc -I$(LWIP_SRC)/include
-LWIP_WARN_OFF := -Wno-unused-parameter -Wno-sign-compare -Wno-address -Wno-type-limits
+LWIP_WARN_OFF := -Wno-unused-parameter -Wno-sign-compare -Wno-address -Wno-type-limits \
+	-Wno-missing-prototypes -Wno-redundant-decls
 KOBJS += $(LWIP_OBJS)
 
 $(KOBJDIR)/lwip/%.c.o: $(LWIP_SRC)/%.c | $(LWIP_SRC)/include/lwip/opt.h
@@ -52,6 +53,7 @@ $(LWIP_SRC)/include/lwip/opt.h:
 
 KCFLAGS := -std=c11 -O2 -g -ffreestanding -fno-builtin -nostdlib -fno-common -fno-pie \
 	-mcmodel=medany -march=rv64imac_zicsr_zifencei -mabi=lp64 -Wall -Wextra -Werror \
+	-Wmissing-prototypes -Wredundant-decls \
 	-Ikernel/include -Ikernel/arch/riscv/include -ffile-prefix-map=$(CURDIR)=. \
 	-fno-omit-frame-pointer -fno-stack-protector -fno-tree-loop-distribute-patterns \
 	-fno-asynchronous-unwind-tables -MMD -MP
@@ -96,7 +98,7 @@ $(KERNEL_OUT)/openv.elf: $(KOBJS) $(KERNEL_OUT)/ksyms.o $(KLDS)
 $(KERNEL_OUT)/Image: $(KERNEL_OUT)/openv.elf
 	$(KOBJCOPY) -O binary $< $@
 
-syscalls-doc: $(KERNEL_OUT)/openv.elf ## docs/syscalls.md: which Linux system calls are implemented
-	tools/gen-syscalls-doc.sh kernel/include/syscalls.def $< $(KNM) > docs/syscalls.md
+syscalls-doc: ## docs/syscalls.md and the README's count, from kernel/include/syscalls.def
+	$(or $(PYTHON),python3) tools/gen-syscalls-doc.py
 
 -include $(KOBJS:.o=.d)

@@ -1,53 +1,49 @@
 /* System-call dispatch: one table, built from syscalls.def.
  *
- * Each handler is `long sys_NAME(long, long, long, long, long, long)`, with typed parameters
- * converted inside (truncate ints explicitly, as Linux's SYSCALL_DEFINE does). The table
- * refers to them as weak symbols: a handler nobody has written links as NULL, and the call
- * returns -ENOSYS (logged once by name). So adding a system call is just defining sys_NAME
- * anywhere in the kernel. */
+ * Handlers are defined with SYSCALL_DEFINEn (include/syscall.h), which gives each a
+ * register-width entry point `long sys_NAME(long x6)`. The table refers to the entry point of
+ * every implemented call directly (not weakly), so a listed call without a handler is a link
+ * error; calls listed SYSCALL_NI, and numbers past the table, return -ENOSYS. */
 #include "kernel.h"
 #include "task.h"
 #include "smp.h"
+#include "syscall.h"
 #include "asm/csr.h"
+#include "asm/entry.h"
 #include "asm/trapframe.h"
 
 typedef long (*syscall_fn)(long, long, long, long, long, long);
 
-#define SYSCALL(n, name) extern long sys_##name(long, long, long, long, long, long) __attribute__((weak));
-#include "syscalls.def"
-#undef SYSCALL
-
 #define SYSCALL(n, name) [n] = sys_##name,
+#define SYSCALL_NI(n, name) [n] = NULL,
 static syscall_fn const syscall_table[] = {
 #include "syscalls.def"
 };
 #undef SYSCALL
+#undef SYSCALL_NI
 
 #define SYSCALL(n, name) [n] = #name,
+#define SYSCALL_NI(n, name) [n] = #name,
 static const char *const syscall_names[] = {
 #include "syscalls.def"
 };
 #undef SYSCALL
-
-#define SYSCALL(n, name) NR_##name = n,
-enum syscall_nr {
-#include "syscalls.def"
-};
-#undef SYSCALL
+#undef SYSCALL_NI
 
 /* Getters that read a few fields, touch no user memory and cannot sleep run with interrupts
  * off: under emulation, turning interrupts on and off again (two CSR writes) costs more
  * than the call. Everything else runs with interrupts on, as in Linux. */
-#define BIT(nr) (1UL << ((nr) - NR_getpgid))
+#define BIT(nr) (1UL << ((nr) - __NR_getpgid))
 static const uint64_t irqs_off_calls =
-    BIT(NR_getpgid) | BIT(NR_getsid) | BIT(NR_umask) | BIT(NR_getpid) | BIT(NR_getppid) |
-    BIT(NR_getuid) | BIT(NR_geteuid) | BIT(NR_getgid) | BIT(NR_getegid) | BIT(NR_gettid);
-_Static_assert(NR_gettid - NR_getpgid < 64, "irqs_off_calls spans one word");
+    BIT(__NR_getpgid) | BIT(__NR_getsid) | BIT(__NR_umask) | BIT(__NR_getpid) |
+    BIT(__NR_getppid) | BIT(__NR_getuid) | BIT(__NR_geteuid) | BIT(__NR_getgid) |
+    BIT(__NR_getegid) | BIT(__NR_gettid);
+_Static_assert(__NR_gettid - __NR_getpgid < 64, "irqs_off_calls spans one word");
 #undef BIT
 
 static bool runs_with_irqs_off(unsigned long nr)
 {
-    return nr - NR_getpgid < 64 && (irqs_off_calls >> (nr - NR_getpgid) & 1);
+    return nr - __NR_getpgid < 64 && (irqs_off_calls >> (nr - __NR_getpgid) & 1);
 }
 
 #define NR_SYSCALLS ARRAY_SIZE(syscall_table)
@@ -63,8 +59,6 @@ static long sys_ni(unsigned long nr)
     }
     return -ENOSYS;
 }
-
-void exit_to_user_irqs_off(struct trapframe *tf);
 
 /* An ecall from user mode, straight from trap_entry: the hottest path in the kernel, so it
  * skips the general trap dispatch. */
