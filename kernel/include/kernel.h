@@ -28,6 +28,13 @@
 
 /* Appends to the kernel log ring (dmesg) and, below the console log level, prints it. */
 int printk(const char *fmt, ...) __printf(1, 2);
+void printk_set_console_level(int level);   /* loglevel=, quiet */
+void printk_init_late(void);                /* boot: syslog(2) readers may sleep from now on */
+/* /dev/kmsg, /proc/kmsg: the log bytes from *seq on (what the ring has overwritten is
+ * skipped) into buf, advancing *seq; returns how many, 0 when there is nothing new. */
+int log_read(uint64_t *seq, char *buf, size_t size);
+/* The panic path: straight to the console, past the lock and the log level. */
+void printk_panic_emit(const char *s, size_t n);
 #define pr_err(...) printk(KERN_ERR __VA_ARGS__)
 #define pr_warn(...) printk(KERN_WARNING __VA_ARGS__)
 #define pr_notice(...) printk(KERN_NOTICE __VA_ARGS__)
@@ -36,6 +43,9 @@ int printk(const char *fmt, ...) __printf(1, 2);
 
 /* Prints the message, the registers and a symbolized backtrace, then stops all harts. */
 __noreturn void panic(const char *fmt, ...) __printf(1, 2);
+/* A trap handler about to panic on a trap sets this: panic() prints its registers. */
+struct trapframe;
+extern struct trapframe *panic_trapframe;
 #define BUG_ON(cond)                                                                     \
     do {                                                                                 \
         if (unlikely(cond))                                                              \
@@ -47,3 +57,8 @@ __noreturn void panic(const char *fmt, ...) __printf(1, 2);
  * the next call (copy it). */
 const char *cmdline_get(const char *key);
 const char *cmdline_raw(void);
+void cmdline_init(const char *bootargs);   /* boot: the FDT's /chosen/bootargs */
+
+/* Power-off and reset: after SBI's SRST, the FDT's syscon-poweroff / syscon-reboot register
+ * (addr, written as (old & ~mask) | (value & mask)) is tried. */
+void reboot_set_syscon(bool poweroff, uint64_t addr, uint32_t value, uint32_t mask);

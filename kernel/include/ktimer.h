@@ -20,5 +20,11 @@ void ktimer_cancel(struct ktimer *t);
 void ktimer_cancel_sync(struct ktimer *t);
 uint64_t ktimer_next_deadline(void);   /* UINT64_MAX if none */
 void ktimers_run(uint64_t now_ns);     /* timer interrupt */
+
+/* The timer hardware (arch/riscv/timer.c): rdtime counts timebase_hz ticks a second. */
+extern uint64_t timebase_hz;
+void timer_early_init(uint64_t hz);    /* boot, before anything reads the clock; 0: keep */
+void timer_init(void);                 /* this hart's scheduler tick */
+void timer_interrupt(bool from_user);
 void timer_reprogram(void);
 uint64_t ticks_to_ns(uint64_t ticks);

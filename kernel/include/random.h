@@ -5,3 +5,4 @@
 void rng_add_entropy(const void *data, size_t len);
 void get_random_bytes(void *buf, size_t len);
 uint64_t get_random_u64(void);
+void random_init(void);   /* boot: the first seed */

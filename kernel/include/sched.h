@@ -64,6 +64,7 @@ static inline struct task *get_current(void)
 void schedule(void);                            /* give up the CPU; state says whether we come back */
 void set_current_state(int state);
 void wake_up_process(struct task *t);
+void sched_tick(bool user);                     /* the timer interrupt, HZ times a second */
 /* Sleep until woken, a signal (if interruptible), or the monotonic deadline (ns; 0 = none).
  * Returns 0 if the deadline passed, 1 if woken earlier. */
 int schedule_timeout(uint64_t deadline_ns);

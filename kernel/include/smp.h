@@ -56,3 +56,4 @@ static inline void bkl_unlock(void)    /* no-op unless current holds it */
         bkl_unlock_slow();
 }
 bool bkl_active(void);
+void bkl_enable(void);   /* before a second hart can run a task */

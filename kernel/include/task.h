@@ -14,6 +14,7 @@
 #include "signal.h"
 #include "ktimer.h"
 #include "time.h"
+#include "uapi/resource.h"
 #include "memlayout.h"
 #include "asm/trapframe.h"
 
@@ -29,27 +30,11 @@ struct fpstate {          /* fpu.S */
     uint32_t __pad;
 };
 
-struct rlimit64 {
+/* A resource limit as a process keeps it (uapi/resource.h: RLIMIT_*, and struct rlimit64,
+ * the layout user space passes). */
+struct krlimit {
     uint64_t cur, max;
 };
-#define RLIMIT_CPU 0
-#define RLIMIT_FSIZE 1
-#define RLIMIT_DATA 2
-#define RLIMIT_STACK 3
-#define RLIMIT_CORE 4
-#define RLIMIT_RSS 5
-#define RLIMIT_NPROC 6
-#define RLIMIT_NOFILE 7
-#define RLIMIT_MEMLOCK 8
-#define RLIMIT_AS 9
-#define RLIMIT_LOCKS 10
-#define RLIMIT_SIGPENDING 11
-#define RLIMIT_MSGQUEUE 12
-#define RLIMIT_NICE 13
-#define RLIMIT_RTPRIO 14
-#define RLIMIT_RTTIME 15
-#define RLIM_NLIMITS 16
-#define RLIM_INFINITY (~0ULL)
 
 struct sigqueue {         /* a queued siginfo (RT signals, and the first of a standard one) */
     struct list_head node;
@@ -68,7 +53,7 @@ struct k_sigaction {
 };
 struct sighand {
     int refcount;
-    struct k_sigaction action[NSIG];
+    struct k_sigaction action[_NSIG];
 };
 
 enum { PROC_ALIVE, PROC_ZOMBIE, PROC_DEAD };
@@ -85,7 +70,7 @@ struct process {
     int nr_threads;               /* live threads */
     pid_t pgid, sid;
     struct tty *ctty;
-    struct rlimit64 rlim[RLIM_NLIMITS];
+    struct krlimit rlim[RLIM_NLIMITS];
     struct sigpending shared_pending;
     int exit_signal;              /* sent to the parent at exit (SIGCHLD; 0 for threads) */
 
@@ -172,38 +157,55 @@ static inline struct trapframe *task_tf(struct task *t)
 #define current_tf() task_tf(current)
 
 extern spinlock_t proc_lock;
-/* Tasks (threads, and zombies until reaped) whose real uid is uid: what RLIMIT_NPROC counts. */
-uint64_t nproc_count(uid_t uid);
+extern struct list_head all_processes;
+extern struct process *init_process;
+
+/* task.c: allocation, the pid table (proc_lock held unless said otherwise), process groups. */
+struct task *task_alloc(void);
+void task_free(struct task *t);
+void task_init_idle(void);                    /* boot: the running context becomes hart 0's idle */
+pid_t pid_alloc(void);                        /* a free pid, or -EAGAIN */
+void pid_free(pid_t pid);
+void tid_set(pid_t tid, struct task *t);      /* t = NULL: tid names no task any more */
+struct task *task_by_tid(pid_t tid);
+struct process *process_by_pid(pid_t pid);
+pid_t pid_last_allocated(void);               /* /proc/loadavg's last field; no lock */
+void sigpending_init(struct sigpending *p);
+/* No member has a parent in the same session but another group (POSIX); `ignore` (an exiting
+ * process, or NULL) does not count. */
+bool pgrp_is_orphaned_locked(pid_t pgrp, const struct process *ignore);
+
+/* fork.c */
+struct process *process_alloc_init(struct task *t);   /* PID 1's process, led by t */
+void vfork_release(struct task *t);           /* t exec'd or is exiting: wake its vfork parent */
 /* After a set*uid() that changed the real uid: flag current if that user is over its
  * RLIMIT_NPROC (the call itself still succeeds, as in Linux). */
 void nproc_check_setuid(const struct cred *old, const struct cred *n);
 /* execve: -EAGAIN if a flagged set*uid() left current over RLIMIT_NPROC, else 0. */
 int nproc_check_exec(void);
-/* Timer tick (interrupts off): charge `ns` of CPU time of t (in user mode or not) to its
- * process's ITIMER_VIRTUAL and ITIMER_PROF, signalling t when one runs out. */
-void itimer_cpu_tick(struct task *t, bool user, uint64_t ns);
-extern struct list_head all_processes;
-extern struct process *init_process;
 
-struct task *task_by_tid(pid_t tid);          /* proc_lock held */
-struct process *process_by_pid(pid_t pid);    /* proc_lock held */
-pid_t pid_last_allocated(void);               /* /proc/loadavg's last field */
-
-/* sched.c */
-void sched_init(void);
-void sched_add_new(struct task *t);
-void wake_up_state(struct task *t, unsigned states);   /* bitmask of 1 << TASK_* */
-void switch_fpu(struct task *prev, struct task *next);
-void sched_yield_now(void);
-void sched_kick(struct task *t);                    /* SMP: make a running task trap */
-
-/* fork.c, exit.c, exec.c */
-struct task *task_alloc(void);
-void task_free(struct task *t);
+/* exit.c, exec.c */
 __noreturn void do_exit(int code);
 __noreturn void do_group_exit(int status);
-void release_process(struct process *p);
+void release_process(struct process *p);      /* free a reaped process; proc_lock held */
 int kernel_execve(const char *path, const char *const *argv, const char *const *envp);
+
+/* sched.c */
+void sched_add_new(struct task *t);
+void wake_up_state(struct task *t, unsigned states);   /* bitmask of 1 << TASK_* */
+void sched_kick(struct task *t);                    /* SMP: make a running task trap */
+void sched_set_affinity(struct task *t, unsigned long mask);   /* proc_lock held; 0 = all */
+
+/* time.c: the timer tick (interrupts off) charges `ns` of CPU time of t (in user mode or
+ * not) to its process's ITIMER_VIRTUAL and ITIMER_PROF, signalling t when one runs out. */
+void itimer_cpu_tick(struct task *t, bool user, uint64_t ns);
+
+/* sys.c: the limits init starts with. */
+void rlimits_init_defaults(struct krlimit *r);
+
+/* futex.c */
+void futex_wake_addr(uaddr_t uaddr, int n);   /* wake n waiters, shared or private */
+void exit_robust_list(struct task *t);        /* mark t's robust futexes OWNER_DIED */
 
 /* signal_pending() (sched.h) inline, with task_has_signal_work, because every return to
  * user mode asks: an unblocked signal is pending, or the process is exiting or stopped. */
@@ -222,13 +224,14 @@ static inline bool task_has_signal_work(struct task *t)
 }
 
 /* signal.c */
-void signal_return_to_user(struct trapframe *tf);   /* deliver pending signals, stops */
-void sighand_put(struct sighand *sh);
+struct sighand *sighand_new(void);            /* all SIG_DFL */
 struct sighand *sighand_copy(struct sighand *sh);
-void sigpending_init(struct sigpending *p);
+void sighand_put(struct sighand *sh);
 void sigpending_flush(struct sigpending *p);
+void signal_return_to_user(struct trapframe *tf);   /* deliver pending signals, stops */
+/* An interrupted system call whose signal another thread took: restart it (trap.c). */
+void syscall_restart_fixup(struct trapframe *tf);
 void signals_reset_on_exec(void);
 void notify_parent_exit(struct process *p);   /* proc_lock held */
-int do_send_signal(struct task *t, int sig, const struct ksiginfo *info, bool group); /* lock held */
-void futex_wake_tid(uaddr_t uaddr);
-void exit_robust_list(struct task *t);
+/* proc_lock held. group: to the process (any thread may take it), else to thread t. */
+int do_send_signal(struct task *t, int sig, const struct ksiginfo *info, bool group);

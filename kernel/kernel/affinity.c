@@ -4,9 +4,8 @@
 #include "task.h"
 #include "smp.h"
 #include "uaccess.h"
+#include "syscall.h"
 #include "asm/cpu.h"
-
-void sched_set_affinity(struct task *t, unsigned long mask);
 
 #define CPUMASK_BYTES 8
 #define ALL_CPUS ((NR_CPUS >= 64) ? ~0UL : (1UL << NR_CPUS) - 1)
@@ -17,31 +16,29 @@ static bool may_change(struct task *t)
     return c->euid == 0 || t->cred.uid == c->euid || t->cred.euid == c->euid;
 }
 
-long sys_sched_getaffinity(long a0, long a1, long a2, long a3, long a4, long a5)
+/* pid is tested for 0 (the caller) before it is truncated to pid_t, as it always was here
+ * (Linux truncates first). */
+SYSCALL_DEFINE3(sched_getaffinity, long, pid, size_t, len, uaddr_t, user_mask_ptr)
 {
-    (void)a3; (void)a4; (void)a5;
-    size_t len = (size_t)a1;
     if (len * 8 < NR_CPUS || (len & (sizeof(unsigned long) - 1)))
         return -EINVAL;
     irqflags_t f = spin_lock_irqsave(&proc_lock);
-    struct task *t = a0 ? task_by_tid((pid_t)a0) : current;
+    struct task *t = pid ? task_by_tid((pid_t)pid) : current;
     unsigned long allowed = t ? t->priv->cpus_allowed : 0;
     spin_unlock_irqrestore(&proc_lock, f);
     if (!t)
         return -ESRCH;
     unsigned long mask = (allowed ? allowed : ALL_CPUS) & cpus_online_mask();
-    if (copy_to_user((uaddr_t)a2, &mask, CPUMASK_BYTES))
+    if (copy_to_user(user_mask_ptr, &mask, CPUMASK_BYTES))
         return -EFAULT;
     return CPUMASK_BYTES;
 }
 
-long sys_sched_setaffinity(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(sched_setaffinity, long, pid, size_t, len, uaddr_t, user_mask_ptr)
 {
-    (void)a3; (void)a4; (void)a5;
-    size_t len = (size_t)a1;
     unsigned long mask = 0;
     /* Shorter masks are zero-extended, longer ones cut to the bits the kernel has. */
-    if (copy_from_user(&mask, (uaddr_t)a2, MIN(len, (size_t)CPUMASK_BYTES)))
+    if (copy_from_user(&mask, user_mask_ptr, MIN(len, (size_t)CPUMASK_BYTES)))
         return -EFAULT;
     mask &= ALL_CPUS;
     if (!(mask & cpus_online_mask()))
@@ -49,7 +46,7 @@ long sys_sched_setaffinity(long a0, long a1, long a2, long a3, long a4, long a5)
     if (mask == ALL_CPUS)
         mask = 0;   /* "anywhere" */
     irqflags_t f = spin_lock_irqsave(&proc_lock);
-    struct task *t = a0 ? task_by_tid((pid_t)a0) : current;
+    struct task *t = pid ? task_by_tid((pid_t)pid) : current;
     long r = 0;
     if (!t)
         r = -ESRCH;

@@ -22,7 +22,6 @@ static void wake_sleepers(uint32_t sleepers)
 }
 volatile bool bkl_enabled;
 
-void bkl_enable(void);
 void bkl_enable(void) { bkl_enabled = true; }
 bool bkl_active(void) { return bkl_enabled; }
 

@@ -10,18 +10,14 @@
 #include "uaccess.h"
 #include "memlayout.h"
 #include "random.h"
+#include "syscall.h"
+#include "uapi/auxvec.h"
+#include "uapi/times.h"
 #include "asm/csr.h"
+#include "asm/entry.h"
 
 #define MAX_ARG_STRLEN (32 * PAGE_SIZE)
 #define MAX_SCRIPT_DEPTH 4
-#define AT_FDCWD (-100)
-#define AT_EMPTY_PATH 0x1000
-#define AT_SYMLINK_NOFOLLOW 0x100
-
-void vfork_release(struct task *t);
-void tid_set(pid_t tid, struct task *t);
-void pid_free(pid_t p);
-void fpu_restore(struct fpstate *fp);
 
 /* argv then envp strings, each NUL-terminated, packed in one kmalloc'd buffer. */
 struct exec_args {
@@ -175,26 +171,9 @@ static void de_thread(void)
     spin_unlock_irqrestore(&proc_lock, f);
 }
 
-#define AT_NULL 0
-#define AT_PHDR 3
-#define AT_PHENT 4
-#define AT_PHNUM 5
-#define AT_PAGESZ 6
-#define AT_BASE 7
-#define AT_FLAGS 8
-#define AT_ENTRY 9
-#define AT_UID 11
-#define AT_EUID 12
-#define AT_GID 13
-#define AT_EGID 14
-#define AT_PLATFORM 15
-#define AT_HWCAP 16
-#define AT_CLKTCK 17
-#define AT_SECURE 23
-#define AT_RANDOM 25
-#define AT_EXECFN 31
-#define HWCAP_RV64IMAFDC ((1UL << ('i' - 'a')) | (1UL << ('m' - 'a')) | (1UL << ('a' - 'a')) | \
-                          (1UL << ('f' - 'a')) | (1UL << ('d' - 'a')) | (1UL << ('c' - 'a')))
+/* AT_HWCAP: the ISA every openv machine has, RV64IMAFDC. */
+#define ELF_HWCAP (COMPAT_HWCAP_ISA_I | COMPAT_HWCAP_ISA_M | COMPAT_HWCAP_ISA_A | \
+                   COMPAT_HWCAP_ISA_F | COMPAT_HWCAP_ISA_D | COMPAT_HWCAP_ISA_C)
 
 /* Maps the program's segments into mm. Returns 0 and the load bias, or -errno. */
 static int map_segments(struct mm_struct *mm, struct file *file, const struct elf_image *img,
@@ -315,8 +294,8 @@ static long setup_stack(struct mm_struct *mm, const struct exec_args *a, const c
     AUX(AT_EGID, c->egid);
     AUX(AT_SECURE, secure);
     AUX(AT_RANDOM, p_random);
-    AUX(AT_HWCAP, HWCAP_RV64IMAFDC);
-    AUX(AT_CLKTCK, 100);
+    AUX(AT_HWCAP, ELF_HWCAP);
+    AUX(AT_CLKTCK, USER_HZ);
     AUX(AT_PLATFORM, p_platform);
     AUX(AT_EXECFN, p_execfn);
     AUX(AT_NULL, 0);
@@ -501,19 +480,16 @@ static long execve_user(int dirfd, uaddr_t upath, uaddr_t uargv, uaddr_t uenvp, 
     return r;
 }
 
-long sys_execve(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(execve, uaddr_t, filename, uaddr_t, argv, uaddr_t, envp)
 {
-    (void)a3; (void)a4; (void)a5;
-    return execve_user(AT_FDCWD, (uaddr_t)a0, (uaddr_t)a1, (uaddr_t)a2, 0);
+    return execve_user(AT_FDCWD, filename, argv, envp, 0);
 }
 
-long sys_execveat(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE5(execveat, int, fd, uaddr_t, filename, uaddr_t, argv, uaddr_t, envp, int, flags)
 {
-    (void)a5;
-    int flags = (int)a4;
     if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
         return -EINVAL;
-    return execve_user((int)a0, (uaddr_t)a1, (uaddr_t)a2, (uaddr_t)a3, flags);
+    return execve_user(fd, filename, argv, envp, flags);
 }
 
 /* For PID 1: exec with kernel strings. */

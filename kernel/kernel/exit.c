@@ -6,27 +6,10 @@
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
-
-#define WNOHANG 0x00000001
-#define WUNTRACED 0x00000002
-#define WSTOPPED WUNTRACED
-#define WEXITED 0x00000004
-#define WCONTINUED 0x00000008
-#define WNOWAIT 0x01000000
-#define __WNOTHREAD 0x20000000
-#define __WALL 0x40000000
-#define __WCLONE 0x80000000u
-
-#define P_ALL 0
-#define P_PID 1
-#define P_PGID 2
-#define P_PIDFD 3
-
-void pid_free(pid_t p);
-void tid_set(pid_t tid, struct task *t);
-void vfork_release(struct task *t);
-bool pgrp_is_orphaned_locked(pid_t pgrp, const struct process *ignore);
-void futex_wake_addr(uaddr_t uaddr, int n);
+#include "tty.h"
+#include "syscall.h"
+#include "uapi/wait.h"
+#include "uapi/resource.h"
 
 /* Frees a reaped process (proc_lock held). */
 void release_process(struct process *p)
@@ -81,9 +64,6 @@ static void process_exit_locked(struct process *p)
     notify_parent_exit(p);   /* may reap it at once (SIGCHLD ignored) */
 }
 
-/* The TTY layer is optional at link time (weak). */
-extern void tty_session_leader_exit(struct tty *tty) __attribute__((weak));
-
 __noreturn void do_exit(int code)
 {
     struct task *t = current;
@@ -122,7 +102,7 @@ __noreturn void do_exit(int code)
         fs_struct_put(fs);
     /* A session leader's exit hangs up its controlling terminal (SIGHUP to the foreground
      * group), as in Linux's disassociate_ctty(). */
-    if (p->nr_threads == 1 && p->sid == p->pid && p->ctty && tty_session_leader_exit)
+    if (p->nr_threads == 1 && p->sid == p->pid && p->ctty)
         tty_session_leader_exit(p->ctty);
 
     f = spin_lock_irqsave(&proc_lock);
@@ -179,16 +159,14 @@ __noreturn void do_group_exit(int status)
     do_exit(status);
 }
 
-long sys_exit(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(exit, int, error_code)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    do_exit(((int)a0 & 0xff) << 8);
+    do_exit((error_code & 0xff) << 8);
 }
 
-long sys_exit_group(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(exit_group, int, error_code)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    do_group_exit(((int)a0 & 0xff) << 8);
+    do_group_exit((error_code & 0xff) << 8);
 }
 
 /* ---- wait ---- */
@@ -200,11 +178,6 @@ struct wait_result {
     int code;        /* CLD_* */
     int si_status;
     uint64_t utime, stime;
-};
-
-struct rusage_k {
-    int64_t ru_utime[2], ru_stime[2];
-    int64_t rest[14];
 };
 
 static bool wait_match(struct process *c, int idtype, pid_t id, unsigned options, pid_t mypgid)
@@ -316,40 +289,36 @@ static long do_wait(int idtype, pid_t id, unsigned options, struct wait_result *
 
 static int put_rusage(uaddr_t ru, uint64_t utime, uint64_t stime)
 {
-    struct rusage_k k;
+    struct rusage k;
     memset(&k, 0, sizeof k);
-    k.ru_utime[0] = (int64_t)(utime / NSEC_PER_SEC);
-    k.ru_utime[1] = (int64_t)(utime % NSEC_PER_SEC / 1000);
-    k.ru_stime[0] = (int64_t)(stime / NSEC_PER_SEC);
-    k.ru_stime[1] = (int64_t)(stime % NSEC_PER_SEC / 1000);
+    k.ru_utime.tv_sec = (int64_t)(utime / NSEC_PER_SEC);
+    k.ru_utime.tv_usec = (int64_t)(utime % NSEC_PER_SEC / 1000);
+    k.ru_stime.tv_sec = (int64_t)(stime / NSEC_PER_SEC);
+    k.ru_stime.tv_usec = (int64_t)(stime % NSEC_PER_SEC / 1000);
     return copy_to_user(ru, &k, sizeof k);
 }
 
-long sys_wait4(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(wait4, pid_t, upid, uaddr_t, stat_addr, unsigned, options, uaddr_t, ru)
 {
-    (void)a4; (void)a5;
-    pid_t pid = (pid_t)a0;
-    uaddr_t ustatus = (uaddr_t)a1, ru = (uaddr_t)a3;
-    unsigned options = (unsigned)a2;
     if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE))
         return -EINVAL;
     int idtype = P_ALL;
     pid_t id = 0;
-    if (pid > 0) {
+    if (upid > 0) {
         idtype = P_PID;
-        id = pid;
-    } else if (pid == 0) {
+        id = upid;
+    } else if (upid == 0) {
         idtype = P_PGID;
-    } else if (pid < -1) {
-        if (pid == INT32_MIN)
+    } else if (upid < -1) {
+        if (upid == INT32_MIN)
             return -ESRCH;
         idtype = P_PGID;
-        id = -pid;
+        id = -upid;
     }
     struct wait_result r;
     long ret = do_wait(idtype, id, options | WEXITED, &r);
     if (ret > 0) {
-        if (ustatus && put_user_u32((uint32_t)r.status, ustatus))
+        if (stat_addr && put_user_u32((uint32_t)r.status, stat_addr))
             return -EFAULT;
         if (ru && put_rusage(ru, r.utime, r.stime))
             return -EFAULT;
@@ -357,27 +326,24 @@ long sys_wait4(long a0, long a1, long a2, long a3, long a4, long a5)
     return ret;
 }
 
-long sys_waitid(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE5(waitid, int, which, pid_t, upid, uaddr_t, infop, unsigned, options, uaddr_t, ru)
 {
-    (void)a5;
-    int idtype = (int)a0;
-    pid_t id = (pid_t)a1;
-    uaddr_t uinfo = (uaddr_t)a2, ru = (uaddr_t)a4;
-    unsigned options = (unsigned)a3;
-    if (options & ~(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE))
+    pid_t id = upid;
+    if (options & ~(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL |
+                    __WCLONE))
         return -EINVAL;
     if (!(options & (WEXITED | WUNTRACED | WCONTINUED)))
         return -EINVAL;
-    if (idtype == P_ALL)
+    if (which == P_ALL)
         id = 0;
-    else if (idtype == P_PID || idtype == P_PGID) {
-        if (id < 0 || (idtype == P_PID && id == 0))
+    else if (which == P_PID || which == P_PGID) {
+        if (id < 0 || (which == P_PID && id == 0))
             return -EINVAL;
     } else {
         return -EINVAL;
     }
     struct wait_result r;
-    long ret = do_wait(idtype, id, options, &r);
+    long ret = do_wait(which, id, options, &r);
     if (ret < 0)
         return ret;
     struct ksiginfo si;
@@ -389,7 +355,7 @@ long sys_waitid(long a0, long a1, long a2, long a3, long a4, long a5)
         si.proc.uid = r.uid;
         si.proc.status = r.si_status;
     }
-    if (uinfo && copy_to_user(uinfo, &si, sizeof si))
+    if (infop && copy_to_user(infop, &si, sizeof si))
         return -EFAULT;
     if (ru && put_rusage(ru, ret > 0 ? r.utime : 0, ret > 0 ? r.stime : 0))
         return -EFAULT;

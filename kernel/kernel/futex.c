@@ -9,16 +9,8 @@
 #include "vm.h"
 #include "uaccess.h"
 #include "time.h"
-
-#define FUTEX_WAIT 0
-#define FUTEX_WAKE 1
-#define FUTEX_REQUEUE 3
-#define FUTEX_CMP_REQUEUE 4
-#define FUTEX_WAIT_BITSET 9
-#define FUTEX_WAKE_BITSET 10
-#define FUTEX_PRIVATE_FLAG 128
-#define FUTEX_CLOCK_REALTIME 256
-#define FUTEX_BITSET_MATCH_ANY 0xffffffffu
+#include "syscall.h"
+#include "uapi/futex.h"
 
 struct futex_key {
     uintptr_t base;   /* mm, or 0 for a physical key */
@@ -190,11 +182,9 @@ static int futex_requeue(uaddr_t u1, uaddr_t u2, bool private, int nwake, int nm
     return woke + moved;
 }
 
-long sys_futex(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE6(futex, uaddr_t, uaddr, int, op, uint32_t, val, uaddr_t, utime, uaddr_t, uaddr2,
+                uint32_t, val3)
 {
-    uaddr_t uaddr = (uaddr_t)a0, utime = (uaddr_t)a3, uaddr2 = (uaddr_t)a4;
-    int op = (int)a1;
-    uint32_t val = (uint32_t)a2, val3 = (uint32_t)a5;
     bool private = op & FUTEX_PRIVATE_FLAG;
     bool realtime = op & FUTEX_CLOCK_REALTIME;
     int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
@@ -244,28 +234,22 @@ long sys_futex(long a0, long a1, long a2, long a3, long a4, long a5)
 
 /* ---- robust futexes ---- */
 
-#define FUTEX_WAITERS 0x80000000u
-#define FUTEX_OWNER_DIED 0x40000000u
-#define FUTEX_TID_MASK 0x3fffffffu
-
-long sys_set_robust_list(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(set_robust_list, uaddr_t, head, size_t, len)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    if ((size_t)a1 != 24)
+    if (len != sizeof(struct robust_list_head))
         return -EINVAL;
-    current->priv->robust_list = (uaddr_t)a0;
-    current->priv->robust_len = (size_t)a1;
+    current->priv->robust_list = head;
+    current->priv->robust_len = len;
     return 0;
 }
 
-long sys_get_robust_list(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(get_robust_list, int, pid, uaddr_t, head_ptr, uaddr_t, len_ptr)
 {
-    (void)a3; (void)a4; (void)a5;
-    pid_t pid = (pid_t)a0;
     struct task *t = pid ? task_by_tid(pid) : current;
     if (!t)
         return -ESRCH;
-    if (put_user_u64(t->priv->robust_list, (uaddr_t)a1) || put_user_u64(24, (uaddr_t)a2))
+    if (put_user_u64(t->priv->robust_list, head_ptr) ||
+        put_user_u64(sizeof(struct robust_list_head), len_ptr))
         return -EFAULT;
     return 0;
 }

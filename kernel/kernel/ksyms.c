@@ -3,11 +3,6 @@
 #include "kernel.h"
 #include "ksyms.h"
 
-extern const uint64_t ksyms_count;
-extern const uint64_t ksyms_addr[];
-extern const uint32_t ksyms_name_off[];
-extern const char ksyms_names[];
-
 const char *ksym_lookup(unsigned long addr, unsigned long *offset)
 {
     uint64_t lo = 0, hi = ksyms_count;

@@ -12,8 +12,7 @@
 #include "smp.h"
 #include "mm.h"
 #include "string.h"
-
-void kthread_entry(void);   /* entry.S */
+#include "asm/entry.h"
 
 struct kthread_start {
     void (*fn)(void *arg);

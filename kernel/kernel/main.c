@@ -14,33 +14,15 @@
 #include "asm/cpu.h"
 #include "asm/csr.h"
 #include "asm/sbi.h"
-#include "../mm/page_alloc.h"
+#include "asm/entry.h"
 #include "tty.h"
 #include "virtio.h"
 #include "blkdev.h"
 #include "smp.h"
-
-void trap_init(void);
-void timer_early_init(uint64_t hz);
-void timer_init(void);
-void plic_init(uint64_t phys, unsigned ndev, unsigned long hartid);
-void cmdline_init(const char *bootargs);
-void printk_set_console_level(int level);
-void printk_init_late(void);
-void rtc_init(uint64_t phys);
-void random_init(void);
-void task_init_idle(void);
-struct process *process_alloc_init(struct task *t);
-struct sighand *sighand_new(void);
-void rlimits_init_defaults(struct rlimit64 *r);
-void tid_set(pid_t tid, struct task *t);
-void reboot_set_syscon(bool poweroff, uint64_t addr, uint32_t value, uint32_t mask);
-__noreturn void enter_user(struct trapframe *tf);
-void kthread_entry(void);
-void ext2_init(void);
-void ofs_init(void);      /* fs/ofs: the data partition's filesystem */
-void net_init(void);     /* net/socket.c: socket families */
-extern char _start_image[], _end[];
+#include "irq.h"
+#include "ktimer.h"
+#include "net.h"
+#include "syscall.h"
 
 static struct fdt_platform plat;
 
@@ -81,29 +63,13 @@ static const char *const init_fallbacks[] = { "/sbin/init", "/etc/init", "/bin/i
 
 static void open_console(void)
 {
-    /* The VFS opens files for user space only (sys_openat takes a user path), so the name is
-     * put in a scratch page of init's own, soon-to-be-replaced, address space. */
-    extern long sys_openat(long, long, long, long, long, long) __attribute__((weak));
-    extern long sys_dup3(long, long, long, long, long, long) __attribute__((weak));
-    if (!sys_openat || !sys_dup3) {
-        pr_warn("Warning: unable to open an initial console (no VFS).");
-        return;
-    }
-    struct mm_struct *mm = current->mm;
-    mutex_lock(&mm->lock);
-    long addr = mmap_region(mm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, 0, NULL, 0, 0);
-    mutex_unlock(&mm->lock);
-    if (addr < 0 || copy_to_user((uaddr_t)addr, "/dev/console", 13)) {
-        pr_warn("Warning: unable to open an initial console.");
-        return;
-    }
-    long fd = sys_openat(-100, addr, 2 /* O_RDWR */, 0, 0, 0);
+    long fd = do_openat(AT_FDCWD, "/dev/console", O_RDWR, 0);
     if (fd < 0) {
         pr_warn("Warning: unable to open an initial console (%ld).", fd);
         return;
     }
-    sys_dup3(fd, 1, 0, 0, 0, 0);
-    sys_dup3(fd, 2, 0, 0, 0, 0);
+    do_dup3((int)fd, 1, 0);
+    do_dup3((int)fd, 2, 0);
 }
 
 static bool try_init(const char *path)
@@ -135,9 +101,7 @@ static void init_main(void *arg)
     /* root= without rdinit=: the initramfs (if any) is not used for init; the disk is. */
     bool ok = (want_rdinit || !cmdline_get("root")) && try_init(path);
     if (!ok && cmdline_get("root")) {
-        extern int mount_root(void) __attribute__((weak));
-        if (mount_root)
-            mount_root();      /* panics when there is no usable root */
+        mount_root();      /* panics when there is no usable root */
     }
     if (!ok) {
         const char *in = cmdline_get("init");
@@ -179,7 +143,6 @@ static void start_init(void)
     proc->nr_threads = 1;
     list_add_tail(&proc->all_node, &all_processes);
     init_process = proc;
-    extern pid_t pid_alloc(void);
     pid_alloc();   /* pid 1 */
     tid_set(1, t);
     t->files = files_new();

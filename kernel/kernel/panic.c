@@ -8,9 +8,8 @@
 #include "asm/csr.h"
 #include "asm/trapframe.h"
 
-void printk_panic_emit(const char *s, size_t n);
 static volatile int panicking;
-struct trapframe *panic_trapframe;   /* set by the trap handler before panicking on a trap */
+struct trapframe *panic_trapframe;
 
 static void __printf(1, 2) pp(const char *fmt, ...)
 {
@@ -38,7 +37,7 @@ static const char *const reg_names[32] = {
     "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
 };
 
-void dump_trapframe(const struct trapframe *tf)
+static void dump_trapframe(const struct trapframe *tf)
 {
     for (int i = 0; i < 32; i += 4)
         pp(" %3s %016lx %3s %016lx %3s %016lx %3s %016lx\n", reg_names[i], tf->regs[i],

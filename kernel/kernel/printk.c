@@ -9,6 +9,7 @@
 #include "uart.h"
 #include "uaccess.h"
 #include "sched.h"
+#include "syscall.h"
 #include "asm/sbi.h"
 
 #define LOG_BUF_SIZE (64 * 1024)    /* a power of two */
@@ -22,7 +23,7 @@ static uint64_t log_clear_pos;      /* SYSLOG_ACTION_CLEAR position */
 static spinlock_t log_lock = SPINLOCK_INIT("printk");
 static struct wait_queue log_wait;
 static bool log_wait_ready;
-int console_loglevel = 7;
+static int console_loglevel = 7;
 static bool console_enabled = true;
 
 void printk_set_console_level(int level) { console_loglevel = level; }
@@ -50,7 +51,7 @@ static void console_emit(const char *s, size_t n)
         }
 }
 
-int vprintk(const char *fmt, va_list ap)
+static int vprintk(const char *fmt, va_list ap)
 {
     char text[LINE_MAX];
     int level = DEFAULT_MESSAGE_LEVEL;
@@ -129,11 +130,8 @@ enum {
     SYSLOG_ACTION_SIZE_BUFFER,
 };
 
-long sys_syslog(long type_, long buf_, long len_, long a3, long a4, long a5)
+SYSCALL_DEFINE3(syslog, int, type, uaddr_t, buf, int, len)
 {
-    (void)a3; (void)a4; (void)a5;
-    int type = (int)type_, len = (int)len_;
-    uaddr_t buf = (uaddr_t)buf_;
     bool privileged = current->cred.euid == 0;
     if (!privileged && type != SYSLOG_ACTION_READ_ALL && type != SYSLOG_ACTION_SIZE_BUFFER &&
         type != SYSLOG_ACTION_CLOSE && type != SYSLOG_ACTION_OPEN)

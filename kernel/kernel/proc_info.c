@@ -116,7 +116,7 @@ static void signal_dispositions(const struct sighand *sh, uint64_t *ignored, uin
     *ignored = *caught = 0;
     if (!sh)
         return;
-    for (int sig = 1; sig <= NSIG; sig++) {
+    for (int sig = 1; sig <= _NSIG; sig++) {
         uint64_t h = sh->action[sig - 1].handler;
         if (h == SIG_IGN)
             *ignored |= sigmask(sig);

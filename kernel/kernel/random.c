@@ -8,6 +8,8 @@
 #include "spinlock.h"
 #include "uaccess.h"
 #include "time.h"
+#include "syscall.h"
+#include "uapi/random.h"
 #include "asm/csr.h"
 
 static uint32_t key[8];
@@ -106,16 +108,8 @@ void random_init(void)
     seeded = true;
 }
 
-#define GRND_NONBLOCK 0x0001
-#define GRND_RANDOM 0x0002
-#define GRND_INSECURE 0x0004
-
-long sys_getrandom(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(getrandom, uaddr_t, ubuf, size_t, len, unsigned, flags)
 {
-    (void)a3; (void)a4; (void)a5;
-    uaddr_t ubuf = (uaddr_t)a0;
-    size_t len = (size_t)a1;
-    unsigned flags = (unsigned)a2;
     if (flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE))
         return -EINVAL;
     if ((flags & GRND_INSECURE) && (flags & GRND_RANDOM))

@@ -25,15 +25,13 @@
 #include "procinfo.h"
 #include "smp.h"
 #include "asm/cpu.h"
+#include "syscall.h"
 #include "asm/csr.h"
+#include "asm/entry.h"
 
 struct cpu cpus[NR_CPUS];
 static LIST_HEAD(runqueue);
 static spinlock_t rq_lock = SPINLOCK_INIT("runqueue");
-
-void switch_context(struct context *prev, struct context *next);
-void fpu_save(struct fpstate *fp);
-void fpu_restore(struct fpstate *fp);
 
 /* Linux's nice-to-weight table (nice -20..19; nice 0 is 1024). */
 static uint32_t nice_weight(int nice)
@@ -179,7 +177,7 @@ void set_current_state(int state) { current->state = state; }
 
 /* The user FP registers stay in the hart while the kernel runs (it never uses them); they
  * are saved only when another task is switched in, and only if the task used them. */
-void switch_fpu(struct task *prev, struct task *next)
+static void switch_fpu(struct task *prev, struct task *next)
 {
     if (prev->mm) {
         struct trapframe *tf = task_tf(prev);
@@ -290,7 +288,7 @@ void schedule(void)
         bkl_lock();
 }
 
-void sched_yield_now(void)
+static void sched_yield_now(void)
 {
     current->priv->yielded = true;
     this_cpu()->need_resched = true;
@@ -322,9 +320,8 @@ void sched_tick(bool user)
         cpu->need_resched = true;
 }
 
-long sys_sched_yield(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE0(sched_yield)
 {
-    (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
     sched_yield_now();
     return 0;
 }

@@ -11,17 +11,16 @@
 #include "memlayout.h"
 #include "asm/csr.h"
 #include "asm/cpu.h"
-
-void fpu_save(struct fpstate *fp);
-void fpu_restore(struct fpstate *fp);
-void release_process(struct process *p);
+#include "asm/entry.h"
+#include "syscall.h"
+#include "uapi/times.h"
 
 #define SIG_DEFAULT_IGNORE (sigmask(SIGCHLD) | sigmask(SIGURG) | sigmask(SIGWINCH) | sigmask(SIGCONT))
 #define SIG_DEFAULT_CORE (sigmask(SIGQUIT) | sigmask(SIGILL) | sigmask(SIGTRAP) | sigmask(SIGABRT) | \
                           sigmask(SIGBUS) | sigmask(SIGFPE) | sigmask(SIGSEGV) | sigmask(SIGXCPU) | \
                           sigmask(SIGXFSZ) | sigmask(SIGSYS))
 
-static inline bool valid_sig(int sig) { return sig >= 1 && sig <= NSIG; }
+static inline bool valid_sig(int sig) { return sig >= 1 && sig <= _NSIG; }
 
 /* ---- handler tables and pending sets ---- */
 
@@ -105,7 +104,7 @@ static void signal_wake(struct task *t, bool fatal)
     sched_kick(t);   /* running on another hart: make it trap and see the signal */
 }
 
-void notify_parent_stop(struct process *p, int why);
+static void notify_parent_stop(struct process *p, int why);
 
 /* proc_lock held. group: to the process (any thread may take it), else to thread t. */
 int do_send_signal(struct task *t, int sig, const struct ksiginfo *info, bool group)
@@ -266,13 +265,13 @@ static void sigchld_to_parent(struct process *p, int code, int status)
     info.si_code = code;
     info.proc.pid = p->pid;
     info.proc.status = status;
-    info.proc.utime = (int64_t)(p->utime_ns / (NSEC_PER_SEC / 100));
-    info.proc.stime = (int64_t)(p->stime_ns / (NSEC_PER_SEC / 100));
+    info.proc.utime = (int64_t)(p->utime_ns / (NSEC_PER_SEC / USER_HZ));
+    info.proc.stime = (int64_t)(p->stime_ns / (NSEC_PER_SEC / USER_HZ));
     do_send_signal(pt, SIGCHLD, &info, true);
 }
 
 /* proc_lock held. */
-void notify_parent_stop(struct process *p, int why)
+static void notify_parent_stop(struct process *p, int why)
 {
     struct process *par = p->parent;
     if (!par)
@@ -475,7 +474,6 @@ void signal_return_to_user(struct trapframe *tf)
                 continue;
             }
             if (SIG_STOP_SET & m) {
-                extern bool pgrp_is_orphaned_locked(pid_t pgrp, const struct process *ignore);
                 if (sig != SIGSTOP && pgrp_is_orphaned_locked(p->pgid, NULL)) {
                     spin_unlock_irqrestore(&proc_lock, f);
                     continue;
@@ -529,9 +527,8 @@ void signal_return_to_user(struct trapframe *tf)
     }
 }
 
-long sys_rt_sigreturn(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE0(rt_sigreturn)
 {
-    (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
     struct trapframe *tf = current_tf();
     struct task_private *tp = current->priv;
     uint64_t sp = tf->regs[2];
@@ -571,7 +568,7 @@ void signals_reset_on_exec(void)
         }
     }
     irqflags_t f = spin_lock_irqsave(&proc_lock);
-    for (int i = 0; i < NSIG; i++) {
+    for (int i = 0; i < _NSIG; i++) {
         if (sh->action[i].handler != SIG_IGN)
             sh->action[i].handler = SIG_DFL;
         sh->action[i].flags = 0;
@@ -585,12 +582,9 @@ void signals_reset_on_exec(void)
 
 /* ---- system calls ---- */
 
-long sys_rt_sigaction(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(rt_sigaction, int, sig, uaddr_t, act, uaddr_t, oact, size_t, sigsetsize)
 {
-    (void)a4; (void)a5;
-    int sig = (int)a0;
-    uaddr_t act = (uaddr_t)a1, oact = (uaddr_t)a2;
-    if ((size_t)a3 != sizeof(ksigset_t))
+    if (sigsetsize != sizeof(ksigset_t))
         return -EINVAL;
     if (!valid_sig(sig))
         return -EINVAL;
@@ -636,17 +630,14 @@ long sys_rt_sigaction(long a0, long a1, long a2, long a3, long a4, long a5)
     return 0;
 }
 
-long sys_rt_sigprocmask(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(rt_sigprocmask, int, how, uaddr_t, nset, uaddr_t, oset, size_t, sigsetsize)
 {
-    (void)a4; (void)a5;
-    int how = (int)a0;
-    uaddr_t set = (uaddr_t)a1, oset = (uaddr_t)a2;
-    if ((size_t)a3 != sizeof(ksigset_t))
+    if (sigsetsize != sizeof(ksigset_t))
         return -EINVAL;
     struct task_private *tp = current->priv;
     ksigset_t old = tp->blocked, n;
-    if (set) {
-        if (copy_from_user(&n, set, sizeof n))
+    if (nset) {
+        if (copy_from_user(&n, nset, sizeof n))
             return -EFAULT;
         n &= ~SIG_KERNEL_ONLY;
         irqflags_t f = spin_lock_irqsave(&proc_lock);
@@ -671,23 +662,21 @@ long sys_rt_sigprocmask(long a0, long a1, long a2, long a3, long a4, long a5)
     return 0;
 }
 
-long sys_rt_sigpending(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(rt_sigpending, uaddr_t, uset, size_t, sigsetsize)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    if ((size_t)a1 != sizeof(ksigset_t))
+    if (sigsetsize != sizeof(ksigset_t))
         return -EINVAL;
     struct task_private *tp = current->priv;
     ksigset_t s = (tp->pending.set | tp->proc->shared_pending.set) & tp->blocked;
-    return copy_to_user((uaddr_t)a0, &s, sizeof s) ? -EFAULT : 0;
+    return copy_to_user(uset, &s, sizeof s) ? -EFAULT : 0;
 }
 
-long sys_rt_sigsuspend(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(rt_sigsuspend, uaddr_t, unewset, size_t, sigsetsize)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    if ((size_t)a1 != sizeof(ksigset_t))
+    if (sigsetsize != sizeof(ksigset_t))
         return -EINVAL;
     ksigset_t n;
-    if (copy_from_user(&n, (uaddr_t)a0, sizeof n))
+    if (copy_from_user(&n, unewset, sizeof n))
         return -EFAULT;
     struct task_private *tp = current->priv;
     irqflags_t f = spin_lock_irqsave(&proc_lock);
@@ -705,20 +694,20 @@ long sys_rt_sigsuspend(long a0, long a1, long a2, long a3, long a4, long a5)
     return -ERESTARTNOHAND;
 }
 
-long sys_rt_sigtimedwait(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(rt_sigtimedwait, uaddr_t, uthese, uaddr_t, uinfo, uaddr_t, uts,
+                size_t, sigsetsize)
 {
-    (void)a4; (void)a5;
-    if ((size_t)a3 != sizeof(ksigset_t))
+    if (sigsetsize != sizeof(ksigset_t))
         return -EINVAL;
     ksigset_t set;
-    if (copy_from_user(&set, (uaddr_t)a0, sizeof set))
+    if (copy_from_user(&set, uthese, sizeof set))
         return -EFAULT;
     set &= ~SIG_KERNEL_ONLY;
     uint64_t deadline = 0;
     bool poll = false;
-    if (a2) {
+    if (uts) {
         struct kernel_timespec ts;
-        if (copy_from_user(&ts, (uaddr_t)a2, sizeof ts))
+        if (copy_from_user(&ts, uts, sizeof ts))
             return -EFAULT;
         if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (int64_t)NSEC_PER_SEC)
             return -EINVAL;
@@ -773,7 +762,7 @@ long sys_rt_sigtimedwait(long a0, long a1, long a2, long a3, long a4, long a5)
     }
     if (!sig)
         return -EAGAIN;
-    if (a1 && copy_to_user((uaddr_t)a1, &info, sizeof info))
+    if (uinfo && copy_to_user(uinfo, &info, sizeof info))
         return -EFAULT;
     return sig;
 }
@@ -809,12 +798,9 @@ static void user_info(struct ksiginfo *info, int sig, int code)
     info->proc.uid = current->cred.uid;
 }
 
-long sys_kill(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(kill, pid_t, pid, int, sig)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    pid_t pid = (pid_t)a0;
-    int sig = (int)a1;
-    if (sig < 0 || sig > NSIG)
+    if (sig < 0 || sig > _NSIG)
         return -EINVAL;
     struct ksiginfo info;
     user_info(&info, sig, SI_USER);
@@ -851,7 +837,7 @@ long sys_kill(long a0, long a1, long a2, long a3, long a4, long a5)
 
 static long do_tkill(pid_t tgid, pid_t tid, int sig)
 {
-    if (tid <= 0 || sig < 0 || sig > NSIG)
+    if (tid <= 0 || sig < 0 || sig > _NSIG)
         return -EINVAL;
     struct ksiginfo info;
     user_info(&info, sig, SI_TKILL);
@@ -868,18 +854,16 @@ static long do_tkill(pid_t tgid, pid_t tid, int sig)
     return r;
 }
 
-long sys_tkill(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(tkill, pid_t, pid, int, sig)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    return do_tkill(-1, (pid_t)a0, (int)a1);
+    return do_tkill(-1, pid, sig);
 }
 
-long sys_tgkill(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(tgkill, pid_t, tgid, pid_t, pid, int, sig)
 {
-    (void)a3; (void)a4; (void)a5;
-    if ((pid_t)a0 <= 0)
+    if (tgid <= 0)
         return -EINVAL;
-    return do_tkill((pid_t)a0, (pid_t)a1, (int)a2);
+    return do_tkill(tgid, pid, sig);
 }
 
 static long queueinfo(pid_t tgid, pid_t tid, int sig, uaddr_t uinfo)
@@ -907,23 +891,19 @@ static long queueinfo(pid_t tgid, pid_t tid, int sig, uaddr_t uinfo)
     return r;
 }
 
-long sys_rt_sigqueueinfo(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(rt_sigqueueinfo, pid_t, pid, int, sig, uaddr_t, uinfo)
 {
-    (void)a3; (void)a4; (void)a5;
-    return queueinfo((pid_t)a0, 0, (int)a1, (uaddr_t)a2);
+    return queueinfo(pid, 0, sig, uinfo);
 }
 
-long sys_rt_tgsigqueueinfo(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(rt_tgsigqueueinfo, pid_t, tgid, pid_t, pid, int, sig, uaddr_t, uinfo)
 {
-    (void)a4; (void)a5;
-    return queueinfo((pid_t)a0, (pid_t)a1, (int)a2, (uaddr_t)a3);
+    return queueinfo(tgid, pid, sig, uinfo);
 }
 
-long sys_sigaltstack(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(sigaltstack, uaddr_t, uss, uaddr_t, uoss)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
     struct task_private *tp = current->priv;
-    uaddr_t uss = (uaddr_t)a0, uoss = (uaddr_t)a1;
     uint64_t sp = current_tf()->regs[2];
     struct user_stack old = {
         .ss_sp = tp->ss_sp, .ss_size = tp->ss_size,
@@ -956,9 +936,9 @@ long sys_sigaltstack(long a0, long a1, long a2, long a3, long a4, long a5)
     return 0;
 }
 
-/* pselect6/ppoll (fs/poll.c): install a temporary mask for the wait. If the wait was
- * interrupted, the original mask comes back only after the handler has run (restore_mask),
- * as in Linux; otherwise at once. */
+/* pselect6/ppoll (fs/poll.c, signal.h): install a temporary mask for the wait. If the wait
+ * was interrupted, the original mask comes back only after the handler has run
+ * (restore_mask), as in Linux; otherwise at once. */
 int sigmask_swap_for_wait(uint64_t mask)
 {
     struct task_private *tp = current->priv;

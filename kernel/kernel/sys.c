@@ -3,6 +3,7 @@
 #include "kernel.h"
 #include "task.h"
 #include "vm.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
@@ -10,22 +11,28 @@
 #include "asm/cpu.h"
 #include "memlayout.h"
 #include "procinfo.h"
+#include "syscall.h"
+#include "uapi/prctl.h"
+#include "uapi/reboot.h"
+#include "uapi/resource.h"
+#include "uapi/sched.h"
+#include "uapi/sysinfo.h"
+#include "uapi/utsname.h"
 
 /* ---- credentials (Linux rules: root may set anything; others only to their real, effective
  * or saved ids) ---- */
 
 static bool capable(void) { return current->cred.euid == 0; }
 
-long sys_getuid(long a0, long a1, long a2, long a3, long a4, long a5) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5; return current->cred.uid; }
-long sys_geteuid(long a0, long a1, long a2, long a3, long a4, long a5) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5; return current->cred.euid; }
-long sys_getgid(long a0, long a1, long a2, long a3, long a4, long a5) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5; return current->cred.gid; }
-long sys_getegid(long a0, long a1, long a2, long a3, long a4, long a5) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5; return current->cred.egid; }
-long sys_getpid(long a0, long a1, long a2, long a3, long a4, long a5) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5; return current->tgid; }
-long sys_gettid(long a0, long a1, long a2, long a3, long a4, long a5) { (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5; return current->tid; }
+SYSCALL_DEFINE0(getuid) { return current->cred.uid; }
+SYSCALL_DEFINE0(geteuid) { return current->cred.euid; }
+SYSCALL_DEFINE0(getgid) { return current->cred.gid; }
+SYSCALL_DEFINE0(getegid) { return current->cred.egid; }
+SYSCALL_DEFINE0(getpid) { return current->tgid; }
+SYSCALL_DEFINE0(gettid) { return current->tid; }
 
-long sys_getppid(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE0(getppid)
 {
-    (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
     struct process *par = proc_of(current)->parent;
     return par ? par->pid : 0;
 }
@@ -43,10 +50,8 @@ static void set_cred_all(struct cred *n)
 static bool uid_is_one_of(uid_t v, const struct cred *c) { return v == c->uid || v == c->euid || v == c->suid; }
 static bool gid_is_one_of(gid_t v, const struct cred *c) { return v == c->gid || v == c->egid || v == c->sgid; }
 
-long sys_setuid(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(setuid, uid_t, uid)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    uid_t uid = (uid_t)a0;
     if (uid == (uid_t)-1)
         return -EINVAL;
     struct cred n = current->cred;
@@ -62,10 +67,8 @@ long sys_setuid(long a0, long a1, long a2, long a3, long a4, long a5)
     return 0;
 }
 
-long sys_setgid(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(setgid, gid_t, gid)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    gid_t gid = (gid_t)a0;
     if (gid == (gid_t)-1)
         return -EINVAL;
     struct cred n = current->cred;
@@ -80,22 +83,20 @@ long sys_setgid(long a0, long a1, long a2, long a3, long a4, long a5)
     return 0;
 }
 
-long sys_setreuid(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(setreuid, uid_t, ruid, uid_t, euid)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    uid_t r = (uid_t)a0, e = (uid_t)a1;
     struct cred o = current->cred, n = o;
-    if (r != (uid_t)-1) {
-        if (!capable() && r != o.uid && r != o.euid)
+    if (ruid != (uid_t)-1) {
+        if (!capable() && ruid != o.uid && ruid != o.euid)
             return -EPERM;
-        n.uid = r;
+        n.uid = ruid;
     }
-    if (e != (uid_t)-1) {
-        if (!capable() && !uid_is_one_of(e, &o))
+    if (euid != (uid_t)-1) {
+        if (!capable() && !uid_is_one_of(euid, &o))
             return -EPERM;
-        n.euid = e;
+        n.euid = euid;
     }
-    if (r != (uid_t)-1 || (e != (uid_t)-1 && e != o.uid))
+    if (ruid != (uid_t)-1 || (euid != (uid_t)-1 && euid != o.uid))
         n.suid = n.euid;
     n.fsuid = n.euid;
     nproc_check_setuid(&current->cred, &n);
@@ -103,149 +104,135 @@ long sys_setreuid(long a0, long a1, long a2, long a3, long a4, long a5)
     return 0;
 }
 
-long sys_setregid(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(setregid, gid_t, rgid, gid_t, egid)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    gid_t r = (gid_t)a0, e = (gid_t)a1;
     struct cred o = current->cred, n = o;
-    if (r != (gid_t)-1) {
-        if (!capable() && r != o.gid && r != o.egid)
+    if (rgid != (gid_t)-1) {
+        if (!capable() && rgid != o.gid && rgid != o.egid)
             return -EPERM;
-        n.gid = r;
+        n.gid = rgid;
     }
-    if (e != (gid_t)-1) {
-        if (!capable() && !gid_is_one_of(e, &o))
+    if (egid != (gid_t)-1) {
+        if (!capable() && !gid_is_one_of(egid, &o))
             return -EPERM;
-        n.egid = e;
+        n.egid = egid;
     }
-    if (r != (gid_t)-1 || (e != (gid_t)-1 && e != o.gid))
+    if (rgid != (gid_t)-1 || (egid != (gid_t)-1 && egid != o.gid))
         n.sgid = n.egid;
     n.fsgid = n.egid;
     set_cred_all(&n);
     return 0;
 }
 
-long sys_setresuid(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(setresuid, uid_t, ruid, uid_t, euid, uid_t, suid)
 {
-    (void)a3; (void)a4; (void)a5;
-    uid_t r = (uid_t)a0, e = (uid_t)a1, s = (uid_t)a2;
     struct cred o = current->cred, n = o;
-    if (!capable() && ((r != (uid_t)-1 && !uid_is_one_of(r, &o)) ||
-                       (e != (uid_t)-1 && !uid_is_one_of(e, &o)) ||
-                       (s != (uid_t)-1 && !uid_is_one_of(s, &o))))
+    if (!capable() && ((ruid != (uid_t)-1 && !uid_is_one_of(ruid, &o)) ||
+                       (euid != (uid_t)-1 && !uid_is_one_of(euid, &o)) ||
+                       (suid != (uid_t)-1 && !uid_is_one_of(suid, &o))))
         return -EPERM;
-    if (r != (uid_t)-1)
-        n.uid = r;
-    if (e != (uid_t)-1)
-        n.euid = e;
-    if (s != (uid_t)-1)
-        n.suid = s;
+    if (ruid != (uid_t)-1)
+        n.uid = ruid;
+    if (euid != (uid_t)-1)
+        n.euid = euid;
+    if (suid != (uid_t)-1)
+        n.suid = suid;
     n.fsuid = n.euid;
     nproc_check_setuid(&current->cred, &n);
     set_cred_all(&n);
     return 0;
 }
 
-long sys_setresgid(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(setresgid, gid_t, rgid, gid_t, egid, gid_t, sgid)
 {
-    (void)a3; (void)a4; (void)a5;
-    gid_t r = (gid_t)a0, e = (gid_t)a1, s = (gid_t)a2;
     struct cred o = current->cred, n = o;
-    if (!capable() && ((r != (gid_t)-1 && !gid_is_one_of(r, &o)) ||
-                       (e != (gid_t)-1 && !gid_is_one_of(e, &o)) ||
-                       (s != (gid_t)-1 && !gid_is_one_of(s, &o))))
+    if (!capable() && ((rgid != (gid_t)-1 && !gid_is_one_of(rgid, &o)) ||
+                       (egid != (gid_t)-1 && !gid_is_one_of(egid, &o)) ||
+                       (sgid != (gid_t)-1 && !gid_is_one_of(sgid, &o))))
         return -EPERM;
-    if (r != (gid_t)-1)
-        n.gid = r;
-    if (e != (gid_t)-1)
-        n.egid = e;
-    if (s != (gid_t)-1)
-        n.sgid = s;
+    if (rgid != (gid_t)-1)
+        n.gid = rgid;
+    if (egid != (gid_t)-1)
+        n.egid = egid;
+    if (sgid != (gid_t)-1)
+        n.sgid = sgid;
     n.fsgid = n.egid;
     set_cred_all(&n);
     return 0;
 }
 
-long sys_getresuid(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(getresuid, uaddr_t, ruidp, uaddr_t, euidp, uaddr_t, suidp)
 {
-    (void)a3; (void)a4; (void)a5;
     const struct cred *c = &current->cred;
-    if (put_user_u32(c->uid, (uaddr_t)a0) || put_user_u32(c->euid, (uaddr_t)a1) || put_user_u32(c->suid, (uaddr_t)a2))
+    if (put_user_u32(c->uid, ruidp) || put_user_u32(c->euid, euidp) ||
+        put_user_u32(c->suid, suidp))
         return -EFAULT;
     return 0;
 }
 
-long sys_getresgid(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(getresgid, uaddr_t, rgidp, uaddr_t, egidp, uaddr_t, sgidp)
 {
-    (void)a3; (void)a4; (void)a5;
     const struct cred *c = &current->cred;
-    if (put_user_u32(c->gid, (uaddr_t)a0) || put_user_u32(c->egid, (uaddr_t)a1) || put_user_u32(c->sgid, (uaddr_t)a2))
+    if (put_user_u32(c->gid, rgidp) || put_user_u32(c->egid, egidp) ||
+        put_user_u32(c->sgid, sgidp))
         return -EFAULT;
     return 0;
 }
 
-long sys_setfsuid(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(setfsuid, uid_t, uid)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
     struct cred n = current->cred;
-    uid_t old = n.fsuid, u = (uid_t)a0;
-    if (u != (uid_t)-1 && (capable() || uid_is_one_of(u, &n) || u == n.fsuid)) {
-        n.fsuid = u;
+    uid_t old = n.fsuid;
+    if (uid != (uid_t)-1 && (capable() || uid_is_one_of(uid, &n) || uid == n.fsuid)) {
+        n.fsuid = uid;
         set_cred_all(&n);
     }
     return old;
 }
 
-long sys_setfsgid(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(setfsgid, gid_t, gid)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
     struct cred n = current->cred;
-    gid_t old = n.fsgid, g = (gid_t)a0;
-    if (g != (gid_t)-1 && (capable() || gid_is_one_of(g, &n) || g == n.fsgid)) {
-        n.fsgid = g;
+    gid_t old = n.fsgid;
+    if (gid != (gid_t)-1 && (capable() || gid_is_one_of(gid, &n) || gid == n.fsgid)) {
+        n.fsgid = gid;
         set_cred_all(&n);
     }
     return old;
 }
 
-long sys_getgroups(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(getgroups, int, gidsetsize, uaddr_t, grouplist)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    int size = (int)a0;
     const struct cred *c = &current->cred;
-    if (size < 0)
+    if (gidsetsize < 0)
         return -EINVAL;
-    if (size == 0)
+    if (gidsetsize == 0)
         return c->ngroups;
-    if (size < c->ngroups)
+    if (gidsetsize < c->ngroups)
         return -EINVAL;
-    if (copy_to_user((uaddr_t)a1, c->groups, (size_t)c->ngroups * sizeof(gid_t)))
+    if (copy_to_user(grouplist, c->groups, (size_t)c->ngroups * sizeof(gid_t)))
         return -EFAULT;
     return c->ngroups;
 }
 
-long sys_setgroups(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(setgroups, int, gidsetsize, uaddr_t, grouplist)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    int size = (int)a0;
     if (!capable())
         return -EPERM;
-    if (size < 0 || size > NGROUPS_MAX)
+    if (gidsetsize < 0 || gidsetsize > NGROUPS_MAX)
         return -EINVAL;
     struct cred n = current->cred;
-    if (size && copy_from_user(n.groups, (uaddr_t)a1, (size_t)size * sizeof(gid_t)))
+    if (gidsetsize && copy_from_user(n.groups, grouplist, (size_t)gidsetsize * sizeof(gid_t)))
         return -EFAULT;
-    n.ngroups = size;
+    n.ngroups = gidsetsize;
     set_cred_all(&n);
     return 0;
 }
 
 /* ---- process groups and sessions ---- */
 
-long sys_setpgid(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(setpgid, pid_t, pid, pid_t, pgid)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    pid_t pid = (pid_t)a0, pgid = (pid_t)a1;
     struct process *me = proc_of(current);
     if (pgid < 0)
         return -EINVAL;
@@ -293,10 +280,8 @@ out:
     return r;
 }
 
-long sys_getpgid(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(getpgid, pid_t, pid)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    pid_t pid = (pid_t)a0;
     irqflags_t f = spin_lock_irqsave(&proc_lock);
     struct process *p = pid ? process_by_pid(pid) : proc_of(current);
     long r = p ? p->pgid : -ESRCH;
@@ -304,10 +289,8 @@ long sys_getpgid(long a0, long a1, long a2, long a3, long a4, long a5)
     return r;
 }
 
-long sys_getsid(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(getsid, pid_t, pid)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    pid_t pid = (pid_t)a0;
     irqflags_t f = spin_lock_irqsave(&proc_lock);
     struct process *p = pid ? process_by_pid(pid) : proc_of(current);
     long r = p ? p->sid : -ESRCH;
@@ -315,9 +298,8 @@ long sys_getsid(long a0, long a1, long a2, long a3, long a4, long a5)
     return r;
 }
 
-long sys_setsid(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE0(setsid)
 {
-    (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
     struct process *me = proc_of(current);
     irqflags_t f = spin_lock_irqsave(&proc_lock);
     struct process *q;
@@ -334,16 +316,11 @@ long sys_setsid(long a0, long a1, long a2, long a3, long a4, long a5)
 
 /* ---- names ---- */
 
-static char hostname[65] = "openv";
-static char domainname[65] = "(none)";
+static char hostname[__NEW_UTS_LEN + 1] = "openv";
+static char domainname[__NEW_UTS_LEN + 1] = "(none)";
 
-struct new_utsname {
-    char sysname[65], nodename[65], release[65], version[65], machine[65], domainname[65];
-};
-
-long sys_uname(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(uname, uaddr_t, name)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
     struct new_utsname u;
     memset(&u, 0, sizeof u);
     strlcpy(u.sysname, "Linux", sizeof u.sysname);   /* what programs check for */
@@ -352,7 +329,7 @@ long sys_uname(long a0, long a1, long a2, long a3, long a4, long a5)
     strlcpy(u.version, "#1 SMP openv", sizeof u.version);
     strlcpy(u.machine, "riscv64", sizeof u.machine);
     strlcpy(u.domainname, domainname, sizeof u.domainname);
-    return copy_to_user((uaddr_t)a0, &u, sizeof u) ? -EFAULT : 0;
+    return copy_to_user(name, &u, sizeof u) ? -EFAULT : 0;
 }
 
 /* For /proc/sys/kernel/{hostname,domainname} (procinfo.h). */
@@ -366,9 +343,9 @@ static long set_name(char *dst, uaddr_t src, long len)
 {
     if (!capable())
         return -EPERM;
-    if (len < 0 || len > 64)
+    if (len < 0 || len > __NEW_UTS_LEN)
         return -EINVAL;
-    char tmp[65];
+    char tmp[__NEW_UTS_LEN + 1];
     if (copy_from_user(tmp, src, (size_t)len))
         return -EFAULT;
     tmp[len] = 0;
@@ -376,16 +353,15 @@ static long set_name(char *dst, uaddr_t src, long len)
     return 0;
 }
 
-long sys_sethostname(long a0, long a1, long a2, long a3, long a4, long a5)
+/* len is the whole register (Linux truncates it to int), as it always was here. */
+SYSCALL_DEFINE2(sethostname, uaddr_t, name, long, len)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    return set_name(hostname, (uaddr_t)a0, a1);
+    return set_name(hostname, name, len);
 }
 
-long sys_setdomainname(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(setdomainname, uaddr_t, name, long, len)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    return set_name(domainname, (uaddr_t)a0, a1);
+    return set_name(domainname, name, len);
 }
 
 /* ---- resource limits ---- */
@@ -404,25 +380,23 @@ static long do_prlimit(struct process *p, unsigned res, uaddr_t unew, uaddr_t uo
     if (unew) {
         if (copy_from_user(&n, unew, sizeof n))
             return -EFAULT;
-        if (n.cur > n.max)
+        if (n.rlim_cur > n.rlim_max)
             return -EINVAL;
-        if (n.max > p->rlim[res].max && !capable())
+        if (n.rlim_max > p->rlim[res].max && !capable())
             return -EPERM;
-        if (res == RLIMIT_NOFILE && n.max > 1024 * 1024)
+        if (res == RLIMIT_NOFILE && n.rlim_max > 1024 * 1024)
             return -EPERM;
     }
-    struct rlimit64 old = p->rlim[res];
+    struct rlimit64 old = { p->rlim[res].cur, p->rlim[res].max };
     if (unew)
-        p->rlim[res] = n;
+        p->rlim[res] = (struct krlimit){ n.rlim_cur, n.rlim_max };
     if (uold && copy_to_user(uold, &old, sizeof old))
         return -EFAULT;
     return 0;
 }
 
-long sys_prlimit64(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(prlimit64, pid_t, pid, unsigned, resource, uaddr_t, new_rlim, uaddr_t, old_rlim)
 {
-    (void)a4; (void)a5;
-    pid_t pid = (pid_t)a0;
     struct process *p = proc_of(current);
     if (pid) {
         irqflags_t f = spin_lock_irqsave(&proc_lock);
@@ -433,58 +407,47 @@ long sys_prlimit64(long a0, long a1, long a2, long a3, long a4, long a5)
         if (p != proc_of(current) && !capable())
             return -EPERM;
     }
-    return do_prlimit(p, (unsigned)a1, (uaddr_t)a2, (uaddr_t)a3);
+    return do_prlimit(p, resource, new_rlim, old_rlim);
 }
 
-long sys_getrlimit(long a0, long a1, long a2, long a3, long a4, long a5)
+/* struct rlimit is struct rlimit64 on 64-bit. */
+SYSCALL_DEFINE2(getrlimit, unsigned, resource, uaddr_t, rlim)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    return do_prlimit(proc_of(current), (unsigned)a0, 0, (uaddr_t)a1);
+    return do_prlimit(proc_of(current), resource, 0, rlim);
 }
 
-long sys_setrlimit(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(setrlimit, unsigned, resource, uaddr_t, rlim)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    return do_prlimit(proc_of(current), (unsigned)a0, (uaddr_t)a1, 0);
+    return do_prlimit(proc_of(current), resource, rlim, 0);
 }
 
 /* The limits init starts with, as Linux gives them. RLIMIT_NPROC and RLIMIT_SIGPENDING are
  * half of Linux's max_threads: the threads whose kernel stacks would fill an eighth of RAM. */
-void rlimits_init_defaults(struct rlimit64 *r)
+void rlimits_init_defaults(struct krlimit *r)
 {
     uint64_t max_threads = (uint64_t)pages_total() * PAGE_SIZE / (8 * KSTACK_SIZE);
     max_threads = MAX(20ULL, MIN(max_threads, (uint64_t)PID_MAX));
     for (int i = 0; i < RLIM_NLIMITS; i++)
-        r[i] = (struct rlimit64){ RLIM_INFINITY, RLIM_INFINITY };
-    r[RLIMIT_STACK] = (struct rlimit64){ USER_STACK_MAX, RLIM_INFINITY };
-    r[RLIMIT_CORE] = (struct rlimit64){ 0, RLIM_INFINITY };
-    r[RLIMIT_NOFILE] = (struct rlimit64){ 1024, 4096 };
-    r[RLIMIT_NPROC] = (struct rlimit64){ max_threads / 2, max_threads / 2 };
+        r[i] = (struct krlimit){ RLIM_INFINITY, RLIM_INFINITY };
+    r[RLIMIT_STACK] = (struct krlimit){ USER_STACK_MAX, RLIM_INFINITY };
+    r[RLIMIT_CORE] = (struct krlimit){ 0, RLIM_INFINITY };
+    r[RLIMIT_NOFILE] = (struct krlimit){ 1024, 4096 };
+    r[RLIMIT_NPROC] = (struct krlimit){ max_threads / 2, max_threads / 2 };
     r[RLIMIT_SIGPENDING] = r[RLIMIT_NPROC];
-    r[RLIMIT_MEMLOCK] = (struct rlimit64){ 8UL << 20, 8UL << 20 };
-    r[RLIMIT_MSGQUEUE] = (struct rlimit64){ 819200, 819200 };
-    r[RLIMIT_NICE] = (struct rlimit64){ 0, 0 };
-    r[RLIMIT_RTPRIO] = (struct rlimit64){ 0, 0 };
+    r[RLIMIT_MEMLOCK] = (struct krlimit){ 8UL << 20, 8UL << 20 };
+    r[RLIMIT_MSGQUEUE] = (struct krlimit){ 819200, 819200 };
+    r[RLIMIT_NICE] = (struct krlimit){ 0, 0 };
+    r[RLIMIT_RTPRIO] = (struct krlimit){ 0, 0 };
 }
 
 /* ---- misc ---- */
 
-#define PR_SET_PDEATHSIG 1
-#define PR_GET_PDEATHSIG 2
-#define PR_GET_DUMPABLE 3
-#define PR_SET_DUMPABLE 4
-#define PR_SET_NAME 15
-#define PR_GET_NAME 16
-#define PR_SET_NO_NEW_PRIVS 38
-#define PR_GET_NO_NEW_PRIVS 39
-
-long sys_prctl(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(prctl, int, option, unsigned long, arg2)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    switch ((int)a0) {
+    switch (option) {
     case PR_SET_NAME: {
         char name[16];
-        long n = strncpy_from_user(name, (uaddr_t)a1, sizeof name);
+        long n = strncpy_from_user(name, arg2, sizeof name);
         if (n == -EFAULT)
             return -EFAULT;
         name[15] = 0;
@@ -492,17 +455,17 @@ long sys_prctl(long a0, long a1, long a2, long a3, long a4, long a5)
         return 0;
     }
     case PR_GET_NAME:
-        return copy_to_user((uaddr_t)a1, current->comm, 16) ? -EFAULT : 0;
+        return copy_to_user(arg2, current->comm, 16) ? -EFAULT : 0;
     case PR_SET_PDEATHSIG:
-        return (a1 < 0 || a1 > NSIG) ? -EINVAL : 0;
+        return arg2 > _NSIG ? -EINVAL : 0;
     case PR_GET_PDEATHSIG:
-        return put_user_u32(0, (uaddr_t)a1) ? -EFAULT : 0;
+        return put_user_u32(0, arg2) ? -EFAULT : 0;
     case PR_GET_DUMPABLE:
         return 1;
     case PR_SET_DUMPABLE:
-        return (a1 == 0 || a1 == 1) ? 0 : -EINVAL;
+        return (arg2 == 0 || arg2 == 1) ? 0 : -EINVAL;
     case PR_SET_NO_NEW_PRIVS:
-        return a1 == 1 ? 0 : -EINVAL;
+        return arg2 == 1 ? 0 : -EINVAL;
     case PR_GET_NO_NEW_PRIVS:
         return 0;
     default:
@@ -510,21 +473,9 @@ long sys_prctl(long a0, long a1, long a2, long a3, long a4, long a5)
     }
 }
 
-struct sysinfo_k {
-    int64_t uptime;
-    uint64_t loads[3];
-    uint64_t totalram, freeram, sharedram, bufferram, totalswap, freeswap;
-    uint16_t procs, pad;
-    uint32_t pad2;
-    uint64_t totalhigh, freehigh;
-    uint32_t mem_unit;
-    char _f[4];
-};
-
-long sys_sysinfo(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(sysinfo, uaddr_t, info)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    struct sysinfo_k s;
+    struct sysinfo s;
     memset(&s, 0, sizeof s);
     s.uptime = (int64_t)(ktime_mono_ns() / NSEC_PER_SEC);
     cpustat_loadavg(s.loads);
@@ -538,12 +489,8 @@ long sys_sysinfo(long a0, long a1, long a2, long a3, long a4, long a5)
         n += (unsigned)p->nr_threads;
     spin_unlock_irqrestore(&proc_lock, f);
     s.procs = (uint16_t)n;
-    return copy_to_user((uaddr_t)a0, &s, sizeof s) ? -EFAULT : 0;
+    return copy_to_user(info, &s, sizeof s) ? -EFAULT : 0;
 }
-
-#define PRIO_PROCESS 0
-#define PRIO_PGRP 1
-#define PRIO_USER 2
 
 /* Does task t fall under (which, who)? who has had its 0 replaced by the caller's own id.
  * PRIO_PROCESS names one thread, as in Linux. proc_lock held. */
@@ -565,14 +512,14 @@ static long prio_who(int which, long who)
 }
 
 /* Returns 20 - nice of the highest-priority (lowest nice) task matched, as Linux does (libc
- * turns it back into a nice value), or -ESRCH. */
-long sys_getpriority(long a0, long a1, long a2, long a3, long a4, long a5)
+ * turns it back into a nice value), or -ESRCH. who (and setpriority's niceval) is the whole
+ * register, as it always was here: Linux truncates them to int. */
+SYSCALL_DEFINE2(getpriority, int, which, long, who)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    int which = (int)a0;
     if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER)
         return -EINVAL;
-    long who = prio_who(which, a1), r = -ESRCH;
+    long r = -ESRCH;
+    who = prio_who(which, who);
     irqflags_t f = spin_lock_irqsave(&proc_lock);
     struct process *p;
     list_for_each_entry(p, &all_processes, all_node) {
@@ -588,14 +535,13 @@ long sys_getpriority(long a0, long a1, long a2, long a3, long a4, long a5)
 /* Linux's set_one_prio: the caller must own the task (its euid is the task's uid or euid)
  * unless privileged; lowering nice needs privilege or RLIMIT_NICE (20 - nice <= limit).
  * The result of the last task tried is returned; -ESRCH if none matched. */
-long sys_setpriority(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(setpriority, int, which, long, who, long, niceval)
 {
-    (void)a3; (void)a4; (void)a5;
-    int which = (int)a0;
     if (which != PRIO_PROCESS && which != PRIO_PGRP && which != PRIO_USER)
         return -EINVAL;
-    int nice = (int)MAX(-20L, MIN(19L, a2));
-    long who = prio_who(which, a1), r = -ESRCH;
+    int nice = (int)MAX(-20L, MIN(19L, niceval));
+    long r = -ESRCH;
+    who = prio_who(which, who);
     const struct cred *me = &current->cred;
     irqflags_t f = spin_lock_irqsave(&proc_lock);
     struct process *p;
@@ -622,41 +568,28 @@ long sys_setpriority(long a0, long a1, long a2, long a3, long a4, long a5)
 
 /* sched_getaffinity and sched_setaffinity: kernel/kernel/affinity.c */
 
-long sys_sched_getscheduler(long a0, long a1, long a2, long a3, long a4, long a5)
+/* Every task, whatever its pid, is SCHED_NORMAL. */
+SYSCALL_DEFINE0(sched_getscheduler)
 {
-    (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    return 0;   /* SCHED_OTHER */
+    return SCHED_NORMAL;
 }
 
-long sys_getcpu(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(getcpu, uaddr_t, cpu, uaddr_t, node)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    if (a0 && put_user_u32((uint32_t)this_cpu()->id, (uaddr_t)a0))
+    if (cpu && put_user_u32((uint32_t)this_cpu()->id, cpu))
         return -EFAULT;
-    if (a1 && put_user_u32(0, (uaddr_t)a1))
+    if (node && put_user_u32(0, node))
         return -EFAULT;
     return 0;
 }
 
-long sys_set_tid_address(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(set_tid_address, uaddr_t, tidptr)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    current->priv->clear_child_tid = (uaddr_t)a0;
+    current->priv->clear_child_tid = tidptr;
     return current->tid;
 }
 
 /* ---- reboot ---- */
-
-#define LINUX_REBOOT_MAGIC1 0xfee1dead
-#define LINUX_REBOOT_MAGIC2 672274793
-#define LINUX_REBOOT_MAGIC2A 85072278
-#define LINUX_REBOOT_MAGIC2B 369367448
-#define LINUX_REBOOT_MAGIC2C 537993216
-#define LINUX_REBOOT_CMD_RESTART 0x01234567
-#define LINUX_REBOOT_CMD_HALT 0xCDEF0123
-#define LINUX_REBOOT_CMD_CAD_ON 0x89ABCDEF
-#define LINUX_REBOOT_CMD_CAD_OFF 0x00000000
-#define LINUX_REBOOT_CMD_POWER_OFF 0x4321FEDC
 
 struct syscon_action_k {
     bool present;
@@ -686,23 +619,19 @@ static __noreturn void machine_reset(bool poweroff)
     panic("%s failed", poweroff ? "power off" : "reboot");
 }
 
-long sys_reboot(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(reboot, unsigned, magic1, unsigned, magic2, unsigned, cmd)
 {
-    (void)a3; (void)a4; (void)a5;
     if (!capable())
         return -EPERM;
-    if ((uint32_t)a0 != LINUX_REBOOT_MAGIC1 ||
-        ((uint32_t)a1 != LINUX_REBOOT_MAGIC2 && (uint32_t)a1 != LINUX_REBOOT_MAGIC2A &&
-         (uint32_t)a1 != LINUX_REBOOT_MAGIC2B && (uint32_t)a1 != LINUX_REBOOT_MAGIC2C))
+    if (magic1 != LINUX_REBOOT_MAGIC1 ||
+        (magic2 != LINUX_REBOOT_MAGIC2 && magic2 != LINUX_REBOOT_MAGIC2A &&
+         magic2 != LINUX_REBOOT_MAGIC2B && magic2 != LINUX_REBOOT_MAGIC2C))
         return -EINVAL;
-    uint32_t cmd = (uint32_t)a2;
     if (cmd == LINUX_REBOOT_CMD_RESTART || cmd == LINUX_REBOOT_CMD_HALT ||
         cmd == LINUX_REBOOT_CMD_POWER_OFF) {
         /* Unlike Linux, write back the disks' caches even for `poweroff -f -n`: there is no
          * journal, and a virtual disk's volatile cache dies with QEMU. */
-        extern int vfs_sync_all(void) __attribute__((weak));
-        if (vfs_sync_all)
-            vfs_sync_all();
+        vfs_sync_all();
     }
     switch (cmd) {
     case LINUX_REBOOT_CMD_RESTART:

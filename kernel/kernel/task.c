@@ -4,6 +4,7 @@
 #include "mm.h"
 #include "string.h"
 #include "asm/cpu.h"
+#include "asm/entry.h"
 
 spinlock_t proc_lock = SPINLOCK_INIT("proc");
 LIST_HEAD(all_processes);
@@ -99,7 +100,6 @@ static struct task_alloc_unit idle0;
 
 void task_init_idle(void)
 {
-    extern char boot_stack_top[];
     struct task *t = &idle0.task;
     t->priv = &idle0.priv;
     idle0.priv.task = t;

@@ -7,18 +7,9 @@
 #include "uaccess.h"
 #include "memlayout.h"
 #include "string.h"
-
-#define CLOCK_REALTIME 0
-#define CLOCK_MONOTONIC 1
-#define CLOCK_PROCESS_CPUTIME_ID 2
-#define CLOCK_THREAD_CPUTIME_ID 3
-#define CLOCK_MONOTONIC_RAW 4
-#define CLOCK_REALTIME_COARSE 5
-#define CLOCK_MONOTONIC_COARSE 6
-#define CLOCK_BOOTTIME 7
-#define CLOCK_REALTIME_ALARM 8
-#define CLOCK_BOOTTIME_ALARM 9
-#define TIMER_ABSTIME 1
+#include "syscall.h"
+#include "uapi/resource.h"
+#include "uapi/times.h"
 
 static int64_t realtime_offset_ns;   /* realtime = monotonic + offset */
 
@@ -85,33 +76,30 @@ static int clock_get(int clk, uint64_t *ns)
     }
 }
 
-long sys_clock_gettime(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(clock_gettime, int, which_clock, uaddr_t, tp)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
     uint64_t ns;
-    int r = clock_get((int)a0, &ns);
+    int r = clock_get(which_clock, &ns);
     if (r)
         return r;
     struct kernel_timespec ts;
     ns_to_ts(ns, &ts);
-    return copy_to_user((uaddr_t)a1, &ts, sizeof ts) ? -EFAULT : 0;
+    return copy_to_user(tp, &ts, sizeof ts) ? -EFAULT : 0;
 }
 
-long sys_clock_getres(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(clock_getres, int, which_clock, uaddr_t, tp)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
     uint64_t ns;
-    int clk = (int)a0;
-    int r = clock_get(clk, &ns);
+    int r = clock_get(which_clock, &ns);
     if (r)
         return r;
-    if (!a1)
+    if (!tp)
         return 0;
     struct kernel_timespec ts = { 0, 1 };
-    if (clk == CLOCK_REALTIME_COARSE || clk == CLOCK_MONOTONIC_COARSE ||
-        clk == CLOCK_PROCESS_CPUTIME_ID || clk == CLOCK_THREAD_CPUTIME_ID)
+    if (which_clock == CLOCK_REALTIME_COARSE || which_clock == CLOCK_MONOTONIC_COARSE ||
+        which_clock == CLOCK_PROCESS_CPUTIME_ID || which_clock == CLOCK_THREAD_CPUTIME_ID)
         ts.tv_nsec = NSEC_PER_SEC / HZ;
-    return copy_to_user((uaddr_t)a1, &ts, sizeof ts) ? -EFAULT : 0;
+    return copy_to_user(tp, &ts, sizeof ts) ? -EFAULT : 0;
 }
 
 static int settime(uint64_t ns)
@@ -122,52 +110,45 @@ static int settime(uint64_t ns)
     return 0;
 }
 
-long sys_clock_settime(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(clock_settime, int, which_clock, uaddr_t, tp)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
     struct kernel_timespec ts;
-    if (copy_from_user(&ts, (uaddr_t)a1, sizeof ts))
+    if (copy_from_user(&ts, tp, sizeof ts))
         return -EFAULT;
-    if ((int)a0 != CLOCK_REALTIME)
+    if (which_clock != CLOCK_REALTIME)
         return -EINVAL;
     if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (int64_t)NSEC_PER_SEC)
         return -EINVAL;
     return settime((uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec);
 }
 
-struct timeval_k {
-    int64_t tv_sec, tv_usec;
-};
-
-long sys_gettimeofday(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(gettimeofday, uaddr_t, tv, uaddr_t, tz)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    if (a0) {
+    if (tv) {
         struct kernel_timespec ts;
         ktime_real(&ts);
-        struct timeval_k tv = { ts.tv_sec, ts.tv_nsec / 1000 };
-        if (copy_to_user((uaddr_t)a0, &tv, sizeof tv))
+        struct kernel_old_timeval ktv = { ts.tv_sec, ts.tv_nsec / 1000 };
+        if (copy_to_user(tv, &ktv, sizeof ktv))
             return -EFAULT;
     }
-    if (a1) {
-        int32_t tz[2] = { 0, 0 };
-        if (copy_to_user((uaddr_t)a1, tz, sizeof tz))
+    if (tz) {
+        struct kernel_timezone ktz = { 0, 0 };
+        if (copy_to_user(tz, &ktz, sizeof ktz))
             return -EFAULT;
     }
     return 0;
 }
 
-long sys_settimeofday(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(settimeofday, uaddr_t, tv)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    if (!a0)
+    if (!tv)
         return 0;
-    struct timeval_k tv;
-    if (copy_from_user(&tv, (uaddr_t)a0, sizeof tv))
+    struct kernel_old_timeval ktv;
+    if (copy_from_user(&ktv, tv, sizeof ktv))
         return -EFAULT;
-    if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+    if (ktv.tv_sec < 0 || ktv.tv_usec < 0 || ktv.tv_usec >= 1000000)
         return -EINVAL;
-    return settime((uint64_t)tv.tv_sec * NSEC_PER_SEC + (uint64_t)tv.tv_usec * 1000);
+    return settime((uint64_t)ktv.tv_sec * NSEC_PER_SEC + (uint64_t)ktv.tv_usec * 1000);
 }
 
 /* Sleeps until the monotonic deadline; 0, or -ERESTARTSYS-style interruption (returns the
@@ -226,27 +207,17 @@ static long do_nanosleep(int clk, int flags, uaddr_t ureq, uaddr_t urem)
     return 0;
 }
 
-long sys_nanosleep(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(nanosleep, uaddr_t, rqtp, uaddr_t, rmtp)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    return do_nanosleep(CLOCK_MONOTONIC, 0, (uaddr_t)a0, (uaddr_t)a1);
+    return do_nanosleep(CLOCK_MONOTONIC, 0, rqtp, rmtp);
 }
 
-long sys_clock_nanosleep(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(clock_nanosleep, int, which_clock, int, flags, uaddr_t, rqtp, uaddr_t, rmtp)
 {
-    (void)a4; (void)a5;
-    return do_nanosleep((int)a0, (int)a1, (uaddr_t)a2, (uaddr_t)a3);
+    return do_nanosleep(which_clock, flags, rqtp, rmtp);
 }
 
 /* ---- interval timers ---- */
-
-#define ITIMER_REAL 0
-#define ITIMER_VIRTUAL 1
-#define ITIMER_PROF 2
-
-struct itimerval_k {
-    struct timeval_k it_interval, it_value;
-};
 
 static void real_timer_fn(struct ktimer *kt)
 {
@@ -266,12 +237,12 @@ static void real_timer_fn(struct ktimer *kt)
     spin_unlock_irqrestore(&proc_lock, f);
 }
 
-static uint64_t tv_ns(const struct timeval_k *tv)
+static uint64_t tv_ns(const struct kernel_old_timeval *tv)
 {
     return (uint64_t)tv->tv_sec * NSEC_PER_SEC + (uint64_t)tv->tv_usec * 1000;
 }
 
-static void ns_tv(uint64_t ns, struct timeval_k *tv)
+static void ns_tv(uint64_t ns, struct kernel_old_timeval *tv)
 {
     tv->tv_sec = (int64_t)(ns / NSEC_PER_SEC);
     tv->tv_usec = (int64_t)(ns % NSEC_PER_SEC / 1000);
@@ -307,7 +278,7 @@ void itimer_cpu_tick(struct task *t, bool user, uint64_t ns)
     charge_cpu_itimer(p, t, ITIMER_PROF - 1, ns);
 }
 
-static void get_cpu_itimer(struct process *p, int which, struct itimerval_k *v)
+static void get_cpu_itimer(struct process *p, int which, struct kernel_old_itimerval *v)
 {
     irqflags_t f = spin_lock_irqsave(&proc_lock);
     ns_tv(p->cpu_itimer_left_ns[which - 1], &v->it_value);
@@ -315,7 +286,7 @@ static void get_cpu_itimer(struct process *p, int which, struct itimerval_k *v)
     spin_unlock_irqrestore(&proc_lock, f);
 }
 
-static void set_cpu_itimer(struct process *p, int which, const struct itimerval_k *v)
+static void set_cpu_itimer(struct process *p, int which, const struct kernel_old_itimerval *v)
 {
     irqflags_t f = spin_lock_irqsave(&proc_lock);
     p->cpu_itimer_left_ns[which - 1] = tv_ns(&v->it_value);
@@ -323,7 +294,7 @@ static void set_cpu_itimer(struct process *p, int which, const struct itimerval_
     spin_unlock_irqrestore(&proc_lock, f);
 }
 
-static void get_real(struct process *p, struct itimerval_k *v)
+static void get_real(struct process *p, struct kernel_old_itimerval *v)
 {
     memset(v, 0, sizeof *v);
     if (p->real_timer.armed) {
@@ -334,33 +305,33 @@ static void get_real(struct process *p, struct itimerval_k *v)
     ns_tv(p->real_interval_ns, &v->it_interval);
 }
 
-long sys_getitimer(long a0, long a1, long a2, long a3, long a4, long a5)
+/* which is compared as the whole register, as it always was here (Linux truncates it to int
+ * first). */
+SYSCALL_DEFINE2(getitimer, long, which, uaddr_t, value)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    struct itimerval_k v;
+    struct kernel_old_itimerval v;
     memset(&v, 0, sizeof v);
-    if (a0 == ITIMER_REAL)
+    if (which == ITIMER_REAL)
         get_real(proc_of(current), &v);
-    else if (a0 == ITIMER_VIRTUAL || a0 == ITIMER_PROF)
-        get_cpu_itimer(proc_of(current), (int)a0, &v);
+    else if (which == ITIMER_VIRTUAL || which == ITIMER_PROF)
+        get_cpu_itimer(proc_of(current), (int)which, &v);
     else
         return -EINVAL;
-    return copy_to_user((uaddr_t)a1, &v, sizeof v) ? -EFAULT : 0;
+    return copy_to_user(value, &v, sizeof v) ? -EFAULT : 0;
 }
 
-long sys_setitimer(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(setitimer, long, which, uaddr_t, value, uaddr_t, ovalue)
 {
-    (void)a3; (void)a4; (void)a5;
-    struct itimerval_k nv, ov;
+    struct kernel_old_itimerval nv, ov;
     memset(&ov, 0, sizeof ov);
-    if (a1 && copy_from_user(&nv, (uaddr_t)a1, sizeof nv))
+    if (value && copy_from_user(&nv, value, sizeof nv))
         return -EFAULT;
-    if (!a1)
+    if (!value)
         memset(&nv, 0, sizeof nv);
     if (nv.it_value.tv_sec < 0 || nv.it_value.tv_usec < 0 || nv.it_value.tv_usec >= 1000000 ||
         nv.it_interval.tv_sec < 0 || nv.it_interval.tv_usec < 0 || nv.it_interval.tv_usec >= 1000000)
         return -EINVAL;
-    if (a0 == ITIMER_REAL) {
+    if (which == ITIMER_REAL) {
         struct process *p = proc_of(current);
         get_real(p, &ov);
         ktimer_cancel_sync(&p->real_timer);
@@ -369,30 +340,24 @@ long sys_setitimer(long a0, long a1, long a2, long a3, long a4, long a5)
         uint64_t v = tv_ns(&nv.it_value);
         if (v)
             ktimer_arm(&p->real_timer, ktime_mono_ns() + v);
-    } else if (a0 == ITIMER_VIRTUAL || a0 == ITIMER_PROF) {
-        get_cpu_itimer(proc_of(current), (int)a0, &ov);
-        set_cpu_itimer(proc_of(current), (int)a0, &nv);
+    } else if (which == ITIMER_VIRTUAL || which == ITIMER_PROF) {
+        get_cpu_itimer(proc_of(current), (int)which, &ov);
+        set_cpu_itimer(proc_of(current), (int)which, &nv);
     } else {
         return -EINVAL;
     }
-    if (a2 && copy_to_user((uaddr_t)a2, &ov, sizeof ov))
+    if (ovalue && copy_to_user(ovalue, &ov, sizeof ov))
         return -EFAULT;
     return 0;
 }
 
 /* ---- CPU time ---- */
 
-struct tms_k {
-    int64_t utime, stime, cutime, cstime;
-};
+static int64_t to_clk(uint64_t ns) { return (int64_t)(ns / (NSEC_PER_SEC / USER_HZ)); }
 
-#define CLK_TCK 100
-static int64_t to_clk(uint64_t ns) { return (int64_t)(ns / (NSEC_PER_SEC / CLK_TCK)); }
-
-long sys_times(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(times, uaddr_t, tbuf)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    if (a0) {
+    if (tbuf) {
         struct process *p = proc_of(current);
         uint64_t u = p->utime_ns, s = p->stime_ns;
         struct task_private *x;
@@ -402,30 +367,19 @@ long sys_times(long a0, long a1, long a2, long a3, long a4, long a5)
             s += x->stime_ns;
         }
         spin_unlock_irqrestore(&proc_lock, f);
-        struct tms_k t = { to_clk(u), to_clk(s), to_clk(p->cutime_ns), to_clk(p->cstime_ns) };
-        if (copy_to_user((uaddr_t)a0, &t, sizeof t))
+        struct tms t = { to_clk(u), to_clk(s), to_clk(p->cutime_ns), to_clk(p->cstime_ns) };
+        if (copy_to_user(tbuf, &t, sizeof t))
             return -EFAULT;
     }
     return (long)to_clk(ktime_mono_ns()) + 1;
 }
 
-struct rusage_full {
-    struct timeval_k ru_utime, ru_stime;
-    int64_t rest[14];
-};
-
-#define RUSAGE_SELF 0
-#define RUSAGE_CHILDREN (-1)
-#define RUSAGE_THREAD 1
-
-long sys_getrusage(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(getrusage, int, who, uaddr_t, ru)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    struct rusage_full ru;
-    memset(&ru, 0, sizeof ru);
+    struct rusage kru;
+    memset(&kru, 0, sizeof kru);
     struct process *p = proc_of(current);
     uint64_t u = 0, s = 0;
-    int who = (int)a0;
     if (who == RUSAGE_SELF) {
         u = p->utime_ns;
         s = p->stime_ns;
@@ -445,7 +399,7 @@ long sys_getrusage(long a0, long a1, long a2, long a3, long a4, long a5)
     } else {
         return -EINVAL;
     }
-    ns_tv(u, &ru.ru_utime);
-    ns_tv(s, &ru.ru_stime);
-    return copy_to_user((uaddr_t)a1, &ru, sizeof ru) ? -EFAULT : 0;
+    ns_tv(u, &kru.ru_utime);
+    ns_tv(s, &kru.ru_stime);
+    return copy_to_user(ru, &kru, sizeof kru) ? -EFAULT : 0;
 }

@@ -11,14 +11,8 @@
 #include "asm/cpu.h"
 #include "asm/csr.h"
 #include "asm/sbi.h"
-
-void trap_init(void);
-void timer_init(void);
-void bkl_enable(void);
-void secondary_entry(void);
-const char *cmdline_get(const char *key);
-extern unsigned long kernel_pgdir[512];
-extern uint64_t timebase_hz;
+#include "asm/entry.h"
+#include "ktimer.h"
 
 /* Every hart the FDT lists, unless `maxcpus=N` (as Linux's option) or `nosmp` says fewer. */
 #define SMP_DEFAULT_MAXCPUS NR_CPUS
@@ -47,7 +41,6 @@ static void idle_loop(struct cpu *cpu)
 }
 
 /* First C code of a secondary hart: on its idle task's stack, interrupts off. */
-__noreturn void secondary_main(struct cpu *cpu);
 __noreturn void secondary_main(struct cpu *cpu)
 {
     mm_activate(NULL);             /* the kernel's root table; drops the identity map */

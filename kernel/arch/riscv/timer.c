@@ -5,6 +5,7 @@
 #include "kernel.h"
 #include "time.h"
 #include "ktimer.h"
+#include "sched.h"
 #include "asm/csr.h"
 #include "asm/sbi.h"
 #include "asm/cpu.h"
@@ -52,8 +53,6 @@ void timer_init(void)
     timer_reprogram();
     csr_set(sie, IE_STIE);
 }
-
-void sched_tick(bool user);
 
 /* The supervisor timer interrupt. */
 void timer_interrupt(bool from_user)

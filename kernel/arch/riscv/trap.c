@@ -8,17 +8,9 @@
 #include "asm/csr.h"
 #include "asm/cpu.h"
 #include "asm/trapframe.h"
-
-extern struct trapframe *panic_trapframe;
-void timer_interrupt(bool from_user);
-void plic_interrupt(void);
-void syscall_restart_fixup(struct trapframe *tf);
-void trap_entry(void);
-
-struct exception_entry {
-    unsigned long insn, fixup;
-};
-extern const struct exception_entry __ex_table_start[], __ex_table_end[];
+#include "asm/entry.h"
+#include "irq.h"
+#include "ktimer.h"
 
 static unsigned long search_exception_table(unsigned long epc)
 {
@@ -95,7 +87,7 @@ static void user_exception(struct trapframe *tf)
             /* The OOM killer (mm/oom.c) chose this task, or had no victim: it has logged. */
             force_sig_fault(SIGKILL, SI_KERNEL, addr);
         } else if (r == -EIO) {
-            force_sig_fault(SIGBUS, 2 /* BUS_ADRERR */, addr);
+            force_sig_fault(SIGBUS, BUS_ADRERR, addr);
         } else {
             force_sig_fault(SIGSEGV, r == -EACCES ? SEGV_ACCERR : SEGV_MAPERR, addr);
         }
@@ -159,7 +151,6 @@ static __attribute__((noinline)) void exit_to_user_work(struct trapframe *tf)
  * when this returns, so nothing can slip in before sret. The task holds the big kernel lock
  * (smp.h) on the way in and gives it up here. Usually there is nothing to do: that is
  * checked first, without the loop's frame. */
-void exit_to_user_irqs_off(struct trapframe *tf);
 void exit_to_user_irqs_off(struct trapframe *tf)
 {
     if (unlikely(this_cpu()->need_resched || task_has_signal_work(current) || restart_pending(tf)))
@@ -197,7 +188,6 @@ void trap_handler(struct trapframe *tf)
 }
 
 /* Returns to user mode from a fresh trapframe (exec of init). */
-void ret_from_trap(void);
 __noreturn void enter_user(struct trapframe *tf)
 {
     exit_to_user(tf);
