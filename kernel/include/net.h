@@ -4,10 +4,10 @@
  *
  *  1. Register a create function once at boot:
  *         sock_register_family(AF_INET, inet_create);
- *     net_init() (kernel/net/socket.c, called from kmain after the VFS is up) registers
- *     AF_UNIX and then calls inet_init() if some file defines it (weak hook below), so an
- *     AF_INET implementation needs no edit outside its own files. Registering later (from a
- *     driver probe, say) works too.
+ *     net_init() (kernel/net/socket.c, called from kmain after the VFS is up) calls each
+ *     family's init function (unix_init, inet_init, netlink_init, declared below), which
+ *     registers it; a new family adds its init there. Registering later (from a driver probe,
+ *     say) works too.
  *
  *  2. socket(family, type, protocol) allocates a zeroed `struct socket`, fills family, type
  *     (without SOCK_NONBLOCK/SOCK_CLOEXEC), protocol and the SOL_SOCKET defaults, and calls
@@ -64,28 +64,13 @@
 #include "fs.h"
 #include "sched.h"
 #include "cmsg.h"
+#include "uapi/socket.h"
+#include "uapi/sockios.h"
 
 struct poll_table;
 
-/* Address families (include/linux/socket.h). */
-#define AF_UNSPEC 0
-#define AF_UNIX 1
-#define AF_LOCAL AF_UNIX
-#define AF_INET 2
-#define AF_INET6 10
-#define AF_NETLINK 16
-#define AF_PACKET 17
-#define AF_MAX 46
-
-/* Socket types; the type argument of socket() may also carry SOCK_NONBLOCK | SOCK_CLOEXEC. */
-#define SOCK_STREAM 1
-#define SOCK_DGRAM 2
-#define SOCK_RAW 3
-#define SOCK_RDM 4
-#define SOCK_SEQPACKET 5
+/* The socket type in socket()'s type argument (the rest is SOCK_NONBLOCK | SOCK_CLOEXEC). */
 #define SOCK_TYPE_MASK 0xf
-#define SOCK_NONBLOCK O_NONBLOCK
-#define SOCK_CLOEXEC O_CLOEXEC
 
 /* struct socket.state, as Linux's socket_state. Maintained by the protocol; the layer reads
  * it only for getpeername-style checks the protocol does not do itself. */
@@ -95,102 +80,8 @@ struct poll_table;
 #define SS_CONNECTED 3
 #define SS_DISCONNECTING 4
 
-/* send/recv flags. */
-#define MSG_OOB 0x1
-#define MSG_PEEK 0x2
-#define MSG_DONTROUTE 0x4
-#define MSG_CTRUNC 0x8
-#define MSG_PROXY 0x10
-#define MSG_TRUNC 0x20
-#define MSG_DONTWAIT 0x40
-#define MSG_EOR 0x80
-#define MSG_WAITALL 0x100
-#define MSG_FIN 0x200
-#define MSG_SYN 0x400
-#define MSG_CONFIRM 0x800
-#define MSG_RST 0x1000
-#define MSG_ERRQUEUE 0x2000
-#define MSG_NOSIGNAL 0x4000
-#define MSG_MORE 0x8000
-#define MSG_WAITFORONE 0x10000
-#define MSG_ZEROCOPY 0x4000000
-#define MSG_FASTOPEN 0x20000000
-#define MSG_CMSG_CLOEXEC 0x40000000
-
-/* shutdown(how) */
-#define SHUT_RD 0
-#define SHUT_WR 1
-#define SHUT_RDWR 2
-
-/* Socket-level options (asm-generic/socket.h; riscv64 has 64-bit time, so the _OLD and _NEW
- * timeouts share struct timeval's layout and both are accepted). */
-#define SOL_SOCKET 1
-#define SO_DEBUG 1
-#define SO_REUSEADDR 2
-#define SO_TYPE 3
-#define SO_ERROR 4
-#define SO_DONTROUTE 5
-#define SO_BROADCAST 6
-#define SO_SNDBUF 7
-#define SO_RCVBUF 8
-#define SO_KEEPALIVE 9
-#define SO_OOBINLINE 10
-#define SO_NO_CHECK 11
-#define SO_PRIORITY 12
-#define SO_LINGER 13
-#define SO_BSDCOMPAT 14
-#define SO_REUSEPORT 15
-#define SO_PASSCRED 16
-#define SO_PEERCRED 17
-#define SO_RCVLOWAT 18
-#define SO_SNDLOWAT 19
-#define SO_RCVTIMEO_OLD 20
-#define SO_SNDTIMEO_OLD 21
-#define SO_BINDTODEVICE 25
-#define SO_TIMESTAMP_OLD 29
-#define SO_ACCEPTCONN 30
-#define SO_PEERSEC 31
-#define SO_SNDBUFFORCE 32
-#define SO_RCVBUFFORCE 33
-#define SO_PASSSEC 34
-#define SO_MARK 36
-#define SO_PROTOCOL 38
-#define SO_DOMAIN 39
-#define SO_RCVTIMEO_NEW 66
-#define SO_SNDTIMEO_NEW 67
-
-/* Control messages at SOL_SOCKET. */
-#define SCM_RIGHTS 1
-#define SCM_CREDENTIALS 2
-
-/* Socket ioctls (FIONBIO/FIOCLEX/FIOASYNC are the generic fs/misc.c ones). */
-#define SIOCINQ 0x541B          /* = FIONREAD */
-#define SIOCOUTQ 0x5411         /* = TIOCOUTQ */
-
-/* Generic addresses (uapi layout). */
-typedef unsigned short sa_family_t;
-struct sockaddr {
-    sa_family_t sa_family;
-    char sa_data[14];
-};
-#define SOCKADDR_MAX 128
-struct sockaddr_storage {
-    sa_family_t ss_family;
-    char __data[SOCKADDR_MAX - sizeof(sa_family_t)];
-} __attribute__((aligned(8)));
-
-/* SO_PEERCRED / SCM_CREDENTIALS payload. */
-struct ucred {
-    int32_t pid;
-    uint32_t uid;
-    uint32_t gid;
-};
-
-/* SO_LINGER payload. */
-struct linger {
-    int32_t l_onoff;
-    int32_t l_linger;
-};
+/* The largest socket address (struct sockaddr_storage). */
+#define SOCKADDR_MAX _K_SS_MAXSIZE
 
 /* ---- data and control buffers ---- */
 
@@ -239,13 +130,13 @@ struct kmsghdr {
     bool cmsg_cloexec;
 };
 
-/* Control message headers: struct kcmsghdr and the KCMSG_* macros are in cmsg.h. */
+/* Control message headers: struct cmsghdr (uapi/socket.h); the KCMSG_* macros are in cmsg.h. */
 /* Walk sendmsg's control messages (already validated: every cmsg_len >= KCMSG_HDRLEN and
  * within controllen). */
-struct kcmsghdr *kcmsg_first(const struct kmsghdr *msg);
-struct kcmsghdr *kcmsg_next(const struct kmsghdr *msg, struct kcmsghdr *c);
+struct cmsghdr *kcmsg_first(const struct kmsghdr *msg);
+struct cmsghdr *kcmsg_next(const struct kmsghdr *msg, struct cmsghdr *c);
 /* Append a control message to recvmsg's buffer: 0, or -ENOBUFS if it did not fit (then
- * MSG_CTRUNC is set; a partial SCM_RIGHTS is the caller's business: see af_unix.c). */
+ * MSG_CTRUNC is set; a partial SCM_RIGHTS is the caller's business: see net/unix/scm.c). */
 int put_cmsg(struct kmsghdr *msg, int level, int type, size_t len, const void *data);
 
 /* ---- sockets and protocol families ---- */
@@ -311,11 +202,12 @@ struct socket {
 
 int sock_register_family(int family, int (*create)(struct socket *sock, int type, int protocol,
                                                    bool kern));
+/* Start the socket layer and every family (kmain, once). */
 void net_init(void);
-/* Optional AF_INET setup hook: define it (strong) and net_init() calls it. */
-void inet_init(void) __attribute__((weak));
-/* Optional AF_NETLINK setup hook (kernel/net/netlink/af_netlink.c), called the same way. */
-void netlink_init(void) __attribute__((weak));
+/* The families' setup, called by net_init(): each registers its create function. */
+void unix_init(void);           /* kernel/net/unix/af_unix.c */
+void inet_init(void);           /* kernel/net/inet/af_inet.c (also starts lwIP and virtio-net) */
+void netlink_init(void);        /* kernel/net/netlink/af_netlink.c */
 /* Interface and route ioctls (SIOCGIF..., SIOCSIF..., SIOCADDRT) on any socket, as Linux's
  * dev_ioctl (kernel/net/inet/ifioctl.c): -ENOIOCTLCMD if cmd is not one of them. */
 long inet_ifioctl(unsigned cmd, unsigned long arg);
@@ -355,9 +247,6 @@ uint64_t sock_snd_deadline(const struct socket *sock);
         finish_wait((wq), &__we);                                                        \
         __ret;                                                                           \
     })
-
-/* /proc/net/unix (af_unix.c), snprintf-like: at most size bytes, returns the full length. */
-int net_proc_unix(char *buf, size_t size);
 
 /* For SCM_RIGHTS and the like: the credentials of the calling process as a ucred. */
 void sock_current_ucred(struct ucred *uc);

@@ -2,11 +2,10 @@
  * lwIP types: a snapshot taken under the net lock. */
 #pragma once
 #include "types.h"
-
-#define NETINFO_IFNAMSIZ 16
+#include "uapi/if.h"
 
 struct net_iface_info {
-    char name[NETINFO_IFNAMSIZ];   /* "lo", "eth0" */
+    char name[IFNAMSIZ];           /* "lo", "eth0" */
     int ifindex;                   /* lo is 1 */
     bool loopback;
     bool up;                       /* administratively up (IFF_UP) */

@@ -1,8 +1,8 @@
-/* Netlink messages as they travel between user space and the kernel (uapi linux/netlink.h,
- * rtnetlink.h, if_link.h, if_addr.h), and the freestanding parser and builder for them
- * (kernel/net/netlink/nlattr.c). Only the types and memcpy are needed, so the host unit test
- * and fuzz target compile nlattr.c as it is; the socket family (af_netlink.c) and the routing
- * messages (rtnetlink.c) build on it.
+/* Netlink messages as they travel between user space and the kernel (the layouts are in
+ * uapi/netlink.h, rtnetlink.h, if_link.h and if_addr.h), and the freestanding parser and
+ * builder for them (kernel/net/netlink/nlattr.c). Only the types and memcpy are needed, so the
+ * host unit test and fuzz target compile nlattr.c as it is; the socket family (af_netlink.c)
+ * and the routing messages (rtnetlink.c) build on it.
  *
  * Wire rules (Linux's): a datagram is a sequence of messages, each a 16-byte nlmsghdr whose
  * nlmsg_len counts header + payload (unpadded), the next message starting at the 4-byte
@@ -12,210 +12,15 @@
  */
 #pragma once
 #include "types.h"
-
-/* ---- linux/netlink.h ---- */
-#define NETLINK_ROUTE 0
-
-struct sockaddr_nl {
-    uint16_t nl_family;               /* AF_NETLINK */
-    uint16_t nl_pad;
-    uint32_t nl_pid;                  /* port id; 0 is the kernel */
-    uint32_t nl_groups;               /* multicast group mask */
-};
-
-struct nlmsghdr {
-    uint32_t nlmsg_len;
-    uint16_t nlmsg_type;
-    uint16_t nlmsg_flags;
-    uint32_t nlmsg_seq;
-    uint32_t nlmsg_pid;
-};
-
-#define NLM_F_REQUEST 0x01
-#define NLM_F_MULTI 0x02
-#define NLM_F_ACK 0x04
-#define NLM_F_ECHO 0x08
-#define NLM_F_DUMP_INTR 0x10
-#define NLM_F_ROOT 0x100
-#define NLM_F_MATCH 0x200
-#define NLM_F_ATOMIC 0x400
-#define NLM_F_DUMP (NLM_F_ROOT | NLM_F_MATCH)
-#define NLM_F_REPLACE 0x100             /* NEW requests */
-#define NLM_F_EXCL 0x200
-#define NLM_F_CREATE 0x400
-#define NLM_F_APPEND 0x800
-#define NLM_F_CAPPED 0x100              /* NLMSG_ERROR: the request is not echoed whole */
-
-#define NLMSG_NOOP 0x1
-#define NLMSG_ERROR 0x2
-#define NLMSG_DONE 0x3
-#define NLMSG_OVERRUN 0x4
-#define NLMSG_MIN_TYPE 0x10
-
-#define NLMSG_ALIGNTO 4u
-#define NLMSG_ALIGN(len) (((len) + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1))
-#define NLMSG_HDRLEN ((uint32_t)NLMSG_ALIGN(sizeof(struct nlmsghdr)))
-
-struct nlmsgerr {
-    int32_t error;                    /* 0 (an ACK) or a negative errno */
-    struct nlmsghdr msg;              /* the request's header (and, for errors, its payload) */
-};
-
-struct nlattr {
-    uint16_t nla_len;
-    uint16_t nla_type;
-};
-#define NLA_ALIGNTO 4u
-#define NLA_ALIGN(len) (((len) + NLA_ALIGNTO - 1) & ~(NLA_ALIGNTO - 1))
-#define NLA_HDRLEN ((uint32_t)NLA_ALIGN(sizeof(struct nlattr)))
-#define NLA_TYPE_MASK 0x3fff              /* without NLA_F_NESTED / NLA_F_NET_BYTEORDER */
-
-/* SOL_NETLINK options. */
-#define SOL_NETLINK 270
-#define NETLINK_ADD_MEMBERSHIP 1
-#define NETLINK_DROP_MEMBERSHIP 2
-#define NETLINK_PKTINFO 3
-#define NETLINK_BROADCAST_ERROR 4
-#define NETLINK_NO_ENOBUFS 5
-#define NETLINK_LISTEN_ALL_NSID 8
-#define NETLINK_CAP_ACK 10
-#define NETLINK_EXT_ACK 11
-#define NETLINK_GET_STRICT_CHK 12
-
-/* ---- linux/rtnetlink.h ---- */
-#define RTM_NEWLINK 16
-#define RTM_DELLINK 17
-#define RTM_GETLINK 18
-#define RTM_SETLINK 19
-#define RTM_NEWADDR 20
-#define RTM_DELADDR 21
-#define RTM_GETADDR 22
-#define RTM_NEWROUTE 24
-#define RTM_DELROUTE 25
-#define RTM_GETROUTE 26
-#define RTM_MAX 127
-
-struct rtgenmsg {
-    uint8_t rtgen_family;
-};
-
-struct ifinfomsg {
-    uint8_t ifi_family;
-    uint8_t ifi_pad;
-    uint16_t ifi_type;                /* ARPHRD_* */
-    int32_t ifi_index;
-    uint32_t ifi_flags;               /* IFF_* */
-    uint32_t ifi_change;              /* which flags a NEWLINK changes */
-};
-
-struct ifaddrmsg {
-    uint8_t ifa_family;
-    uint8_t ifa_prefixlen;
-    uint8_t ifa_flags;
-    uint8_t ifa_scope;
-    uint32_t ifa_index;
-};
-
-struct rtmsg {
-    uint8_t rtm_family;
-    uint8_t rtm_dst_len;
-    uint8_t rtm_src_len;
-    uint8_t rtm_tos;
-    uint8_t rtm_table;
-    uint8_t rtm_protocol;
-    uint8_t rtm_scope;
-    uint8_t rtm_type;
-    uint32_t rtm_flags;
-};
-
-#define RT_TABLE_UNSPEC 0
-#define RT_TABLE_MAIN 254
-#define RT_TABLE_LOCAL 255
-#define RTPROT_UNSPEC 0
-#define RTPROT_KERNEL 2
-#define RTPROT_BOOT 3
-#define RTPROT_STATIC 4
-#define RT_SCOPE_UNIVERSE 0
-#define RT_SCOPE_LINK 253
-#define RT_SCOPE_HOST 254
-#define RT_SCOPE_NOWHERE 255
-#define RTN_UNSPEC 0
-#define RTN_UNICAST 1
-#define RTN_LOCAL 2
-
-#define RTA_UNSPEC 0
-#define RTA_DST 1
-#define RTA_SRC 2
-#define RTA_IIF 3
-#define RTA_OIF 4
-#define RTA_GATEWAY 5
-#define RTA_PRIORITY 6
-#define RTA_PREFSRC 7
-#define RTA_METRICS 8
-#define RTA_MULTIPATH 9
-#define RTA_TABLE 15
-
-/* ---- linux/if_link.h ---- */
-#define IFLA_UNSPEC 0
-#define IFLA_ADDRESS 1
-#define IFLA_BROADCAST 2
-#define IFLA_IFNAME 3
-#define IFLA_MTU 4
-#define IFLA_LINK 5
-#define IFLA_QDISC 6
-#define IFLA_STATS 7
-#define IFLA_MASTER 10
-#define IFLA_TXQLEN 13
-#define IFLA_MAP 14
-#define IFLA_OPERSTATE 16
-#define IFLA_LINKMODE 17
-#define IFLA_GROUP 27
-#define IFLA_PROMISCUITY 30
-#define IFLA_NUM_TX_QUEUES 31
-#define IFLA_NUM_RX_QUEUES 32
-#define IFLA_CARRIER 33
-#define IFLA_STATS64 23
-#define IFLA_MIN_MTU 50
-#define IFLA_MAX_MTU 51
-
-#define IF_OPER_UNKNOWN 0
-#define IF_OPER_DOWN 2
-#define IF_OPER_UP 6
+#include "uapi/netlink.h"
+#include "uapi/rtnetlink.h"
 
 /* The first counters of struct rtnl_link_stats / rtnl_link_stats64 (same order); the
  * structures continue with error details openv does not count, sent as zeros. */
 #define RTNL_LINK_STATS_FIELDS 24
 
-/* ---- linux/if_addr.h ---- */
-#define IFA_UNSPEC 0
-#define IFA_ADDRESS 1
-#define IFA_LOCAL 2
-#define IFA_LABEL 3
-#define IFA_BROADCAST 4
-#define IFA_ANYCAST 5
-#define IFA_CACHEINFO 6
-#define IFA_FLAGS 8
-
-#define IFA_F_SECONDARY 0x01
-#define IFA_F_PERMANENT 0x80
-
-struct ifa_cacheinfo {
-    uint32_t ifa_prefered;
-    uint32_t ifa_valid;
-    uint32_t cstamp;                  /* created, hundredths of seconds since boot */
-    uint32_t tstamp;                  /* updated */
-};
+/* An address lifetime that never ends (ifa_cacheinfo's ifa_prefered, ifa_valid). */
 #define INFINITY_LIFE_TIME 0xFFFFFFFFu
-
-/* ---- linux/if.h flags and if_arp.h types ---- */
-#define NL_IFF_UP 0x1
-#define NL_IFF_BROADCAST 0x2
-#define NL_IFF_LOOPBACK 0x8
-#define NL_IFF_RUNNING 0x40
-#define NL_IFF_MULTICAST 0x1000
-#define NL_IFF_LOWER_UP 0x10000
-#define NL_ARPHRD_ETHER 1
-#define NL_ARPHRD_LOOPBACK 772
 
 /* ---- parsing (nlattr.c) ---- */
 

@@ -7,9 +7,9 @@
 int cmsg_validate(const void *buf, size_t len)
 {
     size_t off = 0;
-    while (len - off >= sizeof(struct kcmsghdr)) {
-        const struct kcmsghdr *c = (const void *)((const char *)buf + off);
-        if (c->cmsg_len < sizeof(struct kcmsghdr) || c->cmsg_len > len - off)
+    while (len - off >= sizeof(struct cmsghdr)) {
+        const struct cmsghdr *c = (const void *)((const char *)buf + off);
+        if (c->cmsg_len < sizeof(struct cmsghdr) || c->cmsg_len > len - off)
             return -EINVAL;
         size_t step = KCMSG_ALIGN((size_t)c->cmsg_len);
         if (step >= len - off)
@@ -19,26 +19,26 @@ int cmsg_validate(const void *buf, size_t len)
     return 0;
 }
 
-struct kcmsghdr *cmsg_first(void *buf, size_t len)
+struct cmsghdr *cmsg_first(void *buf, size_t len)
 {
-    if (!buf || len < sizeof(struct kcmsghdr))
+    if (!buf || len < sizeof(struct cmsghdr))
         return NULL;
-    struct kcmsghdr *c = buf;
-    if (c->cmsg_len < sizeof(struct kcmsghdr) || c->cmsg_len > len)
+    struct cmsghdr *c = buf;
+    if (c->cmsg_len < sizeof(struct cmsghdr) || c->cmsg_len > len)
         return NULL;
     return c;
 }
 
-struct kcmsghdr *cmsg_next(void *buf, size_t len, struct kcmsghdr *c)
+struct cmsghdr *cmsg_next(void *buf, size_t len, struct cmsghdr *c)
 {
     size_t off = (size_t)((char *)c - (char *)buf);
     if (off >= len || c->cmsg_len > len - off)
         return NULL;
     size_t step = KCMSG_ALIGN((size_t)c->cmsg_len);
-    if (step >= len - off || len - off - step < sizeof(struct kcmsghdr))
+    if (step >= len - off || len - off - step < sizeof(struct cmsghdr))
         return NULL;
-    struct kcmsghdr *n = (struct kcmsghdr *)((char *)c + step);
-    if (n->cmsg_len < sizeof(struct kcmsghdr) || n->cmsg_len > len - off - step)
+    struct cmsghdr *n = (struct cmsghdr *)((char *)c + step);
+    if (n->cmsg_len < sizeof(struct cmsghdr) || n->cmsg_len > len - off - step)
         return NULL;
     return n;
 }
@@ -48,7 +48,7 @@ int cmsg_append(void *buf, size_t cap, size_t *used, int level, int type, const 
 {
     if (!buf || *used > cap || len > cap || cap - *used < KCMSG_LEN(len))
         return -ENOBUFS;
-    struct kcmsghdr *c = (struct kcmsghdr *)((char *)buf + *used);
+    struct cmsghdr *c = (struct cmsghdr *)((char *)buf + *used);
     c->cmsg_len = KCMSG_LEN(len);
     c->cmsg_level = level;
     c->cmsg_type = type;

@@ -1,25 +1,28 @@
 /* The socket layer: socket files, the family registry, and every socket system call. All user
  * memory (sockaddrs, msghdrs, iovecs, control messages, option values) is copied and checked
- * here, so protocol families (af_unix.c, AF_INET) work on kernel buffers and iterators only.
- * The contract with the families is described at the top of include/net.h. */
+ * here, so protocol families (AF_UNIX, AF_INET, AF_NETLINK) work on kernel buffers and
+ * iterators only. The contract with the families is described at the top of include/net.h. */
 #include "kernel.h"
 #include "net.h"
-#include "../fs/vfs.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
 #include "time.h"
 #include "signal.h"
+#include "syscall.h"
+#include "uapi/uio.h"
 
-#define MAX_RW_COUNT 0x7ffff000UL
-#define UIO_MAXIOV 1024
-#define SOMAXCONN 4096
-#define SOCK_MAX 11                /* SOCK_PACKET + 1: higher types are EINVAL */
+#define SOCK_MAX (SOCK_PACKET + 1) /* higher types are EINVAL */
 #define CONTROL_MAX 65536          /* control message bytes per call (Linux: optmem_max) */
 #define SOCK_BUF_DEFAULT 212992    /* net.core.[rw]mem_default and _max */
 #define SOCK_MIN_SNDBUF 4608
 #define SOCK_MIN_RCVBUF 2304
 #define SOCK_INT_MAX 0x7fffffff
+
+/* The layer passes SOCK_NONBLOCK and SOCK_CLOEXEC on as file flags. */
+_Static_assert(SOCK_NONBLOCK == O_NONBLOCK && SOCK_CLOEXEC == O_CLOEXEC,
+               "socket type flags are the open flags");
 
 static int (*families[AF_MAX])(struct socket *, int, int, bool);
 
@@ -33,15 +36,11 @@ int sock_register_family(int family, int (*create)(struct socket *, int, int, bo
     return 0;
 }
 
-void unix_init(void);
-
 void net_init(void)
 {
     unix_init();
-    if (inet_init)
-        inet_init();
-    if (netlink_init)
-        netlink_init();
+    inet_init();
+    netlink_init();
 }
 
 /* ---- iterators and control messages ---- */
@@ -128,12 +127,12 @@ void msg_iter_kernel(struct msg_iter *it, struct kiovec *seg, void *buf, size_t 
     it->kernel = true;
 }
 
-struct kcmsghdr *kcmsg_first(const struct kmsghdr *msg)
+struct cmsghdr *kcmsg_first(const struct kmsghdr *msg)
 {
     return cmsg_first(msg->control, msg->controllen);
 }
 
-struct kcmsghdr *kcmsg_next(const struct kmsghdr *msg, struct kcmsghdr *c)
+struct cmsghdr *kcmsg_next(const struct kmsghdr *msg, struct cmsghdr *c)
 {
     return cmsg_next(msg->control, msg->controllen, c);
 }
@@ -329,11 +328,11 @@ static ssize_t sock_write(struct file *f, struct uio *from, loff_t *pos)
     return r;
 }
 
-/* readv/writev on a socket (fs/read_write.c): `iov` is its array of {u64 base, u64 len} user
- * segments, which is struct kiovec's layout. -ENOTSOCK if f is not one of ours. */
-_Static_assert(sizeof(struct kiovec) == 16 && offsetof(struct kiovec, len) == 8,
+/* readv/writev on a socket: `iov` is an array of struct iovec, which is struct kiovec's
+ * layout. */
+_Static_assert(sizeof(struct kiovec) == sizeof(struct iovec) &&
+               offsetof(struct kiovec, len) == offsetof(struct iovec, iov_len),
                "kiovec must match the iovec layout");
-ssize_t sock_iov_rw(struct file *f, const void *iov, unsigned n, bool write);
 ssize_t sock_iov_rw(struct file *f, const void *iov, unsigned n, bool write)
 {
     struct socket *sock = sock_from_file(f);
@@ -424,33 +423,29 @@ static int move_addr_to_user(const void *kaddr, int klen, uaddr_t uaddr, uaddr_t
 
 /* ---- socket, socketpair, bind, listen, accept, connect, names ---- */
 
-long sys_socket(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(socket, int, family, int, type, int, protocol)
 {
-    (void)a3; (void)a4; (void)a5;
-    int type = (int)a1;
     unsigned flags = (unsigned)type & ~(unsigned)SOCK_TYPE_MASK;
     if (flags & ~(unsigned)(SOCK_NONBLOCK | SOCK_CLOEXEC))
         return -EINVAL;
     struct socket *sock;
-    int err = sock_create((int)a0, type & SOCK_TYPE_MASK, (int)a2, false, &sock);
+    int err = sock_create(family, type & SOCK_TYPE_MASK, protocol, false, &sock);
     if (err)
         return err;
     return sock_map_fd(sock, flags);
 }
 
-long sys_socketpair(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(socketpair, int, family, int, type, int, protocol, uaddr_t, usockvec)
 {
-    (void)a4; (void)a5;
-    int type = (int)a1;
     unsigned flags = (unsigned)type & ~(unsigned)SOCK_TYPE_MASK;
     if (flags & ~(unsigned)(SOCK_NONBLOCK | SOCK_CLOEXEC))
         return -EINVAL;
     type &= SOCK_TYPE_MASK;
     struct socket *a, *b;
-    int err = sock_create((int)a0, type, (int)a2, false, &a);
+    int err = sock_create(family, type, protocol, false, &a);
     if (err)
         return err;
-    err = sock_create((int)a0, type, (int)a2, false, &b);
+    err = sock_create(family, type, protocol, false, &b);
     if (err) {
         sock_destroy(a);
         return err;
@@ -489,7 +484,7 @@ long sys_socketpair(long a0, long a1, long a2, long a3, long a4, long a5)
         file_put(fb);
         return fds[1];
     }
-    if (copy_to_user((uaddr_t)a3, fds, sizeof(fds)) < 0) {
+    if (copy_to_user(usockvec, fds, sizeof(fds)) < 0) {
         fd_close(fds[0]);
         fd_close(fds[1]);
         return -EFAULT;
@@ -497,34 +492,33 @@ long sys_socketpair(long a0, long a1, long a2, long a3, long a4, long a5)
     return 0;
 }
 
-long sys_bind(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(bind, int, fd, uaddr_t, umyaddr, int, addrlen)
 {
-    (void)a3; (void)a4; (void)a5;
     struct file *f;
     int err;
-    struct socket *sock = sockfd_lookup((int)a0, &f, &err);
+    struct socket *sock = sockfd_lookup(fd, &f, &err);
     if (!sock)
         return err;
     struct sockaddr_storage addr;
-    err = move_addr_from_user((uaddr_t)a1, (int)a2, &addr);
+    err = move_addr_from_user(umyaddr, addrlen, &addr);
     if (!err)
-        err = sock->ops->bind ? sock->ops->bind(sock, &addr, (int)a2) : -EOPNOTSUPP;
+        err = sock->ops->bind ? sock->ops->bind(sock, &addr, addrlen) : -EOPNOTSUPP;
     file_put(f);
     return err;
 }
 
-long sys_listen(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(listen, int, fd, int, backlog)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
     struct file *f;
     int err;
-    struct socket *sock = sockfd_lookup((int)a0, &f, &err);
+    struct socket *sock = sockfd_lookup(fd, &f, &err);
     if (!sock)
         return err;
-    unsigned backlog = (unsigned)(int)a1;
-    if (backlog > SOMAXCONN)
-        backlog = SOMAXCONN;
-    err = sock->ops->listen ? sock->ops->listen(sock, (int)backlog) : -EOPNOTSUPP;
+    /* A negative backlog is a huge one, as in Linux. */
+    unsigned ubacklog = (unsigned)backlog;
+    if (ubacklog > SOMAXCONN)
+        ubacklog = SOMAXCONN;
+    err = sock->ops->listen ? sock->ops->listen(sock, (int)ubacklog) : -EOPNOTSUPP;
     if (!err)
         sock->listening = true;
     file_put(f);
@@ -574,32 +568,29 @@ static long do_accept(int fd, uaddr_t uaddr, uaddr_t ulenp, int flags)
     return nfd;
 }
 
-long sys_accept(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(accept, int, fd, uaddr_t, upeer_sockaddr, uaddr_t, upeer_addrlen)
 {
-    (void)a3; (void)a4; (void)a5;
-    return do_accept((int)a0, (uaddr_t)a1, (uaddr_t)a2, 0);
+    return do_accept(fd, upeer_sockaddr, upeer_addrlen, 0);
 }
 
-long sys_accept4(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(accept4, int, fd, uaddr_t, upeer_sockaddr, uaddr_t, upeer_addrlen, int, flags)
 {
-    (void)a4; (void)a5;
-    return do_accept((int)a0, (uaddr_t)a1, (uaddr_t)a2, (int)a3);
+    return do_accept(fd, upeer_sockaddr, upeer_addrlen, flags);
 }
 
-long sys_connect(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(connect, int, fd, uaddr_t, uservaddr, int, addrlen)
 {
-    (void)a3; (void)a4; (void)a5;
     struct file *f;
     int err;
-    struct socket *sock = sockfd_lookup((int)a0, &f, &err);
+    struct socket *sock = sockfd_lookup(fd, &f, &err);
     if (!sock)
         return err;
     struct sockaddr_storage addr;
-    err = move_addr_from_user((uaddr_t)a1, (int)a2, &addr);
+    err = move_addr_from_user(uservaddr, addrlen, &addr);
     if (!err && !sock->ops->connect)
         err = -EOPNOTSUPP;
     if (!err)
-        err = sock->ops->connect(sock, &addr, (int)a2, (int)(READ_ONCE(f->flags) & O_NONBLOCK));
+        err = sock->ops->connect(sock, &addr, addrlen, (int)(READ_ONCE(f->flags) & O_NONBLOCK));
     file_put(f);
     return err;
 }
@@ -619,43 +610,17 @@ static long do_getname(int fd, uaddr_t uaddr, uaddr_t ulenp, int peer)
     return err;
 }
 
-long sys_getsockname(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(getsockname, int, fd, uaddr_t, usockaddr, uaddr_t, usockaddr_len)
 {
-    (void)a3; (void)a4; (void)a5;
-    return do_getname((int)a0, (uaddr_t)a1, (uaddr_t)a2, 0);
+    return do_getname(fd, usockaddr, usockaddr_len, 0);
 }
 
-long sys_getpeername(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(getpeername, int, fd, uaddr_t, usockaddr, uaddr_t, usockaddr_len)
 {
-    (void)a3; (void)a4; (void)a5;
-    return do_getname((int)a0, (uaddr_t)a1, (uaddr_t)a2, 1);
+    return do_getname(fd, usockaddr, usockaddr_len, 1);
 }
 
 /* ---- sending and receiving ---- */
-
-/* struct msghdr as the 64-bit kernel sees it. */
-struct user_msghdr {
-    uint64_t name;
-    int32_t namelen;
-    int32_t pad0;
-    uint64_t iov;
-    uint64_t iovlen;
-    uint64_t control;
-    uint64_t controllen;
-    uint32_t flags;
-    uint32_t pad1;
-};
-
-struct user_mmsghdr {
-    struct user_msghdr hdr;
-    uint32_t len;
-    uint32_t pad;
-};
-
-struct user_iovec {
-    uint64_t base;
-    uint64_t len;
-};
 
 /* Read the iovec array into a kmalloc'd kiovec array (*out, free with kfree). */
 static int import_msg_iov(uint64_t uiov, uint64_t cnt, struct msg_iter *it)
@@ -665,7 +630,7 @@ static int import_msg_iov(uint64_t uiov, uint64_t cnt, struct msg_iter *it)
         return -EMSGSIZE;
     if (cnt == 0)
         return 0;
-    struct user_iovec *uv = kmalloc(sizeof(*uv) * cnt);
+    struct iovec *uv = kmalloc(sizeof(*uv) * cnt);
     struct kiovec *kv = kmalloc(sizeof(*kv) * cnt);
     if (!uv || !kv) {
         kfree(uv);
@@ -679,14 +644,14 @@ static int import_msg_iov(uint64_t uiov, uint64_t cnt, struct msg_iter *it)
     }
     size_t sum = 0;
     for (uint64_t i = 0; i < cnt; i++) {
-        if ((int64_t)uv[i].len < 0) {
+        if ((int64_t)uv[i].iov_len < 0) {
             kfree(uv);
             kfree(kv);
             return -EINVAL;
         }
         /* Clamp like Linux: the total never exceeds MAX_RW_COUNT. */
-        size_t len = MIN((size_t)uv[i].len, MAX_RW_COUNT - sum);
-        kv[i].base = (uintptr_t)uv[i].base;
+        size_t len = MIN(uv[i].iov_len, MAX_RW_COUNT - sum);
+        kv[i].base = (uintptr_t)uv[i].iov_base;
         kv[i].len = len;
         sum += len;
     }
@@ -702,7 +667,7 @@ static int import_msg_iov(uint64_t uiov, uint64_t cnt, struct msg_iter *it)
 static int msg_data_get(struct msg_iter *it, struct kiovec *seg, const struct user_msghdr *um)
 {
     if (!seg)
-        return import_msg_iov(um->iov, um->iovlen, it);
+        return import_msg_iov(um->msg_iov, um->msg_iovlen, it);
     *it = (struct msg_iter){ .iov = seg, .nr_segs = 1, .resid = seg->len };
     return 0;
 }
@@ -716,12 +681,12 @@ static long do_sendmsg(struct socket *sock, const struct user_msghdr *um, struct
     memset(&msg, 0, sizeof(msg));
     struct sockaddr_storage addr;
     long r;
-    if (um->namelen < 0)
+    if (um->msg_namelen < 0)
         return -EINVAL;
-    if (um->name && um->namelen) {
+    if (um->msg_name && um->msg_namelen) {
         /* Linux clamps an over-long name to sockaddr_storage rather than failing. */
-        int namelen = MIN(um->namelen, (int)sizeof(addr));
-        r = move_addr_from_user((uaddr_t)um->name, namelen, &addr);
+        int namelen = MIN(um->msg_namelen, (int)sizeof(addr));
+        r = move_addr_from_user((uaddr_t)um->msg_name, namelen, &addr);
         if (r)
             return r;
         msg.name = &addr;
@@ -731,29 +696,29 @@ static long do_sendmsg(struct socket *sock, const struct user_msghdr *um, struct
     if (r)
         return r;
     void *control = NULL;
-    if (um->controllen > SOCK_INT_MAX) {
+    if (um->msg_controllen > SOCK_INT_MAX) {
         r = -ENOBUFS;
         goto out;
     }
-    if (um->controllen >= sizeof(struct kcmsghdr)) {
-        if (um->controllen > CONTROL_MAX) {
+    if (um->msg_controllen >= sizeof(struct cmsghdr)) {
+        if (um->msg_controllen > CONTROL_MAX) {
             r = -ENOBUFS;
             goto out;
         }
-        control = kmalloc(um->controllen);
+        control = kmalloc(um->msg_controllen);
         if (!control) {
             r = -ENOMEM;
             goto out;
         }
-        if (copy_from_user(control, (uaddr_t)um->control, um->controllen) < 0) {
+        if (copy_from_user(control, (uaddr_t)um->msg_control, um->msg_controllen) < 0) {
             r = -EFAULT;
             goto out;
         }
-        r = cmsg_validate(control, um->controllen);
+        r = cmsg_validate(control, um->msg_controllen);
         if (r)
             goto out;
         msg.control = control;
-        msg.controllen = um->controllen;
+        msg.controllen = um->msg_controllen;
     }
     r = sock_do_sendmsg(sock, &msg, flags);
 out:
@@ -773,8 +738,8 @@ static long do_recvmsg(struct socket *sock, struct user_msghdr *um, struct kiove
     struct kmsghdr msg;
     memset(&msg, 0, sizeof(msg));
     struct sockaddr_storage addr;
-    if (um->name) {
-        if (um->namelen < 0)
+    if (um->msg_name) {
+        if (um->msg_namelen < 0)
             return -EINVAL;
         msg.name = &addr;
     }
@@ -782,7 +747,7 @@ static long do_recvmsg(struct socket *sock, struct user_msghdr *um, struct kiove
     if (r)
         return r;
     void *control = NULL;
-    size_t clen = um->control ? MIN(um->controllen, (uint64_t)CONTROL_MAX) : 0;
+    size_t clen = um->msg_control ? MIN(um->msg_controllen, (uint64_t)CONTROL_MAX) : 0;
     if (clen) {
         control = kzalloc(clen);
         if (!control) {
@@ -796,24 +761,24 @@ static long do_recvmsg(struct socket *sock, struct user_msghdr *um, struct kiove
     r = sock_do_recvmsg(sock, &msg, flags & ~MSG_CMSG_CLOEXEC);
     if (r < 0)
         goto out;
-    if (um->name) {
-        int n = MIN(um->namelen, msg.namelen);
-        int e = ulenp ? move_addr_to_user(&addr, msg.namelen, (uaddr_t)um->name, *ulenp)
-                : n > 0 && copy_to_user((uaddr_t)um->name, &addr, (size_t)n) < 0 ? -EFAULT : 0;
+    if (um->msg_name) {
+        int n = MIN(um->msg_namelen, msg.namelen);
+        int e = ulenp ? move_addr_to_user(&addr, msg.namelen, (uaddr_t)um->msg_name, *ulenp)
+                : n > 0 && copy_to_user((uaddr_t)um->msg_name, &addr, (size_t)n) < 0 ? -EFAULT : 0;
         if (e) {
             r = e;
             goto out;
         }
-        um->namelen = msg.namelen;
+        um->msg_namelen = msg.namelen;
     } else {
-        um->namelen = 0;
+        um->msg_namelen = 0;
     }
-    if (msg.control_used && copy_to_user((uaddr_t)um->control, control, msg.control_used) < 0) {
+    if (msg.control_used && copy_to_user((uaddr_t)um->msg_control, control, msg.control_used) < 0) {
         r = -EFAULT;
         goto out;
     }
-    um->controllen = msg.control_used;
-    um->flags = msg.flags;
+    um->msg_controllen = msg.control_used;
+    um->msg_flags = msg.flags;
 out:
     kfree(control);
     if (!seg)
@@ -821,34 +786,35 @@ out:
     return r;
 }
 
-long sys_sendto(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE6(sendto, int, fd, uaddr_t, buff, size_t, len, unsigned, flags, uaddr_t, addr,
+                int, addr_len)
 {
     struct file *f;
     int err;
-    struct socket *sock = sockfd_lookup((int)a0, &f, &err);
+    struct socket *sock = sockfd_lookup(fd, &f, &err);
     if (!sock)
         return err;
     /* No address: the length is ignored. An address longer than sockaddr_storage is EINVAL
      * here (Linux's move_addr_to_kernel), where sendmsg clamps it. */
-    struct user_msghdr um = { .name = (uint64_t)a4, .namelen = a4 ? (int)a5 : 0 };
-    struct kiovec seg = { (uintptr_t)a1, MIN((size_t)a2, MAX_RW_COUNT) };
-    long r = um.namelen > (int)sizeof(struct sockaddr_storage)
-                 ? -EINVAL : do_sendmsg(sock, &um, &seg, (int)a3);
+    struct user_msghdr um = { .msg_name = addr, .msg_namelen = addr ? addr_len : 0 };
+    struct kiovec seg = { (uintptr_t)buff, MIN(len, MAX_RW_COUNT) };
+    long r = um.msg_namelen > (int)sizeof(struct sockaddr_storage)
+                 ? -EINVAL : do_sendmsg(sock, &um, &seg, (int)flags);
     file_put(f);
     return r;
 }
 
-long sys_recvfrom(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE6(recvfrom, int, fd, uaddr_t, ubuf, size_t, size, unsigned, flags, uaddr_t, addr,
+                uaddr_t, addr_len)
 {
     struct file *f;
     int err;
-    struct socket *sock = sockfd_lookup((int)a0, &f, &err);
+    struct socket *sock = sockfd_lookup(fd, &f, &err);
     if (!sock)
         return err;
-    struct user_msghdr um = { .name = (uint64_t)a4 };
-    struct kiovec seg = { (uintptr_t)a1, MIN((size_t)a2, MAX_RW_COUNT) };
-    uaddr_t ulenp = (uaddr_t)a5;
-    long r = do_recvmsg(sock, &um, &seg, &ulenp, (int)a3);
+    struct user_msghdr um = { .msg_name = addr };
+    struct kiovec seg = { (uintptr_t)ubuf, MIN(size, MAX_RW_COUNT) };
+    long r = do_recvmsg(sock, &um, &seg, &addr_len, (int)flags);
     file_put(f);
     return r;
 }
@@ -856,66 +822,66 @@ long sys_recvfrom(long a0, long a1, long a2, long a3, long a4, long a5)
 /* Write back what recvmsg changes in the user's msghdr. */
 static int put_msghdr_result(uaddr_t umsg, const struct user_msghdr *um)
 {
-    if (copy_to_user(umsg + offsetof(struct user_msghdr, namelen), &um->namelen, 4) < 0 ||
-        copy_to_user(umsg + offsetof(struct user_msghdr, controllen), &um->controllen, 8) < 0 ||
-        copy_to_user(umsg + offsetof(struct user_msghdr, flags), &um->flags, 4) < 0)
+    if (copy_to_user(umsg + offsetof(struct user_msghdr, msg_namelen), &um->msg_namelen,
+                     sizeof(um->msg_namelen)) < 0 ||
+        copy_to_user(umsg + offsetof(struct user_msghdr, msg_controllen), &um->msg_controllen,
+                     sizeof(um->msg_controllen)) < 0 ||
+        copy_to_user(umsg + offsetof(struct user_msghdr, msg_flags), &um->msg_flags,
+                     sizeof(um->msg_flags)) < 0)
         return -EFAULT;
     return 0;
 }
 
-long sys_sendmsg(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(sendmsg, int, fd, uaddr_t, msg, unsigned, flags)
 {
-    (void)a3; (void)a4; (void)a5;
     struct file *f;
     int err;
-    struct socket *sock = sockfd_lookup((int)a0, &f, &err);
+    struct socket *sock = sockfd_lookup(fd, &f, &err);
     if (!sock)
         return err;
     struct user_msghdr um;
-    long r = copy_from_user(&um, (uaddr_t)a1, sizeof(um)) < 0
-                 ? -EFAULT : do_sendmsg(sock, &um, NULL, (int)a2);
+    long r = copy_from_user(&um, msg, sizeof(um)) < 0
+                 ? -EFAULT : do_sendmsg(sock, &um, NULL, (int)flags);
     file_put(f);
     return r;
 }
 
-long sys_recvmsg(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(recvmsg, int, fd, uaddr_t, msg, unsigned, flags)
 {
-    (void)a3; (void)a4; (void)a5;
     struct file *f;
     int err;
-    struct socket *sock = sockfd_lookup((int)a0, &f, &err);
+    struct socket *sock = sockfd_lookup(fd, &f, &err);
     if (!sock)
         return err;
     struct user_msghdr um;
-    long r = copy_from_user(&um, (uaddr_t)a1, sizeof(um)) < 0
-                 ? -EFAULT : do_recvmsg(sock, &um, NULL, NULL, (int)a2);
-    if (r >= 0 && put_msghdr_result((uaddr_t)a1, &um) < 0)
+    long r = copy_from_user(&um, msg, sizeof(um)) < 0
+                 ? -EFAULT : do_recvmsg(sock, &um, NULL, NULL, (int)flags);
+    if (r >= 0 && put_msghdr_result(msg, &um) < 0)
         r = -EFAULT;
     file_put(f);
     return r;
 }
 
-long sys_sendmmsg(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(sendmmsg, int, fd, uaddr_t, mmsg, unsigned, vlen, unsigned, flags)
 {
-    (void)a4; (void)a5;
     struct file *f;
     int err;
-    struct socket *sock = sockfd_lookup((int)a0, &f, &err);
+    struct socket *sock = sockfd_lookup(fd, &f, &err);
     if (!sock)
         return err;
-    unsigned vlen = MIN((unsigned)a2, (unsigned)UIO_MAXIOV);
+    vlen = MIN(vlen, (unsigned)UIO_MAXIOV);
     long done = 0, r = 0;
     for (unsigned i = 0; i < vlen; i++) {
-        uaddr_t u = (uaddr_t)a1 + i * sizeof(struct user_mmsghdr);
-        struct user_mmsghdr mm;
+        uaddr_t u = mmsg + i * sizeof(struct mmsghdr);
+        struct mmsghdr mm;
         if (copy_from_user(&mm, u, sizeof(mm)) < 0) {
             r = -EFAULT;
             break;
         }
-        r = do_sendmsg(sock, &mm.hdr, NULL, (int)a3);
+        r = do_sendmsg(sock, &mm.msg_hdr, NULL, (int)flags);
         if (r < 0)
             break;
-        if (put_user_u32((uint32_t)r, u + offsetof(struct user_mmsghdr, len)) < 0) {
+        if (put_user_u32((uint32_t)r, u + offsetof(struct mmsghdr, msg_len)) < 0) {
             r = -EFAULT;
             break;
         }
@@ -925,18 +891,18 @@ long sys_sendmmsg(long a0, long a1, long a2, long a3, long a4, long a5)
     return done ? done : r;
 }
 
-long sys_recvmmsg(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE5(recvmmsg, int, fd, uaddr_t, mmsg, unsigned, vlen, unsigned, flags,
+                uaddr_t, timeout)
 {
-    (void)a5;
     struct file *f;
     int err;
-    struct socket *sock = sockfd_lookup((int)a0, &f, &err);
+    struct socket *sock = sockfd_lookup(fd, &f, &err);
     if (!sock)
         return err;
     uint64_t deadline = 0;
-    if (a4) {
+    if (timeout) {
         struct kernel_timespec ts;
-        if (copy_from_user(&ts, (uaddr_t)a4, sizeof(ts)) < 0) {
+        if (copy_from_user(&ts, timeout, sizeof(ts)) < 0) {
             file_put(f);
             return -EFAULT;
         }
@@ -946,22 +912,21 @@ long sys_recvmmsg(long a0, long a1, long a2, long a3, long a4, long a5)
         }
         deadline = ktime_mono_ns() + (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
     }
-    int flags = (int)a3;
-    unsigned vlen = MIN((unsigned)a2, (unsigned)UIO_MAXIOV);
+    vlen = MIN(vlen, (unsigned)UIO_MAXIOV);
     long done = 0, r = 0;
     for (unsigned i = 0; i < vlen; i++) {
-        uaddr_t u = (uaddr_t)a1 + i * sizeof(struct user_mmsghdr);
-        struct user_mmsghdr mm;
+        uaddr_t u = mmsg + i * sizeof(struct mmsghdr);
+        struct mmsghdr mm;
         if (copy_from_user(&mm, u, sizeof(mm)) < 0) {
             r = -EFAULT;
             break;
         }
-        r = do_recvmsg(sock, &mm.hdr, NULL, NULL, flags & ~MSG_WAITFORONE);
+        r = do_recvmsg(sock, &mm.msg_hdr, NULL, NULL, (int)(flags & ~MSG_WAITFORONE));
         if (r < 0)
             break;
-        mm.len = (uint32_t)r;
-        if (put_msghdr_result(u, &mm.hdr) < 0 ||
-            put_user_u32(mm.len, u + offsetof(struct user_mmsghdr, len)) < 0) {
+        mm.msg_len = (uint32_t)r;
+        if (put_msghdr_result(u, &mm.msg_hdr) < 0 ||
+            put_user_u32(mm.msg_len, u + offsetof(struct mmsghdr, msg_len)) < 0) {
             r = -EFAULT;
             break;
         }
@@ -978,14 +943,9 @@ long sys_recvmmsg(long a0, long a1, long a2, long a3, long a4, long a5)
 
 /* ---- options ---- */
 
-struct ktimeval {
-    int64_t tv_sec;
-    int64_t tv_usec;
-};
-
 static int set_timeout(uint64_t *out, const void *val, unsigned len)
 {
-    struct ktimeval tv;
+    struct kernel_sock_timeval tv;
     if (len < sizeof(tv))
         return -EINVAL;
     memcpy(&tv, val, sizeof(tv));
@@ -1095,7 +1055,8 @@ static int sock_getsockopt_generic(struct socket *sock, int name, void *val, uns
     case SO_SNDTIMEO_NEW: {
         uint64_t ns = (name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW) ? sock->rcvtimeo_ns
                                                                            : sock->sndtimeo_ns;
-        struct ktimeval tv = { (int64_t)(ns / NSEC_PER_SEC), (int64_t)(ns % NSEC_PER_SEC) / 1000 };
+        struct kernel_sock_timeval tv = { (int64_t)(ns / NSEC_PER_SEC),
+                                          (int64_t)(ns % NSEC_PER_SEC) / 1000 };
         *len = MIN(*len, (unsigned)sizeof(tv));
         memcpy(val, &tv, *len);
         return 0;
@@ -1108,42 +1069,39 @@ static int sock_getsockopt_generic(struct socket *sock, int name, void *val, uns
     return 0;
 }
 
-long sys_setsockopt(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE5(setsockopt, int, fd, int, level, int, optname, uaddr_t, optval, int, optlen)
 {
-    (void)a5;
     struct file *f;
     int err;
-    struct socket *sock = sockfd_lookup((int)a0, &f, &err);
+    struct socket *sock = sockfd_lookup(fd, &f, &err);
     if (!sock)
         return err;
-    int level = (int)a1, name = (int)a2;
-    int ilen = (int)a4;
     char *buf = NULL;
-    if (ilen < 0) {
+    if (optlen < 0) {
         err = -EINVAL;
         goto out;
     }
-    unsigned len = MIN((unsigned)ilen, (unsigned)SOCK_OPT_MAX);
+    unsigned len = MIN((unsigned)optlen, (unsigned)SOCK_OPT_MAX);
     buf = kzalloc(SOCK_OPT_MAX);
     if (!buf) {
         err = -ENOMEM;
         goto out;
     }
-    if (len && copy_from_user(buf, (uaddr_t)a3, len) < 0) {
+    if (len && copy_from_user(buf, optval, len) < 0) {
         err = -EFAULT;
         goto out;
     }
     if (level == SOL_SOCKET) {
-        err = sock_setsockopt_generic(sock, name, buf, len);
+        err = sock_setsockopt_generic(sock, optname, buf, len);
         if (err && err != -ENOPROTOOPT)
             goto out;
         if (sock->ops->setsockopt) {
-            int perr = sock->ops->setsockopt(sock, level, name, buf, len);
+            int perr = sock->ops->setsockopt(sock, level, optname, buf, len);
             if (perr != -ENOPROTOOPT)
                 err = perr;
         }
     } else {
-        err = sock->ops->setsockopt ? sock->ops->setsockopt(sock, level, name, buf, len)
+        err = sock->ops->setsockopt ? sock->ops->setsockopt(sock, level, optname, buf, len)
                                     : -EOPNOTSUPP;
     }
 out:
@@ -1152,18 +1110,16 @@ out:
     return err;
 }
 
-long sys_getsockopt(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE5(getsockopt, int, fd, int, level, int, optname, uaddr_t, optval, uaddr_t, optlen)
 {
-    (void)a5;
     struct file *f;
     int err;
-    struct socket *sock = sockfd_lookup((int)a0, &f, &err);
+    struct socket *sock = sockfd_lookup(fd, &f, &err);
     if (!sock)
         return err;
-    int level = (int)a1, name = (int)a2;
     char *buf = NULL;
     uint32_t ulen;
-    if (get_user_u32(&ulen, (uaddr_t)a4) < 0) {
+    if (get_user_u32(&ulen, optlen) < 0) {
         err = -EFAULT;
         goto out;
     }
@@ -1179,15 +1135,15 @@ long sys_getsockopt(long a0, long a1, long a2, long a3, long a4, long a5)
     unsigned len = MIN(ulen, (unsigned)SOCK_OPT_MAX);
     err = level == SOL_SOCKET ? -ENOPROTOOPT : -EOPNOTSUPP;
     if (sock->ops->getsockopt)
-        err = sock->ops->getsockopt(sock, level, name, buf, &len);
+        err = sock->ops->getsockopt(sock, level, optname, buf, &len);
     if (err == -ENOPROTOOPT && level == SOL_SOCKET) {
         len = MIN(ulen, (unsigned)SOCK_OPT_MAX);
-        err = sock_getsockopt_generic(sock, name, buf, &len);
+        err = sock_getsockopt_generic(sock, optname, buf, &len);
     }
     if (err)
         goto out;
     len = MIN(len, (unsigned)SOCK_OPT_MAX);     /* never trust a protocol to stay inside buf */
-    if ((len && copy_to_user((uaddr_t)a3, buf, len) < 0) || put_user_u32(len, (uaddr_t)a4) < 0)
+    if ((len && copy_to_user(optval, buf, len) < 0) || put_user_u32(len, optlen) < 0)
         err = -EFAULT;
 out:
     kfree(buf);
@@ -1195,15 +1151,13 @@ out:
     return err;
 }
 
-long sys_shutdown(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(shutdown, int, fd, int, how)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
     struct file *f;
     int err;
-    struct socket *sock = sockfd_lookup((int)a0, &f, &err);
+    struct socket *sock = sockfd_lookup(fd, &f, &err);
     if (!sock)
         return err;
-    int how = (int)a1;
     if (how < SHUT_RD || how > SHUT_RDWR)
         err = -EINVAL;
     else

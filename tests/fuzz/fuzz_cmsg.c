@@ -24,16 +24,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	int valid = cmsg_validate(buf, size) == 0;
 	unsigned steps = 0;
-	for (struct kcmsghdr *c = cmsg_first(buf, size); c; c = cmsg_next(buf, size, c)) {
-		if (++steps > size / sizeof(struct kcmsghdr) + 1)
+	for (struct cmsghdr *c = cmsg_first(buf, size); c; c = cmsg_next(buf, size, c)) {
+		if (++steps > size / sizeof(struct cmsghdr) + 1)
 			__builtin_trap();   /* every step must move forward */
 		size_t off = (size_t)((char *)c - (char *)buf);
-		if (c->cmsg_len < sizeof(struct kcmsghdr) || c->cmsg_len > size - off)
+		if (c->cmsg_len < sizeof(struct cmsghdr) || c->cmsg_len > size - off)
 			__builtin_trap();   /* the walk only yields whole messages */
 		sink += ((uint8_t *)c)[c->cmsg_len - 1];
 	}
 	/* A validated buffer is walked to its last whole header. */
-	if (valid && size >= sizeof(struct kcmsghdr) && !cmsg_first(buf, size))
+	if (valid && size >= sizeof(struct cmsghdr) && !cmsg_first(buf, size))
 		__builtin_trap();
 
 	/* Appending: sizes come from the input; the output buffer is small and exact. */

@@ -5,6 +5,7 @@
 #include "virtio.h"
 #include "string.h"
 #include "task.h"
+#include "procfs.h"
 
 #include "lwip/netif.h"
 
@@ -19,7 +20,7 @@ int inet_parse_addr(const void *addr, int addrlen, ip_addr_t *ip, uint16_t *port
     if (addrlen < (int)sizeof sin)
         return -EINVAL;
     memcpy(&sin, addr, sizeof sin);
-    ip_addr_set_ip4_u32_val(*ip, sin.sin_addr);
+    ip_addr_set_ip4_u32_val(*ip, sin.sin_addr.s_addr);
     *port = lwip_ntohs(sin.sin_port);
     return 0;
 }
@@ -30,7 +31,7 @@ int inet_fill_addr(void *addr, const ip_addr_t *ip, uint16_t port)
     memset(&sin, 0, sizeof sin);
     sin.sin_family = AF_INET;
     sin.sin_port = lwip_htons(port);
-    sin.sin_addr = ip ? ip4_addr_get_u32(ip_2_ip4(ip)) : 0;
+    sin.sin_addr.s_addr = ip ? ip4_addr_get_u32(ip_2_ip4(ip)) : 0;
     memcpy(addr, &sin, sizeof sin);
     return (int)sizeof sin;
 }
@@ -143,22 +144,16 @@ static int inet_create(struct socket *sock, int type, int protocol, bool kern)
     }
 }
 
-/* procfs (fs/proc) may be absent from a build: weak. */
-int procfs_register_file(const char *dir, const char *name,
-                         int (*show)(char *buf, size_t size)) __attribute__((weak));
-
 void inet_init(void)
 {
     lwip_port_init();
     int err = sock_register_family(AF_INET, inet_create);
     if (err)
         pr_err("net: cannot register AF_INET (%d)\n", err);
-    if (procfs_register_file) {
-        procfs_register_file("net", "dev", net_proc_dev);
-        procfs_register_file("net", "route", net_proc_route);
-        procfs_register_file("net", "pnp", net_proc_pnp);
-        procfs_register_file("net", "tcp", net_proc_tcp);
-        procfs_register_file("net", "udp", net_proc_udp);
-    }
+    procfs_register_file("net", "dev", net_proc_dev);
+    procfs_register_file("net", "route", net_proc_route);
+    procfs_register_file("net", "pnp", net_proc_pnp);
+    procfs_register_file("net", "tcp", net_proc_tcp);
+    procfs_register_file("net", "udp", net_proc_udp);
     virtio_register_driver(&virtio_net_driver);
 }

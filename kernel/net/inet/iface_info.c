@@ -6,13 +6,9 @@
 #include "string.h"
 #include "../lwip/inet_if.h"
 #include "../lwip/netlock.h"
+#include "uapi/if.h"
 
 #include "lwip/netif.h"
-
-#define IFF_UP 0x1
-#define IFF_BROADCAST 0x2
-#define IFF_LOOPBACK 0x8
-#define IFF_MULTICAST 0x1000
 
 /* Net lock held. */
 static void snapshot(struct netif *netif, struct net_iface_info *info)

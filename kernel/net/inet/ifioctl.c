@@ -8,72 +8,15 @@
 #include "uaccess.h"
 #include "kprintf.h"
 #include "../lwip/inet_if.h"
+#include "uapi/if.h"
+#include "uapi/if_arp.h"
+#include "uapi/route.h"
 
 #include "lwip/netif.h"
 #include "lwip/dhcp.h"
 
-#define SIOCADDRT 0x890B
-#define SIOCDELRT 0x890C
-#define SIOCGIFNAME 0x8910
-#define SIOCGIFCONF 0x8912
-#define SIOCGIFFLAGS 0x8913
-#define SIOCSIFFLAGS 0x8914
-#define SIOCGIFADDR 0x8915
-#define SIOCSIFADDR 0x8916
-#define SIOCGIFDSTADDR 0x8917
-#define SIOCGIFBRDADDR 0x8919
-#define SIOCGIFNETMASK 0x891b
-#define SIOCSIFNETMASK 0x891c
-#define SIOCGIFMETRIC 0x891d
-#define SIOCGIFMTU 0x8921
-#define SIOCGIFHWADDR 0x8927
-#define SIOCGIFINDEX 0x8933
-#define SIOCGIFTXQLEN 0x8942
-#define SIOCGIFMAP 0x8970
-
-#define IFF_UP 0x1
-#define IFF_BROADCAST 0x2
-#define IFF_LOOPBACK 0x8
-#define IFF_RUNNING 0x40
-#define IFF_MULTICAST 0x1000
-
-#define ARPHRD_ETHER 1
-#define ARPHRD_LOOPBACK 772
-
-#define IFNAMSIZ 16
-
-struct ifreq {
-    char ifr_name[IFNAMSIZ];
-    union {
-        struct sockaddr addr;
-        short flags;
-        int ivalue;
-        uint8_t raw[24];          /* struct ifmap, the largest member on 64-bit */
-    } u;
-};
-
-/* struct rtentry on a 64-bit kernel. */
-struct rtentry {
-    unsigned long rt_pad1;
-    struct sockaddr rt_dst, rt_gateway, rt_genmask;
-    unsigned short rt_flags;
-    short rt_pad2;
-    unsigned long rt_pad3;
-    uint64_t rt_pad4;
-    short rt_metric;
-    uint64_t rt_dev;              /* user pointer to an interface name, or 0 */
-    unsigned long rt_mtu, rt_window;
-    unsigned short rt_irtt;
-};
-#define RTF_UP 0x1
-#define RTF_GATEWAY 0x2
-
-struct ifconf {
-    int ifc_len;
-    int pad;
-    uint64_t ifc_buf;             /* user pointer */
-};
-
+/* ifconf() copies out an array of these; the layout is the user's. */
+_Static_assert(sizeof(struct ifreq) == 40, "struct ifreq is 40 bytes on a 64-bit kernel");
 
 static void put_sin(struct sockaddr *sa, u32_t addr)
 {
@@ -111,7 +54,7 @@ static long ifconf(unsigned long arg)
             continue;
         memset(&list[n], 0, sizeof list[n]);
         inet_netif_name(netif, list[n].ifr_name);
-        put_sin(&list[n].u.addr, ip4_addr_get_u32(netif_ip4_addr(netif)));
+        put_sin(&list[n].ifr_addr, ip4_addr_get_u32(netif_ip4_addr(netif)));
         n++;
     }
     net_unlock(f);
@@ -133,14 +76,14 @@ static long ifreq_set(unsigned cmd, struct ifreq *ifr, struct netif *netif)
     uint16_t port;
     switch (cmd) {
     case SIOCSIFFLAGS:
-        if ((ifr->u.flags & IFF_UP) && !netif_is_up(netif))
+        if ((ifr->ifr_flags & IFF_UP) && !netif_is_up(netif))
             netif_set_up(netif);
-        else if (!(ifr->u.flags & IFF_UP) && netif_is_up(netif))
+        else if (!(ifr->ifr_flags & IFF_UP) && netif_is_up(netif))
             netif_set_down(netif);
         return 0;
     case SIOCSIFADDR:
     case SIOCSIFNETMASK: {
-        int err = inet_parse_addr(&ifr->u.addr, sizeof ifr->u.addr, &ip, &port);
+        int err = inet_parse_addr(&ifr->ifr_addr, sizeof ifr->ifr_addr, &ip, &port);
         if (err)
             return err;
         if (inet_netif_is_loopback(netif))
@@ -176,7 +119,7 @@ static long route_ioctl(unsigned cmd, unsigned long arg)
     struct sockaddr_in dst, mask;
     memcpy(&dst, &rt.rt_dst, sizeof dst);
     memcpy(&mask, &rt.rt_genmask, sizeof mask);
-    if (dst.sin_addr != 0 || mask.sin_addr != 0)
+    if (dst.sin_addr.s_addr != 0 || mask.sin_addr.s_addr != 0)
         return -EOPNOTSUPP;
     bool have_gw = (rt.rt_flags & RTF_GATEWAY) &&
                    !inet_parse_addr(&rt.rt_gateway, sizeof rt.rt_gateway, &gw, &port);
@@ -248,8 +191,8 @@ long inet_ifioctl(unsigned cmd, unsigned long arg)
     irqflags_t f = net_lock();
     struct netif *netif = NULL;
     if (cmd == SIOCGIFNAME) {
-        netif = ifr.u.ivalue > 0 && ifr.u.ivalue < 256 ? netif_get_by_index((u8_t)ifr.u.ivalue)
-                                                         : NULL;
+        int index = ifr.ifr_ifindex;
+        netif = index > 0 && index < 256 ? netif_get_by_index((u8_t)index) : NULL;
         if (netif)
             inet_netif_name(netif, ifr.ifr_name);
     } else {
@@ -266,8 +209,8 @@ long inet_ifioctl(unsigned cmd, unsigned long arg)
     case SIOCGIFNAME:
         break;
     case SIOCGIFFLAGS:
-        memset(&ifr.u, 0, sizeof ifr.u);
-        ifr.u.flags = netif_flags(netif);
+        memset(&ifr.ifr_ifru, 0, sizeof ifr.ifr_ifru);
+        ifr.ifr_flags = netif_flags(netif);
         break;
     case SIOCGIFADDR:
     case SIOCGIFNETMASK:
@@ -276,37 +219,37 @@ long inet_ifioctl(unsigned cmd, unsigned long arg)
             ret = -EADDRNOTAVAIL;
             break;
         }
-        memset(&ifr.u, 0, sizeof ifr.u);
-        put_sin(&ifr.u.addr, cmd == SIOCGIFADDR ? addr : cmd == SIOCGIFNETMASK ? mask
+        memset(&ifr.ifr_ifru, 0, sizeof ifr.ifr_ifru);
+        put_sin(&ifr.ifr_addr, cmd == SIOCGIFADDR ? addr : cmd == SIOCGIFNETMASK ? mask
                                                                              : (addr | ~mask));
         break;
     case SIOCGIFDSTADDR:
-        memset(&ifr.u, 0, sizeof ifr.u);
-        put_sin(&ifr.u.addr, 0);
+        memset(&ifr.ifr_ifru, 0, sizeof ifr.ifr_ifru);
+        put_sin(&ifr.ifr_dstaddr, 0);
         break;
     case SIOCGIFMETRIC:
-        memset(&ifr.u, 0, sizeof ifr.u);
+        memset(&ifr.ifr_ifru, 0, sizeof ifr.ifr_ifru);
         break;
     case SIOCGIFMTU:
-        memset(&ifr.u, 0, sizeof ifr.u);
-        ifr.u.ivalue = inet_netif_is_loopback(netif) ? 65536 : netif->mtu;
+        memset(&ifr.ifr_ifru, 0, sizeof ifr.ifr_ifru);
+        ifr.ifr_mtu = inet_netif_is_loopback(netif) ? 65536 : netif->mtu;
         break;
     case SIOCGIFTXQLEN:
-        memset(&ifr.u, 0, sizeof ifr.u);
-        ifr.u.ivalue = inet_netif_is_loopback(netif) ? 1000 : 1000;
+        memset(&ifr.ifr_ifru, 0, sizeof ifr.ifr_ifru);
+        ifr.ifr_qlen = inet_netif_is_loopback(netif) ? 1000 : 1000;
         break;
     case SIOCGIFINDEX:
-        memset(&ifr.u, 0, sizeof ifr.u);
-        ifr.u.ivalue = netif_get_index(netif);
+        memset(&ifr.ifr_ifru, 0, sizeof ifr.ifr_ifru);
+        ifr.ifr_ifindex = netif_get_index(netif);
         break;
     case SIOCGIFMAP:
-        memset(&ifr.u, 0, sizeof ifr.u);
+        memset(&ifr.ifr_ifru, 0, sizeof ifr.ifr_ifru);
         break;
     case SIOCGIFHWADDR:
-        memset(&ifr.u, 0, sizeof ifr.u);
-        ifr.u.addr.sa_family = inet_netif_is_loopback(netif) ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
+        memset(&ifr.ifr_ifru, 0, sizeof ifr.ifr_ifru);
+        ifr.ifr_hwaddr.sa_family = inet_netif_is_loopback(netif) ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
         if (dev)
-            memcpy(ifr.u.addr.sa_data, dev->mac, NETDEV_ETH_ALEN);
+            memcpy(ifr.ifr_hwaddr.sa_data, dev->mac, NETDEV_ETH_ALEN);
         break;
     default:
         ret = ifreq_set(cmd, &ifr, netif);

@@ -15,36 +15,8 @@
 #include "lwip/err.h"
 #include "lwip/pbuf.h"
 
-#define IPPROTO_IP 0
-#define IPPROTO_ICMP 1
-#define IPPROTO_TCP 6
-#define IPPROTO_UDP 17
-#define IPPROTO_RAW 255
-
-/* IPPROTO_IP options. */
-#define IP_TOS 1
-#define IP_TTL 2
-#define IP_HDRINCL 3
-#define IP_OPTIONS 4
-#define IP_RECVERR 11
-#define IP_MTU_DISCOVER 10
-
-/* IPPROTO_TCP options. */
-#define TCP_NODELAY 1
-#define TCP_MAXSEG 2
-#define TCP_CORK 3
-#define TCP_KEEPIDLE 4
-#define TCP_KEEPINTVL 5
-#define TCP_KEEPCNT 6
-#define TCP_INFO 11
-#define TCP_QUICKACK 12
-
-struct sockaddr_in {
-    sa_family_t sin_family;
-    uint16_t sin_port;                /* network order */
-    uint32_t sin_addr;                /* network order */
-    uint8_t sin_zero[8];
-};
+#include "uapi/in.h"
+#include "uapi/tcp.h"
 
 /* Bytes copied per round trip between user memory and lwIP (through a kernel buffer, since
  * user copies may fault and must not happen under the network lock). */
@@ -54,17 +26,14 @@ struct sockaddr_in {
 int inet_parse_addr(const void *addr, int addrlen, ip_addr_t *ip, uint16_t *port);
 int inet_fill_addr(void *addr, const ip_addr_t *ip, uint16_t port);   /* returns its length */
 int inet_err(err_t e);                /* lwIP error -> -errno */
-bool inet_capable_raw(void);
+bool inet_capable_raw(void);          /* the caller may open raw sockets */
 /* ip is 127.x or an address of one of our interfaces (bind's EADDRNOTAVAIL check). Net lock
  * held. */
 bool inet_is_local_addr(const ip_addr_t *ip);
-bool inet_is_broadcast(const ip_addr_t *ip);   /* 255.255.255.255 or a subnet's; net lock held */          /* the caller may open raw sockets */
+bool inet_is_broadcast(const ip_addr_t *ip);   /* 255.255.255.255 or a subnet's; net lock held */
 /* Options every protocol accepts at IPPROTO_IP (stored, mostly informational). */
 int inet_int_opt(const void *val, unsigned len, int *out);
 int inet_put_int(void *val, unsigned *len, int v);
-
-/* Interface ioctls (SIOCGIF*), shared by all AF_INET sockets. -ENOIOCTLCMD if not one. */
-long inet_ifioctl(unsigned cmd, unsigned long arg);
 
 /* /proc/net texts (proc_net.c), snprintf-like. */
 int net_proc_dev(char *buf, size_t size);
@@ -75,32 +44,70 @@ int net_proc_udp(char *buf, size_t size);      /* udp.c */
 
 /* Per-protocol creation (af_inet.c dispatches on type/protocol). */
 int tcp_sock_create(struct socket *sock);
+int udp_sock_create(struct socket *sock);
+int icmp_sock_create(struct socket *sock, bool raw);
 
-/* A queue of received datagrams with their source (UDP and ICMP sockets; dgram.c). The
- * queue's methods run under the net lock except where noted. */
+/* ---- datagram sockets (UDP, ICMP): one base, dgram.c ----
+ *
+ * A datagram socket is an lwIP pcb whose receive callback queues what arrives, with its
+ * source, until recvmsg takes it; a send is copied into a fresh pbuf and leaves at once.
+ * dgram.c implements every socket operation once; a protocol supplies its pcb calls and checks
+ * (struct dgram_proto) and the receive callback, which hands packets to dgram_deliver(). */
+struct ip_pcb;
+struct udp_pcb;
+struct raw_pcb;
+struct dgram_proto;
+
+/* Received datagrams with their source, oldest first; net lock. */
 struct dgram_queue {
     struct list_head list;
     size_t bytes, limit;
 };
-void dgram_queue_init(struct dgram_queue *q, size_t limit);
-/* Takes ownership of p (freed if the queue is full). */
-bool dgram_queue_push(struct dgram_queue *q, struct pbuf *p, const ip_addr_t *src, uint16_t port);
-void dgram_queue_free(struct dgram_queue *q);
-static inline bool dgram_queue_empty(const struct dgram_queue *q) { return list_empty(&q->list); }
-size_t dgram_queue_next_len(const struct dgram_queue *q);
-/* Sleeps (outside the lock) as the socket's flags say, then copies the first datagram into
- * msg; process context, net lock not held. Returns bytes copied (or the full length with
- * MSG_TRUNC in flags) or -errno. */
-long dgram_recvmsg(struct socket *sock, struct dgram_queue *q, struct kmsghdr *msg,
-                   size_t len, int flags);
-/* IP_TTL and IP_TOS at IPPROTO_IP, kept in the socket's lwIP pcb (its ttl and tos fields);
- * setting also accepts IP_RECVERR and IP_MTU_DISCOVER. -ENOPROTOOPT for anything else.
- * Process context, net lock not held. */
-int dgram_setsockopt_ip(u8_t *ttl, u8_t *tos, int level, int name, const void *val,
-                        unsigned len);
-int dgram_getsockopt_ip(const u8_t *ttl, const u8_t *tos, int level, int name, void *val,
-                        unsigned *len);
-/* SIOCINQ/SIOCOUTQ on the receive queue q, else the interface ioctls. */
-long dgram_ioctl(const struct dgram_queue *q, unsigned cmd, unsigned long arg);
-int udp_sock_create(struct socket *sock);
-int icmp_sock_create(struct socket *sock, bool raw);
+
+struct dgram_sock {
+    struct socket *sock;              /* NULL once released: a late packet is dropped */
+    union {
+        struct ip_pcb *ip;            /* the fields every lwIP pcb starts with (IP_PCB) */
+        struct udp_pcb *udp;
+        struct raw_pcb *raw;
+    } pcb;                            /* NULL once released */
+    struct dgram_queue rxq;
+    bool connected;                   /* connect() set a default destination */
+    const struct dgram_proto *proto;
+};
+
+/* A protocol's part of its datagram sockets. The hooks run under the net lock unless they say
+ * otherwise. */
+struct dgram_proto {
+    size_t rcvq_limit;                /* queued bytes beyond which new datagrams are dropped */
+    pbuf_layer send_layer;            /* the headers lwIP puts in front of a sent payload */
+    /* Make ds->pcb with ds as its receive callback's argument: false when out of memory. */
+    bool (*pcb_new)(struct dgram_sock *ds);
+    void (*pcb_remove)(struct dgram_sock *ds);
+    /* bind(): check the address and bind the pcb; 0 or -errno. */
+    int (*bind)(struct dgram_sock *ds, const ip_addr_t *ip, uint16_t port);
+    /* connect(): make ip:port (which may be rewritten) the default destination;
+     * connect(AF_UNSPEC): forget it. */
+    err_t (*connect)(struct dgram_sock *ds, ip_addr_t *ip, uint16_t port);
+    void (*disconnect)(struct dgram_sock *ds);
+    /* The port getsockname (peer 0) and getpeername (peer 1) report, and a default
+     * destination's. */
+    uint16_t (*port)(const struct dgram_sock *ds, int peer);
+    /* sendmsg, before the data is copied, net lock not held: check the length and the
+     * explicit destination `to` (NULL: the default one), which it may rewrite. 0 or -errno. */
+    int (*send_check)(struct dgram_sock *ds, ip_addr_t *to, uint16_t port, size_t len);
+    /* sendmsg, once the data is in buf, net lock not held: check or complete it (NULL: it
+     * leaves as it is). 0 or -errno. */
+    int (*send_prepare)(struct dgram_sock *ds, uint8_t *buf, size_t len);
+    /* Send p to ip:port (p stays the caller's). */
+    err_t (*send)(struct dgram_sock *ds, struct pbuf *p, const ip_addr_t *ip, uint16_t port);
+};
+
+/* Make sock a datagram socket of `proto` on ds: ds is zeroed, allocated with kzalloc and the
+ * start of the protocol's own state, which is freed from here on (on failure, and at
+ * release). 0 or -ENOMEM. */
+int dgram_sock_create(struct socket *sock, struct dgram_sock *ds,
+                      const struct dgram_proto *proto);
+/* For receive callbacks: queue p (owned from here) from src:port and wake readers. When the
+ * socket is released or its queue full, p is dropped. Net lock held. */
+void dgram_deliver(struct dgram_sock *ds, struct pbuf *p, const ip_addr_t *src, uint16_t port);

@@ -7,6 +7,7 @@
 #include "string.h"
 #include "kprintf.h"
 #include "../lwip/inet_if.h"
+#include "uapi/route.h"
 
 #include "lwip/netif.h"
 #include "lwip/dhcp.h"
@@ -77,9 +78,6 @@ static void route_line(struct out *o, const char *name, u32_t dst, u32_t gw, uns
               dst, gw, flags, 0, 0u, 0, mask, 0, 0u, 0u);
     out_printf(o, "%-127s\n", line);
 }
-
-#define RTF_UP 0x1
-#define RTF_GATEWAY 0x2
 
 int net_proc_route(char *buf, size_t size)
 {

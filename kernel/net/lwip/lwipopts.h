@@ -13,9 +13,8 @@
 
 /* Memory: lwIP's heap and pools come from kmalloc, so they grow with demand instead of being
  * a fixed reservation; listen backlogs and windows bound what one peer can make us hold. */
+#include "mm.h"
 void *lwip_port_calloc(size_t n, size_t size);
-void *kmalloc(size_t size);
-void kfree(void *p);
 #define MEM_LIBC_MALLOC 1
 #define mem_clib_malloc kmalloc
 #define mem_clib_free kfree

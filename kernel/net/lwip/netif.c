@@ -271,25 +271,25 @@ bool inet_netif_is_loopback(const struct netif *netif)
 }
 
 /* The Linux name: the device's own ("eth0"), "lo", else lwIP's two letters and number. */
-void inet_netif_name(const struct netif *netif, char out[INET_IFNAMSIZ])
+void inet_netif_name(const struct netif *netif, char out[IFNAMSIZ])
 {
     struct netdev *dev = inet_netdev_of((struct netif *)netif);
-    memset(out, 0, INET_IFNAMSIZ);
+    memset(out, 0, IFNAMSIZ);
     if (dev)
-        strlcpy(out, dev->name, INET_IFNAMSIZ);
+        strlcpy(out, dev->name, IFNAMSIZ);
     else if (inet_netif_is_loopback(netif))
-        strlcpy(out, "lo", INET_IFNAMSIZ);
+        strlcpy(out, "lo", IFNAMSIZ);
     else
-        ksnprintf(out, INET_IFNAMSIZ, "%c%c%u", netif->name[0], netif->name[1], netif->num);
+        ksnprintf(out, IFNAMSIZ, "%c%c%u", netif->name[0], netif->name[1], netif->num);
 }
 
 struct netif *inet_netif_by_name(const char *name)
 {
     struct netif *netif;
-    char n[INET_IFNAMSIZ];
+    char n[IFNAMSIZ];
     INET_FOREACH_NETIF(netif) {
         inet_netif_name(netif, n);
-        if (!strncmp(n, name, INET_IFNAMSIZ))
+        if (!strncmp(n, name, IFNAMSIZ))
             return netif;
     }
     return NULL;

@@ -23,16 +23,15 @@
 #include "nl_internal.h"
 #include "../lwip/netlock.h"
 #include "../lwip/inet_if.h"
+#include "uapi/if.h"
+#include "uapi/if_arp.h"
 
 #include "lwip/netif.h"
 #include "lwip/dhcp.h"
 
-#define IFNAMSIZ 16
-#define IFLA_EXT_MASK 29
-
 /* Flags a link change may name; of these openv can only change IFF_UP. */
-#define NL_IFF_CHANGEABLE_OTHER (0x4 /* DEBUG */ | 0x80 /* NOARP */ | 0x100 /* PROMISC */ | \
-                                 0x200 /* ALLMULTI */ | NL_IFF_MULTICAST | 0x8000 /* DYNAMIC */)
+#define NL_IFF_CHANGEABLE_OTHER (IFF_DEBUG | IFF_NOARP | IFF_PROMISC | IFF_ALLMULTI | \
+                                 IFF_MULTICAST | IFF_DYNAMIC)
 
 /* ---- interfaces ---- */
 
@@ -43,11 +42,11 @@ static struct netif *netif_by_ifindex(int32_t index)
 
 static uint32_t link_flags(const struct netif *netif)
 {
-    uint32_t fl = inet_netif_is_loopback(netif) ? NL_IFF_LOOPBACK : NL_IFF_BROADCAST | NL_IFF_MULTICAST;
+    uint32_t fl = inet_netif_is_loopback(netif) ? IFF_LOOPBACK : IFF_BROADCAST | IFF_MULTICAST;
     if (netif_is_up(netif)) {
-        fl |= NL_IFF_UP;
+        fl |= IFF_UP;
         if (netif_is_link_up(netif))
-            fl |= NL_IFF_RUNNING | NL_IFF_LOWER_UP;
+            fl |= IFF_RUNNING | IFF_LOWER_UP;
     }
     return fl;
 }
@@ -83,7 +82,7 @@ static void fill_link(struct nlmsg_builder *b, struct netif *netif, uint16_t typ
     bool lo = inet_netif_is_loopback(netif);
     struct netdev *dev = inet_netdev_of(netif);
     ifi->ifi_family = AF_UNSPEC;
-    ifi->ifi_type = lo ? NL_ARPHRD_LOOPBACK : NL_ARPHRD_ETHER;
+    ifi->ifi_type = lo ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
     ifi->ifi_index = netif_get_index(netif);
     ifi->ifi_flags = link_flags(netif);
     char name[IFNAMSIZ];
@@ -252,9 +251,9 @@ static int rtm_setlink(struct nl_request *req)
             err = -EOPNOTSUPP;
             goto out;
         }
-        if ((want & NL_IFF_UP) && !netif_is_up(netif))
+        if ((want & IFF_UP) && !netif_is_up(netif))
             netif_set_up(netif);
-        else if (!(want & NL_IFF_UP) && netif_is_up(netif))
+        else if (!(want & IFF_UP) && netif_is_up(netif))
             netif_set_down(netif);
     }
 out:

@@ -4,9 +4,7 @@
 #include "netlink.h"
 #include "errno.h"
 #include "string.h"
-
-#define RTNL_AF_UNSPEC 0
-#define RTNL_AF_INET 2
+#include "uapi/socket.h"
 
 /* Copy the family header (hdrlen bytes) and index the attributes after it. */
 static int parse_common(const struct nlmsghdr *nlh, void *hdr, size_t hdrlen,
@@ -44,8 +42,8 @@ int rtnl_parse_addr(const struct nlmsghdr *nlh, struct rtnl_addr_req *r)
 {
     if (parse_common(nlh, &r->ifa, sizeof r->ifa, r->tb, RTNL_IFA_MAX))
         return -EINVAL;
-    if (r->ifa.ifa_family != RTNL_AF_INET)
-        return r->ifa.ifa_family == RTNL_AF_UNSPEC ? -EOPNOTSUPP : -EAFNOSUPPORT;
+    if (r->ifa.ifa_family != AF_INET)
+        return r->ifa.ifa_family == AF_UNSPEC ? -EOPNOTSUPP : -EAFNOSUPPORT;
     if (r->ifa.ifa_prefixlen > 32)
         return -EINVAL;
     r->have_local = r->tb[IFA_LOCAL] != NULL;
@@ -67,8 +65,8 @@ int rtnl_parse_route(const struct nlmsghdr *nlh, struct rtnl_route_req *r)
     const struct nlattr *tb[RTNL_RTA_MAX + 1];
     if (parse_common(nlh, &r->rtm, sizeof r->rtm, tb, RTNL_RTA_MAX))
         return -EINVAL;
-    if (r->rtm.rtm_family != RTNL_AF_INET)
-        return r->rtm.rtm_family == RTNL_AF_UNSPEC ? -EOPNOTSUPP : -EAFNOSUPPORT;
+    if (r->rtm.rtm_family != AF_INET)
+        return r->rtm.rtm_family == AF_UNSPEC ? -EOPNOTSUPP : -EAFNOSUPPORT;
     if (r->rtm.rtm_dst_len > 32)
         return -EINVAL;
     if (r->rtm.rtm_src_len)

@@ -33,10 +33,9 @@
 #define PACK_STRUCT_STRUCT __attribute__((packed))
 #define PACK_STRUCT_FIELD(x) x
 
-/* The kernel's services, declared here so lwIP files need no other kernel header. */
-int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-__attribute__((noreturn)) void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-uint64_t get_random_u64(void);
+/* The kernel's services lwIP calls: printk and panic (kernel.h), get_random_u64 (random.h). */
+#include "kernel.h"
+#include "random.h"
 
 #define LWIP_RAND() ((u32_t)get_random_u64())
 #define LWIP_PLATFORM_DIAG(x) do { printk x; } while (0)
