@@ -8,9 +8,6 @@
 #include "kprintf.h"
 #include "blk.h"
 
-/* The VFS provides this once /dev exists as a devtmpfs (blkdev.h); until then, nothing. */
-extern int devfs_register_blkdev(const char *name, dev_t devt) __attribute__((weak));
-
 spinlock_t blk_registry_lock = SPINLOCK_INIT("blkdev");
 LIST_HEAD(blk_registry);
 
@@ -145,11 +142,9 @@ int blkdev_add(struct block_device *bdev)
     }
     list_add_tail(&bdev->node, &blk_registry);
     spin_unlock(&blk_registry_lock);
-    if (devfs_register_blkdev) {
-        int err = devfs_register_blkdev(bdev->name, bdev->devt);
-        if (err)
-            pr_warn("%s: cannot create /dev/%s (%d)\n", bdev->name, bdev->name, err);
-    }
+    int err = devfs_register_blkdev(bdev->name, bdev->devt);
+    if (err)
+        pr_warn("%s: cannot create /dev/%s (%d)\n", bdev->name, bdev->name, err);
     return 0;
 }
 
@@ -188,26 +183,6 @@ int blkdev_rescan(struct block_device *disk)
     if (err)
         return err;
     return blk_scan_partitions(disk);
-}
-
-/* ---- Openers ---- */
-
-void blkdev_get(struct block_device *bdev)
-{
-    __atomic_add_fetch(&bdev->disk->openers, 1, __ATOMIC_ACQ_REL);
-}
-
-void blkdev_put(struct block_device *bdev)
-{
-    struct block_device *disk = bdev->disk;
-    if (__atomic_sub_fetch(&disk->openers, 1, __ATOMIC_ACQ_REL) == 0 && disk->ops &&
-        disk->ops->release)
-        disk->ops->release(disk);
-}
-
-int blkdev_openers(struct block_device *bdev)
-{
-    return READ_ONCE(bdev->disk->openers);
 }
 
 /* Find the first registered device matching pred(dev, arg). */

@@ -7,25 +7,9 @@
 #include "mm.h"
 #include "sched.h"
 #include "uaccess.h"
-
-/* The VFS's accessor for struct inode (fs/vfs.h is the fs engineer's); weak until it exists. */
-extern dev_t inode_rdev(const struct inode *inode) __attribute__((weak));
+#include "uapi/fs.h"
 
 #define BOUNCE_SIZE (64u << 10)
-
-/* Linux ioctl numbers (include/uapi/linux/fs.h). */
-#define BLKROGET 0x125e
-#define BLKRRPART 0x125f
-#define BLKGETSIZE 0x1260
-#define BLKFLSBUF 0x1261
-#define BLKSSZGET 0x1268
-#define BLKBSZGET 0x80081270
-#define BLKGETSIZE64 0x80081272
-#define BLKPBSZGET 0x127b
-
-#define SEEK_SET 0
-#define SEEK_CUR 1
-#define SEEK_END 2
 
 static struct block_device *file_bdev(struct file *f) { return f->private_data; }
 
@@ -51,8 +35,6 @@ static void blkdev_file_release(struct file *f)
 
 static int blkdev_file_open(struct inode *inode, struct file *f)
 {
-    if (!inode_rdev)
-        return -ENXIO;
     return blkdev_open_dev(inode_rdev(inode), f);
 }
 

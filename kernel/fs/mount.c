@@ -1,25 +1,35 @@
 /* The mount table: mounts by (parent mount, mountpoint dentry), mount(2), umount2(2), and the
  * /proc/mounts text. */
-#include "vfs.h"
+#include "fs.h"
 #include "pnode.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
 #include "kprintf.h"
 #include "blkdev.h"
+#include "syscall.h"
 
 static LIST_HEAD(mount_list);
 static spinlock_t mount_lock = SPINLOCK_INIT("mounts");
 struct mount *root_mount;
 static int next_mount_id = 1;
 
+void generic_shutdown_super(struct super_block *sb)
+{
+    if (sb->sops && sb->sops->put_super)
+        sb->sops->put_super(sb);
+    dput(sb->root);
+}
+
 static void sb_put(struct super_block *sb)
 {
     if (atomic_dec_return(&sb->refcount) != 0)
         return;
-    if (sb->sops && sb->sops->put_super)
-        sb->sops->put_super(sb);
-    dput(sb->root);
+    if (sb->bdev) {
+        kill_block_super(sb);
+        return;
+    }
+    generic_shutdown_super(sb);
     kfree(sb);
 }
 
@@ -156,23 +166,17 @@ int mount_attach_root(struct super_block *sb, const char *source)
     return 0;
 }
 
-static int do_mount_sb(struct path *where, struct file_system_type *type, const char *spec,
-                       const char *source, unsigned long flags, const char *data,
-                       struct mount **out)
+/* A new mount of sb (the caller's reference goes to it) on where. */
+static int mount_sb(struct path *where, struct super_block *sb, const char *source,
+                    unsigned long flags, struct mount **out)
 {
-    if (!S_ISDIR(where->dentry->inode->mode))
-        return -ENOTDIR;
-    struct super_block *sb;
-    int err = type->get_sb(type, spec, flags, data, &sb);
-    if (err < 0)
-        return err;
     struct mount *m = mount_alloc(sb, sb->root, source, flags);
     if (!m) {
         sb_put(sb);
         return -ENOMEM;
     }
     mount_attach(m, where);
-    err = propagate_or_undo(m);
+    int err = propagate_or_undo(m);
     if (err < 0)
         return err;
     if (out)
@@ -180,9 +184,8 @@ static int do_mount_sb(struct path *where, struct file_system_type *type, const 
     return 0;
 }
 
-/* A disk filesystem's source names a block special file (Linux's lookup_bdev): resolve it to
- * the device-number spec the filesystem's get_sb takes. */
-static int source_to_devspec(const char *source, char *spec, size_t size)
+/* The block device behind the block special file `source` names (Linux's lookup_bdev). */
+static int lookup_bdev(const char *source, struct block_device **out)
 {
     if (!source || !*source)
         return -EINVAL;
@@ -195,12 +198,24 @@ static int source_to_devspec(const char *source, char *spec, size_t size)
         err = -ENOTBLK;
     else if (p.mnt->flags & MS_NODEV)
         err = -EACCES;
-    else if (!blkdev_lookup_by_devt(inode->rdev))
+    else if (!(*out = blkdev_lookup_by_devt(inode->rdev)))
         err = -ENXIO;
-    else
-        ksnprintf(spec, size, "%u:%u", MAJOR(inode->rdev), MINOR(inode->rdev));
     path_put(&p);
     return err;
+}
+
+/* Mount type from bdev (a filesystem on a block device) or from source and data. */
+static int do_mount(struct path *where, struct file_system_type *type, struct block_device *bdev,
+                    const char *source, unsigned long flags, const char *data, struct mount **out)
+{
+    if (!S_ISDIR(where->dentry->inode->mode))
+        return -ENOTDIR;
+    struct super_block *sb;
+    int err = type->nodev ? type->get_sb(type, source, flags, data, &sb)
+                          : get_sb_bdev(type, bdev, flags, data, &sb);
+    if (err < 0)
+        return err;
+    return mount_sb(where, sb, source, flags, out);
 }
 
 int vfs_kern_mount_data(struct path *where, const char *fstype, const char *source,
@@ -209,13 +224,13 @@ int vfs_kern_mount_data(struct path *where, const char *fstype, const char *sour
     struct file_system_type *type = find_filesystem(fstype);
     if (!type)
         return -ENODEV;
-    if (type->nodev)
-        return do_mount_sb(where, type, source, source, flags, data, NULL);
-    char spec[32];
-    int err = source_to_devspec(source, spec, sizeof spec);
-    if (err < 0)
-        return err;
-    return do_mount_sb(where, type, spec, source, flags, data, NULL);
+    struct block_device *bdev = NULL;
+    if (!type->nodev) {
+        int err = lookup_bdev(source, &bdev);
+        if (err < 0)
+            return err;
+    }
+    return do_mount(where, type, bdev, source, flags, data, NULL);
 }
 
 int vfs_kern_mount(struct path *where, const char *fstype, const char *source,
@@ -224,13 +239,13 @@ int vfs_kern_mount(struct path *where, const char *fstype, const char *source,
     return vfs_kern_mount_data(where, fstype, source, flags, NULL);
 }
 
-int vfs_mount_blkdev(struct path *where, const char *fstype, const char *devspec,
-                     const char *source, unsigned long flags, struct mount **out)
+int vfs_mount_bdev(struct path *where, const char *fstype, struct block_device *bdev,
+                   const char *source, unsigned long flags, struct mount **out)
 {
     struct file_system_type *type = find_filesystem(fstype);
     if (!type)
         return -ENODEV;
-    return do_mount_sb(where, type, devspec, source, flags, NULL, out);
+    return do_mount(where, type, bdev, source, flags, NULL, out);
 }
 
 int vfs_sync_all(void)
@@ -384,27 +399,26 @@ static int do_move(struct path *target, const char *source)
     return 0;
 }
 
-long sys_mount(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE5(mount, uaddr_t, dev_name, uaddr_t, dir_name, uaddr_t, type, unsigned long, flags,
+                uaddr_t, data)
 {
-    (void)a5;
-    unsigned long flags = (unsigned long)a3;
     if (!fs_capable())
         return -EPERM;
     /* The magic number some old programs put in the high bits. */
-    if ((flags & 0xffff0000ul) == 0xc0ed0000ul)
+    if ((flags & MS_MGC_MSK) == MS_MGC_VAL)
         flags &= 0xffff;
-    char *target = getname((uaddr_t)a1);
+    char *target = getname(dir_name);
     if (IS_ERR(target))
         return PTR_ERR(target);
-    char *source = copy_opt_string((uaddr_t)a0, PATH_MAX);
-    char *fstype = copy_opt_string((uaddr_t)a2, 256);
+    char *source = copy_opt_string(dev_name, PATH_MAX);
+    char *fstype = copy_opt_string(type, 256);
     /* Filesystem options ("size=64m,mode=755"): text for every filesystem here; each
      * get_sb parses its own (tmpfs does; the others take none and ignore it). */
-    char *data = copy_opt_string((uaddr_t)a4, PAGE_SIZE);
+    char *options = copy_opt_string(data, PAGE_SIZE);
     long err = 0;
-    if (IS_ERR(source) || IS_ERR(fstype) || IS_ERR(data)) {
+    if (IS_ERR(source) || IS_ERR(fstype) || IS_ERR(options)) {
         err = IS_ERR(source) ? PTR_ERR(source) : IS_ERR(fstype) ? PTR_ERR(fstype)
-                                                                  : PTR_ERR(data);
+                                                                  : PTR_ERR(options);
         goto out_strings;
     }
     struct path where;
@@ -423,7 +437,7 @@ long sys_mount(long a0, long a1, long a2, long a3, long a4, long a5)
     else if (!fstype)
         err = -EINVAL;
     else
-        err = vfs_kern_mount_data(&where, fstype, source, flags, data);
+        err = vfs_kern_mount_data(&where, fstype, source, flags, options);
     mutex_unlock(&vfs_ns_lock);
     path_put(&where);
 out_strings:
@@ -431,16 +445,11 @@ out_strings:
         kfree(source);
     if (!IS_ERR(fstype))
         kfree(fstype);
-    if (!IS_ERR(data))
-        kfree(data);
+    if (!IS_ERR(options))
+        kfree(options);
     kfree(target);
     return err;
 }
-
-#define MNT_FORCE 1
-#define MNT_DETACH 2
-#define MNT_EXPIRE 4
-#define UMOUNT_NOFOLLOW 8
 
 static void detach_tree(struct mount *m)
 {
@@ -463,20 +472,18 @@ static void detach_tree(struct mount *m)
     mount_detach(m);
 }
 
-long sys_umount2(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(umount2, uaddr_t, name, int, flags)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    int flags = (int)a1;
     if (flags & ~(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW))
         return -EINVAL;
     if (!fs_capable())
         return -EPERM;
-    char *name = getname((uaddr_t)a0);
-    if (IS_ERR(name))
-        return PTR_ERR(name);
+    char *kname = getname(name);
+    if (IS_ERR(kname))
+        return PTR_ERR(kname);
     struct path p;
-    long err = path_lookupat(AT_FDCWD, name, (flags & UMOUNT_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &p);
-    kfree(name);
+    long err = path_lookupat(AT_FDCWD, kname, (flags & UMOUNT_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &p);
+    kfree(kname);
     if (err < 0)
         return err;
     struct mount *m = p.mnt;

@@ -2,7 +2,7 @@
  * peer groups, slaves, and the copies a mount or umount makes in them. Everything here runs
  * under vfs_ns_lock. Internal to kernel/fs (mount.c and pnode.c). */
 #pragma once
-#include "vfs.h"
+#include "fs.h"
 
 /* A new mount starts private. */
 void pnode_init(struct mount *m);

@@ -13,13 +13,12 @@
  *
  * Failing to find or mount the root is unrecoverable: like Linux, report what was tried and
  * the block devices there are, then panic. */
-#include "vfs.h"
+#include "fs.h"
 #include "blkdev.h"
 #include "kprintf.h"
 #include "string.h"
 #include "time.h"
 #include "mm.h"
-
 
 /* "6f70656e-..." for a partition's GUID. */
 static void format_guid(const struct gpt_guid *g, char *buf, size_t size)
@@ -129,7 +128,7 @@ static void mount_dev(void)
 }
 
 /* Try one filesystem type on the device: 0, or -errno. */
-static int try_mount(const char *type, const char *devspec, unsigned long flags,
+static int try_mount(const char *type, struct block_device *bdev, unsigned long flags,
                      struct mount **out)
 {
     struct path where;
@@ -137,7 +136,7 @@ static int try_mount(const char *type, const char *devspec, unsigned long flags,
     if (err < 0)
         return err;
     mutex_lock(&vfs_ns_lock);
-    err = vfs_mount_blkdev(&where, type, devspec, "/dev/root", flags, out);
+    err = vfs_mount_bdev(&where, type, bdev, "/dev/root", flags, out);
     mutex_unlock(&vfs_ns_lock);
     path_put(&where);
     return err;
@@ -191,14 +190,13 @@ int mount_root(void)
         panic("VFS: Unable to mount root fs on unknown-block(0,0)");
     }
 
-    char devspec[32], types[128];
-    ksnprintf(devspec, sizeof devspec, "%u:%u", MAJOR(b->devt), MINOR(b->devt));
+    char types[128];
     int ntypes = root_fs_types(types, sizeof types);
     int err = -EINVAL;
     const char *t = types;
     for (int i = 0; i < ntypes; i++, t += strlen(t) + 1) {
         struct mount *m = NULL;
-        err = try_mount(t, devspec, flags, &m);
+        err = try_mount(t, b, flags, &m);
         if (err == 0) {
             pr_info("VFS: Mounted root (%s filesystem) %s on device %u:%u.", t,
                     mnt_readonly(m) ? "readonly" : "read-write", MAJOR(b->devt), MINOR(b->devt));

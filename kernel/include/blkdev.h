@@ -117,9 +117,23 @@ int blkdev_rescan(struct block_device *disk);
 /* Openers: a device file open and a mounted filesystem each hold the device (counted on its
  * whole disk), so a driver can tell whether it is in use; the put that drops the count to 0
  * calls ops->release. */
-void blkdev_get(struct block_device *bdev);
-void blkdev_put(struct block_device *bdev);
-int blkdev_openers(struct block_device *bdev);
+static inline void blkdev_get(struct block_device *bdev)
+{
+    __atomic_add_fetch(&bdev->disk->openers, 1, __ATOMIC_ACQ_REL);
+}
+
+static inline void blkdev_put(struct block_device *bdev)
+{
+    struct block_device *disk = bdev->disk;
+    if (__atomic_sub_fetch(&disk->openers, 1, __ATOMIC_ACQ_REL) == 0 && disk->ops &&
+        disk->ops->release)
+        disk->ops->release(disk);
+}
+
+static inline int blkdev_openers(struct block_device *bdev)
+{
+    return __atomic_load_n(&bdev->disk->openers, __ATOMIC_RELAXED);
+}
 
 /* Lookups (NULL if none). Devices are never unregistered, so the pointers stay valid. */
 struct block_device *blkdev_lookup_by_name(const char *name);      /* "vda2" or "/dev/vda2" */
@@ -235,11 +249,11 @@ extern const struct file_operations blkdev_fops;
  * -ENXIO if no such device, -EROFS for a write open of a read-only device. */
 int blkdev_open_dev(dev_t rdev, struct file *f);
 
-/* Services the block layer expects from the VFS (weak: absent until the fs side adds them). */
+/* Services the block layer uses from the VFS (fs/devfs.c). */
 dev_t inode_rdev(const struct inode *inode);              /* the inode's device number */
-/* Create /dev/<name> as S_IFBLK 0600 root:root (Linux devtmpfs) with that number (called for every disk and
- * partition as it registers; before the devtmpfs exists, the VFS may instead walk
- * blkdev_next() once it mounts /dev). 0 or -errno. */
+/* Create /dev/<name> as S_IFBLK 0600 root:root (Linux devtmpfs) with that number (called for
+ * every disk and partition as it registers; before the devtmpfs exists, the VFS may instead
+ * walk blkdev_next() once it mounts /dev). 0 or -errno. */
 int devfs_register_blkdev(const char *name, dev_t devt);
 
 /* ---- Boot ---- */

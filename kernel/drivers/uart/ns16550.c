@@ -24,12 +24,6 @@ static unsigned uart_shift;
 static spinlock_t uart_tx_lock = SPINLOCK_INIT("uart-tx");
 static struct tty *uart_tty;
 
-/* The tty layer is another engineer's; until it is linked in, input is dropped. */
-extern struct tty *tty_register(const char *name, unsigned major, unsigned minor,
-                                const struct tty_driver_ops *ops, void *driver_data)
-    __attribute__((weak));
-extern void tty_receive(struct tty *tty, const char *buf, size_t n) __attribute__((weak));
-
 static inline uint8_t uart_in(unsigned reg) { return uart_base[reg << uart_shift]; }
 static inline void uart_out(unsigned reg, uint8_t v) { uart_base[reg << uart_shift] = v; }
 
@@ -98,7 +92,7 @@ static void uart_irq(void *arg)
             buf[n++] = (char)uart_in(RBR);
         if (n == 0)
             break;
-        if (uart_tty && tty_receive)
+        if (uart_tty)
             tty_receive(uart_tty, buf, n);
     }
 }
@@ -108,8 +102,7 @@ void uart_init_irq(unsigned irq)
 {
     if (!uart_base)
         return;
-    if (tty_register)
-        uart_tty = tty_register("ttyS0", 4, 64, &uart_tty_ops, NULL);
+    uart_tty = tty_register("ttyS0", 4, 64, &uart_tty_ops, NULL);
     if (irq && irq_register(irq, uart_irq, NULL) == 0)
         uart_out(IER, IER_RDI);
 }

@@ -7,8 +7,6 @@
 #include "string.h"
 #include "fs.h"
 
-#define S_IFMT_ 0170000
-
 /* ---- Inode table access ---- */
 
 static int inode_location(struct ext2_fs *fs, uint32_t ino, uint32_t *blk, uint32_t *off)
@@ -29,7 +27,7 @@ uint64_t ext2_max_size(struct ext2_fs *fs)
 
 static bool valid_type(uint32_t mode)
 {
-    switch (mode & S_IFMT_) {
+    switch (mode & S_IFMT) {
     case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFCHR: case S_IFBLK: case S_IFIFO:
     case S_IFSOCK:
         return true;
@@ -40,7 +38,7 @@ static bool valid_type(uint32_t mode)
 
 static bool has_data_blocks(struct ext2_fs *fs, const struct ext2_inode_mem *in)
 {
-    uint32_t m = in->d.i_mode & S_IFMT_;
+    uint32_t m = in->d.i_mode & S_IFMT;
     if (m == S_IFREG || m == S_IFDIR)
         return true;
     return m == S_IFLNK && !ext2_is_fast_symlink(fs, in);

@@ -92,6 +92,9 @@ struct ofs_format_params {
  * bytes written depend only on the parameters. 0 or -errno. */
 int ofs_format(const struct ofs_io *io, const struct ofs_format_params *p);
 
+/* statfs's f_type for OFS ("OFS1"). */
+#define OFS_SUPER_MAGIC 0x4f465331ul
+
 struct ofs_statfs {
     uint64_t blocks, bfree, bavail, files, ffree;
     uint32_t bsize, namelen;

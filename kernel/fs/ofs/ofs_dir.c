@@ -12,13 +12,10 @@
 #include "kernel.h"
 #include "mm.h"
 #include "string.h"
+#include "uapi/stat.h"
 
 #define OFS_LINK_MAX 65000u
 #define OFS_DIR_LINK_MAX 0x7fffffffu
-#define S_IFMT_ 0170000u
-#define S_IFDIR_ 0040000u
-#define S_IFLNK_ 0120000u
-#define IS_DIR(m) (((m) & S_IFMT_) == S_IFDIR_)
 
 static int check_name(const char *name, size_t len)
 {
@@ -180,7 +177,7 @@ static int get_dir(struct ofs_fs *fs, struct ofs_inode *dir)
     int r = ofs_iget(fs, dir->ino, dir);
     if (r < 0)
         return r == -ENOENT ? ofs_error(fs, dir->ino, -EUCLEAN, "directory inode missing") : r;
-    if (!IS_DIR(dir->d.mode))
+    if (!S_ISDIR(dir->d.mode))
         return -ENOTDIR;
     if (dir->d.nlink == 0)
         return -ENOENT;     /* removed while in use */
@@ -213,7 +210,7 @@ int ofs_readdir(struct ofs_fs *fs, struct ofs_inode *dir, uint64_t *pos, ofs_fil
     int r = ofs_iget(fs, dir->ino, dir);
     if (r < 0)
         return r;
-    if (!IS_DIR(dir->d.mode))
+    if (!S_ISDIR(dir->d.mode))
         return -ENOTDIR;
     if (*pos == 0) {
         if (!fill(ctx, ".", 1, dir->ino, OFS_DT_DIR, 1))
@@ -304,7 +301,7 @@ static int new_inode(struct ofs_fs *fs, struct ofs_inode *dir, const char *name,
         return -EEXIST;
     if (r != -ENOENT)
         return r;
-    bool isdir = IS_DIR(a->mode);
+    bool isdir = S_ISDIR(a->mode);
     if (isdir && dir->d.nlink >= OFS_DIR_LINK_MAX)
         return -EMLINK;
     if ((r = dir_can_add(fs, dir->ino, name, len)) < 0)
@@ -340,8 +337,8 @@ static int new_inode(struct ofs_fs *fs, struct ofs_inode *dir, const char *name,
 int ofs_create(struct ofs_fs *fs, struct ofs_inode *dir, const char *name, size_t len,
                const struct ofs_attrs *a, struct ofs_inode *out)
 {
-    uint32_t type = a->mode & S_IFMT_;
-    if (type == S_IFDIR_ || type == S_IFLNK_)
+    uint32_t type = a->mode & S_IFMT;
+    if (type == S_IFDIR || type == S_IFLNK)
         return -EINVAL;
     return new_inode(fs, dir, name, len, a, 0, out);
 }
@@ -350,7 +347,7 @@ int ofs_mkdir(struct ofs_fs *fs, struct ofs_inode *dir, const char *name, size_t
               const struct ofs_attrs *a, struct ofs_inode *out)
 {
     struct ofs_attrs da = *a;
-    da.mode = S_IFDIR_ | (a->mode & 07777u);
+    da.mode = S_IFDIR | (a->mode & 07777u);
     da.rdev = 0;
     return new_inode(fs, dir, name, len, &da, 0, out);
 }
@@ -364,7 +361,7 @@ int ofs_symlink(struct ofs_fs *fs, struct ofs_inode *dir, const char *name, size
     if (tlen >= OFS_BLOCK_SIZE)
         return -ENAMETOOLONG;
     struct ofs_attrs la = *a;
-    la.mode = S_IFLNK_ | 0777u;
+    la.mode = S_IFLNK | 0777u;
     la.rdev = 0;
     int r = new_inode(fs, dir, name, len, &la, 1, out);
     if (r < 0)
@@ -380,7 +377,7 @@ int ofs_readlink(struct ofs_fs *fs, struct ofs_inode *in, char *buf, size_t size
     int r = ofs_iget(fs, in->ino, in);
     if (r < 0)
         return r;
-    if ((in->d.mode & S_IFMT_) != S_IFLNK_)
+    if ((in->d.mode & S_IFMT) != S_IFLNK)
         return -EINVAL;
     if (in->d.size == 0 || in->d.size >= OFS_BLOCK_SIZE)
         return ofs_error(fs, in->ino, -EUCLEAN, "symlink target length invalid");
@@ -403,7 +400,7 @@ int ofs_link(struct ofs_fs *fs, struct ofs_inode *dir, const char *name, size_t 
         return r;
     if ((r = ofs_iget(fs, in->ino, in)) < 0)
         return r;
-    if (IS_DIR(in->d.mode))
+    if (S_ISDIR(in->d.mode))
         return -EPERM;
     if (in->d.nlink == 0)
         return -ENOENT;
@@ -438,7 +435,7 @@ int ofs_link(struct ofs_fs *fs, struct ofs_inode *dir, const char *name, size_t 
  * an orphan until ofs_evict. */
 static int drop_link(struct ofs_fs *fs, struct ofs_inode *in, const struct ofs_timespec *now)
 {
-    if (IS_DIR(in->d.mode) || in->d.nlink <= 1)
+    if (S_ISDIR(in->d.mode) || in->d.nlink <= 1)
         in->d.nlink = 0;
     else
         in->d.nlink--;
@@ -466,9 +463,9 @@ static int remove_common(struct ofs_fs *fs, struct ofs_inode *dir, const char *n
         return r;
     if ((r = ofs_iget(fs, ino, in)) < 0)
         return r == -ENOENT ? ofs_error(fs, dir->ino, -EUCLEAN, "entry names a missing inode") : r;
-    if (want_dir && !IS_DIR(in->d.mode))
+    if (want_dir && !S_ISDIR(in->d.mode))
         return -ENOTDIR;
-    if (!want_dir && IS_DIR(in->d.mode))
+    if (!want_dir && S_ISDIR(in->d.mode))
         return -EISDIR;
     if (want_dir && (r = ofs_dir_empty(fs, ino)) < 0)
         return r;
@@ -531,13 +528,13 @@ int ofs_rename(struct ofs_fs *fs, struct ofs_inode *odir, const char *oname, siz
     struct ofs_inode s, v;
     if ((r = ofs_iget(fs, sino, &s)) < 0)
         return r == -ENOENT ? ofs_error(fs, odir->ino, -EUCLEAN, "entry names a missing inode") : r;
-    bool sdir = IS_DIR(s.d.mode);
+    bool sdir = S_ISDIR(s.d.mode);
     if (vino) {
         if ((r = ofs_iget(fs, vino, &v)) < 0)
             return r == -ENOENT ? ofs_error(fs, ndir->ino, -EUCLEAN, "entry names a missing inode") : r;
-        if (sdir && !IS_DIR(v.d.mode))
+        if (sdir && !S_ISDIR(v.d.mode))
             return -ENOTDIR;
-        if (!sdir && IS_DIR(v.d.mode))
+        if (!sdir && S_ISDIR(v.d.mode))
             return -EISDIR;
         if (sdir && (r = ofs_dir_empty(fs, vino)) < 0)
             return r;
@@ -569,7 +566,7 @@ int ofs_rename(struct ofs_fs *fs, struct ofs_inode *odir, const char *oname, siz
         r = dir_add(fs, ndir->ino, nname, nlen, sino, st);
     if (r == 0 && vino) {
         r = drop_link(fs, &v, &now);
-        if (IS_DIR(v.d.mode) && ndir->d.nlink > 2)
+        if (S_ISDIR(v.d.mode) && ndir->d.nlink > 2)
             ndir->d.nlink--;
         if (v.d.nlink == 0)
             *victim = vino;

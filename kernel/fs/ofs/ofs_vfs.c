@@ -1,6 +1,7 @@
-/* OFS VFS glue: the "ofs" filesystem type, superblock/inode/file operations over the core
- * (ofs_*.c), and the core's block I/O mapped onto the buffer cache. docs/ofs.md describes
- * the format and the guarantees.
+/* OFS VFS glue: the "ofs" filesystem type, the core (ofs_*.c) adapted to the disk filesystem
+ * glue of fs/diskfs.c (which owns locking, the live-inode table and every VFS operation
+ * table), and the core's block I/O mapped onto the buffer cache. docs/ofs.md describes the
+ * format and the guarantees.
  *
  * Durability: every change goes into the core's in-memory transaction; fsync, fdatasync,
  * sync, syncfs and unmount commit it (write new blocks, FLUSH, superblock, FLUSH). Besides,
@@ -9,31 +10,27 @@
  * than that commits first, and the core commits on its own when a transaction grows large.
  * Every one of these is the same atomic commit.
  *
- * Locking (as ext2_vfs.c): one mutex per mounted filesystem (sbi->lock) serialises every call
- * into the core; it is taken inside the VFS's locks (vfs_ns_lock, inode->lock) and never the
- * other way round, and no iput() happens while it is held (evict takes it). The flusher
- * walks ofs_mounted holding ofs_mounted_mutex and takes each sbi->lock inside it; unmount
- * leaves the list under that mutex first, so the flusher never sees a filesystem going away.
- * The list changes under both ofs_mounted_mutex and ofs_mounted_lock (find_mounted reads it
- * under the spinlock alone).
+ * Locking: the glue's mutex (diskfs_lock) serialises every call into the core. The flusher
+ * walks ofs_mounted holding ofs_mounted_mutex and takes each filesystem's lock inside it;
+ * unmount leaves the list under that mutex first (before_unmount, without the filesystem's
+ * lock), so the flusher never sees a filesystem going away.
  *
- * Inode identity: one struct inode per live OFS inode (a per-filesystem table), holding the
- * core's view in inode->private. The core re-reads its inode item for every operation, so
- * the only thing to carry over are attribute changes the VFS makes itself (chmod, chown,
- * utimens): they are written through ofs_setattr before the next core operation on the inode,
- * at sync and at eviction.
+ * Inodes: the core's copy of an on-disk inode is its struct ofs_inode. The core re-reads its
+ * inode item for every operation, so the only thing to carry over are attribute changes the
+ * VFS makes itself (chmod, chown, utimens): they are written through ofs_setattr before the
+ * next core operation on the inode, at sync and at eviction (write_attrs).
  *
  * Errors: corruption (-EUCLEAN from the core) is reported to user space as EIO; the core has
  * then already logged it and made the filesystem read-only. */
-#include "../vfs.h"
+#include "fs.h"
 #include "ofs.h"
 #include "blkdev.h"
 #include "mm.h"
 #include "string.h"
 #include "kprintf.h"
 #include "kthread.h"
+#include "random.h"
 
-#define OFS_SUPER_MAGIC 0x4f465331ul      /* "OFS1" (statfs f_type) */
 #define OFS_COMMIT_INTERVAL 5              /* seconds */
 #define OFS_IO_CHUNK (16u * OFS_BLOCK_SIZE)
 /* An unformatted partition is formatted at mount (see may_format) if this many leading
@@ -41,45 +38,32 @@
 #define OFS_EMPTY_PROBE_BLOCKS 256u
 
 struct ofs_sb_info {
-    struct ofs_fs *fs;               /* NULL once unmounted (late evicts only free memory) */
-    struct mutex lock;
-    struct block_device *bdev;
-    struct list_head inodes;         /* live ofs_vnode's */
+    struct diskfs_sb df;             /* first: the glue's part */
+    struct ofs_fs *fs;
     struct super_block *sb;
-    struct list_head mounted;        /* in ofs_mounted while sb is in use */
+    struct list_head mounted;        /* in ofs_mounted while mounted */
     int64_t last_commit;             /* seconds (fs_now) */
 };
 
 static LIST_HEAD(ofs_mounted);
-static spinlock_t ofs_mounted_lock = SPINLOCK_INIT("ofs_mounted");
 static struct mutex ofs_mounted_mutex;    /* ofs_init */
 static void start_flusher(void);
 
-struct ofs_vnode {
-    struct ofs_inode m;
-    struct inode *inode;
-    struct list_head link;
-};
-
-static const struct super_operations ofs_sops;
-static const struct inode_operations ofs_dir_iops, ofs_file_iops, ofs_symlink_iops,
-    ofs_special_iops;
-static const struct file_operations ofs_dir_fops, ofs_file_fops;
-
-static struct ofs_sb_info *SBI(struct super_block *sb) { return sb->fs_info; }
-static struct ofs_vnode *OV(struct inode *inode) { return inode->private; }
+static struct ofs_sb_info *OFS_SB(struct super_block *sb) { return sb->fs_info; }
+static struct ofs_fs *FS(struct super_block *sb) { return OFS_SB(sb)->fs; }
+static struct ofs_inode *OFSI(struct inode *inode) { return diskfs_core(inode); }
 
 static int uerr(int err)
 {
     return err == -EUCLEAN ? -EIO : err;
 }
 
-/* ---- Block I/O over the buffer cache ---- */
+/* ---- Block I/O over the buffer cache (ctx: the super_block) ---- */
 
 static int bio_read(void *ctx, uint64_t blk, void *buf)
 {
-    struct ofs_sb_info *sbi = ctx;
-    struct buffer_head *bh = bread(sbi->bdev, blk, OFS_BLOCK_SIZE);
+    struct super_block *sb = ctx;
+    struct buffer_head *bh = bread(sb->bdev, blk, OFS_BLOCK_SIZE);
     if (!bh)
         return -EIO;
     memcpy(buf, bh->data, OFS_BLOCK_SIZE);
@@ -89,10 +73,10 @@ static int bio_read(void *ctx, uint64_t blk, void *buf)
 
 static int bio_write(void *ctx, uint64_t blk, const void *buf)
 {
-    struct ofs_sb_info *sbi = ctx;
-    if (sbi->bdev->read_only)
+    struct super_block *sb = ctx;
+    if (sb->bdev->read_only)
         return -EROFS;
-    struct buffer_head *bh = getblk(sbi->bdev, blk, OFS_BLOCK_SIZE);
+    struct buffer_head *bh = getblk(sb->bdev, blk, OFS_BLOCK_SIZE);
     if (!bh)
         return -EIO;
     memcpy(bh->data, buf, OFS_BLOCK_SIZE);
@@ -105,8 +89,8 @@ static int bio_write(void *ctx, uint64_t blk, const void *buf)
 /* Write back everything the cache holds for the disk, then FLUSH (sync_dev does both). */
 static int bio_flush(void *ctx)
 {
-    struct ofs_sb_info *sbi = ctx;
-    return sync_dev(sbi->bdev);
+    struct super_block *sb = ctx;
+    return sync_dev(sb->bdev);
 }
 
 static void bio_now(void *ctx, struct ofs_timespec *ts)
@@ -125,8 +109,8 @@ static int64_t now_sec(void)
     return t.tv_sec;
 }
 
-/* sbi->lock held. Commit if the last commit is old (bounds what a crash can lose without
- * an fsync). */
+/* Lock held. Commit if the last commit is old (bounds what a crash can lose without an
+ * fsync). */
 static void maybe_commit(struct ofs_sb_info *sbi)
 {
     if (!sbi->fs || sbi->fs->readonly || !sbi->fs->dirty)
@@ -162,7 +146,7 @@ static void ts_from_vfs(struct ofs_timespec *o, const struct kernel_timespec *k)
 /* Core -> VFS after the core changed the inode. */
 static void to_vfs(struct inode *inode)
 {
-    struct ofs_inode *m = &OV(inode)->m;
+    struct ofs_inode *m = OFSI(inode);
     inode->mode = m->d.mode;
     inode->uid = m->d.uid;
     inode->gid = m->d.gid;
@@ -172,6 +156,8 @@ static void to_vfs(struct inode *inode)
     ts_to_vfs(&inode->atime, &m->d.atime);
     ts_to_vfs(&inode->mtime, &m->d.mtime);
     ts_to_vfs(&inode->ctime, &m->d.ctime);
+    bool dev = S_ISCHR(m->d.mode) || S_ISBLK(m->d.mode);
+    inode->rdev = dev ? dev_from_user(m->d.rdev) : 0;
 }
 
 static bool ts_differ(const struct ofs_timespec *o, const struct kernel_timespec *k)
@@ -179,16 +165,16 @@ static bool ts_differ(const struct ofs_timespec *o, const struct kernel_timespec
     return o->sec != k->tv_sec || (int64_t)o->nsec != k->tv_nsec;
 }
 
-/* VFS -> core: write attribute changes the VFS made on its own (sbi->lock held). */
-static int from_vfs(struct ofs_sb_info *sbi, struct inode *inode)
+/* VFS -> core: write attribute changes the VFS made on its own. */
+static int from_vfs(struct inode *inode)
 {
-    struct ofs_vnode *v = OV(inode);
-    struct ofs_inode *m = &v->m;
+    struct ofs_fs *fs = FS(inode->sb);
+    struct ofs_inode *m = OFSI(inode);
     if ((m->d.mode & 07777) == (inode->mode & 07777) && m->d.uid == inode->uid &&
         m->d.gid == inode->gid && !ts_differ(&m->d.atime, &inode->atime) &&
         !ts_differ(&m->d.mtime, &inode->mtime) && !ts_differ(&m->d.ctime, &inode->ctime))
         return 0;
-    if (!sbi->fs || sbi->fs->readonly)
+    if (fs->readonly)
         return 0;
     struct ofs_setattr sa = {
         .mask = OFS_SET_MODE | OFS_SET_UID | OFS_SET_GID | OFS_SET_ATIME | OFS_SET_MTIME |
@@ -198,638 +184,239 @@ static int from_vfs(struct ofs_sb_info *sbi, struct inode *inode)
     ts_from_vfs(&sa.atime, &inode->atime);
     ts_from_vfs(&sa.mtime, &inode->mtime);
     ts_from_vfs(&sa.ctime, &inode->ctime);
-    int err = ofs_setattr(sbi->fs, m, &sa);
+    int err = ofs_setattr(fs, m, &sa);
     to_vfs(inode);
     return err;
 }
 
 /* Re-read the core's copy (after an operation changed the inode behind our back). */
-static void refresh(struct ofs_sb_info *sbi, struct inode *inode)
+static void reload(struct inode *inode)
 {
-    if (sbi->fs && ofs_iget(sbi->fs, OV(inode)->m.ino, &OV(inode)->m) == 0)
-        to_vfs(inode);
+    struct ofs_inode cur;
+    if (ofs_iget(FS(inode->sb), OFSI(inode)->ino, &cur) == 0)
+        *OFSI(inode) = cur;
 }
 
-static void set_ops(struct inode *inode)
+static int ofs_read_inode(struct super_block *sb, ino_t ino, void *core)
 {
-    struct ofs_inode *m = &OV(inode)->m;
-    switch (m->d.mode & S_IFMT) {
-    case S_IFREG:
-        inode->iops = &ofs_file_iops;
-        inode->fops = &ofs_file_fops;
-        break;
-    case S_IFDIR:
-        inode->iops = &ofs_dir_iops;
-        inode->fops = &ofs_dir_fops;
-        break;
-    case S_IFLNK:
-        inode->iops = &ofs_symlink_iops;
-        break;
-    default:
-        inode->iops = &ofs_special_iops;
-        init_special_inode(inode, m->d.mode, dev_from_user(m->d.rdev));
-    }
+    int err = ofs_iget(FS(sb), ino, core);
+    return err == -ENOENT ? -EIO : uerr(err);   /* an entry naming no inode: corrupt */
 }
 
-/* The VFS inode for m (sbi->lock held): the live one (+1 ref) or a new one. */
-static struct inode *vnode_get(struct super_block *sb, const struct ofs_inode *m)
+static ino_t ofs_core_ino(const void *core)
 {
-    struct ofs_sb_info *sbi = SBI(sb);
-    struct ofs_vnode *v;
-    list_for_each_entry(v, &sbi->inodes, link) {
-        if (v->m.ino == m->ino) {
-            /* A zero count means iput is evicting it right now (it waits for our lock):
-             * skip it, the fresh copy from the tree is current. */
-            int c = READ_ONCE(v->inode->refcount);
-            while (c > 0 && !__atomic_compare_exchange_n(&v->inode->refcount, &c, c + 1, false,
-                                                         __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-                ;
-            if (c > 0)
-                return v->inode;
-        }
-    }
-    v = kzalloc(sizeof(*v));
-    struct inode *inode = v ? inode_new(sb, m->d.mode) : NULL;
-    if (!inode) {
-        kfree(v);
-        return NULL;
-    }
-    v->m = *m;
-    v->inode = inode;
-    inode->private = v;
-    inode->ino = m->ino;
-    to_vfs(inode);
-    set_ops(inode);
-    list_add(&v->link, &sbi->inodes);
-    return inode;
+    return ((const struct ofs_inode *)core)->ino;
 }
 
-static int vnode_iget(struct super_block *sb, uint64_t ino, struct inode **out)
+static void ofs_evict_inode(struct inode *inode)
 {
-    struct ofs_sb_info *sbi = SBI(sb);
-    struct ofs_vnode *v;
-    list_for_each_entry(v, &sbi->inodes, link)
-        if (v->m.ino == ino && READ_ONCE(v->inode->refcount) > 0)
-            return (*out = vnode_get(sb, &v->m)) ? 0 : -ENOMEM;
-    struct ofs_inode m;
-    int err = ofs_iget(sbi->fs, ino, &m);
-    if (err)
-        return err == -ENOENT ? -EIO : uerr(err);   /* an entry naming no inode: corrupt */
-    *out = vnode_get(sb, &m);
-    return *out ? 0 : -ENOMEM;
-}
-
-static void ofs_vfs_evict(struct inode *inode)
-{
-    struct ofs_vnode *v = OV(inode);
-    struct ofs_sb_info *sbi = inode->sb ? SBI(inode->sb) : NULL;
-    if (!v || !sbi)
+    struct ofs_fs *fs = FS(inode->sb);
+    struct ofs_inode cur;
+    if (fs->readonly || ofs_iget(fs, OFSI(inode)->ino, &cur) != 0)
         return;
-    mutex_lock(&sbi->lock);
-    if (sbi->fs && !sbi->fs->readonly) {
-        struct ofs_inode cur;
-        if (ofs_iget(sbi->fs, v->m.ino, &cur) == 0) {
-            if (cur.d.nlink == 0)
-                ofs_evict(sbi->fs, v->m.ino);      /* the last user of an unlinked inode */
-            else
-                from_vfs(sbi, inode);
-        }
-    }
-    list_del(&v->link);
-    bool last = !sbi->fs && list_empty(&sbi->inodes);
-    mutex_unlock(&sbi->lock);
-    if (inode->pipe)
-        pipe_release_inode(inode);
-    kfree(v);
-    inode->private = NULL;
-    if (last)
-        kfree(sbi);
+    if (cur.d.nlink == 0)
+        ofs_evict(fs, cur.ino);      /* the last user of an unlinked inode */
+    else
+        from_vfs(inode);
 }
 
-/* sbi->lock held: 0 if changes are allowed. */
-static int writable(struct super_block *sb)
+static int ofs_writable(struct super_block *sb)
 {
-    struct ofs_sb_info *sbi = SBI(sb);
-    if (!sbi->fs || sbi->fs->readonly || (sb->flags & MS_RDONLY))
+    struct ofs_sb_info *sbi = OFS_SB(sb);
+    if (sbi->fs->readonly || (sb->flags & MS_RDONLY))
         return -EROFS;
     maybe_commit(sbi);
     return sbi->fs->readonly ? -EROFS : 0;
 }
 
-/* ---- Directory operations ---- */
+/* ---- Namespace ---- */
 
-static int ofs_vfs_lookup(struct inode *dir, struct dentry *d)
+static int ofs_vfs_lookup(struct inode *dir, const char *name, size_t len, ino_t *ino)
 {
-    struct ofs_sb_info *sbi = SBI(dir->sb);
-    mutex_lock(&sbi->lock);
-    uint64_t ino;
-    int err = sbi->fs ? ofs_lookup(sbi->fs, &OV(dir)->m, d->name, d->name_len, &ino) : -EIO;
-    struct inode *inode = NULL;
-    if (!err)
-        err = vnode_iget(dir->sb, ino, &inode);
-    mutex_unlock(&sbi->lock);
-    if (err)
-        return uerr(err);
-    d_instantiate(d, inode);
-    d_add(d);
-    return 0;
+    return uerr(ofs_lookup(FS(dir->sb), OFSI(dir), name, len, ino));
 }
 
-static struct ofs_attrs new_attrs(struct inode *dir, mode_t mode)
+static int ofs_vfs_create(struct inode *dir, const char *name, size_t len,
+                          const struct diskfs_new *a, void *core)
 {
-    const struct cred *c = fs_cred();
-    struct ofs_attrs a = { .mode = mode, .uid = c->fsuid, .gid = c->fsgid };
-    /* Set-group-ID directories pass on their group (and the bit, to subdirectories). */
-    if (dir->mode & S_ISGID) {
-        a.gid = dir->gid;
-        if (S_ISDIR(mode))
-            a.mode |= S_ISGID;
-    }
-    return a;
-}
-
-static void link_dentry(struct dentry *d, struct inode *inode)
-{
-    d_instantiate(d, inode);
-    d_add(d);
-    d->flags |= DENTRY_NOCACHE;
-}
-
-static int make_node(struct inode *dir, struct dentry *d, const struct ofs_attrs *a,
-                     const char *target)
-{
-    struct ofs_sb_info *sbi = SBI(dir->sb);
-    mutex_lock(&sbi->lock);
-    int err = writable(dir->sb);
-    struct ofs_inode m;
-    struct inode *inode = NULL;
-    if (!err) {
-        from_vfs(sbi, dir);
-        struct ofs_inode *dm = &OV(dir)->m;
-        if (target)
-            err = ofs_symlink(sbi->fs, dm, d->name, d->name_len, target, strlen(target), a, &m);
-        else if (S_ISDIR(a->mode))
-            err = ofs_mkdir(sbi->fs, dm, d->name, d->name_len, a, &m);
-        else
-            err = ofs_create(sbi->fs, dm, d->name, d->name_len, a, &m);
-        to_vfs(dir);
-    }
-    if (!err && !(inode = vnode_get(dir->sb, &m)))
-        err = -ENOMEM;      /* the entry exists; a later lookup finds it */
-    mutex_unlock(&sbi->lock);
-    if (err)
-        return uerr(err);
-    link_dentry(d, inode);
-    return 0;
-}
-
-static int ofs_vfs_create(struct inode *dir, struct dentry *d, mode_t mode, dev_t rdev)
-{
-    struct ofs_attrs a = new_attrs(dir, mode);
-    a.rdev = (S_ISCHR(mode) || S_ISBLK(mode)) ? dev_to_user(rdev) : 0;
-    return make_node(dir, d, &a, NULL);
-}
-
-static int ofs_vfs_mkdir(struct inode *dir, struct dentry *d, mode_t mode)
-{
-    struct ofs_attrs a = new_attrs(dir, S_IFDIR | (mode & 07777));
-    return make_node(dir, d, &a, NULL);
-}
-
-static int ofs_vfs_symlink(struct inode *dir, struct dentry *d, const char *target)
-{
-    struct ofs_attrs a = new_attrs(dir, S_IFLNK | 0777);
-    return make_node(dir, d, &a, target);
-}
-
-static int ofs_vfs_link(struct dentry *old, struct inode *dir, struct dentry *d)
-{
-    struct ofs_sb_info *sbi = SBI(dir->sb);
-    struct inode *inode = old->inode;
-    mutex_lock(&sbi->lock);
-    int err = writable(dir->sb);
-    if (!err) {
-        from_vfs(sbi, inode);
-        from_vfs(sbi, dir);
-        err = ofs_link(sbi->fs, &OV(dir)->m, d->name, d->name_len, &OV(inode)->m);
-        to_vfs(inode);
-        to_vfs(dir);
-    }
-    mutex_unlock(&sbi->lock);
-    if (err)
-        return uerr(err);
-    iget(inode);
-    link_dentry(d, inode);
-    return 0;
-}
-
-static int remove_name(struct inode *dir, struct dentry *d, bool isdir)
-{
-    struct ofs_sb_info *sbi = SBI(dir->sb);
-    struct inode *inode = d->inode;
-    mutex_lock(&sbi->lock);
-    int err = writable(dir->sb);
-    if (!err) {
-        from_vfs(sbi, inode);
-        from_vfs(sbi, dir);
-        err = isdir ? ofs_rmdir(sbi->fs, &OV(dir)->m, d->name, d->name_len, &OV(inode)->m)
-                    : ofs_unlink(sbi->fs, &OV(dir)->m, d->name, d->name_len, &OV(inode)->m);
-        refresh(sbi, inode);
-        to_vfs(dir);
-    }
-    mutex_unlock(&sbi->lock);
-    if (!err)
-        d_drop(d);     /* the inode is freed when its last user goes (evict) */
+    struct ofs_fs *fs = FS(dir->sb);
+    struct ofs_attrs oa = { .mode = a->mode, .uid = a->uid, .gid = a->gid,
+                            .rdev = dev_to_user(a->rdev) };
+    int err;
+    if (a->target)
+        err = ofs_symlink(fs, OFSI(dir), name, len, a->target, strlen(a->target), &oa, core);
+    else if (S_ISDIR(a->mode))
+        err = ofs_mkdir(fs, OFSI(dir), name, len, &oa, core);
+    else
+        err = ofs_create(fs, OFSI(dir), name, len, &oa, core);
     return uerr(err);
 }
 
-static int ofs_vfs_unlink(struct inode *dir, struct dentry *d)
+static int ofs_vfs_link(struct inode *dir, const char *name, size_t len, struct inode *inode)
 {
-    return remove_name(dir, d, false);
+    return uerr(ofs_link(FS(dir->sb), OFSI(dir), name, len, OFSI(inode)));
 }
 
-static int ofs_vfs_rmdir(struct inode *dir, struct dentry *d)
+static int ofs_vfs_unlink(struct inode *dir, const char *name, size_t len, struct inode *inode,
+                          bool isdir)
 {
-    return remove_name(dir, d, true);
+    int err = (isdir ? ofs_rmdir : ofs_unlink)(FS(dir->sb), OFSI(dir), name, len, OFSI(inode));
+    reload(inode);
+    return uerr(err);
 }
 
-static int ofs_vfs_rename(struct inode *odir, struct dentry *od, struct inode *ndir,
-                          struct dentry *nd, unsigned flags)
+static int ofs_vfs_rename(struct inode *odir, const struct dentry *od, struct inode *ndir,
+                          const struct dentry *nd)
 {
-    if (flags & (RENAME_EXCHANGE | RENAME_WHITEOUT))
-        return -EINVAL;
-    struct ofs_sb_info *sbi = SBI(odir->sb);
-    struct inode *inode = od->inode, *victim = nd->inode;
-    mutex_lock(&sbi->lock);
-    int err = writable(odir->sb);
-    if (!err) {
-        from_vfs(sbi, inode);
-        from_vfs(sbi, odir);
-        from_vfs(sbi, ndir);
-        if (victim)
-            from_vfs(sbi, victim);
-        uint64_t gone;
-        err = ofs_rename(sbi->fs, &OV(odir)->m, od->name, od->name_len, &OV(ndir)->m,
+    uint64_t gone;
+    int err = ofs_rename(FS(odir->sb), OFSI(odir), od->name, od->name_len, OFSI(ndir),
                          nd->name, nd->name_len, &gone);
-        /* A victim without links is evicted when its last user goes (it is an orphan in
-         * the meantime, so a crash frees it at the next mount). */
-        refresh(sbi, inode);
-        refresh(sbi, odir);
-        refresh(sbi, ndir);
-        if (victim)
-            refresh(sbi, victim);
-    }
-    mutex_unlock(&sbi->lock);
-    if (err)
-        return uerr(err);
-    if (victim)
-        d_drop(nd);
-    d_move(od, nd->parent, nd);
-    return 0;
-}
-
-static int ofs_vfs_get_link(struct dentry *d, char *buf, size_t size)
-{
-    struct ofs_sb_info *sbi = SBI(d->inode->sb);
-    mutex_lock(&sbi->lock);
-    int n = sbi->fs ? ofs_readlink(sbi->fs, &OV(d->inode)->m, buf, size) : -EIO;
-    mutex_unlock(&sbi->lock);
-    return uerr(n);
-}
-
-static int ofs_vfs_setsize(struct inode *inode, loff_t size)
-{
-    if (size < 0)
-        return -EINVAL;
-    struct ofs_sb_info *sbi = SBI(inode->sb);
-    mutex_lock(&sbi->lock);
-    int err = writable(inode->sb);
-    if (!err) {
-        from_vfs(sbi, inode);
-        struct ofs_setattr sa = { .mask = OFS_SET_SIZE, .size = (uint64_t)size };
-        err = ofs_setattr(sbi->fs, &OV(inode)->m, &sa);
-        to_vfs(inode);
-    }
-    mutex_unlock(&sbi->lock);
+    /* A victim without links is evicted when its last user goes (it is an orphan in the
+     * meantime, so a crash frees it at the next mount). */
+    reload(od->inode);
+    reload(odir);
+    reload(ndir);
+    if (nd->inode)
+        reload(nd->inode);
     return uerr(err);
 }
 
-/* ---- Files ---- */
-
-static ssize_t ofs_file_read(struct file *f, struct uio *to, loff_t *pos)
+static int ofs_vfs_readlink(struct inode *inode, char *buf, size_t size)
 {
-    struct inode *inode = f->inode;
-    struct ofs_sb_info *sbi = SBI(inode->sb);
-    if (*pos < 0)
-        return -EINVAL;
-    char *buf = kmalloc(OFS_IO_CHUNK);
-    if (!buf)
-        return -ENOMEM;
-    size_t done = 0;
-    ssize_t ret = 0;
-    while (to->resid > 0) {
-        size_t want = MIN((size_t)OFS_IO_CHUNK, to->resid);
-        mutex_lock(&sbi->lock);
-        ssize_t n = sbi->fs ? ofs_read(sbi->fs, &OV(inode)->m, (uint64_t)*pos, buf, want) : -EIO;
-        mutex_unlock(&sbi->lock);
-        if (n <= 0) {
-            ret = uerr((int)n);
-            break;
-        }
-        /* Copy to the user without the filesystem lock: a page fault may need it. */
-        if (uio_copyout(to, buf, (size_t)n) < 0) {
-            ret = -EFAULT;
-            break;
-        }
-        done += (size_t)n;
-        *pos += n;
-        if ((size_t)n < want)
-            break;
-    }
-    kfree(buf);
-    return done ? (ssize_t)done : ret;
+    return uerr(ofs_readlink(FS(inode->sb), OFSI(inode), buf, size));
 }
 
-static ssize_t ofs_file_write(struct file *f, struct uio *from, loff_t *pos)
+static int ofs_vfs_setsize(struct inode *inode, uint64_t size)
 {
-    struct inode *inode = f->inode;
-    struct ofs_sb_info *sbi = SBI(inode->sb);
-    char *buf = kmalloc(OFS_IO_CHUNK);
-    if (!buf)
-        return -ENOMEM;
-    mutex_lock(&inode->lock);
-    loff_t p = (f->flags & O_APPEND) ? inode->size : *pos;
-    size_t done = 0;
-    ssize_t ret = p < 0 ? -EINVAL : 0;
-    while (ret == 0 && from->resid > 0) {
-        size_t n = MIN((size_t)OFS_IO_CHUNK, from->resid);
-        if (uio_copyin(buf, from, n) < 0) {
-            ret = -EFAULT;
-            break;
-        }
-        mutex_lock(&sbi->lock);
-        ssize_t w = writable(inode->sb);
-        if (w == 0) {
-            from_vfs(sbi, inode);
-            w = ofs_write(sbi->fs, &OV(inode)->m, (uint64_t)p, buf, n);
-            to_vfs(inode);
-        }
-        mutex_unlock(&sbi->lock);
-        if (w <= 0) {
-            ret = w ? uerr((int)w) : -ENOSPC;
-            break;
-        }
-        done += (size_t)w;
-        p += w;
-        if ((size_t)w < n)
-            break;
-    }
-    if (done) {
-        /* A write by someone else clears the set-user-ID bit, as in Linux. */
-        if ((inode->mode & (S_ISUID | S_ISGID)) && !fs_capable())
-            inode->mode &= ~(mode_t)(S_ISUID | ((inode->mode & 010) ? S_ISGID : 0));
-    }
-    *pos = p;
-    mutex_unlock(&inode->lock);
-    kfree(buf);
-    return done ? (ssize_t)done : ret;
+    struct ofs_setattr sa = { .mask = OFS_SET_SIZE, .size = size };
+    return uerr(ofs_setattr(FS(inode->sb), OFSI(inode), &sa));
 }
 
-/* Attribute changes the VFS made to inodes still in use go to the core (sbi->lock held). */
-static void write_live_inodes(struct ofs_sb_info *sbi)
+/* ---- Data ---- */
+
+static ssize_t ofs_vfs_read(struct inode *inode, uint64_t pos, void *buf, size_t len)
 {
-    struct ofs_vnode *v;
-    list_for_each_entry(v, &sbi->inodes, link)
-        from_vfs(sbi, v->inode);
+    ssize_t n = ofs_read(FS(inode->sb), OFSI(inode), pos, buf, len);
+    return n < 0 ? uerr((int)n) : n;
 }
 
-/* fsync and fdatasync: commit everything (docs/ofs.md: what fsync guarantees). */
-static int ofs_vfs_fsync(struct file *f)
+static ssize_t ofs_vfs_write(struct inode *inode, uint64_t pos, const void *buf, size_t len)
 {
-    struct ofs_sb_info *sbi = SBI(f->inode->sb);
-    mutex_lock(&sbi->lock);
-    int err = 0;
-    if (!sbi->fs) {
-        err = -EIO;
-    } else if (sbi->fs->errors) {
-        err = -EIO;
-    } else if (!sbi->fs->readonly) {
-        write_live_inodes(sbi);
-        err = commit(sbi);
-    }
-    mutex_unlock(&sbi->lock);
-    return err;
-}
-
-/* mmap: a private copy of the page (no shared page cache yet). */
-static int ofs_get_page(struct file *f, uint64_t pgoff, void **page)
-{
-    struct ofs_sb_info *sbi = SBI(f->inode->sb);
-    char *p = page_alloc();
-    if (!p)
-        return -ENOMEM;
-    mutex_lock(&sbi->lock);
-    ssize_t n = sbi->fs ? ofs_read(sbi->fs, &OV(f->inode)->m, pgoff * PAGE_SIZE, p, PAGE_SIZE)
-                        : -EIO;
-    mutex_unlock(&sbi->lock);
-    if (n < 0) {
-        page_free(p);
-        return uerr((int)n);
-    }
-    *page = p;
-    return 0;
-}
-
-/* ---- Directories ---- */
-
-static bool ofs_fill(void *c, const char *name, size_t len, uint64_t ino, unsigned dtype,
-                     uint64_t next_pos)
-{
-    struct dir_context *ctx = c;
-    if (!ctx->actor(ctx, name, len, (loff_t)next_pos, ino, dtype))
-        return false;
-    ctx->pos = (loff_t)next_pos;
-    return true;
+    ssize_t n = ofs_write(FS(inode->sb), OFSI(inode), pos, buf, len);
+    return n < 0 ? uerr((int)n) : n;
 }
 
 /* The core emits "." and ".." (positions 0 and 1) and then entries in hash order. */
-static int ofs_iterate(struct file *f, struct dir_context *ctx)
+static int ofs_vfs_readdir(struct inode *dir, uint64_t *pos, struct dir_context *ctx)
 {
-    struct ofs_sb_info *sbi = SBI(f->inode->sb);
-    if (ctx->pos < 0)
-        return -EINVAL;
-    uint64_t pos = (uint64_t)ctx->pos;
-    mutex_lock(&sbi->lock);
-    int err = sbi->fs ? ofs_readdir(sbi->fs, &OV(f->inode)->m, &pos, ofs_fill, ctx) : -EIO;
-    mutex_unlock(&sbi->lock);
-    ctx->pos = (loff_t)pos;
-    return uerr(err);
+    return uerr(ofs_readdir(FS(dir->sb), OFSI(dir), pos, diskfs_emit, ctx));
 }
-
-static ssize_t ofs_dir_read(struct file *f, struct uio *to, loff_t *pos)
-{
-    (void)f; (void)to; (void)pos;
-    return -EISDIR;
-}
-
-static const struct file_operations ofs_file_fops = {
-    .read = ofs_file_read,
-    .write = ofs_file_write,
-    .fsync = ofs_vfs_fsync,
-    .get_page = ofs_get_page,
-};
-
-static const struct file_operations ofs_dir_fops = {
-    .read = ofs_dir_read,
-    .iterate = ofs_iterate,
-    .fsync = ofs_vfs_fsync,
-};
-
-static const struct inode_operations ofs_dir_iops = {
-    .lookup = ofs_vfs_lookup,
-    .create = ofs_vfs_create,
-    .mkdir = ofs_vfs_mkdir,
-    .symlink = ofs_vfs_symlink,
-    .link = ofs_vfs_link,
-    .unlink = ofs_vfs_unlink,
-    .rmdir = ofs_vfs_rmdir,
-    .rename = ofs_vfs_rename,
-};
-
-static const struct inode_operations ofs_file_iops = {
-    .setsize = ofs_vfs_setsize,
-};
-
-static const struct inode_operations ofs_symlink_iops = {
-    .get_link = ofs_vfs_get_link,
-};
-
-static const struct inode_operations ofs_special_iops = { 0 };
 
 /* ---- Superblock ---- */
 
-static void ofs_vfs_statfs(struct super_block *sb, struct kstatfs *st)
-{
-    struct ofs_sb_info *sbi = SBI(sb);
-    struct ofs_statfs s = { 0 };
-    mutex_lock(&sbi->lock);
-    if (sbi->fs)
-        ofs_statfs(sbi->fs, &s);
-    mutex_unlock(&sbi->lock);
-    st->type = (long)OFS_SUPER_MAGIC;
-    st->bsize = st->frsize = OFS_BLOCK_SIZE;
-    st->blocks = s.blocks;
-    st->bfree = s.bfree;
-    st->bavail = s.bavail;
-    st->files = s.files;
-    st->ffree = s.ffree;
-    st->namelen = OFS_NAME_MAX;
-}
-
+/* sync, syncfs, fsync and fdatasync: commit everything (docs/ofs.md: what fsync
+ * guarantees), the attribute changes the VFS made on its own included. */
 static int ofs_sync_fs(struct super_block *sb)
 {
-    struct ofs_sb_info *sbi = SBI(sb);
-    int err = 0;
-    mutex_lock(&sbi->lock);
-    if (sbi->fs && sbi->fs->errors) {
-        err = -EIO;
-    } else if (sbi->fs && !sbi->fs->readonly) {
-        write_live_inodes(sbi);
-        err = commit(sbi);
-    }
-    mutex_unlock(&sbi->lock);
-    return err;
+    struct ofs_sb_info *sbi = OFS_SB(sb);
+    if (sbi->fs->errors)
+        return -EIO;
+    if (sbi->fs->readonly)
+        return 0;
+    diskfs_write_inodes(sb);
+    return commit(sbi);
+}
+
+static int ofs_vfs_fsync(struct inode *inode)
+{
+    return ofs_sync_fs(inode->sb);
+}
+
+static void ofs_vfs_statfs(struct super_block *sb, struct kstatfs *st)
+{
+    struct ofs_statfs s;
+    ofs_statfs(FS(sb), &s);
+    *st = (struct kstatfs){
+        .bsize = s.bsize, .frsize = s.bsize, .namelen = s.namelen, .blocks = s.blocks,
+        .bfree = s.bfree, .bavail = s.bavail, .files = s.files, .ffree = s.ffree,
+    };
 }
 
 static int ofs_vfs_remount(struct super_block *sb, unsigned long flags)
 {
-    struct ofs_sb_info *sbi = SBI(sb);
-    bool ro = (flags & MS_RDONLY) != 0;
+    struct ofs_sb_info *sbi = OFS_SB(sb);
     int err = 0;
-    mutex_lock(&sbi->lock);
-    if (!sbi->fs) {
-        err = -EIO;
-    } else if (ro) {
+    if (flags & MS_RDONLY) {
         if (!sbi->fs->readonly) {
-            write_live_inodes(sbi);
+            diskfs_write_inodes(sb);
             err = commit(sbi);
             if (!err)
                 sbi->fs->readonly = true;
         }
     } else if (sbi->fs->errors) {
-        pr_err("ofs: %s: errors were found: staying read-only (run fsck.ofs)\n", sbi->bdev->name);
+        pr_err("ofs: %s: errors were found: staying read-only (run fsck.ofs)\n", sb->bdev->name);
         err = -EROFS;
-    } else if (sbi->bdev->read_only || sbi->bdev->disk->read_only) {
+    } else if (sb->bdev->read_only || sb->bdev->disk->read_only) {
         err = -EACCES;
     } else {
         sbi->fs->readonly = false;
         start_flusher();
     }
-    mutex_unlock(&sbi->lock);
     return err;
 }
 
-static void ofs_put_super(struct super_block *sb)
+static int ofs_vfs_unmount(struct super_block *sb)
 {
-    struct ofs_sb_info *sbi = SBI(sb);
-    struct block_device *bdev = sbi->bdev;
-    mutex_lock(&ofs_mounted_mutex);
-    spin_lock(&ofs_mounted_lock);
-    list_del(&sbi->mounted);
-    spin_unlock(&ofs_mounted_lock);
-    mutex_unlock(&ofs_mounted_mutex);
-    mutex_lock(&sbi->lock);
-    write_live_inodes(sbi);
-    int err = ofs_unmount(sbi->fs);
-    if (err)
-        pr_err("ofs: %s: unmount: error %d\n", sbi->bdev->name, err);
-    sbi->fs = NULL;
-    bool last = list_empty(&sbi->inodes);
-    mutex_unlock(&sbi->lock);
-    if (last)
-        kfree(sbi);
-    blkdev_put(bdev);       /* may detach an autoclear loop device */
+    return ofs_unmount(FS(sb));
 }
 
-static const struct super_operations ofs_sops = {
-    .evict = ofs_vfs_evict,
+/* Leave the flusher's list before the filesystem goes (without its lock: the flusher takes
+ * it inside ofs_mounted_mutex). */
+static void ofs_before_unmount(struct super_block *sb)
+{
+    mutex_lock(&ofs_mounted_mutex);
+    list_del(&OFS_SB(sb)->mounted);
+    mutex_unlock(&ofs_mounted_mutex);
+}
+
+static const struct diskfs_operations ofs_diskfs_ops = {
+    .core_inode_size = sizeof(struct ofs_inode),
+    .io_chunk = OFS_IO_CHUNK,
+    .read_inode = ofs_read_inode,
+    .core_ino = ofs_core_ino,
+    .to_vfs = to_vfs,
+    .write_attrs = from_vfs,
+    .evict_inode = ofs_evict_inode,
+    .writable = ofs_writable,
+    .lookup = ofs_vfs_lookup,
+    .create = ofs_vfs_create,
+    .link = ofs_vfs_link,
+    .unlink = ofs_vfs_unlink,
+    .rename = ofs_vfs_rename,
+    .readlink = ofs_vfs_readlink,
+    .setsize = ofs_vfs_setsize,
+    .read = ofs_vfs_read,
+    .write = ofs_vfs_write,
+    .readdir = ofs_vfs_readdir,
+    .fsync = ofs_vfs_fsync,
     .statfs = ofs_vfs_statfs,
-    .put_super = ofs_put_super,
     .sync_fs = ofs_sync_fs,
     .remount = ofs_vfs_remount,
+    .before_unmount = ofs_before_unmount,
+    .unmount = ofs_vfs_unmount,
 };
-
-static struct super_block *find_mounted(struct block_device *bdev)
-{
-    struct super_block *found = NULL;
-    struct ofs_sb_info *sbi;
-    spin_lock(&ofs_mounted_lock);
-    list_for_each_entry(sbi, &ofs_mounted, mounted) {
-        if (sbi->bdev != bdev)
-            continue;
-        int c = READ_ONCE(sbi->sb->refcount);
-        while (c > 0 && !__atomic_compare_exchange_n(&sbi->sb->refcount, &c, c + 1, false,
-                                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-            ;
-        if (c > 0)
-            found = sbi->sb;
-        break;
-    }
-    spin_unlock(&ofs_mounted_lock);
-    return found;
-}
 
 /* True if the first OFS_EMPTY_PROBE_BLOCKS blocks (or the whole device) read as zeros: a
  * partition that was never formatted (the image ships the data partition zeroed). A damaged
  * OFS is never mistaken for one: its early commits live in its first blocks. */
-static bool device_empty(struct ofs_sb_info *sbi, uint64_t nblocks)
+static bool device_empty(struct block_device *bdev, uint64_t nblocks)
 {
     uint8_t *buf = kmalloc(OFS_BLOCK_SIZE);
     if (!buf)
         return false;
     bool empty = true;
     for (uint64_t b = 0; b < MIN(nblocks, (uint64_t)OFS_EMPTY_PROBE_BLOCKS) && empty; b++) {
-        if (blkdev_read(sbi->bdev, b * (OFS_BLOCK_SIZE / SECTOR_SIZE), buf, OFS_BLOCK_SIZE) < 0) {
+        if (blkdev_read(bdev, b * (OFS_BLOCK_SIZE / SECTOR_SIZE), buf, OFS_BLOCK_SIZE) < 0) {
             empty = false;
             break;
         }
@@ -854,35 +441,22 @@ static bool may_format(struct block_device *bdev)
     return bdev->partno != 0 && strcmp(bdev->label, "data") == 0;
 }
 
-static int ofs_get_sb(struct file_system_type *type, const char *source, unsigned long flags,
-                      const void *data, struct super_block **out)
+static int ofs_fill_super(struct super_block *sb, const void *data)
 {
     (void)data;
-    struct block_device *bdev = source ? blkdev_resolve(source) : NULL;
-    if (!bdev)
-        return -ENOTBLK;
+    struct ofs_sb_info *sbi = OFS_SB(sb);
+    struct block_device *bdev = sb->bdev;
     if (bdev->logical_block_size > OFS_BLOCK_SIZE)
         return -EINVAL;
-    struct super_block *shared = find_mounted(bdev);
-    if (shared) {
-        *out = shared;
-        return 0;
-    }
-    if (bdev->read_only || bdev->disk->read_only)
-        flags |= MS_RDONLY;
-    struct ofs_sb_info *sbi = kzalloc(sizeof(*sbi));
-    if (!sbi)
-        return -ENOMEM;
-    mutex_init(&sbi->lock);
-    list_init(&sbi->inodes);
-    sbi->bdev = bdev;
+    diskfs_init(sb, &ofs_diskfs_ops);
+    sbi->sb = sb;
+    bool rdonly = (sb->flags & MS_RDONLY) != 0;
     struct ofs_io io = {
-        .ctx = sbi, .read = bio_read, .write = bio_write, .flush = bio_flush,
+        .ctx = sb, .read = bio_read, .write = bio_write, .flush = bio_flush,
         .nblocks = (bdev->nr_sectors << SECTOR_SHIFT) / OFS_BLOCK_SIZE, .now = bio_now,
     };
-    int err = ofs_mount(&io, (flags & MS_RDONLY) ? OFS_MOUNT_RDONLY : 0, &sbi->fs);
-    if (err == -EUCLEAN && !(flags & MS_RDONLY) && may_format(bdev) &&
-        device_empty(sbi, io.nblocks)) {
+    int err = ofs_mount(&io, rdonly ? OFS_MOUNT_RDONLY : 0, &sbi->fs);
+    if (err == -EUCLEAN && !rdonly && may_format(bdev) && device_empty(bdev, io.nblocks)) {
         struct ofs_format_params p;
         memset(&p, 0, sizeof(p));
         get_random_bytes(p.uuid, sizeof(p.uuid));
@@ -898,49 +472,32 @@ static int ofs_get_sb(struct file_system_type *type, const char *source, unsigne
     }
     if (err) {
         pr_err("ofs: %s: cannot mount (error %d)\n", bdev->name, err);
-        kfree(sbi);
         return uerr(err);
     }
     sbi->last_commit = now_sec();
-    struct super_block *sb = sb_new(type, OFS_SUPER_MAGIC, &ofs_sops);
-    if (!sb) {
-        ofs_unmount(sbi->fs);
-        kfree(sbi);
-        return -ENOMEM;
-    }
-    sb->fs_info = sbi;
-    sb->dev = bdev->devt;
     sb->flags = sbi->fs->readonly ? MS_RDONLY : 0;
-    struct inode *root = NULL;
-    mutex_lock(&sbi->lock);
-    err = vnode_iget(sb, OFS_ROOT_INO, &root);
-    mutex_unlock(&sbi->lock);
-    if (err || !S_ISDIR(root->mode) || !(sb->root = d_alloc_root(sb, root))) {
+    err = diskfs_set_root(sb, OFS_SUPER_MAGIC, OFS_ROOT_INO);
+    if (err) {
         pr_err("ofs: %s: cannot set up the root directory\n", bdev->name);
-        if (root)
-            iput(root);
         ofs_unmount(sbi->fs);
-        sbi->fs = NULL;
-        if (list_empty(&sbi->inodes))
-            kfree(sbi);
-        kfree(sb);
-        return err ? err : -EIO;
+        return uerr(err);
     }
-    sbi->sb = sb;
     mutex_lock(&ofs_mounted_mutex);
-    spin_lock(&ofs_mounted_lock);
     list_add_tail(&sbi->mounted, &ofs_mounted);
-    spin_unlock(&ofs_mounted_lock);
     mutex_unlock(&ofs_mounted_mutex);
     if (!sbi->fs->readonly)
         start_flusher();
     pr_info("ofs: mounted %s (%s, commit %llu, %llu/%llu blocks free)\n", bdev->name,
             sbi->fs->readonly ? "ro" : "rw", (unsigned long long)sbi->fs->sb.seq,
             (unsigned long long)sbi->fs->free_work, (unsigned long long)sbi->fs->sb.total_blocks);
-    blkdev_get(bdev);       /* the superblock holds the device until put_super */
-    *out = sb;
     return 0;
 }
+
+static struct file_system_type ofs_type = {
+    .name = "ofs",
+    .fill_super = ofs_fill_super,
+    .fs_info_size = sizeof(struct ofs_sb_info),
+};
 
 /* ---- Background commits ---- */
 
@@ -951,13 +508,13 @@ static void flush_all(void)
     mutex_lock(&ofs_mounted_mutex);
     struct ofs_sb_info *sbi;
     list_for_each_entry(sbi, &ofs_mounted, mounted) {
-        mutex_lock(&sbi->lock);
+        diskfs_lock(sbi->sb);
         if (sbi->fs && !sbi->fs->readonly && !(sbi->sb->flags & MS_RDONLY)) {
-            write_live_inodes(sbi);
+            diskfs_write_inodes(sbi->sb);
             if (sbi->fs->dirty)
                 commit(sbi);       /* a failure is logged and makes the fs read-only */
         }
-        mutex_unlock(&sbi->lock);
+        diskfs_unlock(sbi->sb);
     }
     mutex_unlock(&ofs_mounted_mutex);
 }
@@ -992,12 +549,6 @@ static void start_flusher(void)
     }
     started = true;
 }
-
-static struct file_system_type ofs_type = {
-    .name = "ofs",
-    .get_sb = ofs_get_sb,
-    .nodev = false,
-};
 
 /* Called once at boot after vfs_init() (main.c, next to ext2_init()). */
 void ofs_init(void)

@@ -86,3 +86,6 @@ void wake_up(struct wait_queue *wq) { (void)wq; }
 void wake_up_process(struct task *t) { (void)t; }
 
 bool blk_can_sleep(void) { return false; }
+
+/* No devtmpfs on the host: device nodes are not made. */
+int devfs_register_blkdev(const char *name, dev_t devt) { (void)name; (void)devt; return 0; }
