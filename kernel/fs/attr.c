@@ -1,8 +1,10 @@
 /* Changing and checking attributes: chmod, chown, utimensat, truncate, fallocate, access. */
-#include "vfs.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
+#include "syscall.h"
+#include "uapi/falloc.h"
 
 static int may_change(struct path *p)
 {
@@ -32,33 +34,31 @@ static int chmod_path(struct path *p, mode_t mode)
     return 0;
 }
 
-long sys_fchmodat(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(fchmodat, int, dfd, uaddr_t, filename, mode_t, mode)
 {
-    (void)a3; (void)a4; (void)a5;
     struct path p;
-    int err = user_path_at((int)a0, (uaddr_t)a1, LOOKUP_FOLLOW, &p);
+    int err = user_path_at(dfd, filename, LOOKUP_FOLLOW, &p);
     if (err)
         return err;
-    err = chmod_path(&p, (mode_t)a2);
+    err = chmod_path(&p, mode);
     path_put(&p);
     return err;
 }
 
-long sys_fchmod(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(fchmod, int, fd, mode_t, mode)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    struct file *f = fget((int)a0);
+    struct file *f = fget(fd);
     if (!f)
         return -EBADF;
     int err;
     if (f->mnt) {
         struct path p = { f->mnt, f->dentry };
-        err = chmod_path(&p, (mode_t)a1);
+        err = chmod_path(&p, mode);
     } else {
         /* A nameless file (pipe, socket): only its mode bits. */
         err = inode_owner_or_capable(f->inode) ? 0 : -EPERM;
         if (!err)
-            f->inode->mode = (f->inode->mode & S_IFMT) | ((mode_t)a1 & 07777);
+            f->inode->mode = (f->inode->mode & S_IFMT) | (mode & 07777);
     }
     file_put(f);
     return err;
@@ -100,38 +100,32 @@ static int chown_inode(struct mount *mnt, struct inode *inode, uid_t uid, gid_t 
     return 0;
 }
 
-long sys_fchownat(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE5(fchownat, int, dfd, uaddr_t, filename, uid_t, user, gid_t, group, int, flag)
 {
-    (void)a5;
-    int flags = (int)a4;
-    if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+    if (flag & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
-    unsigned lf = ((flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW) |
-                  ((flags & AT_EMPTY_PATH) ? LOOKUP_EMPTY : 0);
+    unsigned lf = ((flag & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW) |
+                  ((flag & AT_EMPTY_PATH) ? LOOKUP_EMPTY : 0);
     struct path p;
-    int err = user_path_at((int)a0, (uaddr_t)a1, lf, &p);
+    int err = user_path_at(dfd, filename, lf, &p);
     if (err)
         return err;
-    err = chown_inode(p.mnt, p.dentry->inode, (uid_t)a2, (gid_t)a3);
+    err = chown_inode(p.mnt, p.dentry->inode, user, group);
     path_put(&p);
     return err;
 }
 
-long sys_fchown(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(fchown, int, fd, uid_t, user, gid_t, group)
 {
-    (void)a3; (void)a4; (void)a5;
-    struct file *f = fget((int)a0);
+    struct file *f = fget(fd);
     if (!f)
         return -EBADF;
-    int err = chown_inode(f->mnt, f->inode, (uid_t)a1, (gid_t)a2);
+    int err = chown_inode(f->mnt, f->inode, user, group);
     file_put(f);
     return err;
 }
 
 /* ---- utimensat ---- */
-
-#define UTIME_NOW ((1l << 30) - 1l)
-#define UTIME_OMIT ((1l << 30) - 2l)
 
 static int set_times(struct mount *mnt, struct inode *inode, uaddr_t utimes)
 {
@@ -176,44 +170,40 @@ static int set_times(struct mount *mnt, struct inode *inode, uaddr_t utimes)
     return 0;
 }
 
-long sys_utimensat(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(utimensat, int, dfd, uaddr_t, filename, uaddr_t, utimes, int, flags)
 {
-    (void)a4; (void)a5;
-    int flags = (int)a3;
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
-    if (!a1) {
+    if (!filename) {
         /* futimens: the file behind the fd itself. */
-        if ((int)a0 == AT_FDCWD)
+        if (dfd == AT_FDCWD)
             return -EFAULT;
-        struct file *f = fget_raw((int)a0);
+        struct file *f = fget_raw(dfd);
         if (!f)
             return -EBADF;
-        int err = set_times(f->mnt, f->inode, (uaddr_t)a2);
+        int err = set_times(f->mnt, f->inode, utimes);
         file_put(f);
         return err;
     }
     unsigned lf = ((flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW) |
                   ((flags & AT_EMPTY_PATH) ? LOOKUP_EMPTY : 0);
     struct path p;
-    int err = user_path_at((int)a0, (uaddr_t)a1, lf, &p);
+    int err = user_path_at(dfd, filename, lf, &p);
     if (err)
         return err;
-    err = set_times(p.mnt, p.dentry->inode, (uaddr_t)a2);
+    err = set_times(p.mnt, p.dentry->inode, utimes);
     path_put(&p);
     return err;
 }
 
 /* ---- truncate / fallocate ---- */
 
-long sys_truncate(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(truncate, uaddr_t, path, loff_t, length)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    loff_t len = (loff_t)a1;
-    if (len < 0)
+    if (length < 0)
         return -EINVAL;
     struct path p;
-    int err = user_path_at(AT_FDCWD, (uaddr_t)a0, LOOKUP_FOLLOW, &p);
+    int err = user_path_at(AT_FDCWD, path, LOOKUP_FOLLOW, &p);
     if (err)
         return err;
     struct inode *inode = p.dentry->inode;
@@ -222,44 +212,36 @@ long sys_truncate(long a0, long a1, long a2, long a3, long a4, long a5)
     else if (!S_ISREG(inode->mode))
         err = -EINVAL;
     else if (!(err = inode_permission(inode, MAY_WRITE)) && !(err = may_change(&p)))
-        err = do_truncate(inode, len);
+        err = do_truncate(inode, length);
     path_put(&p);
     return err;
 }
 
-long sys_ftruncate(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(ftruncate, int, fd, loff_t, length)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    loff_t len = (loff_t)a1;
-    if (len < 0)
+    if (length < 0)
         return -EINVAL;
-    struct file *f = fget((int)a0);
+    struct file *f = fget(fd);
     if (!f)
         return -EBADF;
     int err;
     if (!S_ISREG(f->inode->mode) || !(f->fmode & FMODE_WRITE))
         err = -EINVAL;
     else
-        err = do_truncate(f->inode, len);
+        err = do_truncate(f->inode, length);
     file_put(f);
     return err;
 }
 
-#define FALLOC_FL_KEEP_SIZE 1
-#define FALLOC_FL_PUNCH_HOLE 2
-
-long sys_fallocate(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(fallocate, int, fd, int, mode, loff_t, offset, loff_t, len)
 {
-    (void)a4; (void)a5;
-    int mode = (int)a1;
-    loff_t off = (loff_t)a2, len = (loff_t)a3;
-    if (off < 0 || len <= 0)
+    if (offset < 0 || len <= 0)
         return -EINVAL;
     if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE))
         return -EOPNOTSUPP;
     if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE))
         return -EOPNOTSUPP;
-    struct file *f = fget((int)a0);
+    struct file *f = fget(fd);
     if (!f)
         return -EBADF;
     struct inode *inode = f->inode;
@@ -276,7 +258,7 @@ long sys_fallocate(long a0, long a1, long a2, long a3, long a4, long a5)
         err = -EOPNOTSUPP;
     else {
         mutex_lock(&inode->lock);
-        err = inode->iops->fallocate(inode, mode, off, len);
+        err = inode->iops->fallocate(inode, mode, offset, len);
         if (!err)
             inode_touch(inode, true, true);
         mutex_unlock(&inode->lock);
@@ -287,14 +269,10 @@ long sys_fallocate(long a0, long a1, long a2, long a3, long a4, long a5)
 
 /* ---- access ---- */
 
-#define F_OK 0
-#define X_OK 1
-#define W_OK 2
-#define R_OK 4
-
+/* mode is access()'s R_OK | W_OK | X_OK (4, 2, 1): the MAY_* bits, as Linux relies on too. */
 static long do_faccessat(int dirfd, uaddr_t upath, int mode, int flags)
 {
-    if (mode & ~(R_OK | W_OK | X_OK))
+    if (mode & ~S_IRWXO)
         return -EINVAL;
     if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
@@ -312,7 +290,7 @@ static long do_faccessat(int dirfd, uaddr_t upath, int mode, int flags)
     if (!err) {
         if (mode) {
             err = inode_permission(p.dentry->inode, mode);
-            if (!err && (mode & W_OK) && mnt_readonly(p.mnt) &&
+            if (!err && (mode & MAY_WRITE) && mnt_readonly(p.mnt) &&
                 (S_ISREG(p.dentry->inode->mode) || S_ISDIR(p.dentry->inode->mode) ||
                  S_ISLNK(p.dentry->inode->mode)))
                 err = -EROFS;
@@ -324,14 +302,12 @@ static long do_faccessat(int dirfd, uaddr_t upath, int mode, int flags)
     return err;
 }
 
-long sys_faccessat(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(faccessat, int, dfd, uaddr_t, filename, int, mode)
 {
-    (void)a3; (void)a4; (void)a5;
-    return do_faccessat((int)a0, (uaddr_t)a1, (int)a2, 0);
+    return do_faccessat(dfd, filename, mode, 0);
 }
 
-long sys_faccessat2(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(faccessat2, int, dfd, uaddr_t, filename, int, mode, int, flags)
 {
-    (void)a4; (void)a5;
-    return do_faccessat((int)a0, (uaddr_t)a1, (int)a2, (int)a3);
+    return do_faccessat(dfd, filename, mode, flags);
 }

@@ -5,9 +5,10 @@
  * through chrdev_open_fops. devtmpfs is one shared tmpfs superblock: every mount of it shows the
  * same tree, and registering a device creates its node there, as in Linux. Registration may
  * happen before vfs_init(): the node is created when the tree is. */
-#include "vfs.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
+#include "blkdev.h"
 
 struct chrdev {
     unsigned major, minor;
@@ -260,8 +261,6 @@ static struct file_system_type devtmpfs_type = {
     .get_sb = devtmpfs_get_sb,
     .nodev = true,
 };
-
-void memdev_init(void);
 
 void devfs_init(void)
 {

@@ -1,10 +1,11 @@
 /* Namespace changes: mknod, mkdir, unlink, rmdir, symlink, link, rename, and readlink. The
  * checks follow Linux's fs/namei.c (may_create, may_delete, the rename rules); the
  * filesystem's inode operations do the work under vfs_ns_lock. */
-#include "vfs.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
+#include "syscall.h"
 
 /* A resolved parent, the final component, and what it names now (NULL: nothing). */
 struct target {
@@ -117,12 +118,9 @@ static char *user_name(uaddr_t u)
     return getname(u);
 }
 
-long sys_mknodat(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(mknodat, int, dfd, uaddr_t, filename, mode_t, mode, unsigned, dev)
 {
-    (void)a4; (void)a5;
-    int dirfd = (int)a0;
-    mode_t mode = (mode_t)a2;
-    dev_t rdev = dev_from_user((uint64_t)(uint32_t)a3);
+    dev_t rdev = dev_from_user(dev);
     switch (mode & S_IFMT) {
     case 0:
         mode |= S_IFREG;
@@ -143,22 +141,21 @@ long sys_mknodat(long a0, long a1, long a2, long a3, long a4, long a5)
     }
     if (!S_ISCHR(mode) && !S_ISBLK(mode))
         rdev = 0;
-    char *name = user_name((uaddr_t)a1);
+    char *name = user_name(filename);
     if (IS_ERR(name))
         return PTR_ERR(name);
     mode = (mode & S_IFMT) | (mode & 07777 & ~current_umask());
-    long err = vfs_mknod_at(dirfd, name, mode, rdev, NULL);
+    long err = vfs_mknod_at(dfd, name, mode, rdev, NULL);
     kfree(name);
     return err;
 }
 
-long sys_mkdirat(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(mkdirat, int, dfd, uaddr_t, pathname, mode_t, mode)
 {
-    (void)a3; (void)a4; (void)a5;
-    char *name = user_name((uaddr_t)a1);
+    char *name = user_name(pathname);
     if (IS_ERR(name))
         return PTR_ERR(name);
-    long err = vfs_mkdir_at((int)a0, name, (mode_t)a2 & 01777 & ~current_umask());
+    long err = vfs_mkdir_at(dfd, name, mode & 01777 & ~current_umask());
     kfree(name);
     return err;
 }
@@ -192,16 +189,14 @@ static int do_unlink(int dirfd, const char *name, bool rmdir)
     return err;
 }
 
-long sys_unlinkat(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(unlinkat, int, dfd, uaddr_t, pathname, int, flag)
 {
-    (void)a3; (void)a4; (void)a5;
-    int flags = (int)a2;
-    if (flags & ~AT_REMOVEDIR)
+    if (flag & ~AT_REMOVEDIR)
         return -EINVAL;
-    char *name = user_name((uaddr_t)a1);
+    char *name = user_name(pathname);
     if (IS_ERR(name))
         return PTR_ERR(name);
-    long err = do_unlink((int)a0, name, flags & AT_REMOVEDIR);
+    long err = do_unlink(dfd, name, flag & AT_REMOVEDIR);
     kfree(name);
     return err;
 }
@@ -238,18 +233,17 @@ int vfs_symlink_at(const char *target, int dirfd, const char *name)
     return err;
 }
 
-long sys_symlinkat(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(symlinkat, uaddr_t, oldname, int, newdfd, uaddr_t, newname)
 {
-    (void)a3; (void)a4; (void)a5;
-    char *target = user_name((uaddr_t)a0);
+    char *target = user_name(oldname);
     if (IS_ERR(target))
         return PTR_ERR(target);
-    char *name = user_name((uaddr_t)a2);
+    char *name = user_name(newname);
     long err;
     if (IS_ERR(name)) {
         err = PTR_ERR(name);
     } else {
-        err = vfs_symlink_at(target, (int)a1, name);
+        err = vfs_symlink_at(target, newdfd, name);
         kfree(name);
     }
     kfree(target);
@@ -302,21 +296,21 @@ int vfs_link_at(int olddirfd, const char *oldname, int newdirfd, const char *new
     return err;
 }
 
-long sys_linkat(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE5(linkat, int, olddfd, uaddr_t, oldname, int, newdfd, uaddr_t, newname,
+                int, flags)
 {
-    (void)a5;
-    char *oldname = user_name((uaddr_t)a1);
-    if (IS_ERR(oldname))
-        return PTR_ERR(oldname);
-    char *newname = user_name((uaddr_t)a3);
+    char *old = user_name(oldname);
+    if (IS_ERR(old))
+        return PTR_ERR(old);
+    char *new = user_name(newname);
     long err;
-    if (IS_ERR(newname)) {
-        err = PTR_ERR(newname);
+    if (IS_ERR(new)) {
+        err = PTR_ERR(new);
     } else {
-        err = vfs_link_at((int)a0, oldname, (int)a2, newname, (int)a4);
-        kfree(newname);
+        err = vfs_link_at(olddfd, old, newdfd, new, flags);
+        kfree(new);
     }
-    kfree(oldname);
+    kfree(old);
     return err;
 }
 
@@ -435,40 +429,44 @@ out:
     return err;
 }
 
-long sys_renameat2(long a0, long a1, long a2, long a3, long a4, long a5)
+static long do_renameat2(int olddfd, uaddr_t oldname, int newdfd, uaddr_t newname,
+                         unsigned flags)
 {
-    (void)a5;
-    char *oldname = user_name((uaddr_t)a1);
-    if (IS_ERR(oldname))
-        return PTR_ERR(oldname);
-    char *newname = user_name((uaddr_t)a3);
+    char *old = user_name(oldname);
+    if (IS_ERR(old))
+        return PTR_ERR(old);
+    char *new = user_name(newname);
     long err;
-    if (IS_ERR(newname)) {
-        err = PTR_ERR(newname);
+    if (IS_ERR(new)) {
+        err = PTR_ERR(new);
     } else {
-        err = do_rename((int)a0, oldname, (int)a2, newname, (unsigned)a4);
-        kfree(newname);
+        err = do_rename(olddfd, old, newdfd, new, flags);
+        kfree(new);
     }
-    kfree(oldname);
+    kfree(old);
     return err;
 }
 
-long sys_renameat(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE5(renameat2, int, olddfd, uaddr_t, oldname, int, newdfd, uaddr_t, newname,
+                unsigned, flags)
 {
-    (void)a4;
-    return sys_renameat2(a0, a1, a2, a3, 0, a5);
+    return do_renameat2(olddfd, oldname, newdfd, newname, flags);
+}
+
+SYSCALL_DEFINE4(renameat, int, olddfd, uaddr_t, oldname, int, newdfd, uaddr_t, newname)
+{
+    return do_renameat2(olddfd, oldname, newdfd, newname, 0);
 }
 
 /* ---- readlink ---- */
 
-long sys_readlinkat(long a0, long a1, long a2, long a3, long a4, long a5)
+/* bufsiz is taken whole (Linux truncates it to int first). */
+SYSCALL_DEFINE4(readlinkat, int, dfd, uaddr_t, pathname, uaddr_t, buf, long, bufsiz)
 {
-    (void)a4; (void)a5;
-    long bufsiz = a3;
     if (bufsiz <= 0)
         return -EINVAL;
     struct path p;
-    int err = user_path_at((int)a0, (uaddr_t)a1, LOOKUP_EMPTY, &p);
+    int err = user_path_at(dfd, pathname, LOOKUP_EMPTY, &p);
     if (err)
         return err;
     struct inode *inode = p.dentry->inode;
@@ -476,18 +474,18 @@ long sys_readlinkat(long a0, long a1, long a2, long a3, long a4, long a5)
     if (!S_ISLNK(inode->mode) || !inode->iops || !inode->iops->get_link) {
         ret = -EINVAL;
     } else {
-        char *buf = kmalloc(PATH_MAX);
-        if (!buf) {
+        char *kbuf = kmalloc(PATH_MAX);
+        if (!kbuf) {
             ret = -ENOMEM;
         } else {
-            int n = inode->iops->get_link(p.dentry, buf, PATH_MAX);
+            int n = inode->iops->get_link(p.dentry, kbuf, PATH_MAX);
             if (n < 0) {
                 ret = n;
             } else {
                 size_t len = MIN((size_t)n, (size_t)bufsiz);
-                ret = copy_to_user((uaddr_t)a2, buf, len) < 0 ? -EFAULT : (long)len;
+                ret = copy_to_user(buf, kbuf, len) < 0 ? -EFAULT : (long)len;
             }
-            kfree(buf);
+            kfree(kbuf);
         }
     }
     path_put(&p);

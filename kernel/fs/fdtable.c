@@ -1,9 +1,11 @@
 /* Per-process file descriptor tables and fs_struct (root, cwd, umask), with the system calls
  * that only touch them: close, close_range, dup, dup3, fcntl, umask, chdir, fchdir, chroot. */
-#include "vfs.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
+#include "syscall.h"
+#include "uapi/close_range.h"
 
 struct files_struct {
     int refcount;
@@ -15,7 +17,6 @@ struct files_struct {
 };
 
 #define FD_INITIAL 64
-#define FD_CLOEXEC 1
 
 static struct files_struct *files_alloc(int max)
 {
@@ -300,24 +301,18 @@ int fd_get_cloexec(int fd)
 
 /* ---- System calls ---- */
 
-long sys_close(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(close, int, fd)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    int err = fd_close((int)a0);
+    int err = fd_close(fd);
     /* Linux never restarts close: a signal-interrupted release still closed the fd. */
     return err;
 }
 
-#define CLOSE_RANGE_UNSHARE 2u
-#define CLOSE_RANGE_CLOEXEC 4u
-
-long sys_close_range(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(close_range, unsigned, fd, unsigned, max_fd, unsigned, flags)
 {
-    (void)a3; (void)a4; (void)a5;
-    unsigned first = (unsigned)a0, last = (unsigned)a1, flags = (unsigned)a2;
     if (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC))
         return -EINVAL;
-    if (first > last)
+    if (fd > max_fd)
         return -EINVAL;
     struct task *t = current;
     if ((flags & CLOSE_RANGE_UNSHARE) && READ_ONCE(t->files->refcount) > 1) {
@@ -329,35 +324,34 @@ long sys_close_range(long a0, long a1, long a2, long a3, long a4, long a5)
         files_put(old);
     }
     struct files_struct *fs = t->files;
-    for (unsigned fd = first; fd <= last; fd++) {
+    for (unsigned cur = fd; cur <= max_fd; cur++) {
         spin_lock(&fs->lock);
-        if ((int)fd >= fs->max_fds || fd >= (unsigned)NR_OPEN_DEFAULT) {
+        if ((int)cur >= fs->max_fds || cur >= (unsigned)NR_OPEN_DEFAULT) {
             spin_unlock(&fs->lock);
             break;
         }
-        struct file *f = fs->fd[fd];
+        struct file *f = fs->fd[cur];
         if (f && (flags & CLOSE_RANGE_CLOEXEC)) {
-            set_cloexec(fs, (int)fd, true);
+            set_cloexec(fs, (int)cur, true);
             f = NULL;
         } else if (f) {
-            fs->fd[fd] = NULL;
-            set_cloexec(fs, (int)fd, false);
-            if ((int)fd < fs->next_fd)
-                fs->next_fd = (int)fd;
+            fs->fd[cur] = NULL;
+            set_cloexec(fs, (int)cur, false);
+            if ((int)cur < fs->next_fd)
+                fs->next_fd = (int)cur;
         }
         spin_unlock(&fs->lock);
         if (f)
             close_file(fs, f);
-        if (fd == ~0u)
+        if (cur == ~0u)
             break;
     }
     return 0;
 }
 
-long sys_dup(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(dup, int, fildes)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    struct file *f = fget_raw((int)a0);
+    struct file *f = fget_raw(fildes);
     if (!f)
         return -EBADF;
     int fd = fd_install_new(f, 0);
@@ -366,11 +360,8 @@ long sys_dup(long a0, long a1, long a2, long a3, long a4, long a5)
     return fd;
 }
 
-long sys_dup3(long a0, long a1, long a2, long a3, long a4, long a5)
+int do_dup3(int oldfd, int newfd, unsigned flags)
 {
-    (void)a3; (void)a4; (void)a5;
-    int oldfd = (int)a0, newfd = (int)a1;
-    unsigned flags = (unsigned)a2;
     if (flags & ~(unsigned)O_CLOEXEC)
         return -EINVAL;
     if (oldfd == newfd)
@@ -386,31 +377,16 @@ long sys_dup3(long a0, long a1, long a2, long a3, long a4, long a5)
     return fd;
 }
 
-#define F_DUPFD 0
-#define F_GETFD 1
-#define F_SETFD 2
-#define F_GETFL 3
-#define F_SETFL 4
-#define F_GETLK 5
-#define F_SETLK 6
-#define F_SETLKW 7
-#define F_SETOWN 8
-#define F_GETOWN 9
-#define F_SETSIG 10
-#define F_GETSIG 11
-#define F_OFD_GETLK 36
-#define F_OFD_SETLK 37
-#define F_OFD_SETLKW 38
-#define F_DUPFD_CLOEXEC 1030
-#define F_SETPIPE_SZ 1031
-#define F_GETPIPE_SZ 1032
-#define SETFL_MASK (O_APPEND | O_NONBLOCK | O_NOATIME | O_DIRECT | 020000 /* O_ASYNC */)
-
-long sys_fcntl(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(dup3, int, oldfd, int, newfd, unsigned, flags)
 {
-    (void)a3; (void)a4; (void)a5;
-    int fd = (int)a0, cmd = (int)a1;
-    unsigned long arg = (unsigned long)a2;
+    return do_dup3(oldfd, newfd, flags);
+}
+
+/* The flags F_SETFL may change. */
+#define SETFL_MASK (O_APPEND | O_NONBLOCK | O_NOATIME | O_DIRECT | O_ASYNC)
+
+SYSCALL_DEFINE3(fcntl, int, fd, int, cmd, unsigned long, arg)
+{
     struct file *f = fget_raw(fd);
     if (!f)
         return -EBADF;
@@ -532,13 +508,12 @@ mode_t current_umask(void)
     return t && t->fs ? t->fs->umask : 022;
 }
 
-long sys_umask(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(umask, mode_t, mask)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
     struct fs_struct *fs = current->fs;
     spin_lock(&fs->lock);
     mode_t old = fs->umask;
-    fs->umask = (mode_t)a0 & 0777;
+    fs->umask = mask & 0777;
     spin_unlock(&fs->lock);
     return old;
 }
@@ -565,20 +540,18 @@ static int set_dir(struct path *p, bool root)
     return 0;
 }
 
-long sys_chdir(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(chdir, uaddr_t, filename)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
     struct path p;
-    int err = user_path_at(AT_FDCWD, (uaddr_t)a0, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);
+    int err = user_path_at(AT_FDCWD, filename, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);
     if (err)
         return err;
     return set_dir(&p, false);
 }
 
-long sys_fchdir(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(fchdir, int, fd)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    struct file *f = fget_raw((int)a0);
+    struct file *f = fget_raw(fd);
     if (!f)
         return -EBADF;
     if (!f->dentry || !S_ISDIR(f->inode->mode)) {
@@ -591,11 +564,10 @@ long sys_fchdir(long a0, long a1, long a2, long a3, long a4, long a5)
     return set_dir(&p, false);
 }
 
-long sys_chroot(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(chroot, uaddr_t, filename)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
     struct path p;
-    int err = user_path_at(AT_FDCWD, (uaddr_t)a0, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);
+    int err = user_path_at(AT_FDCWD, filename, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);
     if (err)
         return err;
     if (!fs_capable()) {

@@ -1,9 +1,10 @@
 /* Open file objects: allocation, references, the uio copy helpers, kernel-side reads, and
  * the generic seek. */
-#include "vfs.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
+#include "uapi/statfs.h"
 
 int uio_copyout(struct uio *to, const void *src, size_t n)
 {
@@ -136,7 +137,7 @@ struct file *anon_file_new(mode_t type, const struct file_operations *ops, void 
                            unsigned flags)
 {
     if (!anon_sb) {
-        anon_sb = sb_new(&anon_type, 0x09041934, &anon_sops);
+        anon_sb = sb_new(&anon_type, ANON_INODE_FS_MAGIC, &anon_sops);
         if (!anon_sb)
             return NULL;
     }
@@ -209,12 +210,6 @@ int do_truncate(struct inode *inode, loff_t size)
     mutex_unlock(&inode->lock);
     return err;
 }
-
-#define SEEK_SET 0
-#define SEEK_CUR 1
-#define SEEK_END 2
-#define SEEK_DATA 3
-#define SEEK_HOLE 4
 
 loff_t generic_llseek(struct file *f, loff_t off, int whence)
 {

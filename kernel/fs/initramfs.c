@@ -2,7 +2,7 @@
  * init/initramfs.c: directories, files, symlinks, device nodes, FIFOs, sockets, hard links
  * (by matching (ino, dev) of entries with nlink > 1), with modes, owners and mtimes as in the
  * archive. Names already present are replaced, except directories, which are updated. */
-#include "vfs.h"
+#include "fs.h"
 #include "cpio.h"
 #include "mm.h"
 #include "string.h"

@@ -2,17 +2,12 @@
  * table, released by any close of the file through it), open-file-description locks (F_OFD_*)
  * and flock() locks (owned by the open file, released with its last reference). POSIX and
  * flock locks do not conflict with each other, as in Linux. No deadlock detection. */
-#include "vfs.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
+#include "syscall.h"
 
-#define F_RDLCK 0
-#define F_WRLCK 1
-#define F_UNLCK 2
-#define SEEK_SET 0
-#define SEEK_CUR 1
-#define SEEK_END 2
 #define OFFSET_MAX INT64_MAX
 
 struct file_lock {
@@ -26,15 +21,7 @@ struct file_lock {
 
 static spinlock_t locks_lock = SPINLOCK_INIT("locks");
 
-struct user_flock {
-    int16_t l_type;
-    int16_t l_whence;
-    int32_t pad0;
-    int64_t l_start;
-    int64_t l_len;
-    int32_t l_pid;
-    int32_t pad1;
-};
+_Static_assert(sizeof(struct flock) == 32, "struct flock layout");
 
 static bool overlap(const struct file_lock *a, loff_t start, loff_t end)
 {
@@ -131,7 +118,7 @@ static int lock_range(struct inode *inode, void *owner, bool flock, int type, lo
     return 0;
 }
 
-static int flock_to_range(struct file *f, const struct user_flock *fl, loff_t *start, loff_t *end)
+static int flock_to_range(struct file *f, const struct flock *fl, loff_t *start, loff_t *end)
 {
     loff_t base;
     switch (fl->l_whence) {
@@ -166,7 +153,7 @@ static void *posix_owner(struct file *f, bool ofd)
 
 long fcntl_getlk(struct file *f, uaddr_t arg)
 {
-    struct user_flock fl;
+    struct flock fl;
     if (copy_from_user(&fl, arg, sizeof(fl)) < 0)
         return -EFAULT;
     if (fl.l_type != F_RDLCK && fl.l_type != F_WRLCK)
@@ -195,7 +182,7 @@ long fcntl_getlk(struct file *f, uaddr_t arg)
 
 long fcntl_setlk(struct file *f, uaddr_t arg, bool wait)
 {
-    struct user_flock fl;
+    struct flock fl;
     if (copy_from_user(&fl, arg, sizeof(fl)) < 0)
         return -EFAULT;
     loff_t start, end;
@@ -238,20 +225,13 @@ void locks_remove_flock(struct file *f)
     wake_up(&f->inode->lock_wait);
 }
 
-#define LOCK_SH 1
-#define LOCK_EX 2
-#define LOCK_NB 4
-#define LOCK_UN 8
-
-long sys_flock(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(flock, int, fd, int, cmd)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    int op = (int)a1;
-    struct file *f = fget((int)a0);
+    struct file *f = fget(fd);
     if (!f)
         return -EBADF;
     int type;
-    switch (op & ~LOCK_NB) {
+    switch (cmd & ~LOCK_NB) {
     case LOCK_SH: type = F_RDLCK; break;
     case LOCK_EX: type = F_WRLCK; break;
     case LOCK_UN: type = F_UNLCK; break;
@@ -262,7 +242,7 @@ long sys_flock(long a0, long a1, long a2, long a3, long a4, long a5)
     /* A conversion first drops the old lock, as in Linux. */
     if (type != F_UNLCK)
         lock_range(f->inode, f, true, F_UNLCK, 0, OFFSET_MAX, false);
-    long err = lock_range(f->inode, f, true, type, 0, OFFSET_MAX, !(op & LOCK_NB));
+    long err = lock_range(f->inode, f, true, type, 0, OFFSET_MAX, !(cmd & LOCK_NB));
     if (err == -EAGAIN)
         err = -EWOULDBLOCK;
     file_put(f);

@@ -1,43 +1,9 @@
-/* The memory devices of major 1: null, zero, full, random, urandom, kmsg. Also the weak
- * fallbacks for the services fs.h expects from the core (replaced by its strong definitions). */
-#include "vfs.h"
+/* The memory devices of major 1: null, zero, full, random, urandom, kmsg. */
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
-
-/* ---- Weak fallbacks ---- */
-
-__attribute__((weak)) void get_random_bytes(void *buf, size_t n)
-{
-    /* Not cryptographic: only until the core's CSPRNG is linked in. */
-    static uint64_t state;
-    if (!state)
-        state = ktime_mono_ns() | 1;
-    uint8_t *p = buf;
-    for (size_t i = 0; i < n; i++) {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        p[i] = (uint8_t)(state >> 32);
-    }
-}
-
-__attribute__((weak)) int log_read(uint64_t *seq, char *buf, size_t size)
-{
-    (void)seq; (void)buf; (void)size;
-    return 0;
-}
-
-__attribute__((weak)) int sigmask_swap_for_wait(uint64_t mask)
-{
-    (void)mask;
-    return -ENOSYS;
-}
-
-__attribute__((weak)) void sigmask_restore_after_wait(bool interrupted)
-{
-    (void)interrupted;
-}
+#include "random.h"
 
 /* ---- Devices ---- */
 

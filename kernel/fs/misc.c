@@ -1,21 +1,14 @@
 /* ioctl dispatch, the sync family, memfd_create. */
-#include "vfs.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
+#include "syscall.h"
+#include "uapi/ioctls.h"
+#include "uapi/memfd.h"
 
-#define FIONBIO 0x5421
-#define FIONREAD 0x541B
-#define FIONCLEX 0x5450
-#define FIOCLEX 0x5451
-#define FIOASYNC 0x5452
-
-long sys_ioctl(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(ioctl, int, fd, unsigned, cmd, unsigned long, arg)
 {
-    (void)a3; (void)a4; (void)a5;
-    int fd = (int)a0;
-    unsigned cmd = (unsigned)a1;
-    unsigned long arg = (unsigned long)a2;
     struct file *f = fget(fd);
     if (!f)
         return -EBADF;
@@ -66,17 +59,15 @@ long sys_ioctl(long a0, long a1, long a2, long a3, long a4, long a5)
     return ret;
 }
 
-long sys_sync(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE0(sync)
 {
-    (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
     vfs_sync_all();     /* sync(2) cannot fail, as in Linux */
     return 0;
 }
 
-long sys_syncfs(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(syncfs, int, fd)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    struct file *f = fget((int)a0);
+    struct file *f = fget(fd);
     if (!f)
         return -EBADF;
     struct super_block *sb = f->inode ? f->inode->sb : NULL;
@@ -97,30 +88,22 @@ static long do_fsync(int fd)
     return ret;
 }
 
-long sys_fsync(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(fsync, int, fd)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    return do_fsync((int)a0);
+    return do_fsync(fd);
 }
 
-long sys_fdatasync(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(fdatasync, int, fd)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    return do_fsync((int)a0);
+    return do_fsync(fd);
 }
 
-#define MFD_CLOEXEC 1u
-#define MFD_ALLOW_SEALING 2u
-#define MFD_HUGETLB 4u
-
-long sys_memfd_create(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(memfd_create, uaddr_t, uname, unsigned, flags)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    unsigned flags = (unsigned)a1;
     if (flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING))
         return -EINVAL;
     char name[250];
-    long n = strncpy_from_user(name, (uaddr_t)a0, sizeof(name));
+    long n = strncpy_from_user(name, uname, sizeof(name));
     if (n < 0)
         return n == -ENAMETOOLONG ? -EINVAL : n;
     struct file *f = tmpfs_anon_file(name, O_RDWR | O_LARGEFILE);

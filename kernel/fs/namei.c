@@ -1,10 +1,11 @@
 /* Path resolution: absolute and relative names, dirfds, ".", ".." (never above the process
  * root, across mounts both ways), symlinks (at most 40 per resolution), trailing slashes,
  * search permission on every directory walked. */
-#include "vfs.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
+#include "syscall.h"
 
 #define MAX_SYMLINKS 40
 
@@ -410,18 +411,16 @@ int vfs_getcwd(char *buf, size_t size)
     return ret;
 }
 
-long sys_getcwd(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(getcwd, uaddr_t, buf, unsigned long, size)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    size_t size = (size_t)a1;
     if (size == 0)
         return -EINVAL;
-    char *buf = kmalloc(PATH_MAX);
-    if (!buf)
+    char *kbuf = kmalloc(PATH_MAX);
+    if (!kbuf)
         return -ENOMEM;
-    int len = vfs_getcwd(buf, size < PATH_MAX ? size : PATH_MAX);
-    if (len > 0 && copy_to_user((uaddr_t)a0, buf, (size_t)len) < 0)
+    int len = vfs_getcwd(kbuf, size < PATH_MAX ? size : PATH_MAX);
+    if (len > 0 && copy_to_user(buf, kbuf, (size_t)len) < 0)
         len = -EFAULT;
-    kfree(buf);
+    kfree(kbuf);
     return len;
 }

@@ -1,9 +1,10 @@
 /* Opening files: openat(2) with its flags, exec_open for execve, and the names of open files. */
-#include "vfs.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
 #include "kprintf.h"
+#include "syscall.h"
 
 int may_create(struct path *parent)
 {
@@ -136,7 +137,7 @@ static int open_path(int dirfd, const char *name, unsigned flags, mode_t mode, s
     return 0;
 }
 
-static long do_openat(int dirfd, const char *name, unsigned flags, mode_t mode)
+long do_openat(int dirfd, const char *name, unsigned flags, mode_t mode)
 {
     if ((flags & O_TMPFILE) == O_TMPFILE)
         return -EOPNOTSUPP;
@@ -169,13 +170,12 @@ static long do_openat(int dirfd, const char *name, unsigned flags, mode_t mode)
     return fd;
 }
 
-long sys_openat(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(openat, int, dirfd, uaddr_t, filename, unsigned, flags, mode_t, mode)
 {
-    (void)a4; (void)a5;
-    char *name = getname((uaddr_t)a1);
+    char *name = getname(filename);
     if (IS_ERR(name))
         return PTR_ERR(name);
-    long ret = do_openat((int)a0, name, (unsigned)a2, (mode_t)a3);
+    long ret = do_openat(dirfd, name, flags, mode);
     kfree(name);
     return ret;
 }

@@ -1,7 +1,7 @@
 /* Unix permission checks with the caller's filesystem credentials (fsuid, fsgid, groups).
  * Root (fsuid 0) has CAP_DAC_OVERRIDE semantics as in Linux: it may read and write anything,
  * search any directory, and execute a non-directory if any execute bit is set. */
-#include "vfs.h"
+#include "fs.h"
 #include "perm_logic.h"
 
 /* Before the first task exists (boot), the kernel acts as root. */

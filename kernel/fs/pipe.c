@@ -2,16 +2,17 @@
  * reads and writes, PIPE_BUF atomicity, EOF and EPIPE/SIGPIPE, poll, and the FIFO open rules
  * (a blocking open waits for the other side; O_NONBLOCK write-only open without readers fails
  * with ENXIO). */
-#include "vfs.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
+#include "signal.h"
+#include "syscall.h"
+#include "uapi/ioctls.h"
+#include "uapi/statfs.h"
 
 #define PIPE_PAGES 16
 #define PIPE_SIZE (PIPE_PAGES * PAGE_SIZE)
-#define PIPE_BUF 4096
-#define SIGPIPE 13
-#define FIONREAD 0x541B
 
 struct pipe {
     struct mutex lock;
@@ -321,13 +322,11 @@ const struct file_operations fifo_fops = {
 static struct file_system_type pipefs_type = { .name = "pipefs", .nodev = true };
 static const struct super_operations pipefs_sops = { .evict = pipe_release_inode };
 
-long sys_pipe2(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(pipe2, uaddr_t, fildes, unsigned, flags)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
-    unsigned flags = (unsigned)a1;
     if (flags & ~(unsigned)(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
         return -EINVAL;
-    if (!pipe_sb && !(pipe_sb = sb_new(&pipefs_type, 0x50495045, &pipefs_sops)))
+    if (!pipe_sb && !(pipe_sb = sb_new(&pipefs_type, PIPEFS_MAGIC, &pipefs_sops)))
         return -ENOMEM;
     struct inode *inode = inode_new(pipe_sb, S_IFIFO | 0600);
     if (!inode)
@@ -365,7 +364,7 @@ long sys_pipe2(long a0, long a1, long a2, long a3, long a4, long a5)
         file_put(wf);
         return fds[1];
     }
-    if (copy_to_user((uaddr_t)a0, fds, sizeof(fds)) < 0) {
+    if (copy_to_user(fildes, fds, sizeof(fds)) < 0) {
         fd_close(fds[0]);
         fd_close(fds[1]);
         return -EFAULT;

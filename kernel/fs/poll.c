@@ -1,10 +1,12 @@
 /* ppoll and pselect6. A poll table registers the caller on every wait queue a file's poll()
  * names (holding a reference on the file, so the queue outlives the wait), then sleeps until
  * a wake-up, a signal or the deadline. */
-#include "vfs.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
+#include "signal.h"
+#include "syscall.h"
 
 struct poll_entry {
     struct file *file;
@@ -72,16 +74,10 @@ static unsigned file_poll(struct file *f, struct poll_table *pt)
     return f->ops->poll ? f->ops->poll(f, pt) : DEFAULT_POLLMASK;
 }
 
-struct kpollfd {
-    int32_t fd;
-    int16_t events;
-    int16_t revents;
-};
-
 /* deadline: monotonic ns; 0 = wait forever; ~0 = do not wait. Returns count or -errno. */
 #define NO_WAIT UINT64_MAX
 
-static long do_poll(struct kpollfd *fds, size_t nfds, uint64_t deadline)
+static long do_poll(struct pollfd *fds, size_t nfds, uint64_t deadline)
 {
     struct poll_table pt = { .registering = deadline != NO_WAIT };
     long count;
@@ -90,7 +86,7 @@ static long do_poll(struct kpollfd *fds, size_t nfds, uint64_t deadline)
             set_current_state(TASK_INTERRUPTIBLE);
         count = 0;
         for (size_t i = 0; i < nfds; i++) {
-            struct kpollfd *p = &fds[i];
+            struct pollfd *p = &fds[i];
             p->revents = 0;
             if (p->fd < 0)
                 continue;
@@ -103,7 +99,7 @@ static long do_poll(struct kpollfd *fds, size_t nfds, uint64_t deadline)
             unsigned mask = file_poll(f, &pt);
             file_put(f);
             mask &= (unsigned)(uint16_t)p->events | POLLERR | POLLHUP;
-            p->revents = (int16_t)mask;
+            p->revents = (short)mask;
             if (mask) {
                 count++;
                 pt.registering = false;   /* we will not sleep: stop queueing */
@@ -181,28 +177,28 @@ static int install_sigmask(uaddr_t umask, size_t size, bool *installed)
     return 0;
 }
 
-long sys_ppoll(long a0, long a1, long a2, long a3, long a4, long a5)
+/* nfds is taken whole (Linux truncates it to unsigned int first). */
+SYSCALL_DEFINE5(ppoll, uaddr_t, ufds, size_t, nfds, uaddr_t, tsp, uaddr_t, sigmask,
+                size_t, sigsetsize)
 {
-    (void)a5;
-    size_t nfds = (size_t)a1;
     if (nfds > NR_OPEN_DEFAULT)
         return -EINVAL;
     uint64_t deadline;
-    int err = timeout_to_deadline((uaddr_t)a2, &deadline);
+    int err = timeout_to_deadline(tsp, &deadline);
     if (err)
         return err;
-    struct kpollfd *fds = NULL;
+    struct pollfd *fds = NULL;
     if (nfds) {
         fds = kmalloc(nfds * sizeof(*fds));
         if (!fds)
             return -ENOMEM;
-        if (copy_from_user(fds, (uaddr_t)a0, nfds * sizeof(*fds)) < 0) {
+        if (copy_from_user(fds, ufds, nfds * sizeof(*fds)) < 0) {
             kfree(fds);
             return -EFAULT;
         }
     }
     bool masked;
-    err = install_sigmask((uaddr_t)a3, (size_t)a4, &masked);
+    err = install_sigmask(sigmask, sigsetsize, &masked);
     if (err) {
         kfree(fds);
         return err;
@@ -212,7 +208,7 @@ long sys_ppoll(long a0, long a1, long a2, long a3, long a4, long a5)
         sigmask_restore_after_wait(ret == -ERESTARTNOHAND);
     if (ret >= 0) {
         for (size_t i = 0; i < nfds; i++) {
-            if (copy_to_user((uaddr_t)a0 + i * sizeof(*fds) + offsetof(struct kpollfd, revents),
+            if (copy_to_user(ufds + i * sizeof(*fds) + offsetof(struct pollfd, revents),
                              &fds[i].revents, sizeof(fds[i].revents)) < 0) {
                 ret = -EFAULT;
                 break;
@@ -230,16 +226,16 @@ long sys_ppoll(long a0, long a1, long a2, long a3, long a4, long a5)
 #define POLLOUT_SET (POLLOUT | POLLWRNORM | POLLWRBAND | POLLERR)
 #define POLLEX_SET POLLPRI
 
-long sys_pselect6(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE6(pselect6, int, n, uaddr_t, inp, uaddr_t, outp, uaddr_t, exp, uaddr_t, tsp,
+                uaddr_t, sig)
 {
-    int n = (int)a0;
     if (n < 0)
         return -EINVAL;
     if (n > NR_OPEN_DEFAULT)
         n = NR_OPEN_DEFAULT;
-    uaddr_t uset[3] = { (uaddr_t)a1, (uaddr_t)a2, (uaddr_t)a3 };
+    uaddr_t uset[3] = { inp, outp, exp };
     uint64_t deadline;
-    int err = timeout_to_deadline((uaddr_t)a4, &deadline);
+    int err = timeout_to_deadline(tsp, &deadline);
     if (err)
         return err;
     size_t words = FDSET_WORDS((size_t)n);
@@ -251,9 +247,9 @@ long sys_pselect6(long a0, long a1, long a2, long a3, long a4, long a5)
     /* The sigmask argument is { const sigset_t *ss; size_t ss_len; }. */
     uaddr_t umask = 0;
     size_t masksize = 0;
-    if (a5) {
+    if (sig) {
         uint64_t pair[2];
-        if (copy_from_user(pair, (uaddr_t)a5, sizeof(pair)) < 0)
+        if (copy_from_user(pair, sig, sizeof(pair)) < 0)
             return -EFAULT;
         umask = (uaddr_t)pair[0];
         masksize = (size_t)pair[1];
@@ -263,7 +259,7 @@ long sys_pselect6(long a0, long a1, long a2, long a3, long a4, long a5)
     for (int fd = 0; fd < n; fd++)
         if (((in[0][fd / 64] | in[1][fd / 64] | in[2][fd / 64]) >> (fd % 64)) & 1)
             count++;
-    struct kpollfd *fds = count ? kmalloc(count * sizeof(*fds)) : NULL;
+    struct pollfd *fds = count ? kmalloc(count * sizeof(*fds)) : NULL;
     if (count && !fds)
         return -ENOMEM;
     size_t k = 0;
@@ -308,7 +304,7 @@ long sys_pselect6(long a0, long a1, long a2, long a3, long a4, long a5)
                 if (uset[s] && words && copy_to_user(uset[s], out[s], words * 8) < 0)
                     ret = -EFAULT;
     }
-    write_remaining((uaddr_t)a4, deadline);
+    write_remaining(tsp, deadline);
     if (ret == -ERESTARTNOHAND)
         ret = -EINTR;
     kfree(fds);

@@ -10,7 +10,7 @@
  * seq_file does. Files open read-only (EACCES for writing); every mount shares one
  * superblock. Files: pseudofs.c (inodes, directories, files, superblock), pseudofs_buf.c. */
 #pragma once
-#include "vfs.h"
+#include "fs.h"
 #include "kprintf.h"
 
 /* ---- pseudofs_buf.c: the generated text of a file ---- */

@@ -1,13 +1,13 @@
 /* read, write and friends: the vectored and positional forms, lseek, sendfile and
  * copy_file_range. */
-#include "vfs.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
+#include "syscall.h"
+#include "uapi/uio.h"
 
 /* Linux caps one transfer so the byte count always fits a positive int. */
-#define MAX_RW_COUNT 0x7ffff000UL
-#define UIO_MAXIOV 1024
 
 static bool file_is_stream(struct file *f)
 {
@@ -15,93 +15,75 @@ static bool file_is_stream(struct file *f)
     return S_ISFIFO(m) || S_ISSOCK(m);
 }
 
-long sys_read(long a0, long a1, long a2, long a3, long a4, long a5)
+static inline ssize_t vfs_rw(struct file *f, struct uio *u, loff_t *pos, bool write)
 {
-    (void)a3; (void)a4; (void)a5;
-    struct file *f = fget((int)a0);
+    return write ? vfs_write(f, u, pos) : vfs_read(f, u, pos);
+}
+
+/* read and write: at the file position, which moves by what was transferred. */
+static inline long rw_at_file_pos(int fd, uaddr_t buf, size_t count, bool write)
+{
+    struct file *f = fget(fd);
     if (!f)
         return -EBADF;
-    size_t n = MIN((size_t)a2, MAX_RW_COUNT);
-    struct uio u = uio_user((uaddr_t)a1, n);
+    struct uio u = uio_user(buf, MIN(count, MAX_RW_COUNT));
     loff_t pos = f->pos;
-    ssize_t r = vfs_read(f, &u, &pos);
+    ssize_t r = vfs_rw(f, &u, &pos, write);
     if (r > 0)
         f->pos = pos;
     file_put(f);
     return r;
 }
 
-long sys_write(long a0, long a1, long a2, long a3, long a4, long a5)
+/* pread64 and pwrite64: at pos, leaving the file position alone. */
+static long rw_at(int fd, uaddr_t buf, size_t count, loff_t pos, bool write)
 {
-    (void)a3; (void)a4; (void)a5;
-    struct file *f = fget((int)a0);
-    if (!f)
-        return -EBADF;
-    size_t n = MIN((size_t)a2, MAX_RW_COUNT);
-    struct uio u = uio_user((uaddr_t)a1, n);
-    loff_t pos = f->pos;
-    ssize_t r = vfs_write(f, &u, &pos);
-    if (r > 0)
-        f->pos = pos;
-    file_put(f);
-    return r;
-}
-
-long sys_pread64(long a0, long a1, long a2, long a3, long a4, long a5)
-{
-    (void)a4; (void)a5;
-    loff_t pos = (loff_t)a3;
     if (pos < 0)
         return -EINVAL;
-    struct file *f = fget((int)a0);
+    struct file *f = fget(fd);
     if (!f)
         return -EBADF;
     ssize_t r;
     if (file_is_stream(f)) {
         r = -ESPIPE;
     } else {
-        struct uio u = uio_user((uaddr_t)a1, MIN((size_t)a2, MAX_RW_COUNT));
-        r = vfs_read(f, &u, &pos);
+        struct uio u = uio_user(buf, MIN(count, MAX_RW_COUNT));
+        r = vfs_rw(f, &u, &pos, write);
     }
     file_put(f);
     return r;
 }
 
-long sys_pwrite64(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(read, int, fd, uaddr_t, buf, size_t, count)
 {
-    (void)a4; (void)a5;
-    loff_t pos = (loff_t)a3;
-    if (pos < 0)
-        return -EINVAL;
-    struct file *f = fget((int)a0);
-    if (!f)
-        return -EBADF;
-    ssize_t r;
-    if (file_is_stream(f)) {
-        r = -ESPIPE;
-    } else {
-        struct uio u = uio_user((uaddr_t)a1, MIN((size_t)a2, MAX_RW_COUNT));
-        r = vfs_write(f, &u, &pos);
-    }
-    file_put(f);
-    return r;
+    return rw_at_file_pos(fd, buf, count, false);
 }
 
-struct iovec_k {
-    uint64_t base;
-    uint64_t len;
-};
+SYSCALL_DEFINE3(write, int, fd, uaddr_t, buf, size_t, count)
+{
+    return rw_at_file_pos(fd, buf, count, true);
+}
+
+SYSCALL_DEFINE4(pread64, int, fd, uaddr_t, buf, size_t, count, loff_t, pos)
+{
+    return rw_at(fd, buf, count, pos, false);
+}
+
+SYSCALL_DEFINE4(pwrite64, int, fd, uaddr_t, buf, size_t, count, loff_t, pos)
+{
+    return rw_at(fd, buf, count, pos, true);
+}
 
 /* Read the iovec array; returns the number of entries or -errno. *iov is kmalloc'd. */
-static int import_iovec(uaddr_t uiov, long cnt, struct iovec_k **iov, size_t *total)
+static int import_iovec(uaddr_t uiov, unsigned long cnt, struct iovec **iov, size_t *total)
 {
-    if (cnt < 0 || cnt > UIO_MAXIOV)
+    if (cnt > UIO_MAXIOV)
         return -EINVAL;
     *iov = NULL;
     *total = 0;
     if (cnt == 0)
         return 0;
-    struct iovec_k *v = kmalloc(sizeof(*v) * (size_t)cnt);
+    struct iovec *v = kmalloc(sizeof(*v) * (size_t)cnt);
     if (!v)
         return -ENOMEM;
     if (copy_from_user(v, uiov, sizeof(*v) * (size_t)cnt) < 0) {
@@ -109,24 +91,25 @@ static int import_iovec(uaddr_t uiov, long cnt, struct iovec_k **iov, size_t *to
         return -EFAULT;
     }
     size_t sum = 0;
-    for (long i = 0; i < cnt; i++) {
-        if (v[i].len > (uint64_t)INT64_MAX || sum + v[i].len > (uint64_t)INT64_MAX) {
+    for (unsigned long i = 0; i < cnt; i++) {
+        if (v[i].iov_len > (uint64_t)INT64_MAX || sum + v[i].iov_len > (uint64_t)INT64_MAX) {
             kfree(v);
             return -EINVAL;
         }
         /* Clamp the total like Linux: later segments get what is left. */
-        if (sum + v[i].len > MAX_RW_COUNT)
-            v[i].len = MAX_RW_COUNT - sum;
-        sum += v[i].len;
+        if (sum + v[i].iov_len > MAX_RW_COUNT)
+            v[i].iov_len = MAX_RW_COUNT - sum;
+        sum += v[i].iov_len;
     }
     *iov = v;
     *total = sum;
     return (int)cnt;
 }
 
-static ssize_t do_iov(struct file *f, uaddr_t uiov, long cnt, loff_t *pos, bool write)
+static ssize_t do_iov(struct file *f, uaddr_t uiov, unsigned long cnt, loff_t *pos,
+                      bool write)
 {
-    struct iovec_k *iov;
+    struct iovec *iov;
     size_t total;
     int n = import_iovec(uiov, cnt, &iov, &total);
     if (n < 0)
@@ -135,11 +118,7 @@ static ssize_t do_iov(struct file *f, uaddr_t uiov, long cnt, loff_t *pos, bool 
         kfree(iov);
         return -EBADF;
     }
-    /* Sockets (net/socket.c; weak so host unit tests link without it): one sendmsg/recvmsg
-     * for the whole vector, so a datagram is not split per segment. */
-    extern ssize_t sock_iov_rw(struct file *f, const void *iov, unsigned n, bool write)
-        __attribute__((weak));
-    if (S_ISSOCK(f->inode->mode) && sock_iov_rw) {
+    if (S_ISSOCK(f->inode->mode)) {
         ssize_t r = sock_iov_rw(f, iov, (unsigned)n, write);
         if (r != -ENOTSOCK) {
             kfree(iov);
@@ -148,36 +127,39 @@ static ssize_t do_iov(struct file *f, uaddr_t uiov, long cnt, loff_t *pos, bool 
     }
     ssize_t done = 0;
     for (int i = 0; i < n; i++) {
-        if (iov[i].len == 0)
+        if (iov[i].iov_len == 0)
             continue;
-        struct uio u = uio_user((uaddr_t)iov[i].base, (size_t)iov[i].len);
-        ssize_t r = write ? vfs_write(f, &u, pos) : vfs_read(f, &u, pos);
+        struct uio u = uio_user(iov[i].iov_base, iov[i].iov_len);
+        ssize_t r = vfs_rw(f, &u, pos, write);
         if (r < 0) {
             if (!done)
                 done = r;
             break;
         }
         done += r;
-        if ((uint64_t)r < iov[i].len)
+        if ((uint64_t)r < iov[i].iov_len)
             break;
     }
     kfree(iov);
     return done;
 }
 
-static long vec_common(long fd, long uiov, long cnt, loff_t pos, bool positional, bool write)
+/* The readv/preadv family. Positional: at pos (>= 0), leaving the file position alone;
+ * otherwise at the file position, which moves by what was transferred. */
+static long vec_common(int fd, uaddr_t uiov, unsigned long cnt, loff_t pos, bool positional,
+                       bool write)
 {
     if (positional && pos < 0)
         return -EINVAL;
-    struct file *f = fget((int)fd);
+    struct file *f = fget(fd);
     if (!f)
         return -EBADF;
     ssize_t r;
     if (positional) {
-        r = file_is_stream(f) ? -ESPIPE : do_iov(f, (uaddr_t)uiov, cnt, &pos, write);
+        r = file_is_stream(f) ? -ESPIPE : do_iov(f, uiov, cnt, &pos, write);
     } else {
         loff_t p = f->pos;
-        r = do_iov(f, (uaddr_t)uiov, cnt, &p, write);
+        r = do_iov(f, uiov, cnt, &p, write);
         if (r > 0)
             f->pos = p;
     }
@@ -185,63 +167,55 @@ static long vec_common(long fd, long uiov, long cnt, loff_t pos, bool positional
     return r;
 }
 
-long sys_readv(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(readv, int, fd, uaddr_t, vec, unsigned long, vlen)
 {
-    (void)a3; (void)a4; (void)a5;
-    return vec_common(a0, a1, a2, 0, false, false);
+    return vec_common(fd, vec, vlen, 0, false, false);
 }
 
-long sys_writev(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(writev, int, fd, uaddr_t, vec, unsigned long, vlen)
 {
-    (void)a3; (void)a4; (void)a5;
-    return vec_common(a0, a1, a2, 0, false, true);
+    return vec_common(fd, vec, vlen, 0, false, true);
 }
 
-long sys_preadv(long a0, long a1, long a2, long a3, long a4, long a5)
+/* On a 64-bit machine pos_l holds the whole offset; Linux ignores pos_h (argument 4). */
+SYSCALL_DEFINE4(preadv, int, fd, uaddr_t, vec, unsigned long, vlen, loff_t, pos_l)
 {
-    (void)a4; (void)a5;
-    return vec_common(a0, a1, a2, (loff_t)a3, true, false);
+    return vec_common(fd, vec, vlen, pos_l, true, false);
 }
 
-long sys_pwritev(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(pwritev, int, fd, uaddr_t, vec, unsigned long, vlen, loff_t, pos_l)
 {
-    (void)a4; (void)a5;
-    return vec_common(a0, a1, a2, (loff_t)a3, true, true);
+    return vec_common(fd, vec, vlen, pos_l, true, true);
 }
 
-long sys_preadv2(long a0, long a1, long a2, long a3, long a4, long a5)
+/* pos_l -1: use and update the file position. The flags (argument 5, after pos_h) are hints
+ * we can ignore. */
+SYSCALL_DEFINE4(preadv2, int, fd, uaddr_t, vec, unsigned long, vlen, loff_t, pos_l)
 {
-    (void)a5;
-    /* pos -1: use and update the file position. flags (a5) are hints we can ignore. */
-    if ((loff_t)a3 == -1)
-        return vec_common(a0, a1, a2, 0, false, false);
-    (void)a4;
-    return vec_common(a0, a1, a2, (loff_t)a3, true, false);
+    if (pos_l == -1)
+        return vec_common(fd, vec, vlen, 0, false, false);
+    return vec_common(fd, vec, vlen, pos_l, true, false);
 }
 
-long sys_pwritev2(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(pwritev2, int, fd, uaddr_t, vec, unsigned long, vlen, loff_t, pos_l)
 {
-    (void)a5;
-    if ((loff_t)a3 == -1)
-        return vec_common(a0, a1, a2, 0, false, true);
-    (void)a4;
-    return vec_common(a0, a1, a2, (loff_t)a3, true, true);
+    if (pos_l == -1)
+        return vec_common(fd, vec, vlen, 0, false, true);
+    return vec_common(fd, vec, vlen, pos_l, true, true);
 }
 
-long sys_lseek(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(lseek, int, fd, off_t, offset, int, whence)
 {
-    (void)a3; (void)a4; (void)a5;
-    struct file *f = fget((int)a0);
+    struct file *f = fget(fd);
     if (!f)
         return -EBADF;
-    int whence = (int)a2;
     loff_t r;
-    if (whence < 0 || whence > 4)
+    if (whence < 0 || whence > SEEK_MAX)
         r = -EINVAL;
     else if (f->ops->llseek)
-        r = f->ops->llseek(f, (loff_t)a1, whence);
+        r = f->ops->llseek(f, offset, whence);
     else
-        r = generic_llseek(f, (loff_t)a1, whence);
+        r = generic_llseek(f, offset, whence);
     file_put(f);
     return r;
 }
@@ -291,24 +265,22 @@ static ssize_t copy_between(struct file *in, loff_t *inpos, struct file *out, lo
     return done;
 }
 
-long sys_sendfile(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, uaddr_t, offset, size_t, count)
 {
-    (void)a4; (void)a5;
-    struct file *out = fget((int)a0);
+    struct file *out = fget(out_fd);
     if (!out)
         return -EBADF;
-    struct file *in = fget((int)a1);
+    struct file *in = fget(in_fd);
     if (!in) {
         file_put(out);
         return -EBADF;
     }
-    size_t count = MIN((size_t)a3, MAX_RW_COUNT);
-    uaddr_t uoff = (uaddr_t)a2;
+    count = MIN(count, MAX_RW_COUNT);
     loff_t inpos = in->pos;
     long r;
-    if (uoff) {
+    if (offset) {
         int64_t off;
-        if (copy_from_user(&off, uoff, 8) < 0) {
+        if (copy_from_user(&off, offset, 8) < 0) {
             r = -EFAULT;
             goto out;
         }
@@ -322,8 +294,8 @@ long sys_sendfile(long a0, long a1, long a2, long a3, long a4, long a5)
     r = copy_between(in, &inpos, out, &outpos, count);
     if (r > 0) {
         out->pos = outpos;
-        if (uoff) {
-            if (copy_to_user(uoff, &inpos, 8) < 0)
+        if (offset) {
+            if (copy_to_user(offset, &inpos, 8) < 0)
                 r = -EFAULT;
         } else {
             in->pos = inpos;
@@ -335,26 +307,28 @@ out:
     return r;
 }
 
-long sys_copy_file_range(long a0, long a1, long a2, long a3, long a4, long a5)
+/* flags is checked whole (Linux truncates it to unsigned int first). */
+SYSCALL_DEFINE6(copy_file_range, int, fd_in, uaddr_t, off_in, int, fd_out, uaddr_t, off_out,
+                size_t, len, unsigned long, flags)
 {
-    if (a5 != 0)
+    if (flags != 0)
         return -EINVAL;
-    struct file *in = fget((int)a0);
+    struct file *in = fget(fd_in);
     if (!in)
         return -EBADF;
-    struct file *out = fget((int)a2);
+    struct file *out = fget(fd_out);
     if (!out) {
         file_put(in);
         return -EBADF;
     }
     long r;
     loff_t inpos = in->pos, outpos = out->pos;
-    uaddr_t uin = (uaddr_t)a1, uout = (uaddr_t)a3;
     if (!S_ISREG(in->inode->mode) || !S_ISREG(out->inode->mode)) {
         r = S_ISDIR(in->inode->mode) || S_ISDIR(out->inode->mode) ? -EISDIR : -EINVAL;
         goto out;
     }
-    if ((uin && copy_from_user(&inpos, uin, 8) < 0) || (uout && copy_from_user(&outpos, uout, 8) < 0)) {
+    if ((off_in && copy_from_user(&inpos, off_in, 8) < 0) ||
+        (off_out && copy_from_user(&outpos, off_out, 8) < 0)) {
         r = -EFAULT;
         goto out;
     }
@@ -366,11 +340,11 @@ long sys_copy_file_range(long a0, long a1, long a2, long a3, long a4, long a5)
         r = -EBADF;
         goto out;
     }
-    r = copy_between(in, &inpos, out, &outpos, MIN((size_t)a4, MAX_RW_COUNT));
+    r = copy_between(in, &inpos, out, &outpos, MIN(len, MAX_RW_COUNT));
     if (r > 0) {
-        if (uin ? copy_to_user(uin, &inpos, 8) < 0 : (in->pos = inpos, false))
+        if (off_in ? copy_to_user(off_in, &inpos, 8) < 0 : (in->pos = inpos, false))
             r = -EFAULT;
-        if (uout ? copy_to_user(uout, &outpos, 8) < 0 : (out->pos = outpos, false))
+        if (off_out ? copy_to_user(off_out, &outpos, 8) < 0 : (out->pos = outpos, false))
             r = -EFAULT;
     }
 out:

@@ -1,8 +1,10 @@
 /* Directory reading: getdents64 and the dentry-tree iterator tmpfs and devfs use. */
-#include "vfs.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
+#include "syscall.h"
+#include "uapi/dirent.h"
 
 bool dir_emit_dots(struct file *f, struct dir_context *ctx)
 {
@@ -67,14 +69,6 @@ struct getdents_ctx {
     int error;
 };
 
-struct linux_dirent64 {
-    uint64_t d_ino;
-    int64_t d_off;
-    uint16_t d_reclen;
-    uint8_t d_type;
-    char d_name[];
-};
-
 static bool filldir64(struct dir_context *ctx, const char *name, size_t len, loff_t next_pos,
                       ino_t ino, unsigned type)
 {
@@ -98,10 +92,9 @@ static bool filldir64(struct dir_context *ctx, const char *name, size_t len, lof
 
 #define GETDENTS_MAX 32768
 
-long sys_getdents64(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(getdents64, int, fd, uaddr_t, dirent, unsigned, count)
 {
-    (void)a3; (void)a4; (void)a5;
-    struct file *f = fget((int)a0);
+    struct file *f = fget(fd);
     if (!f)
         return -EBADF;
     long ret;
@@ -109,8 +102,8 @@ long sys_getdents64(long a0, long a1, long a2, long a3, long a4, long a5)
         ret = -ENOTDIR;
         goto out;
     }
-    size_t count = (size_t)(unsigned)a2;
-    struct getdents_ctx g = { .ctx = { .actor = filldir64 }, .size = MIN(count, (size_t)GETDENTS_MAX) };
+    struct getdents_ctx g = { .ctx = { .actor = filldir64 },
+                              .size = MIN((size_t)count, (size_t)GETDENTS_MAX) };
     g.buf = kmalloc(g.size ? g.size : 1);
     if (!g.buf) {
         ret = -ENOMEM;
@@ -125,7 +118,7 @@ long sys_getdents64(long a0, long a1, long a2, long a3, long a4, long a5)
     if (ret >= 0) {
         if (g.error && g.used == 0)
             ret = g.error;
-        else if (copy_to_user((uaddr_t)a1, g.buf, g.used) < 0)
+        else if (copy_to_user(dirent, g.buf, g.used) < 0)
             ret = -EFAULT;
         else
             ret = (long)g.used;

@@ -11,10 +11,12 @@
  * memory the rest of the system (and the OOM killer) needs; beyond them, ENOSPC. Mount
  * options size=, nr_blocks=, nr_inodes=, mode=, uid=, gid= are Linux's; 0 means no limit.
  * ramfs, memfd files and the root filesystem of the initramfs have no limit. */
-#include "vfs.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "blkdev.h"
+#include "uapi/falloc.h"
+#include "uapi/statfs.h"
 
 #define RADIX_SHIFT 9
 #define RADIX_SLOTS (1u << RADIX_SHIFT)
@@ -631,9 +633,6 @@ static int tmpfs_setsize(struct inode *inode, loff_t size)
     inode->size = size;
     return 0;
 }
-
-#define FALLOC_FL_KEEP_SIZE 1
-#define FALLOC_FL_PUNCH_HOLE 2
 
 static int tmpfs_fallocate(struct inode *inode, int mode, loff_t off, loff_t len)
 {

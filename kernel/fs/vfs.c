@@ -1,5 +1,5 @@
 /* VFS objects: inodes, dentries and the dentry cache, superblocks, filesystem types. */
-#include "vfs.h"
+#include "fs.h"
 #include "mm.h"
 #include "string.h"
 #include "kprintf.h"

@@ -4,6 +4,10 @@
 #include "memlayout.h"
 
 /* Physical page allocator. Pages are returned as kernel virtual addresses (direct map). */
+struct fdt_region;
+/* Boot: manage the RAM regions `mem` minus the `excl` ranges (kernel, FDT, initrd, reserved). */
+void page_alloc_init(const struct fdt_region *mem, unsigned nmem, const struct fdt_region *excl,
+                     unsigned nexcl);
 void *page_alloc(void);              /* one zeroed page, NULL if memory is exhausted */
 void *page_alloc_contig(size_t npages); /* physically contiguous zeroed pages (drivers) */
 /* The same without zeroing, for callers that overwrite every byte (copies, stacks, kmalloc):

@@ -1,5 +1,4 @@
-/* The memory system calls: brk, mmap, munmap, mprotect, mremap, madvise, and friends.
- * Every handler has the generic signature long sys_x(long, long, long, long, long, long). */
+/* The memory system calls: brk, mmap, munmap, mprotect, mremap, madvise, and friends. */
 #include "kernel.h"
 #include "mm.h"
 #include "vm.h"
@@ -9,23 +8,16 @@
 #include "pgtable.h"
 #include "vm_internal.h"
 #include "smp.h"
+#include "syscall.h"
 
-#ifndef O_ACCMODE
-#define O_ACCMODE 3
-#define O_WRONLY 1
-#define O_RDWR 2
-#endif
-
-long sys_brk(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE1(brk, uaddr_t, brk)
 {
-    (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
     struct mm_struct *mm = current->mm;
-    uaddr_t want = (uaddr_t)a0;
     mutex_lock(&mm->lock);
     uaddr_t cur = mm->brk;
-    if (want < mm->brk_start || want >= USER_MMAP_BASE)
+    if (brk < mm->brk_start || brk >= USER_MMAP_BASE)
         goto out;
-    uaddr_t old_end = ALIGN_UP(cur, PAGE_SIZE), new_end = ALIGN_UP(want, PAGE_SIZE);
+    uaddr_t old_end = ALIGN_UP(cur, PAGE_SIZE), new_end = ALIGN_UP(brk, PAGE_SIZE);
     if (new_end > old_end) {
         if (proc_of(current)->rlim[RLIMIT_DATA].cur != RLIM_INFINITY &&
             new_end - mm->brk_start > proc_of(current)->rlim[RLIMIT_DATA].cur)
@@ -42,23 +34,20 @@ long sys_brk(long a0, long a1, long a2, long a3, long a4, long a5)
     } else if (new_end < old_end) {
         do_munmap(mm, new_end, old_end - new_end);
     }
-    mm->brk = want;
+    mm->brk = brk;
 out:
     cur = mm->brk;
     mutex_unlock(&mm->lock);
     return (long)cur;
 }
 
-long sys_mmap(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE6(mmap, uaddr_t, addr, size_t, len, unsigned, prot, unsigned, flags, int, fd,
+                uint64_t, offset)
 {
-    uaddr_t addr = (uaddr_t)a0;
-    size_t len = (size_t)a1;
-    unsigned prot = (unsigned)a2, flags = (unsigned)a3;
-    int fd = (int)a4;
-    uint64_t off = (uint64_t)a5;
     struct mm_struct *mm = current->mm;
 
-    if (len == 0 || (off & ~PAGE_MASK) || (prot & ~7u))
+    if (len == 0 || (offset & ~PAGE_MASK) ||
+        (prot & ~(unsigned)(PROT_READ | PROT_WRITE | PROT_EXEC)))
         return -EINVAL;
     unsigned type = flags & MAP_TYPE;
     if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
@@ -109,7 +98,7 @@ long sys_mmap(long a0, long a1, long a2, long a3, long a4, long a5)
                 !range_is_free(mm, addr, addr + alen))
                 addr = 0;
         }
-        r = mmap_region(mm, addr, alen, prot, vmflags, file, off, UINT64_MAX);
+        r = mmap_region(mm, addr, alen, prot, vmflags, file, offset, UINT64_MAX);
     }
     mutex_unlock(&mm->lock);
     if (file)
@@ -117,12 +106,11 @@ long sys_mmap(long a0, long a1, long a2, long a3, long a4, long a5)
     return r;
 }
 
-long sys_munmap(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE2(munmap, uaddr_t, addr, size_t, len)
 {
-    (void)a2; (void)a3; (void)a4; (void)a5;
     struct mm_struct *mm = current->mm;
     mutex_lock(&mm->lock);
-    int r = do_munmap(mm, (uaddr_t)a0, (size_t)a1);
+    int r = do_munmap(mm, addr, len);
     mutex_unlock(&mm->lock);
     return r;
 }
@@ -148,13 +136,11 @@ static int isolate_range(struct mm_struct *mm, uaddr_t start, uaddr_t end)
     return 0;
 }
 
-long sys_mprotect(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE3(mprotect, uaddr_t, start, size_t, len, unsigned, prot)
 {
-    (void)a3; (void)a4; (void)a5;
-    uaddr_t start = (uaddr_t)a0;
-    size_t len = ALIGN_UP((size_t)a1, PAGE_SIZE);
-    unsigned prot = (unsigned)a2 & ~0x03000000u;   /* PROT_GROWSDOWN/UP: accepted, ignored */
-    if ((start & ~PAGE_MASK) || (prot & ~7u))
+    len = ALIGN_UP(len, PAGE_SIZE);
+    prot &= ~(unsigned)(PROT_GROWSDOWN | PROT_GROWSUP);     /* accepted, ignored */
+    if ((start & ~PAGE_MASK) || (prot & ~(unsigned)(PROT_READ | PROT_WRITE | PROT_EXEC)))
         return -EINVAL;
     if (len == 0)
         return 0;
@@ -185,9 +171,6 @@ long sys_mprotect(long a0, long a1, long a2, long a3, long a4, long a5)
     return r;
 }
 
-#define MREMAP_MAYMOVE 1
-#define MREMAP_FIXED 2
-
 static void move_ptes(struct mm_struct *mm, uaddr_t from, uaddr_t to, size_t len)
 {
     for (size_t off = 0; off < len; off += PAGE_SIZE) {
@@ -203,13 +186,13 @@ static void move_ptes(struct mm_struct *mm, uaddr_t from, uaddr_t to, size_t len
     flush_tlb_mm(mm);
 }
 
-long sys_mremap(long a0, long a1, long a2, long a3, long a4, long a5)
+SYSCALL_DEFINE5(mremap, uaddr_t, addr, size_t, old_len, size_t, new_len, unsigned, flags,
+                uaddr_t, new_addr)
 {
-    (void)a5;
-    uaddr_t old = (uaddr_t)a0, newaddr = (uaddr_t)a4;
-    size_t oldlen = ALIGN_UP((size_t)a1, PAGE_SIZE), newlen = ALIGN_UP((size_t)a2, PAGE_SIZE);
-    unsigned flags = (unsigned)a3;
-    if ((old & ~PAGE_MASK) || (flags & ~3u) || newlen == 0 ||
+    uaddr_t old = addr, newaddr = new_addr;
+    size_t oldlen = ALIGN_UP(old_len, PAGE_SIZE), newlen = ALIGN_UP(new_len, PAGE_SIZE);
+    if ((old & ~PAGE_MASK) || (flags & ~(unsigned)(MREMAP_MAYMOVE | MREMAP_FIXED)) ||
+        newlen == 0 ||
         ((flags & MREMAP_FIXED) && (!(flags & MREMAP_MAYMOVE) || (newaddr & ~PAGE_MASK))))
         return -EINVAL;
     if (old >= USER_TOP || oldlen > USER_TOP - old || newlen > USER_TOP)
@@ -265,16 +248,13 @@ out:
     return r;
 }
 
-#define MADV_DONTNEED 4
-
-long sys_madvise(long a0, long a1, long a2, long a3, long a4, long a5)
+/* behavior is compared whole (Linux truncates it to int first). */
+SYSCALL_DEFINE3(madvise, uaddr_t, start, size_t, len_in, long, behavior)
 {
-    (void)a3; (void)a4; (void)a5;
-    uaddr_t start = (uaddr_t)a0;
-    size_t len = ALIGN_UP((size_t)a1, PAGE_SIZE);
+    size_t len = ALIGN_UP(len_in, PAGE_SIZE);
     if (start & ~PAGE_MASK)
         return -EINVAL;
-    if (a2 != MADV_DONTNEED)
+    if (behavior != MADV_DONTNEED)
         return 0;
     uaddr_t end = start + len;
     if (end > USER_TOP || end < start)
@@ -293,26 +273,41 @@ long sys_madvise(long a0, long a1, long a2, long a3, long a4, long a5)
     return 0;
 }
 
-long sys_riscv_flush_icache(long a0, long a1, long a2, long a3, long a4, long a5)
+/* The whole cache of every hart running this process is flushed, so the range (start, end)
+ * and the flags do not matter. */
+SYSCALL_DEFINE0(riscv_flush_icache)
 {
-    (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    flush_icache_mm(current->mm);   /* every hart running this process */
+    flush_icache_mm(current->mm);
     return 0;
 }
 
-long sys_msync(long a0, long a1, long a2, long a3, long a4, long a5)
+/* Shared mappings are the page cache itself: there is nothing to write back, whatever the
+ * length. flags is checked whole (Linux truncates it to int first). */
+SYSCALL_DEFINE3(msync, uaddr_t, start, size_t, len, long, flags)
 {
-    (void)a1; (void)a3; (void)a4; (void)a5;
-    if ((a0 & ~PAGE_MASK) || (a2 & ~7))
+    (void)len;
+    if ((start & ~PAGE_MASK) || (flags & ~(long)(MS_ASYNC | MS_INVALIDATE | MS_SYNC)))
         return -EINVAL;
     return 0;
 }
 
-long sys_mlock(long a0, long a1, long a2, long a3, long a4, long a5)
+/* Nothing is ever paged out: locking and unlocking always succeed, whatever the arguments. */
+SYSCALL_DEFINE0(mlock)
 {
-    (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
-    return 0;   /* nothing is ever paged out */
+    return 0;
 }
-long sys_munlock(long a0, long a1, long a2, long a3, long a4, long a5) { return sys_mlock(a0, a1, a2, a3, a4, a5); }
-long sys_mlockall(long a0, long a1, long a2, long a3, long a4, long a5) { return sys_mlock(a0, a1, a2, a3, a4, a5); }
-long sys_munlockall(long a0, long a1, long a2, long a3, long a4, long a5) { return sys_mlock(a0, a1, a2, a3, a4, a5); }
+
+SYSCALL_DEFINE0(munlock)
+{
+    return 0;
+}
+
+SYSCALL_DEFINE0(mlockall)
+{
+    return 0;
+}
+
+SYSCALL_DEFINE0(munlockall)
+{
+    return 0;
+}

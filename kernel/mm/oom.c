@@ -18,6 +18,7 @@
 #include "task.h"
 #include "procinfo.h"
 #include "signal.h"
+#include "vm_internal.h"
 #include "string.h"
 
 #define OOM_VICTIM_WAIT_NS (3 * NSEC_PER_SEC)

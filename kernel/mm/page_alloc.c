@@ -6,6 +6,7 @@
 #include "mm.h"
 #include "string.h"
 #include "spinlock.h"
+#include "fdt.h"
 #include "page_alloc.h"
 
 static paddr_t ram_base;            /* lowest RAM address (page aligned) */

@@ -2,6 +2,7 @@
 #pragma once
 #include "types.h"
 #include "asm/csr.h"
+#include "asm/entry.h"     /* kernel_pgdir */
 
 typedef unsigned long pte_t;
 #define PTE_SW_PAGE (1UL << 8)   /* RSW bit: a page is attached (even when V is clear: PROT_NONE) */
@@ -15,7 +16,6 @@ static inline pte_t make_pte(void *page, unsigned long flags)
 }
 static inline bool pte_has_page(pte_t p) { return (p & PTE_SW_PAGE) != 0; }
 
-extern unsigned long kernel_pgdir[512];
 pte_t *pt_walk(unsigned long *pgdir, uaddr_t va, bool alloc);
 /* Hardware permission bits for a page of a VMA with `prot`; `write` and `exec` pick the side
  * of a W+X mapping (a user page is never writable and executable at once). */

@@ -5,12 +5,8 @@
 #include "uaccess.h"
 #include "memlayout.h"
 #include "mm.h"
-
-unsigned long __uaccess_copy(void *dst, const void *src, unsigned long n);
-unsigned long __uaccess_clear(void *dst, unsigned long n);
-long __uaccess_strncpy(char *dst, const char *src, unsigned long max);
-
-#define PATH_MAX 4096
+#include "uapi/limits.h"
+#include "asm/entry.h"
 
 static inline bool user_range_ok(uaddr_t a, size_t n) { return a <= USER_TOP && n <= USER_TOP - a; }
 

@@ -69,7 +69,7 @@ test_nlattr_SRCS  := $(UNIT_SRC)/test_nlattr.c kernel/net/netlink/nlattr.c \
 
 UNIT_LIB_SRCS := kernel/lib/fdt.c kernel/lib/elf.c kernel/lib/cpio.c \
 	kernel/lib/kprintf.c
-UNIT_HEADERS := $(wildcard kernel/include/*.h) $(UNIT_SRC)/test_util.h
+UNIT_HEADERS := $(wildcard kernel/include/*.h kernel/include/uapi/*.h) $(UNIT_SRC)/test_util.h
 
 UNIT_BINS := $(addprefix $(UNIT_DIR)/,$(UNIT_TESTS))
 

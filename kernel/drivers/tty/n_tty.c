@@ -47,7 +47,7 @@ static void zero_bytes(void *p, size_t n)
 
 static size_t read_cnt(const struct n_tty *ld) { return ld->read_head - ld->read_tail; }
 
-void n_tty_std_termios(struct ktermios *t)
+void n_tty_std_termios(struct termios *t)
 {
     zero_bytes(t, sizeof(*t));
     t->c_iflag = ICRNL | IXON;
@@ -495,7 +495,7 @@ size_t n_tty_receive(struct n_tty *ld, const unsigned char *buf, size_t n)
 
 /* ---- termios ----------------------------------------------------------------------------- */
 
-bool n_tty_set_termios(struct n_tty *ld, const struct ktermios *t)
+bool n_tty_set_termios(struct n_tty *ld, const struct termios *t)
 {
     tcflag_t old_lflag = ld->termios.c_lflag;
     bool wake = false;
@@ -578,7 +578,7 @@ size_t n_tty_read_raw(struct n_tty *ld, unsigned char *dst, size_t n)
     return copied;
 }
 
-bool n_tty_read_policy(const struct ktermios *t, size_t *minimum, uint64_t *first_ns,
+bool n_tty_read_policy(const struct termios *t, size_t *minimum, uint64_t *first_ns,
                        uint64_t *inter_ns)
 {
     uint64_t time = (uint64_t)t->c_cc[VTIME] * 100000000ull;   /* VTIME is in 0.1 s */

@@ -12,98 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- termios as riscv64 Linux defines it (asm-generic/termbits.h) ---------------------- */
-typedef unsigned int tcflag_t;
-typedef unsigned char cc_t;
-typedef unsigned int speed_t;
-#define NCCS 19
-
-/* What TCGETS/TCSETS copy: the kernel's struct termios, without speed fields (36 bytes). */
-struct ktermios {
-    tcflag_t c_iflag, c_oflag, c_cflag, c_lflag;
-    cc_t c_line;
-    cc_t c_cc[NCCS];
-};
-
-#define VINTR 0
-#define VQUIT 1
-#define VERASE 2
-#define VKILL 3
-#define VEOF 4
-#define VTIME 5
-#define VMIN 6
-#define VSWTC 7
-#define VSTART 8
-#define VSTOP 9
-#define VSUSP 10
-#define VEOL 11
-#define VREPRINT 12
-#define VDISCARD 13
-#define VWERASE 14
-#define VLNEXT 15
-#define VEOL2 16
+/* ---- termios: the user ABI (uapi/termios.h) ------------------------------------------- */
+#include "uapi/termios.h"
+/* A c_cc value that disables its special character (Linux's __DISABLED_CHAR). */
 #define _POSIX_VDISABLE 0
-
-/* c_iflag */
-#define IGNBRK 0x001
-#define BRKINT 0x002
-#define IGNPAR 0x004
-#define PARMRK 0x008
-#define INPCK 0x010
-#define ISTRIP 0x020
-#define INLCR 0x040
-#define IGNCR 0x080
-#define ICRNL 0x100
-#define IUCLC 0x0200
-#define IXON 0x0400
-#define IXANY 0x0800
-#define IXOFF 0x1000
-#define IMAXBEL 0x2000
-#define IUTF8 0x4000
-/* c_oflag */
-#define OPOST 0x01
-#define OLCUC 0x02
-#define ONLCR 0x04
-#define OCRNL 0x08
-#define ONOCR 0x10
-#define ONLRET 0x20
-#define OFILL 0x40
-#define OFDEL 0x80
-#define TABDLY 0x01800
-#define TAB0 0x00000
-#define TAB3 0x01800
-#define XTABS 0x01800
-/* c_cflag */
-#define CBAUD 0x0000100f
-#define B0 0x00000000
-#define B9600 0x0000000d
-#define B38400 0x0000000f
-#define B115200 0x00001002
-#define CSIZE 0x00000030
-#define CS7 0x00000020
-#define CS8 0x00000030
-#define CSTOPB 0x00000040
-#define CREAD 0x00000080
-#define PARENB 0x00000100
-#define HUPCL 0x00000400
-#define CLOCAL 0x00000800
-/* c_lflag */
-#define ISIG 0x00001
-#define ICANON 0x00002
-#define XCASE 0x00004
-#define ECHO 0x00008
-#define ECHOE 0x00010
-#define ECHOK 0x00020
-#define ECHONL 0x00040
-#define NOFLSH 0x00080
-#define TOSTOP 0x00100
-#define ECHOCTL 0x00200
-#define ECHOPRT 0x00400
-#define ECHOKE 0x00800
-#define FLUSHO 0x01000
-#define PENDIN 0x04000
-#define IEXTEN 0x08000
-#define EXTPROC 0x10000
 
 /* The signals the special characters raise (Linux numbers). */
 #define N_TTY_SIGINT 2
@@ -111,7 +23,7 @@ struct ktermios {
 #define N_TTY_SIGTSTP 20
 
 /* Linux's tty_std_termios. */
-void n_tty_std_termios(struct ktermios *t);
+void n_tty_std_termios(struct termios *t);
 
 /* ---- the line discipline --------------------------------------------------------------- */
 #define N_TTY_BUF_SIZE 4096   /* a power of two: indices below run free and are masked */
@@ -122,7 +34,7 @@ struct n_tty_ops {
 };
 
 struct n_tty {
-    struct ktermios termios;
+    struct termios termios;
     const struct n_tty_ops *ops;
     void *ctx;
 
@@ -147,7 +59,7 @@ void n_tty_init(struct n_tty *ld, const struct n_tty_ops *ops, void *ctx);
 /* Replace the termios, as TCSETS does. Switching ICANON re-frames pending input the way Linux
  * does (to canonical: what is pending becomes a line). Returns true when readers or writers
  * should be woken (data became readable, output restarted). */
-bool n_tty_set_termios(struct n_tty *ld, const struct ktermios *t);
+bool n_tty_set_termios(struct n_tty *ld, const struct termios *t);
 
 /* Feed received bytes through input processing. Returns how many were consumed: all of them,
  * except in non-canonical mode when the buffer fills (a PTY master then waits; a UART drops
@@ -176,7 +88,7 @@ size_t n_tty_read_raw(struct n_tty *ld, unsigned char *dst, size_t n);
 /* VMIN/VTIME: how many bytes a non-canonical read waits for, and its timers in ns (0: none).
  * `first` runs from the start of the read (VMIN == 0), `inter` restarts after each byte.
  * Returns false when the read must not wait at all (VMIN == VTIME == 0). */
-bool n_tty_read_policy(const struct ktermios *t, size_t *minimum, uint64_t *first_ns,
+bool n_tty_read_policy(const struct termios *t, size_t *minimum, uint64_t *first_ns,
                        uint64_t *inter_ns);
 
 /* Output processing (OPOST and friends) of write(2) data. Emits at most `room` device bytes

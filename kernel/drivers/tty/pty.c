@@ -18,16 +18,6 @@
 #define PTY_SLAVE_MAJOR 136
 #define PTY_GID 5                    /* group "tty" */
 
-#define TIOCGPTN 0x80045430u         /* _IOR('T', 0x30, unsigned int) */
-#define TIOCSPTLCK 0x40045431u       /* _IOW('T', 0x31, int) */
-#define TIOCSIG 0x40045436u          /* _IOW('T', 0x36, int) */
-#define TIOCGPTLCK 0x80045439u       /* _IOR('T', 0x39, int) */
-#define FIONREAD 0x541B
-#define TCFLSH 0x540B
-#define TCIFLUSH 0
-#define TCOFLUSH 1
-#define TCIOFLUSH 2
-
 struct pty {
     unsigned index;
     struct tty *slave;

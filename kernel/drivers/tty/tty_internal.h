@@ -3,24 +3,11 @@
 #include "kernel.h"
 #include "fs.h"
 #include "sched.h"
-
-/* Signal numbers (Linux). Not from signal.h: it cannot be included after kernel.h today (its
- * struct field `__unused` collides with kernel.h's macro). */
-#ifndef SIGHUP
-#define SIGHUP 1
-#define SIGCONT 18
-#define SIGTTIN 21
-#define SIGTTOU 22
-#define SIGWINCH 28
-#endif
+#include "signal.h"
 #include "spinlock.h"
 #include "tty.h"
 #include "n_tty.h"
-
-
-struct winsize {
-    unsigned short ws_row, ws_col, ws_xpixel, ws_ypixel;
-};
+#include "uapi/ioctls.h"
 
 /* What a device number opens. One is registered per node: tty_open() finds it from f->ops,
  * because the open hook gets no device number. */

@@ -11,9 +11,6 @@
 #include "time.h"
 #include "uaccess.h"
 
-/* From the core (kernel command line). */
-const char *cmdline_get(const char *key);
-
 static spinlock_t tty_list_lock = SPINLOCK_INIT("tty_list");
 static struct tty *tty_list;
 static struct tty *console_tty;
@@ -614,7 +611,7 @@ static unsigned tty_poll_file(struct tty_file *tf, struct file *f, struct poll_t
 
     unsigned mask = 0;
     irqflags_t fl = spin_lock_irqsave(&tty->lock);
-    const struct ktermios *t = &tty->ld.termios;
+    const struct termios *t = &tty->ld.termios;
     /* Like Linux: with VTIME 0, poll waits for VMIN bytes, as the read would. */
     size_t min = (!t->c_cc[VTIME] && t->c_cc[VMIN]) ? t->c_cc[VMIN] : 1;
     if (n_tty_input_available(&tty->ld, min))
@@ -627,42 +624,10 @@ static unsigned tty_poll_file(struct tty_file *tf, struct file *f, struct poll_t
 
 /* ---- ioctl ------------------------------------------------------------------------------- */
 
-#define TCGETS 0x5401
-#define TCSETS 0x5402
-#define TCSETSW 0x5403
-#define TCSETSF 0x5404
-#define TCSBRK 0x5409
-#define TCXONC 0x540A
-#define TCFLSH 0x540B
-#define TIOCEXCL 0x540C
-#define TIOCNXCL 0x540D
-#define TIOCSCTTY 0x540E
-#define TIOCGPGRP 0x540F
-#define TIOCSPGRP 0x5410
-#define TIOCOUTQ 0x5411
-#define TIOCSTI 0x5412
-#define TIOCGWINSZ 0x5413
-#define TIOCSWINSZ 0x5414
-#define FIONREAD 0x541B
-#define TIOCGSERIAL 0x541E
-#define FIONBIO 0x5421
-#define TIOCNOTTY 0x5422
-#define TIOCGETD 0x5424
-#define TCSBRKP 0x5425
-#define TIOCGSID 0x5429
-#define TIOCVHANGUP 0x5437
-#define TCOOFF 0
-#define TCOON 1
-#define TCIOFF 2
-#define TCION 3
-#define TCIFLUSH 0
-#define TCOFLUSH 1
-#define TCIOFLUSH 2
-
 static long set_termios(struct tty_file *tf, unsigned cmd, uaddr_t arg)
 {
     struct tty *tty = tf->tty;
-    struct ktermios t;
+    struct termios t;
 
     if (tf->kind != TF_PTY_MASTER) {
         int err = tty_check_change(tty, SIGTTOU);
@@ -700,7 +665,7 @@ static long set_winsize(struct tty *tty, uaddr_t arg)
 static long tcxonc(struct tty *tty, unsigned long arg)
 {
     irqflags_t fl = spin_lock_irqsave(&tty->lock);
-    const struct ktermios *t = &tty->ld.termios;
+    const struct termios *t = &tty->ld.termios;
     switch (arg) {
     case TCOOFF:
     case TCOON:
@@ -759,7 +724,7 @@ long tty_ioctl_common(struct tty_file *tf, struct file *f, unsigned cmd, unsigne
 
     switch (cmd) {
     case TCGETS: {
-        struct ktermios t;
+        struct termios t;
         fl = spin_lock_irqsave(&tty->lock);
         t = tty->ld.termios;
         spin_unlock_irqrestore(&tty->lock, fl);

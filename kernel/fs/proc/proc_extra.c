@@ -25,7 +25,7 @@ static const struct proc_entry *table_entry(struct extra_table *t, size_t i)
 }
 
 const struct proc_entry *proc_root_extra(size_t i) { return table_entry(&root_extra, i); }
-const struct proc_entry *proc_net_extra(size_t i) { return table_entry(&net_extra, i); }
+static const struct proc_entry *proc_net_extra(size_t i) { return table_entry(&net_extra, i); }
 
 static bool taken(struct extra_table *t, const struct proc_dir *dir, const char *name)
 {

@@ -12,8 +12,7 @@
  * proc_fd.c (fd, fdinfo), proc_extra.c (registered files). */
 #pragma once
 #include "../pseudofs.h"
-
-#define PROC_SUPER_MAGIC 0x9fa0
+#include "uapi/statfs.h"
 
 /* ---- nodes ---- */
 struct proc_ctx {
@@ -69,6 +68,11 @@ extern const struct proc_dir proc_fd_dir;         /* proc_fd.c */
 extern const struct proc_dir proc_fdinfo_dir;
 extern const struct proc_entry proc_pid_entry;    /* a /proc/<pid> directory */
 extern const struct proc_entry proc_tid_entry;    /* a /proc/<pid>/task/<tid> directory */
+
+/* What uname(2) reports as release and version (kernel/kernel/sys.c says the same):
+ * /proc/version, /proc/sys/kernel/osrelease. */
+#define OPENV_RELEASE "6.1.0-openv"
+#define OPENV_UTS_VERSION "#1 SMP openv"
 
 /* proc_system.c: the system-wide files of /proc */
 int proc_show_meminfo(struct pseudo_buf *b, const struct proc_ctx *c);

@@ -30,7 +30,7 @@ static int show_ostype(struct pseudo_buf *b, const struct proc_ctx *c)
 static int show_osrelease(struct pseudo_buf *b, const struct proc_ctx *c)
 {
     (void)c;
-    pb_printf(b, "6.1.0-openv\n");     /* as uname -r */
+    pb_printf(b, OPENV_RELEASE "\n");     /* as uname -r */
     return 0;
 }
 

@@ -10,10 +10,6 @@
 #include "blkdev.h"
 #include "time.h"
 
-/* Must agree with uname(2) (kernel/kernel/sys.c). */
-#define OPENV_RELEASE "6.1.0-openv"
-#define OPENV_UTS_VERSION "#1 SMP openv"
-
 static void meminfo_line(struct pseudo_buf *b, const char *name, uint64_t kb)
 {
     pb_printf(b, "%-16s%8llu kB\n", name, (unsigned long long)kb);

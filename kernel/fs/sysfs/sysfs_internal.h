@@ -12,8 +12,8 @@
  * directories on the way), sysfs_net.c, sysfs_block.c, sysfs_cpu.c (the attributes). */
 #pragma once
 #include "../pseudofs.h"
+#include "uapi/statfs.h"
 
-#define SYSFS_MAGIC 0x62656572
 #define SYSFS_NAME_MAX 32
 #define SYSFS_ATTR_MAX 4096        /* an attribute's text is at most a page, as in Linux */
 

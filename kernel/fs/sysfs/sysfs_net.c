@@ -4,9 +4,7 @@
 #include "sysfs_internal.h"
 #include "netinfo.h"
 #include "string.h"
-
-#define ARPHRD_ETHER 1
-#define ARPHRD_LOOPBACK 772
+#include "uapi/if_arp.h"
 
 static int iface(const struct sysfs_ctx *c, struct net_iface_info *info)
 {

@@ -1,6 +1,6 @@
 /* What the VFS host tests (test_vfs, test_procfs, test_sysfs) share: the system calls they
  * call directly with host pointers standing in for user addresses, the stat buffer, booting
- * the VFS once, and reading files and directories whole. Include after <cmocka.h> and vfs.h.
+ * the VFS once, and reading files and directories whole. Include after <cmocka.h> and fs.h.
  *
  * FS_TEST_READ_CHUNK and FS_TEST_DIRENT_BUF (define them before including) set how small the
  * reads of slurp() and list_dir() are, so that each test exercises continuation its way. */

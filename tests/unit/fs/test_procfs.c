@@ -11,7 +11,7 @@
 #undef RENAME_NOREPLACE
 #undef RENAME_EXCHANGE
 #undef RENAME_WHITEOUT
-#include "../../../kernel/fs/vfs.h"
+#include "fs.h"
 #include "procinfo.h"
 #include "procfs.h"
 #include "blkdev.h"

@@ -12,7 +12,7 @@
 #undef RENAME_NOREPLACE
 #undef RENAME_EXCHANGE
 #undef RENAME_WHITEOUT
-#include "../../../kernel/fs/vfs.h"
+#include "fs.h"
 #include "netinfo.h"
 #include "string.h"
 char *strstr(const char *haystack, const char *needle);

@@ -62,19 +62,19 @@ static size_t read_line(void)
 
 static void set_lflag(tcflag_t on, tcflag_t off)
 {
-    struct ktermios t = ld->termios;
+    struct termios t = ld->termios;
     t.c_lflag = (t.c_lflag | on) & ~off;
     n_tty_set_termios(ld, &t);
 }
 static void set_iflag(tcflag_t on, tcflag_t off)
 {
-    struct ktermios t = ld->termios;
+    struct termios t = ld->termios;
     t.c_iflag = (t.c_iflag | on) & ~off;
     n_tty_set_termios(ld, &t);
 }
 static void set_oflag(tcflag_t on, tcflag_t off)
 {
-    struct ktermios t = ld->termios;
+    struct termios t = ld->termios;
     t.c_oflag = (t.c_oflag | on) & ~off;
     n_tty_set_termios(ld, &t);
 }
@@ -84,8 +84,8 @@ static void set_oflag(tcflag_t on, tcflag_t off)
 static void test_std_termios(void **state)
 {
     (void)state;
-    const struct ktermios *t = &ld->termios;
-    assert_int_equal(sizeof(struct ktermios), 36);
+    const struct termios *t = &ld->termios;
+    assert_int_equal(sizeof(struct termios), 36);
     assert_int_equal(t->c_iflag, ICRNL | IXON);
     assert_int_equal(t->c_oflag, OPOST | ONLCR);
     assert_int_equal(t->c_cflag, B38400 | CS8 | CREAD | HUPCL);
@@ -221,7 +221,7 @@ static void test_eof(void **state)
 static void test_eol(void **state)
 {
     (void)state;
-    struct ktermios t = ld->termios;
+    struct termios t = ld->termios;
     t.c_cc[VEOL] = ';';
     n_tty_set_termios(ld, &t);
     feed("ls;");
@@ -433,7 +433,7 @@ static void test_raw_to_canon_pushes_line(void **state)
 static void test_vmin_vtime_policy(void **state)
 {
     (void)state;
-    struct ktermios t = ld->termios;
+    struct termios t = ld->termios;
     size_t min;
     uint64_t first, inter;
 

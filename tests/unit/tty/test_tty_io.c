@@ -253,20 +253,6 @@ static void uart_write(struct tty *tty, const char *buf, size_t n)
 static const struct tty_driver_ops uart_ops = { .write = uart_write };
 static struct tty *serial;
 
-#define TCGETS 0x5401
-#define TCSETS 0x5402
-#define TIOCSCTTY 0x540E
-#define TIOCGPGRP 0x540F
-#define TIOCSPGRP 0x5410
-#define TIOCGWINSZ 0x5413
-#define TIOCSWINSZ 0x5414
-#define FIONREAD 0x541B
-#define TIOCGSERIAL 0x541E
-#define TIOCNOTTY 0x5422
-#define TIOCGSID 0x5429
-#define TIOCGPTN 0x80045430u
-#define TIOCSPTLCK 0x40045431u
-
 static int setup(void **state)
 {
     (void)state;
@@ -300,7 +286,7 @@ static void test_console_gives_no_ctty(void **state)
     (void)state;
     struct file *f = must_open(5, 1, O_RDWR);
     assert_null(procs[0].ctty);
-    struct ktermios t;
+    struct termios t;
     assert_int_equal(do_ioctl(f, TCGETS, &t), 0);
     assert_int_equal(t.c_lflag & ICANON, ICANON);
     struct { int type, line; char rest[64]; } ss;
@@ -370,7 +356,7 @@ static void test_job_control(void **state)
     procs[1].orphaned = false;
     /* Writes pass until TOSTOP. */
     assert_int_equal(do_write(f, "bg"), 2);
-    struct ktermios t;
+    struct termios t;
     do_ioctl(f, TCGETS, &t);
     run_as(0);
     t.c_lflag |= TOSTOP;
@@ -475,7 +461,7 @@ static void test_pty(void **state)
     assert_int_equal(do_read(m, buf, sizeof(buf)), -EAGAIN);
 
     /* Termios and window size through the master act on the slave. */
-    struct ktermios t;
+    struct termios t;
     assert_int_equal(do_ioctl(m, TCGETS, &t), 0);
     t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
     assert_int_equal(do_ioctl(m, TCSETS, &t), 0);
