@@ -1,68 +1,47 @@
-/* The VFS as the rest of the kernel sees it: open files, their operations, per-process file
- * state, and what exec, mmap and device drivers need. The VFS's own internals (inodes,
- * dentries, mounts, filesystem types) are in fs/vfs.h. */
+/* The VFS: the one header for everything that uses or implements files.
+ *
+ * For the whole kernel: open files and their operations, per-process file state, and what
+ * exec, mmap, sockets and device drivers need. For filesystems and the VFS itself (second
+ * half): inodes, dentries, superblocks, mounts, paths, filesystem types and the helpers
+ * filesystem implementations share (fs/README.md says how a filesystem plugs in).
+ *
+ * Object lifetimes:
+ *  - an inode lives while it has references (dentries, open files, pipes hold them); when the
+ *    last goes and nlink is 0 the filesystem's evict op frees its data;
+ *  - a dentry holds one reference on its inode and one on its parent; a dentry that is in its
+ *    parent's child list (hashed) is found by lookups. tmpfs-like filesystems keep their tree
+ *    entirely in dentries and pin every linked dentry with an extra reference (DENTRY_PINNED);
+ *    synthetic filesystems (procfs) create dentries on lookup and mark them DENTRY_NOCACHE so
+ *    they are unhashed and freed when the last user lets go;
+ *  - a path is (mount, dentry) with a reference on both.
+ *
+ * Locking: `vfs_ns_lock` (a mutex) serialises every change to the namespace (create, link,
+ * unlink, rename, mount); `dcache_lock` (a spinlock) protects child lists and the dentry
+ * hash; each inode's mutex protects its data and attributes. */
 #pragma once
 #include "types.h"
 #include "spinlock.h"
 #include "sched.h"
+#include "uapi/fcntl.h"
+#include "uapi/fs.h"
+#include "uapi/limits.h"
+#include "uapi/poll.h"
+#include "uapi/stat.h"
+#include "kernel.h"
+#include "list.h"
+#include "mutex.h"
+#include "time.h"
+#include "uapi/dirent.h"
+#include "uapi/mount.h"
+
+/* The most one read() or write() moves: INT_MAX rounded down to a page, as Linux. */
+#define MAX_RW_COUNT 0x7ffff000UL
 
 struct inode;
 struct dentry;
 struct mount;
 struct poll_table;
 struct dir_context;
-
-/* open() flags (asm-generic/fcntl.h, which riscv64 uses). */
-#define O_ACCMODE 00000003
-#define O_RDONLY 00000000
-#define O_WRONLY 00000001
-#define O_RDWR 00000002
-#define O_CREAT 00000100
-#define O_EXCL 00000200
-#define O_NOCTTY 00000400
-#define O_TRUNC 00001000
-#define O_APPEND 00002000
-#define O_NONBLOCK 00004000
-#define O_DSYNC 00010000
-#define O_DIRECT 00040000
-#define O_LARGEFILE 00100000
-#define O_DIRECTORY 00200000
-#define O_NOFOLLOW 00400000
-#define O_NOATIME 01000000
-#define O_CLOEXEC 02000000
-#define O_SYNC 04010000
-#define O_PATH 010000000
-#define O_TMPFILE 020200000
-
-/* File types and permission bits (stat.h). */
-#define S_IFMT 0170000
-#define S_IFSOCK 0140000
-#define S_IFLNK 0120000
-#define S_IFREG 0100000
-#define S_IFBLK 0060000
-#define S_IFDIR 0040000
-#define S_IFCHR 0020000
-#define S_IFIFO 0010000
-#define S_ISUID 0004000
-#define S_ISGID 0002000
-#define S_ISVTX 0001000
-#define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
-#define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
-#define S_ISCHR(m) (((m) & S_IFMT) == S_IFCHR)
-#define S_ISBLK(m) (((m) & S_IFMT) == S_IFBLK)
-#define S_ISFIFO(m) (((m) & S_IFMT) == S_IFIFO)
-#define S_ISLNK(m) (((m) & S_IFMT) == S_IFLNK)
-#define S_ISSOCK(m) (((m) & S_IFMT) == S_IFSOCK)
-
-#define AT_FDCWD (-100)
-#define AT_SYMLINK_NOFOLLOW 0x100
-#define AT_EACCESS 0x200
-#define AT_REMOVEDIR 0x200
-#define AT_SYMLINK_FOLLOW 0x400
-#define AT_EMPTY_PATH 0x1000
-
-#define PATH_MAX 4096
-#define NAME_MAX 255
 
 /* A copy target or source: user memory (checked through uaccess.h) or kernel memory, so one
  * read()/write() implementation serves system calls and the kernel's own reads (exec). */
@@ -90,7 +69,7 @@ struct file_operations {
     int (*open)(struct inode *inode, struct file *f);
     void (*release)(struct file *f);                               /* last reference gone */
     int (*fsync)(struct file *f);
-    /* Directories: emit entries from ctx->pos on (fs/vfs.h: dir_emit). */
+    /* Directories: emit entries from ctx->pos on (dir_emit, below). */
     int (*iterate)(struct file *f, struct dir_context *ctx);
     /* mmap support: the page-cache page backing page `pgoff` of the file, with one extra
      * reference for the caller (page_free drops it); allocated (zeroed) if it is a hole.
@@ -127,17 +106,6 @@ struct file *anon_file_new(mode_t type, const struct file_operations *ops, void 
 /* Poll support: a file's poll() calls poll_wait() for each queue whose wake-up can change its
  * readiness, then returns the POLL* mask that holds now. */
 void poll_wait(struct file *f, struct wait_queue *wq, struct poll_table *pt);
-#define POLLIN 0x001
-#define POLLPRI 0x002
-#define POLLOUT 0x004
-#define POLLERR 0x008
-#define POLLHUP 0x010
-#define POLLNVAL 0x020
-#define POLLRDNORM 0x040
-#define POLLRDBAND 0x080
-#define POLLWRNORM 0x100
-#define POLLWRBAND 0x200
-#define POLLRDHUP 0x2000
 
 /* Character devices: a driver registers the operations for a (major, minor); opening a device
  * node with that number calls them. Numbers as in Linux's devices.txt. The name may contain
@@ -149,6 +117,9 @@ int register_chrdev(unsigned major, unsigned minor, const char *name,
 void unregister_chrdev(unsigned major, unsigned minor);
 /* Set the mode bits and owner of a registered node (ptys: 0620, owner = opener). */
 int devfs_set_owner(unsigned major, unsigned minor, mode_t perm, uid_t uid, gid_t gid);
+/* Register the memory devices of major 1: null, zero, full, random, urandom, kmsg (fs/memdev.c;
+ * devfs_init calls it). */
+void memdev_init(void);
 
 /* Per-process file state, created and shared or copied by fork/clone. */
 struct files_struct *files_new(void);
@@ -159,6 +130,10 @@ void files_close_on_exec(struct files_struct *fs);
 loff_t file_size(struct file *f);                            /* its inode's size now */
 struct file *fget(int fd);                                   /* from current's table, +1 ref */
 int fd_install_new(struct file *f, unsigned flags);          /* lowest free fd (O_CLOEXEC) */
+/* openat(2) and dup3(2) for the kernel's own use (the boot code's console): the path is a
+ * kernel string. The new fd, or -errno. */
+long do_openat(int dirfd, const char *name, unsigned flags, mode_t mode);
+int do_dup3(int oldfd, int newfd, unsigned flags);
 /* The most file descriptors a table can ever hold. */
 #define NR_OPEN_DEFAULT 1024
 /* Current's RLIMIT_NOFILE soft limit (the process code provides it): new fds stay below it. */
@@ -192,15 +167,480 @@ int vfs_filesystems_show(char *buf, size_t size);
 void vfs_init(void);                                  /* mount the tmpfs root, /dev, ... */
 int initramfs_unpack(const void *data, size_t len);   /* into the root; 0 or -errno */
 
-/* Services the VFS expects from the rest of the kernel. fs/ holds weak fallbacks so the kernel
- * links before they exist; the real (strong) definitions replace them. */
-void get_random_bytes(void *buf, size_t n);           /* core: CSPRNG (/dev/urandom) */
-/* core: copy kernel log bytes starting at sequence *seq into buf; advance *seq; returns bytes
- * (0 = nothing new). Used by /dev/kmsg and /proc/kmsg. */
-int log_read(uint64_t *seq, char *buf, size_t size);
-/* core: pselect6/ppoll temporarily install a user signal mask for the wait. Swap in `mask`
- * (returns 0), and afterwards restore the old one; `interrupted` says the wait ended with
- * -EINTR/-ERESTARTNOHAND, in which case the old mask must be restored only after the signal
- * handler ran (Linux's restore_saved_sigmask_unless). */
-int sigmask_swap_for_wait(uint64_t mask);
-void sigmask_restore_after_wait(bool interrupted);
+/* The socket layer's side of readv/writev (net/socket.c): one sendmsg/recvmsg for the whole
+ * vector (`iov`: n struct iovec), so a datagram is not split per segment. -ENOTSOCK if f is
+ * not a socket. */
+ssize_t sock_iov_rw(struct file *f, const void *iov, unsigned n, bool write);
+
+/* ---- For filesystems and the VFS itself ---- */
+
+struct super_block;
+struct inode;
+struct dentry;
+struct kstatfs;
+struct pipe;
+struct path;
+struct block_device;
+
+struct inode_operations {
+    /* Synthesise the child `d` (already named, unhashed) of dir: d_instantiate and return 0,
+     * or -ENOENT. NULL: the dentry tree is complete (tmpfs). */
+    int (*lookup)(struct inode *dir, struct dentry *d);
+    /* Create a non-directory (regular, device, FIFO, socket) named by the negative d. */
+    int (*create)(struct inode *dir, struct dentry *d, mode_t mode, dev_t rdev);
+    int (*mkdir)(struct inode *dir, struct dentry *d, mode_t mode);
+    int (*symlink)(struct inode *dir, struct dentry *d, const char *target);
+    int (*link)(struct dentry *old, struct inode *dir, struct dentry *d);
+    int (*unlink)(struct inode *dir, struct dentry *d);
+    int (*rmdir)(struct inode *dir, struct dentry *d);
+    /* The namespace checks are done; move/exchange per flags (RENAME_*). */
+    int (*rename)(struct inode *odir, struct dentry *od, struct inode *ndir, struct dentry *nd,
+                  unsigned flags);
+    /* The symlink target into buf (NUL-terminated); returns its length or -errno. */
+    int (*get_link)(struct dentry *d, char *buf, size_t size);
+    /* Optional, for procfs's "magic" links (/proc/<pid>/fd/N, exe, cwd, root): the target
+     * of the link at `link` as a path (+refs), followed without re-walking the text
+     * get_link shows, as Linux does; -errno on failure, -EOPNOTSUPP to fall back to walking
+     * get_link's text. */
+    int (*get_link_path)(const struct path *link, struct path *out);
+    /* Change the size (truncate/ftruncate/O_TRUNC). */
+    int (*setsize)(struct inode *inode, loff_t size);
+    /* Allocate [off, off+len) (fallocate mode 0 / KEEP_SIZE). */
+    int (*fallocate)(struct inode *inode, int mode, loff_t off, loff_t len);
+};
+
+struct super_operations {
+    void (*evict)(struct inode *inode);             /* free the data of a dead inode */
+    void (*statfs)(struct super_block *sb, struct kstatfs *st);
+    void (*put_super)(struct super_block *sb);
+    /* Write everything dirty (metadata, cached blocks) to stable storage: sync(2), syncfs(2),
+     * shutdown. NULL: nothing to write (memory filesystems). 0 or -errno. */
+    int (*sync_fs)(struct super_block *sb);
+    /* mount -o remount: switch the superblock to `flags & MS_RDONLY` before the VFS records
+     * it (a filesystem that cannot go read-write refuses with -EROFS). NULL: always fine. */
+    int (*remount)(struct super_block *sb, unsigned long flags);
+};
+
+struct kstatfs {
+    long type, bsize;
+    uint64_t blocks, bfree, bavail, files, ffree;
+    long namelen, frsize;
+};
+
+/* A lock record (fs/locks.c). */
+struct file_lock;
+
+struct inode {
+    ino_t ino;
+    mode_t mode;
+    uid_t uid;
+    gid_t gid;
+    unsigned nlink;
+    loff_t size;
+    struct kernel_timespec atime, mtime, ctime;
+    dev_t rdev;
+    uint64_t blocks;                     /* 512-byte blocks allocated */
+    const struct inode_operations *iops;
+    const struct file_operations *fops;  /* what open() installs */
+    struct super_block *sb;
+    int refcount;                        /* atomic */
+    struct mutex lock;                   /* data and attributes */
+    void *private;                       /* the filesystem's */
+    struct pipe *pipe;                   /* FIFOs: the pipe, while open */
+    struct list_head locks;              /* POSIX and flock locks (fs/locks.c) */
+    struct wait_queue lock_wait;
+};
+
+#define DENTRY_PINNED 1u    /* the tree holds a reference (tmpfs) */
+#define DENTRY_NOCACHE 2u   /* synthesised: unhash when unused */
+#define DENTRY_HASHED 4u    /* in the parent's child list */
+
+struct dentry {
+    int refcount;                  /* atomic */
+    unsigned flags;
+    struct dentry *parent;         /* itself for a filesystem root */
+    struct inode *inode;           /* NULL: negative (only while being created) */
+    struct super_block *sb;
+    char *name;                    /* kmalloc'd, or inline_name */
+    size_t name_len;
+    uint32_t hash;
+    struct list_head child;        /* in parent->children */
+    struct list_head children;
+    struct list_head hash_link;    /* in the dcache hash */
+    uint64_t cookie;               /* readdir position within the parent */
+    uint64_t next_cookie;          /* for children */
+    int mounted;                   /* mounts on this dentry */
+    char inline_name[24];
+};
+
+struct file_system_type {
+    const char *name;
+    /* A filesystem without a device (nodev: tmpfs, proc...): make (or find) a superblock for
+     * `source` and the options `data`; returns 0 and the sb with a reference. */
+    int (*get_sb)(struct file_system_type *type, const char *source, unsigned long flags,
+                  const void *data, struct super_block **out);
+    /* A filesystem on a block device: set up the new superblock `sb` that get_sb_bdev made
+     * for sb->bdev, with sb->flags & MS_RDONLY as asked and fs_info_size zeroed bytes at
+     * sb->fs_info: sb->magic, sb->sops and sb->root (a read-only filesystem corrects
+     * sb->flags). 0, or -errno with nothing left to undo; -EINVAL (-EUCLEAN when damaged) if
+     * the device does not hold this filesystem. */
+    int (*fill_super)(struct super_block *sb, const void *data);
+    size_t fs_info_size;
+    bool nodev;                   /* needs no block device (tmpfs, proc) */
+    struct file_system_type *next;
+};
+
+struct super_block {
+    struct file_system_type *type;
+    dev_t dev;
+    unsigned long magic;
+    struct dentry *root;
+    const struct super_operations *sops;
+    void *fs_info;
+    int refcount;                 /* mounts using it */
+    unsigned long flags;          /* MS_RDONLY ... on the superblock */
+    uint64_t next_ino;
+    struct block_device *bdev;    /* a filesystem on a block device: the device, else NULL */
+    struct list_head bdev_link;   /* in super_bdev.c's list while bdev is set */
+};
+
+struct mount {
+    struct super_block *sb;
+    struct dentry *root;          /* the mounted tree (the sb root, or a subtree for binds) */
+    struct mount *parent;         /* itself for the namespace root */
+    struct dentry *mountpoint;
+    unsigned long flags;          /* MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | ... */
+    int refcount;                 /* paths and files using it, +1 while attached */
+    char *source;                 /* the "device" shown in /proc/mounts */
+    struct list_head link;        /* in the mount list */
+    bool attached;
+    int id;                       /* mountinfo's mount ID */
+    /* Propagation (pnode.c; changed under vfs_ns_lock). Private: share empty, master NULL. */
+    struct list_head share;       /* ring of the peer group (shared mounts) */
+    int group;                    /* the peer group's ID while shared, else 0 */
+    struct mount *master;         /* slave: a mount of the group it receives from */
+    struct list_head slaves;      /* mounts whose master is this one */
+    struct list_head slave_node;  /* in master->slaves */
+    bool unbindable;
+};
+
+struct path {
+    struct mount *mnt;
+    struct dentry *dentry;
+};
+
+struct fs_struct {
+    int refcount;
+    spinlock_t lock;
+    struct path root, cwd;
+    mode_t umask;
+};
+
+/* ---- vfs.c: objects ---- */
+extern struct mutex vfs_ns_lock;
+extern spinlock_t dcache_lock;
+struct inode *inode_new(struct super_block *sb, mode_t mode);   /* ino, times, cred owner */
+void iget(struct inode *inode);
+void iput(struct inode *inode);
+struct dentry *d_alloc(struct dentry *parent, const char *name, size_t len);
+struct dentry *d_alloc_root(struct super_block *sb, struct inode *inode);
+void d_instantiate(struct dentry *d, struct inode *inode);   /* consumes the inode ref */
+void d_add(struct dentry *d);                    /* hash it into its parent */
+void d_drop(struct dentry *d);                   /* unhash (unlink) */
+void d_pin(struct dentry *d);                    /* tree reference (tmpfs) */
+void d_unpin(struct dentry *d);
+struct dentry *d_lookup(struct dentry *parent, const char *name, size_t len);  /* +1 ref */
+void d_move(struct dentry *d, struct dentry *newparent, struct dentry *target); /* take target's name */
+void d_exchange(struct dentry *a, struct dentry *b);
+struct dentry *dget(struct dentry *d);
+void dput(struct dentry *d);
+bool d_is_ancestor(struct dentry *ancestor, struct dentry *d);
+void path_get(struct path *p);
+void path_put(struct path *p);
+struct mount *mntget(struct mount *m);
+void mntput(struct mount *m);
+void inode_touch(struct inode *inode, bool mtime, bool ctime);   /* set times to now */
+void fs_now(struct kernel_timespec *ts);
+ino_t sb_next_ino(struct super_block *sb);
+dev_t anon_dev_alloc(void);
+struct super_block *sb_new(struct file_system_type *type, unsigned long magic,
+                           const struct super_operations *sops);
+/* The same with info_size zeroed bytes for the filesystem at sb->fs_info, freed with the
+ * superblock (so they outlive put_super and the root's eviction). */
+struct super_block *sb_new_with_info(struct file_system_type *type, unsigned long magic,
+                                     const struct super_operations *sops, size_t info_size);
+
+int register_filesystem(struct file_system_type *type);
+struct file_system_type *find_filesystem(const char *name);
+int filesystem_disk_types(char *buf, size_t size);     /* NUL-separated names; returns count */
+
+/* ---- mount.c ---- */
+struct mount *lookup_mnt(struct mount *parent, struct dentry *mountpoint);
+int mount_attach_root(struct super_block *sb, const char *source);
+extern struct mount *root_mount;
+/* Mount `fstype` from `source` on `where` (vfs_ns_lock held): a filesystem on a block device
+ * takes the block special file `source` names, the others take `source` as it is and the
+ * options `data` (mount(2)'s, text; NULL for none). */
+int vfs_kern_mount_data(struct path *where, const char *fstype, const char *source,
+                        unsigned long flags, const char *data);
+int vfs_kern_mount(struct path *where, const char *fstype, const char *source,
+                   unsigned long flags);
+bool mnt_readonly(struct mount *m);
+/* Mount `fstype` from the block device `bdev` on `where` (vfs_ns_lock held), shown as
+ * `source` in /proc/mounts; *out (may be NULL) is the new mount. */
+int vfs_mount_bdev(struct path *where, const char *fstype, struct block_device *bdev,
+                   const char *source, unsigned long flags, struct mount **out);
+/* The last reference to sb is gone: its put_super, then its root (a filesystem on a block
+ * device: kill_block_super does this and more). */
+void generic_shutdown_super(struct super_block *sb);
+/* sync(2): every mounted filesystem's sync_fs, then every block device. 0 or the first error. */
+int vfs_sync_all(void);
+
+/* ---- rootmount.c ---- */
+/* The root filesystem from root=: 0 when mounted and made current's root (panics when there
+ * is no usable root). */
+int mount_root(void);
+
+/* ---- Filesystems on block devices, registered at boot after vfs_init() ---- */
+void ext2_init(void);
+void ofs_init(void);
+
+/* ---- super_bdev.c: superblocks of filesystems on block devices ---- */
+/* The superblock for a mount of `bdev` by `type` (Linux's get_tree_bdev): the one already
+ * mounted from the device, shared with a new reference (a second instance of the filesystem
+ * would run a second, conflicting allocator over the same blocks), or a new one that
+ * type->fill_super sets up and that holds the device (blkdev_get) until kill_block_super.
+ * A read-only device is mounted read-only. -EBUSY, as in Linux, if the device is mounted
+ * with another type or with the other read-only state, or is being unmounted right now. */
+int get_sb_bdev(struct file_system_type *type, struct block_device *bdev, unsigned long flags,
+                const void *data, struct super_block **out);
+/* The last reference to a superblock from get_sb_bdev is gone: generic_shutdown_super, then
+ * the device is released and the superblock freed (Linux's kill_block_super). */
+void kill_block_super(struct super_block *sb);
+
+/* ---- diskfs.c: the VFS side of a disk filesystem (ext2, OFS) ----
+ *
+ * A disk filesystem is a core (the on-disk logic: independent of the VFS, not reentrant,
+ * working on its own copy of each on-disk inode) under glue that diskfs.c provides once:
+ *  - one mutex per mounted filesystem (diskfs_sb.lock) serialises every call into the core;
+ *    it is taken inside the VFS's locks (vfs_ns_lock, inode->lock) and never the other way
+ *    round, and no iput() happens while it is held (eviction takes it);
+ *  - one struct inode per live on-disk inode (the VFS makes a dentry per lookup, and every
+ *    dentry of an inode must share one size, one link count, one set of locks), holding the
+ *    core's copy of the on-disk inode (diskfs_core());
+ *  - attribute changes the VFS makes on its own (chmod, chown, utimens) are handed to the
+ *    core before its next operation on the inode, at sync and at eviction (write_attrs);
+ *  - file data moves through a kernel buffer, so that no lock is held while user memory is
+ *    touched (a page fault may need the filesystem);
+ *  - the inode, file, directory and superblock operations of every inode are diskfs's.
+ * A filesystem supplies struct diskfs_operations and a fill_super that mounts its core,
+ * calls diskfs_init() and diskfs_set_root(); its fs_info starts with a struct diskfs_sb.
+ * Every operation is called with the lock held and only while the core is mounted; the
+ * errors they return go to user space as they are. */
+struct diskfs_new {                   /* a new inode, as the VFS asks for it */
+    mode_t mode;                      /* with the file type */
+    uid_t uid;
+    gid_t gid;
+    dev_t rdev;                       /* character and block devices */
+    const char *target;               /* symlinks (NULL otherwise) */
+};
+
+struct diskfs_operations {
+    size_t core_inode_size;           /* bytes of the core's copy of an on-disk inode */
+    size_t io_chunk;                  /* file data bytes per read/write call */
+    /* Inodes. The core's copy `core` is core_inode_size bytes. */
+    int (*read_inode)(struct super_block *sb, ino_t ino, void *core);
+    ino_t (*core_ino)(const void *core);
+    void (*to_vfs)(struct inode *inode);           /* core -> VFS: attributes and rdev */
+    int (*write_attrs)(struct inode *inode);       /* VFS -> core: what the VFS changed */
+    void (*evict_inode)(struct inode *inode);      /* the last reference is gone */
+    /* Before any change: 0, or -EROFS. */
+    int (*writable)(struct super_block *sb);
+    /* Namespace. write_attrs has run on every inode named, to_vfs runs after. */
+    int (*lookup)(struct inode *dir, const char *name, size_t len, ino_t *ino);
+    /* A non-directory, a directory or (a->target) a symlink: the new inode into core. */
+    int (*create)(struct inode *dir, const char *name, size_t len, const struct diskfs_new *a,
+                  void *core);
+    int (*link)(struct inode *dir, const char *name, size_t len, struct inode *inode);
+    int (*unlink)(struct inode *dir, const char *name, size_t len, struct inode *inode,
+                  bool isdir);
+    /* od->inode moves to nd's name, replacing nd->inode (NULL: none). */
+    int (*rename)(struct inode *odir, const struct dentry *od, struct inode *ndir,
+                  const struct dentry *nd);
+    int (*readlink)(struct inode *inode, char *buf, size_t size);
+    int (*setsize)(struct inode *inode, uint64_t size);
+    /* Data: bytes moved (read: 0 at the end of the file), or -errno. */
+    ssize_t (*read)(struct inode *inode, uint64_t pos, void *buf, size_t len);
+    ssize_t (*write)(struct inode *inode, uint64_t pos, const void *buf, size_t len);
+    /* Emit entries from *pos with diskfs_emit-style calls; *pos is where to go on. */
+    int (*readdir)(struct inode *dir, uint64_t *pos, struct dir_context *ctx);
+    int (*fsync)(struct inode *inode);
+    /* The superblock. statfs fills everything but the type (sb->magic). */
+    void (*statfs)(struct super_block *sb, struct kstatfs *st);
+    int (*sync_fs)(struct super_block *sb);
+    int (*remount)(struct super_block *sb, unsigned long flags);
+    /* Unmount: before_unmount (optional) runs without the lock, then, with it, every live
+     * inode's write_attrs and unmount. */
+    void (*before_unmount)(struct super_block *sb);
+    int (*unmount)(struct super_block *sb);
+};
+
+struct diskfs_sb {                    /* at the start of the filesystem's fs_info */
+    struct mutex lock;                /* serialises every call into the core */
+    struct list_head inodes;          /* live struct diskfs_inode's */
+    const struct diskfs_operations *ops;
+    bool mounted;                     /* the core is mounted (late evicts only free memory) */
+};
+
+static inline struct diskfs_sb *DISKFS(struct super_block *sb) { return sb->fs_info; }
+static inline void diskfs_lock(struct super_block *sb) { mutex_lock(&DISKFS(sb)->lock); }
+static inline void diskfs_unlock(struct super_block *sb) { mutex_unlock(&DISKFS(sb)->lock); }
+/* The core's copy of inode's on-disk inode. */
+void *diskfs_core(struct inode *inode);
+/* fill_super: first (fs_info's diskfs_sb), and once the core is mounted (reads the root
+ * directory `ino`: 0, or -errno and the filesystem is to be unmounted). */
+void diskfs_init(struct super_block *sb, const struct diskfs_operations *ops);
+int diskfs_set_root(struct super_block *sb, unsigned long magic, ino_t ino);
+/* Every live inode's write_attrs (lock held): the first error. */
+int diskfs_write_inodes(struct super_block *sb);
+/* A readdir callback (the shape of the cores'): emit one entry, ctx is the dir_context. */
+bool diskfs_emit(void *ctx, const char *name, size_t len, uint64_t ino, unsigned dtype,
+                 uint64_t next_pos);
+
+/* ---- cred.c: permissions ---- */
+#define MAY_EXEC 1
+#define MAY_WRITE 2
+#define MAY_READ 4
+const struct cred *fs_cred(void);
+bool in_group(const struct cred *c, gid_t gid);
+int inode_permission(struct inode *inode, int mask);      /* 0 or -EACCES */
+bool fs_capable(void);                                    /* fsuid == 0 */
+bool inode_owner_or_capable(struct inode *inode);
+
+/* ---- namei.c ---- */
+#define LOOKUP_FOLLOW 1u        /* follow a final symlink */
+#define LOOKUP_DIRECTORY 2u     /* the result must be a directory */
+#define LOOKUP_EMPTY 4u         /* "" names dirfd itself */
+int fs_get_root(struct path *root);      /* current's root (+ref) */
+int fs_get_cwd(struct path *cwd);
+/* Resolve a kernel path string relative to dirfd. */
+int path_lookupat(int dirfd, const char *name, unsigned flags, struct path *out);
+/* Resolve all but the last component: parent (+ref), last (points into name), its length.
+ * last_len 0 means the name was "/" or ended in "." or ".." (EEXIST/EBUSY for creates). */
+struct last_component {
+    const char *name;
+    size_t len;
+    bool trailing_slash;
+    int type;                   /* LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT */
+};
+#define LAST_NORM 0
+#define LAST_ROOT 1
+#define LAST_DOT 2
+#define LAST_DOTDOT 3
+int path_parentat(int dirfd, const char *name, struct path *parent, struct last_component *last);
+/* Look up (or synthesise) `name` in dir; +1 ref, or NULL when absent. Under vfs_ns_lock or not. */
+struct dentry *lookup_child(struct dentry *dir, const char *name, size_t len, int *err);
+void follow_mounts(struct path *p);
+/* User path helpers: copy from user and resolve. */
+int user_path_at(int dirfd, uaddr_t upath, unsigned flags, struct path *out);
+/* The file behind dirfd as a starting directory (+ref), checking it is a directory. */
+int dirfd_path(int dirfd, struct path *out);
+/* Kernel-side namespace operations (also used by initramfs). */
+int vfs_mknod_at(int dirfd, const char *name, mode_t mode, dev_t rdev, struct dentry **out);
+int vfs_mkdir_at(int dirfd, const char *name, mode_t mode);
+int vfs_symlink_at(const char *target, int dirfd, const char *name);
+int vfs_link_at(int olddirfd, const char *oldname, int newdirfd, const char *newname, int flags);
+int vfs_getcwd(char *buf, size_t size);
+/* Absolute name of a path as seen from `root`, into the end of buf; returns start or ERR. */
+int path_to_string(const struct path *p, const struct path *root, char *buf, size_t size);
+
+/* Create a non-directory named `last` in parent (vfs_ns_lock held): checks permissions,
+ * applies no umask (callers do). Returns the new dentry (+1 ref) or -errno. */
+int vfs_create_locked(struct path *parent, const char *name, size_t len, mode_t mode, dev_t rdev,
+                      struct dentry **out);
+int may_create(struct path *parent);
+mode_t current_umask(void);
+
+/* ---- file.c ---- */
+struct file *file_alloc(struct path *p, unsigned flags);    /* takes path refs */
+int file_open_path(struct path *p, unsigned flags, struct file **out);  /* consumes path refs */
+/* A nameless file on `inode` (takes its own inode reference). */
+struct file *file_new_inode(struct inode *inode, const struct file_operations *ops, unsigned flags);
+int do_truncate(struct inode *inode, loff_t size);
+loff_t generic_llseek(struct file *f, loff_t off, int whence);
+
+/* ---- fdtable.c ---- */
+int fd_close(int fd);
+int fd_install_at(int fd, struct file *f, unsigned flags);   /* dup3-style replace */
+void fd_set_cloexec(int fd, bool on);
+int fd_get_cloexec(int fd);
+int fd_alloc_from(struct file *f, int minfd, unsigned flags);
+struct file *fget_raw(int fd);     /* includes O_PATH files */
+/* Another process's table (procfs; hold a files_get reference): the file at fd with a
+ * reference, or NULL; and the lowest open fd >= from, or -1. */
+struct file *files_peek(struct files_struct *fs, int fd, bool *cloexec);
+int files_next_fd(struct files_struct *fs, int from);
+
+/* ---- readdir ---- */
+struct dir_context {
+    /* Returns false when the buffer is full (stop). */
+    bool (*actor)(struct dir_context *ctx, const char *name, size_t len, loff_t next_pos,
+                  ino_t ino, unsigned type);
+    loff_t pos;
+};
+static inline unsigned mode_to_dtype(mode_t m) { return (m >> 12) & 15; }
+/* Emit "." and ".." for positions 0 and 1; returns false if the buffer filled. */
+bool dir_emit_dots(struct file *f, struct dir_context *ctx);
+/* Directory iteration over a dentry tree's child list (tmpfs, devfs): positions are cookies. */
+int dcache_readdir(struct file *f, struct dir_context *ctx);
+
+/* ---- tmpfs.c ---- */
+struct super_block *tmpfs_new_sb(struct file_system_type *type);
+extern const struct file_operations tmpfs_dir_fops;
+void tmpfs_init(void);
+size_t tmpfs_pages_used(void);     /* data pages of all tmpfs files (/proc/meminfo) */
+/* Create an unlinked regular file (memfd_create, O_TMPFILE). */
+struct file *tmpfs_anon_file(const char *name, unsigned flags);
+/* special-file inode setup shared with other filesystems */
+void init_special_inode(struct inode *inode, mode_t mode, dev_t rdev);
+
+/* ---- devfs.c / chrdev ---- */
+extern const struct file_operations chrdev_open_fops;
+void devfs_init(void);
+void devfs_mount_boot(void);
+
+/* ---- pipe.c ---- */
+extern const struct file_operations fifo_fops;
+void pipe_release_inode(struct inode *inode);
+long pipe_fcntl_size(struct file *f);
+
+/* ---- locks.c ---- */
+void locks_remove_posix_owner(struct file *f, void *owner);   /* a close through that fd table */
+void locks_remove_flock(struct file *f);     /* last reference */
+long fcntl_getlk(struct file *f, uaddr_t arg);
+long fcntl_setlk(struct file *f, uaddr_t arg, bool wait);
+
+/* ---- procfs ---- */
+void procfs_init(void);
+
+/* ---- sysfs ---- */
+void sysfs_init(void);
+
+/* ---- internal syscall helpers ---- */
+ssize_t vfs_read(struct file *f, struct uio *u, loff_t *pos);
+ssize_t vfs_write(struct file *f, struct uio *u, loff_t *pos);
+
+#define MNT_USER_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | \
+                        MS_NODIRATIME | MS_RELATIME | MS_SYNCHRONOUS | MS_DIRSYNC)
+
+static inline int atomic_inc_return(int *v) { return __atomic_add_fetch(v, 1, __ATOMIC_ACQ_REL); }
+static inline int atomic_dec_return(int *v) { return __atomic_sub_fetch(v, 1, __ATOMIC_ACQ_REL); }
+/* Take a reference unless the count is 0 (the object is being freed): true if taken. */
+static inline bool atomic_inc_not_zero(int *v)
+{
+    int c = READ_ONCE(*v);
+    while (c > 0 && !__atomic_compare_exchange_n(v, &c, c + 1, false, __ATOMIC_ACQ_REL,
+                                                 __ATOMIC_RELAXED))
+        ;
+    return c > 0;
+}
