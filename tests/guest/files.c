@@ -16,7 +16,9 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
@@ -939,6 +941,23 @@ static void test_statx(void)
     unlink("statx.txt");
 }
 
+/* statfs's f_flags are ST_* bits, which differ from the MS_* mount flags for relatime. */
+static void test_statfs_flags(void)
+{
+    CHECK_OK(mkdir("mnt", 0755), "mkdir mnt");
+    CHECK_OK(mount("tmpfs", "mnt", "tmpfs", MS_NOSUID | MS_NODEV | MS_RELATIME, "size=1m"),
+             "mount tmpfs nosuid,nodev,relatime");
+    struct statvfs sv;
+    CHECK_OK(statvfs("mnt", &sv), "statvfs mnt");
+    CHECKF((sv.f_flag & (ST_NOSUID | ST_NODEV | ST_RELATIME)) ==
+               (ST_NOSUID | ST_NODEV | ST_RELATIME),
+           "statvfs f_flag has ST_NOSUID|ST_NODEV|ST_RELATIME", "f_flag %#lx", sv.f_flag);
+    CHECKF(!(sv.f_flag & (MS_RELATIME | ST_RDONLY)), "no MS_RELATIME bit, not read-only",
+           "f_flag %#lx", sv.f_flag);
+    CHECK_OK(umount("mnt"), "umount mnt");
+    rmdir("mnt");
+}
+
 int main(void)
 {
     check_begin("files");
@@ -967,6 +986,7 @@ int main(void)
     test_poll_select();
     test_fifo();
     test_statx();
+    test_statfs_flags();
 
     chdir("/");
     remove_tree(workdir);
