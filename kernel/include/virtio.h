@@ -1,13 +1,20 @@
-/* Virtio over MMIO (virtio 1.2 §4.2, legacy §4.2.4) with split virtqueues (§2.7).
+/* Virtio (virtio 1.2) with split virtqueues (§2.7): the core, its transports and drivers.
  *
- * The transport (drivers/virtio/virtio_mmio.c) finds every virtio,mmio slot of the FDT, resets
- * each device, sets ACKNOWLEDGE and DRIVER, and hands it to the driver registered for its
- * device ID. The driver's probe() then:
+ * Three layers, as in Linux:
+ *   - transports find devices and drive their registers: virtio-mmio (drivers/virtio/
+ *     virtio_mmio.c, the FDT's virtio,mmio slots); each fills a struct virtio_device with its
+ *     struct virtio_config_ops and calls virtio_add_device();
+ *   - the core (drivers/virtio/virtio.c, virtqueue.c) binds devices to drivers by device ID,
+ *     negotiates features, reads the configuration space, lays out and runs the virtqueues
+ *     and dispatches interrupts, through those ops only;
+ *   - drivers (virtio_blk.c, virtio_net.c, virtio_rng.c) see only the calls below, so they
+ *     work over every transport.
+ * Binding a device: reset, ACKNOWLEDGE, DRIVER, then the driver's probe():
  *     virtio_negotiate(vdev, features it supports)    -> FEATURES_OK (modern) or just written
  *     virtio_cread*() its configuration
  *     virtio_setup_vq() for each queue
  *     virtio_device_ready()                           -> DRIVER_OK
- * and returns 0; on an error it returns -errno and the transport sets FAILED.
+ * and returns 0; on an error it returns -errno and the core sets FAILED.
  *
  * Virtqueue calls are not locked: a driver serialises them itself (one spinlock taken with
  * spin_lock_irqsave in submit paths and in its queue callback, which runs in interrupt context
@@ -107,16 +114,42 @@ struct virtqueue {
     bool broken;
 };
 
+/* What a transport does for the core (Linux's virtio_config_ops). Every call may touch device
+ * registers; none sleeps. */
+struct virtio_config_ops {
+    void (*reset)(struct virtio_device *vdev);              /* status 0, and wait for it */
+    uint8_t (*get_status)(struct virtio_device *vdev);
+    void (*set_status)(struct virtio_device *vdev, uint8_t status);
+    uint64_t (*get_features)(struct virtio_device *vdev);   /* what the device offers */
+    void (*set_features)(struct virtio_device *vdev, uint64_t features);
+    /* The configuration generation counter; NULL for a legacy device, which has none. */
+    uint32_t (*generation)(struct virtio_device *vdev);
+    /* Bytes of the device-specific configuration space, one access per byte. */
+    void (*read_config)(struct virtio_device *vdev, unsigned offset, uint8_t *buf, size_t len);
+    /* The largest size of queue `index`: > 0, 0 if the device has no such queue, -EBUSY if
+     * it is already in use. */
+    int (*queue_max)(struct virtio_device *vdev, unsigned index);
+    /* Give the device the rings of vq (vq->num entries at vq->desc/avail/used) and enable it. */
+    int (*activate_queue)(struct virtio_device *vdev, struct virtqueue *vq);
+    void (*notify)(struct virtqueue *vq);                   /* buffers are available */
+    /* Read and acknowledge the interrupt status: VIRTIO_ISR_* bits. */
+    uint32_t (*ack_interrupt)(struct virtio_device *vdev);
+    /* Where the device is, for the logs: "legacy mmio @0x10008000". */
+    void (*describe)(const struct virtio_device *vdev, char *buf, size_t size);
+};
+#define VIRTIO_ISR_QUEUE 1u           /* a used ring changed */
+#define VIRTIO_ISR_CONFIG 2u          /* the configuration changed */
+
 struct virtio_device {
-    volatile uint8_t *base;         /* the MMIO registers (direct map) */
-    paddr_t phys;
-    unsigned irq;                   /* 0: none */
+    const struct virtio_config_ops *ops;
+    void *transport;                /* the transport's own state */
+    char name[24];                  /* for messages: "virtio@10008000" */
+    bool legacy;                    /* a pre-1.0 device: 32 feature bits, no FEATURES_OK */
+    unsigned irq;                   /* 0: none (polled) */
     bool irq_ok;                    /* the interrupt handler is installed */
-    uint32_t version;               /* 1 legacy, 2 modern */
     uint32_t device_id, vendor_id;
     uint64_t device_features;       /* offered */
     uint64_t features;              /* negotiated */
-    unsigned slot;                  /* index among the FDT's virtio,mmio nodes */
     const struct virtio_driver *driver;
     void *priv;                     /* the driver's */
 #define VIRTIO_MAX_VQS 4
@@ -133,12 +166,21 @@ struct virtio_driver {
 
 /* ---- Boot ---- */
 
-/* Register the built-in drivers (virtio-blk, virtio-rng) and probe every virtio,mmio slot of
- * the platform. Call once, after the PLIC is set up (irq_register works) and before anything
- * mounts a disk; see virtio_mmio.c for what happens without interrupts. */
+/* Find the devices of every transport, then register the built-in drivers (virtio-blk,
+ * virtio-rng) and bind what they drive. Call once, after the PLIC is set up (irq_register
+ * works) and before anything mounts a disk; without an interrupt a device is polled. */
 void virtio_init(const struct fdt_platform *plat);
 /* Add a driver (before or after virtio_init: it is offered every unclaimed device). */
 void virtio_register_driver(struct virtio_driver *drv);
+
+/* ---- For transports ---- */
+
+/* A device the transport found (ops, transport, name, legacy, irq, device and vendor IDs
+ * filled in). Devices are bound in the order they are added: the first virtio-blk added is
+ * vda. 0, or -ENOSPC when the core's table is full (the device is ignored). */
+int virtio_add_device(struct virtio_device *vdev);
+/* The transports' discovery, called by virtio_init. */
+void virtio_mmio_probe(const struct fdt_platform *plat);
 
 /* ---- For drivers ---- */
 
@@ -164,7 +206,7 @@ struct virtqueue *virtio_setup_vq(struct virtio_device *vdev, unsigned index, un
 void virtio_device_ready(struct virtio_device *vdev);
 /* Run the interrupt handler by hand (polled mode; safe at any time). */
 void virtio_poll(struct virtio_device *vdev);
-/* Human-readable transport description: "legacy mmio @0x10008000 irq 8". */
+/* Where the device is and how it interrupts: "legacy mmio @0x10008000 irq 8". */
 void virtio_describe(const struct virtio_device *vdev, char *buf, size_t size);
 
 /* ---- Virtqueues (the caller serialises) ---- */

@@ -5,12 +5,10 @@
 #include "virtio.h"
 #include "mm.h"
 #include "string.h"
+#include "random.h"
 
 #define RNG_BOOT_BYTES 64
 #define RNG_POLL_LIMIT 20000000u     /* spins before giving up on the device */
-
-/* The core's entropy pool (kernel/kernel): weak until it exists. */
-extern void rng_add_entropy(const void *buf, size_t len) __attribute__((weak));
 
 struct virtio_rng {
     struct virtio_device *vdev;
@@ -107,12 +105,9 @@ static int rng_probe(struct virtio_device *vdev)
     size_t n = rng_fetch(r, seed, sizeof seed);
     char where[64];
     virtio_describe(vdev, where, sizeof where);
-    if (n && rng_add_entropy) {
+    if (n) {
         rng_add_entropy(seed, n);
         pr_info("virtio-rng: %s: %zu bytes of entropy fed to the CSPRNG\n", where, n);
-    } else if (n) {
-        pr_warn("virtio-rng: %s: %zu bytes read, but the kernel has no rng_add_entropy()\n",
-                where, n);
     }
     memset(seed, 0, sizeof seed);
     return 0;

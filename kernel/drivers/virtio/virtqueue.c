@@ -22,8 +22,8 @@ static inline void ring_fence(void)
 static void vq_report(struct virtqueue *vq, const char *what, unsigned long long value)
 {
     if (!vq->broken)
-        pr_err("virtio@%llx: queue %u: %s (%llu): device not trusted any more\n",
-               (unsigned long long)vq->vdev->phys, vq->index, what, value);
+        pr_err("%s: queue %u: %s (%llu): device not trusted any more\n", vq->vdev->name,
+               vq->index, what, value);
     vq->broken = true;
 }
 
@@ -101,8 +101,8 @@ void *virtqueue_get_buf(struct virtqueue *vq, uint32_t *len)
         return NULL;
     }
     if (e.len > vq->in_bytes[e.id]) {
-        pr_warn("virtio@%llx: queue %u: device claims %u bytes written into %u\n",
-                (unsigned long long)vq->vdev->phys, vq->index, e.len, vq->in_bytes[e.id]);
+        pr_warn("%s: queue %u: device claims %u bytes written into %u\n", vq->vdev->name,
+                vq->index, e.len, vq->in_bytes[e.id]);
         e.len = vq->in_bytes[e.id];
     }
     void *token = vq->tokens[e.id];
