@@ -97,9 +97,9 @@ class Package:
             raise PkgError(f"unknown package '{name}': {conf_path} does not exist")
         with open(conf_path, encoding="utf-8") as f:
             self.conf = parse_conf(f.read(), conf_path)
-        for key in ("DEB_SOURCE", "DEB_VERSION", "FILES"):
-            if key not in self.conf:
-                raise PkgError(f"{conf_path}: {key} is required")
+        for key in ("DEB_SOURCE", "DEB_VERSION", "LICENSE", "FILES"):
+            if not self.conf.get(key):
+                raise PkgError(f"{conf_path}: {key} is required (see packages/README.md)")
 
     @property
     def files(self):

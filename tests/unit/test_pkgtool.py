@@ -48,7 +48,7 @@ def fake_pkg(tmp_path, monkeypatch):
     pkg_dir = tmp_path / "packages" / "demo"
     pkg_dir.mkdir(parents=True)
     (pkg_dir / "package.conf").write_text(
-        "# demo\nDEB_SOURCE=demo\nDEB_VERSION=1.0-1\n"
+        "# demo\nDEB_SOURCE=demo\nDEB_VERSION=1.0-1\nLICENSE=MIT\n"
         f'FILES="demo_1.0.orig.tar.gz {sha(orig)} \\\n'
         f'       demo_1.0-1.debian.tar.gz {sha(deb)}"\n'
         'PATCHES="fix.patch"\n')
@@ -71,12 +71,26 @@ def test_parse_conf_rejects_garbage():
 def test_files_rejects_bad_hash_and_paths(tmp_path):
     d = tmp_path / "p"
     d.mkdir()
-    (d / "package.conf").write_text('DEB_SOURCE=p\nDEB_VERSION=1\nFILES="a.tar.gz 1234"\n')
+    (d / "package.conf").write_text('DEB_SOURCE=p\nDEB_VERSION=1\nLICENSE=MIT\nFILES="a.tar.gz 1234"\n')
     with pytest.raises(pkgtool.PkgError, match="bad sha256"):
         _ = pkgtool.Package("p", str(d)).files
-    (d / "package.conf").write_text(f'DEB_SOURCE=p\nDEB_VERSION=1\nFILES="../a.tar.gz {"0" * 64}"\n')
+    (d / "package.conf").write_text(f'DEB_SOURCE=p\nDEB_VERSION=1\nLICENSE=MIT\nFILES="../a.tar.gz {"0" * 64}"\n')
     with pytest.raises(pkgtool.PkgError, match="bad file name"):
         _ = pkgtool.Package("p", str(d)).files
+
+
+def test_license_is_required(tmp_path):
+    d = tmp_path / "p"
+    d.mkdir()
+    (d / "package.conf").write_text(f'DEB_SOURCE=p\nDEB_VERSION=1\nFILES="a.tar.gz {"0" * 64}"\n')
+    with pytest.raises(pkgtool.PkgError, match="LICENSE is required"):
+        pkgtool.Package("p", str(d))
+
+
+def test_every_package_names_its_license():
+    for name in pkgtool.all_packages():
+        license_ = pkgtool.Package(name).conf["LICENSE"]
+        assert license_.replace("(", " ").replace(")", " ").split(), name
 
 
 def test_verified_cache_needs_no_network(fake_pkg, monkeypatch):
