@@ -41,20 +41,8 @@ deps: ## install the Debian host packages the build and tests need (root or sudo
 	@tools/deps.sh
 
 run: ## build what is missing and boot build/openv.img through stock U-Boot (Ctrl-A x quits)
-	@key="$(DEV_SSH_KEY)"; id=""; \
-	if [ -z "$$key" ]; then key=$$(ls $$HOME/.ssh/id_ed25519.pub $$HOME/.ssh/id_ecdsa.pub $$HOME/.ssh/id_rsa.pub 2>/dev/null | head -1); fi; \
-	if [ -z "$$key" ]; then \
-	    mkdir -p $(BUILD)/dev-ssh; \
-	    [ -f $(BUILD)/dev-ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N "" -C openv-dev -f $(BUILD)/dev-ssh/id_ed25519; \
-	    key=$(BUILD)/dev-ssh/id_ed25519.pub; id=" -i $(BUILD)/dev-ssh/id_ed25519"; \
-	fi; \
-	$(MAKE) --no-print-directory image DEV_SSH_KEY=$$key && \
-	echo "openv: booting $(IMAGE) (OpenSBI -> U-Boot -> openv); quit with Ctrl-A x" && \
-	echo "openv: log in with: ssh -p 2222$$id -o StrictHostKeyChecking=accept-new root@localhost (key $$key)" && \
-	$(QEMU) -M virt -m $(QEMU_MEM) -smp $(QEMU_SMP) -nographic -kernel $(UBOOT) \
-	    -drive file=$(IMAGE),format=raw,if=none,id=hd0 -device virtio-blk-device,drive=hd0 \
-	    -netdev user,id=n0,hostfwd=tcp::2222-:22 -device virtio-net-device,netdev=n0 \
-	    -device virtio-rng-device
+	@MAKE="$(MAKE)" BUILD="$(BUILD)" IMAGE="$(IMAGE)" QEMU="$(QEMU)" QEMU_MEM="$(QEMU_MEM)" \
+	    QEMU_SMP="$(QEMU_SMP)" UBOOT="$(UBOOT)" DEV_SSH_KEY="$(DEV_SSH_KEY)" tools/run-image.sh
 
 test: test-unit test-fuzz test-integration test-smp4 ## run all tests (unit, fuzz smoke, integration, again at -smp 4)
 
