@@ -10,6 +10,7 @@ Contents:
   image/initramfs/     what only the initramfs has (/init)
   BusyBox              /bin/busybox and a link per applet (from busybox.links)
   Dropbear             /usr/bin/dropbearmulti and its names
+  OpenSSH              /usr/libexec/sftp-server (Dropbear's SFTPSERVER_PATH)
   tests                /opt/tests/guest/*, /opt/tests/bench/* when built, and the shell
                        scripts of tests/integration/guest-scripts in /opt/tests/scripts;
                        BusyBox's testsuite and .config in /opt/busybox
@@ -168,6 +169,13 @@ def rootfs_tree(build_dir, initramfs):
         for name in ("usr/sbin/dropbear", "usr/bin/dbclient", "usr/bin/dropbearkey",
                      "usr/bin/dropbearconvert", "usr/bin/scp"):
             a.symlink(name, "/usr/bin/dropbearmulti")
+
+    # OpenSSH's sftp-server, which Dropbear runs for the "sftp" subsystem (SFTPSERVER_PATH in
+    # packages/dropbear/localoptions.h): scp (SFTP mode), sftp and sshfs need it.
+    sftp = os.path.join(build_dir, "pkg", "openssh", "libexec", "sftp-server")
+    if os.path.exists(sftp):
+        with open(sftp, "rb") as fh:
+            a.file("usr/libexec/sftp-server", fh.read(), 0o755)
 
     # The OFS tools for the data partition (make ofs-guest-tools).
     for tool in ("mkfs.ofs", "fsck.ofs"):

@@ -11,7 +11,7 @@ PACKAGES="
   bison flex libssl-dev
   dpkg-dev apt
   libcmocka-dev clang
-  python3 python3-pytest python3-pexpect openssh-client
+  python3 python3-pytest python3-pexpect openssh-client sshfs
 "
 
 missing=""

@@ -19,8 +19,10 @@
 #define DEFAULT_PATH "/usr/bin:/bin"
 #define DEFAULT_ROOT_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* Dropbear's scp calls the server-side "scp" from PATH; sftp is not shipped. */
-#define DROPBEAR_SFTPSERVER 0
+/* The "sftp" subsystem runs OpenSSH's sftp-server (packages/openssh), which OpenSSH 9's scp
+ * (SFTP by default), sftp and sshfs need. `scp -O` still runs the server-side "scp" from PATH. */
+#define DROPBEAR_SFTPSERVER 1
+#define SFTPSERVER_PATH "/usr/libexec/sftp-server"
 /* QEMU's user networking makes every host connection come from one address (10.0.2.2): allow
  * more than Dropbear's default of 5 unauthenticated connections per address so that parallel
  * logins (scripts, ssh -J, CI) are not dropped. The total stays capped by MAX_UNAUTH_CLIENTS. */

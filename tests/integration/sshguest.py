@@ -2,6 +2,7 @@
 server, and log in with the host's OpenSSH client. Shared by test_ssh.py and `make bench`
 (tools/bench_system.py)."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -10,7 +11,7 @@ import time
 
 import pexpect
 
-from guest import BUILD, REPO, qemu_machine
+from guest import BUILD, REPO, kernel_image, qemu_machine
 
 sys.path.insert(0, os.path.join(REPO, "image"))
 import mkimage  # noqa: E402
@@ -87,3 +88,46 @@ class Ssh:
             if r.returncode == 0 or time.monotonic() > deadline:
                 return r
             time.sleep(retry)
+
+
+def make_keys(directory, names=("id_test", "id_wrong")):
+    """Fresh ed25519 key pairs (no passphrase) in directory; returns it."""
+    for name in names:
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name,
+                        "-f", str(directory / name)], check=True)
+    return directory
+
+
+@contextlib.contextmanager
+def booted_image(tmp_dir, keys, log_name, extra_forwards=()):
+    """The disk image with keys/id_test.pub baked in, booted to its login prompt with SSH on a
+    free host port; yields an Ssh logged in with keys/id_test (its .console is the serial
+    console, .forwards maps each of extra_forwards' guest ports to its host port). Skips
+    when there is no kernel."""
+    import pytest
+
+    kernel = kernel_image()
+    if not kernel or not os.path.exists(kernel):
+        pytest.skip("no kernel: run 'make kernel'")
+    image = build_image_with_key(kernel, tmp_dir / "openv.img", keys / "id_test.pub")
+    port = free_port()
+    forwards = {g: free_port() for g in extra_forwards}
+    logs = os.path.join(BUILD, "test-logs")
+    log = open(os.path.join(logs, log_name), "w", encoding="utf-8") \
+        if os.path.isdir(logs) else None
+    child = spawn_image(image, forwards=((port, 22), *((h, g) for g, h in forwards.items())))
+    child.logfile_read = log
+    try:
+        child.expect(LOGIN_PROMPT, timeout=180)
+        known = tmp_dir / "known"
+        known.mkdir(exist_ok=True)
+        ssh = Ssh(port, keys / "id_test", known)
+        r = ssh.wait_ready(within=60)
+        assert r.returncode == 0, r.stderr
+        ssh.console = child
+        ssh.forwards = forwards
+        yield ssh
+    finally:
+        child.terminate(force=True)
+        if log:
+            log.close()

@@ -78,6 +78,19 @@ def test_partition_table_and_root_fs_are_clean(image, tmp_path):
 
 
 @pytest.mark.same_at_any_smp
+def test_root_fs_has_dropbear_and_sftp_server(image, tmp_path):
+    """Dropbear runs /usr/libexec/sftp-server (its SFTPSERVER_PATH) for scp, sftp and sshfs."""
+    root = partition(image, 2, str(tmp_path / "root.ext2"))
+    for path, size_from in (("/usr/libexec/sftp-server", ("openssh", "libexec", "sftp-server")),
+                            ("/usr/bin/dropbearmulti", ("dropbear", "bin", "dropbearmulti"))):
+        st = subprocess.run(["debugfs", "-R", f"stat {path}", root], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True).stdout
+        size = os.path.getsize(os.path.join(BUILD, "pkg", *size_from))
+        assert "Mode:  0755" in st and "User:     0   Group:     0" in st, st
+        assert f"Size: {size}" in st, st
+
+
+@pytest.mark.same_at_any_smp
 def test_image_is_reproducible(image, tmp_path):
     time.sleep(1.1)     # a different second, a different directory
     again = build_image(str(tmp_path / "elsewhere"))

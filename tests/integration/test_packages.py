@@ -1,5 +1,5 @@
-"""The pinned packages, built: BusyBox and Dropbear run (under qemu-user), a corrupt tarball is
-refused, and two builds in different directories are byte-identical."""
+"""The pinned packages, built: BusyBox, Dropbear and OpenSSH's sftp-server run (under qemu-user),
+a corrupt tarball is refused, and two builds in different directories are byte-identical."""
 
 import hashlib
 import os
@@ -12,6 +12,7 @@ from conftest import REPO, build_path
 
 BUSYBOX = build_path("pkg", "busybox", "bin", "busybox")
 DROPBEAR = build_path("pkg", "dropbear", "bin", "dropbearmulti")
+SFTP_SERVER = build_path("pkg", "openssh", "libexec", "sftp-server")
 PYTHON = "/usr/bin/python3"
 
 pytestmark = pytest.mark.same_at_any_smp     # host builds and qemu-user: no guest kernel
@@ -59,6 +60,29 @@ def test_dropbearkey_makes_an_ed25519_key(qemu_user, tmp_path):
 def test_dropbear_reports_its_version(qemu_user):
     r = qemu_user([DROPBEAR, "dropbear", "-V"])
     assert b"Dropbear v2022.83" in r.stdout + r.stderr
+
+
+def test_sftp_server_is_static_riscv64():
+    out = subprocess.run(["file", "-L", SFTP_SERVER], stdout=subprocess.PIPE, text=True).stdout
+    assert "RISC-V" in out and "statically linked" in out and "not stripped" not in out
+
+
+def test_sftp_server_serves_the_host_sftp_client(tmp_path):
+    """The host's sftp talks straight to sftp-server under qemu-user (sftp -D, no ssh)."""
+    wrapper = tmp_path / "sftp-server"
+    wrapper.write_text(f"#!/bin/sh\nexec qemu-riscv64-static {SFTP_SERVER}\n")
+    wrapper.chmod(0o755)
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "a.txt").write_bytes(b"over sftp-server\n")
+    batch = "put a.txt b.txt\nmkdir d\nrename b.txt d/c.txt\nls -1 d\nget d/c.txt e.txt\n" \
+            "rm d/c.txt\nrmdir d\n"
+    r = subprocess.run(["sftp", "-D", str(wrapper), "-b", "-"], input=batch, cwd=work,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "d/c.txt" in r.stdout.split("sftp> ls -1 d")[1]
+    assert (work / "e.txt").read_bytes() == b"over sftp-server\n"
+    assert sorted(os.listdir(work)) == ["a.txt", "e.txt"]
 
 
 def test_corrupt_tarball_in_cache_is_refused(tmp_path):
@@ -118,6 +142,7 @@ def test_two_builds_in_different_directories_are_identical(tmp_path):
         r = subprocess.run([*prefix, "make", "-s", "packages"], cwd=tree, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1200)
         assert r.returncode == 0, r.stdout[-3000:]
-        results.append({b: sha256(tree / "build" / "pkg" / p / "bin" / b)
-                        for p, b in (("busybox", "busybox"), ("dropbear", "dropbearmulti"))})
+        results.append({b: sha256(tree / "build" / "pkg" / p / b)
+                        for p, b in (("busybox", "bin/busybox"), ("dropbear", "bin/dropbearmulti"),
+                                     ("openssh", "libexec/sftp-server"))})
     assert results[0] == results[1]

@@ -16,45 +16,22 @@ import time
 import pexpect
 import pytest
 
-from guest import BUILD, kernel_image
-from sshguest import LOGIN_PROMPT, Ssh, build_image_with_key, free_port, spawn_image
+from sshguest import booted_image, free_port, make_keys
 
 pytestmark = pytest.mark.qemu
 
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory):
-    d = tmp_path_factory.mktemp("keys")
-    for name in ("id_test", "id_wrong"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name,
-                        "-f", str(d / name)], check=True)
-    return d
+    return make_keys(tmp_path_factory.mktemp("keys"))
 
 
 @pytest.fixture(scope="module")
 def booted(keys, tmp_path_factory):
-    kernel = kernel_image()
-    if not kernel or not os.path.exists(kernel):
-        pytest.skip("no kernel: run 'make kernel'")
-    out = build_image_with_key(kernel, tmp_path_factory.mktemp("ssh") / "openv.img",
-                               keys / "id_test.pub")
-    port, http_port = free_port(), free_port()
-    log = open(os.path.join(BUILD, "test-logs", "ssh-console.log"), "w", encoding="utf-8") \
-        if os.path.isdir(os.path.join(BUILD, "test-logs")) else None
-    child = spawn_image(out, forwards=((port, 22), (http_port, 8080)))
-    child.logfile_read = log
-    try:
-        child.expect(LOGIN_PROMPT, timeout=180)
-        ssh = Ssh(port, keys / "id_test", tmp_path_factory.mktemp("known"))
-        r = ssh.wait_ready(within=60)
-        assert r.returncode == 0, r.stderr
-        ssh.http_port = http_port
-        ssh.console = child
+    with booted_image(tmp_path_factory.mktemp("ssh"), keys, "ssh-console.log",
+                      extra_forwards=(8080,)) as ssh:
+        ssh.http_port = ssh.forwards[8080]
         yield ssh
-    finally:
-        child.terminate(force=True)
-        if log:
-            log.close()
 
 
 def test_uname_over_ssh(booted):
