@@ -86,11 +86,10 @@ static void assign_bar(struct pci_host *host, const struct bus_ctx *ctx, struct 
     }
     char buf[64];
     if (!ok) {
-        struct pci_resource want = *res;
-        want.bus_start = 0;
-        pci_format_res(buf, sizeof buf, &want);
-        pci_dev_err(dev, "BAR %u: no space for %s (size %#llx)", i, buf,
-                    (unsigned long long)res->size);
+        pci_dev_err(dev, "BAR %u: no space for [%s size %#010llx%s%s]", i,
+                    (res->flags & PCI_RES_IO) ? "io " : "mem", (unsigned long long)res->size,
+                    (res->flags & PCI_RES_MEM64) ? " 64bit" : "",
+                    (res->flags & PCI_RES_PREFETCH) ? " pref" : "");
         return;
     }
     unsigned reg = PCI_BASE_ADDRESS_0 + 4 * i;
@@ -249,8 +248,9 @@ static void enable_device(struct pci_dev *dev)
     else
         cmd &= ~PCI_COMMAND_MASTER;
     if ((has_io && !io_ok) || (has_mem && !mem_ok))
-        pci_dev_err(dev, "not all BARs assigned: %s%s decoding left off",
-                    has_io && !io_ok ? "I/O" : "", has_mem && !mem_ok ? " memory" : "");
+        pci_dev_err(dev, "not all BARs assigned: %s decoding left off",
+                    !(has_io && !io_ok) ? "memory" : !(has_mem && !mem_ok) ? "I/O"
+                                                                           : "I/O and memory");
     if (cmd != old)
         pci_write_config16(dev, PCI_COMMAND, cmd);
     dev->command = cmd;

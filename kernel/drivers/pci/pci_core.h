@@ -4,6 +4,7 @@
  * no kernel services but printk and ksnprintf, so tests/unit/pci runs it on the host against
  * recorded device trees and a fake ECAM. pci.c is the kernel glue around it. */
 #pragma once
+#include "kernel.h"
 #include "pci.h"
 #include "fdt.h"
 

@@ -277,7 +277,10 @@ static unsigned setup_bridge(struct pci_host *host, struct pci_dev *br, unsigned
     unsigned sub = scan_bus(host, br, sec, depth + 1);
     pci_write_config32(br, PCI_PRIMARY_BUS, buses | sub << 16 | sec << 8 | br->bus);
     br->subordinate = (uint8_t)sub;
-    pci_dev_info(br, "PCI bridge to [bus %02x-%02x]", sec, sub);
+    if (sec == sub)
+        pci_dev_info(br, "PCI bridge to [bus %02x]", sec);
+    else
+        pci_dev_info(br, "PCI bridge to [bus %02x-%02x]", sec, sub);
     return sub;
 }
 
