@@ -147,16 +147,15 @@ static unsigned size_bar(struct pci_dev *dev, unsigned i, unsigned nbars)
 static void size_bars(struct pci_dev *dev, unsigned nbars)
 {
     /* Decoding off while a BAR holds the all-ones pattern, or the function would answer at
-     * whatever address that happens to be. */
+     * whatever address that happens to be. It stays off (firmware such as U-Boot may have left
+     * it on, at addresses about to change) until pci_assign_host has programmed new ones. */
     uint16_t cmd = pci_read_config16(dev, PCI_COMMAND);
     uint16_t decode = PCI_COMMAND_IO | PCI_COMMAND_MEMORY;
     if (cmd & decode)
         pci_write_config16(dev, PCI_COMMAND, cmd & ~decode);
+    dev->command = cmd & ~decode;
     for (unsigned i = 0; i < nbars; )
         i += size_bar(dev, i, nbars);
-    if (cmd & decode)
-        pci_write_config16(dev, PCI_COMMAND, cmd);
-    dev->command = cmd;
 }
 
 /* Which forwarding windows a bridge implements (PCI-to-PCI Bridge 1.2 3.2.5.6-9): the memory
@@ -244,7 +243,8 @@ static struct pci_dev *scan_function(struct pci_host *host, struct pci_dev *pare
             dev->subsystem_device = pci_read_config16(dev, ss + 6);
         }
     }
-    size_bars(dev, nbars);
+    if (nbars)
+        size_bars(dev, nbars);
     if (dev->hdr_type == PCI_HEADER_TYPE_BRIDGE)
         probe_bridge_windows(dev);
     return dev;
