@@ -95,6 +95,13 @@ int pci_setup_host(struct pci_host *host);
 /* Linux's pci_swizzle_interrupt_pin: the pin @pin of @dev as seen on its bridge's bus. */
 unsigned pci_swizzle_interrupt_pin(const struct pci_dev *dev, unsigned pin);
 
+/* ---- Driver model (pci_driver.c) ---- */
+
+/* Append @n functions to the global list and offer them to the registered drivers. */
+void pci_add_devices(struct pci_dev *devs, unsigned n);
+/* Can pa_to_va reach [pa, pa + len)? */
+bool pci_in_direct_map(uint64_t pa, uint64_t len);
+
 /* ---- Config access and helpers (pci_lib.c) ---- */
 
 int pci_cfg_read(struct pci_host *host, unsigned bus, unsigned devfn, unsigned off,

@@ -1,5 +1,6 @@
 # Host unit tests (cmocka) for the PCI core: device tree parsing, enumeration, BAR sizing and
-# assignment, capabilities, INTx routing (kernel/drivers/pci, all but pci.c).
+# assignment, capabilities, INTx routing, the driver model (kernel/drivers/pci, all but the
+# ECAM glue in pci.c).
 #
 # Included by the top-level Makefile (from the repo root); also usable alone:
 #     make -f tests/unit/pci/pci.mk unit-pci
@@ -40,15 +41,18 @@ PCI_CROSS_CFLAGS := -std=c11 -ffreestanding -fno-builtin -nostdlib \
 
 # ---- Tests: name -> sources ----------------------------------------------------
 
-# The pure core (everything in kernel/drivers/pci but the kernel glue, pci.c).
+# The pure core (everything in kernel/drivers/pci but the driver model and the kernel glue).
 PCI_CORE_SRCS := kernel/drivers/pci/pci_dt.c kernel/drivers/pci/pci_probe.c \
 	kernel/drivers/pci/pci_assign.c kernel/drivers/pci/pci_lib.c \
 	kernel/lib/fdt.c kernel/lib/kprintf.c $(PCI_SRC)/fake_ecam.c
 
-PCI_TESTS := test_pci_dt test_pci_scan
+PCI_TESTS := test_pci_dt test_pci_scan test_pci_driver
 
 test_pci_dt_SRCS := $(PCI_SRC)/test_pci_dt.c $(PCI_CORE_SRCS)
 test_pci_scan_SRCS := $(PCI_SRC)/test_pci_scan.c $(PCI_CORE_SRCS)
+# The driver model, with kzalloc, spinlocks and irq_register stood in for in the test.
+test_pci_driver_SRCS := $(PCI_SRC)/test_pci_driver.c kernel/drivers/pci/pci_driver.c \
+	$(PCI_CORE_SRCS)
 
 PCI_HEADERS := $(wildcard kernel/include/*.h) $(wildcard kernel/drivers/pci/*.h) \
 	$(wildcard $(PCI_SRC)/*.h) tests/unit/test_util.h
