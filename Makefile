@@ -102,12 +102,13 @@ $(IMAGE): kernel packages ofs-guest-tools $(INITRAMFS_INPUTS) image/mkimage.py i
 -include tests/unit/unit.mk
 -include tests/unit/tty/tty.mk
 -include tests/unit/block/block.mk
+-include tests/unit/pci/pci.mk
 -include tools/ofs/ofs.mk
 -include tests/fuzz/fuzz.mk
 -include tests/guest/guest.mk
 -include tests/bench/bench.mk
 
-test-unit: test-unit-py unit-c unit-tty unit-block unit-ofs ## host unit tests (cmocka and pytest)
+test-unit: test-unit-py unit-c unit-tty unit-block unit-pci unit-ofs ## host unit tests (cmocka and pytest)
 
 test-fuzz: ## a short run of every fuzz target (FUZZ_TIME seconds each; longer: make fuzz-smoke FUZZ_TIME=600)
 	@$(MAKE) --no-print-directory fuzz-smoke FUZZ_TIME=$(or $(TEST_FUZZ_TIME),5)
