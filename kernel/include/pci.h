@@ -122,6 +122,9 @@ const struct pci_device_id *pci_match_id(const struct pci_device_id *ids,
                                          const struct pci_dev *dev);
 /* Iterate over all functions: pass NULL to start; NULL at the end. */
 struct pci_dev *pci_next_dev(struct pci_dev *from);
+/* Iterate over the registered drivers in registration order, like pci_next_dev (sysfs lists
+ * them in /sys/bus/pci/drivers). */
+const struct pci_driver *pci_next_driver(const struct pci_driver *from);
 static inline const char *pci_name(const struct pci_dev *dev) { return dev->name; }
 
 /* ---- Configuration space ----

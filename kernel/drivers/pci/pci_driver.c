@@ -56,6 +56,11 @@ struct pci_dev *pci_next_dev(struct pci_dev *from)
     return from ? from->next : dev_list;
 }
 
+const struct pci_driver *pci_next_driver(const struct pci_driver *from)
+{
+    return from ? from->next : drivers;
+}
+
 void pci_add_devices(struct pci_dev *devs, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {

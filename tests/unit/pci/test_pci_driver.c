@@ -137,6 +137,13 @@ static void test_drivers(void **state)
     for (struct pci_dev *d = pci_next_dev(NULL); d; d = pci_next_dev(d))
         assert_ptr_equal(d, &rig->host->devs[n++]);
     assert_int_equal(n, 9);
+
+    /* Every driver that registered, in order (/sys/bus/pci/drivers). */
+    const struct pci_driver *want_drv[] = { &virtio_drv, &net_drv, &failing_drv };
+    n = 0;
+    for (const struct pci_driver *d = pci_next_driver(NULL); d; d = pci_next_driver(d))
+        assert_ptr_equal(d, want_drv[n++]);
+    assert_int_equal(n, 3);
 }
 
 static void test_iomap(void **state)
