@@ -1,7 +1,7 @@
 /* sysfs: its part of the pseudofs operations (inode numbers, children from the system,
- * attribute text, symlink targets); the generic lookup, listing and reading are in ../pseudofs.c. What the
- * nodes contain is in the other files of this directory (sysfs_internal.h). Nothing here is
- * writable: opening an attribute for writing fails with EACCES, as Linux's kernfs does for a
+ * attribute text, symlink targets); the generic lookup, listing and reading are in
+ * ../pseudofs.c. What the nodes contain is in the other files of this directory
+ * (sysfs_internal.h). Nothing here is writable: opening an attribute for writing fails with EACCES, as Linux's kernfs does for a
  * file without a store method, and directories have no create/mkdir/unlink operations. */
 #include "sysfs_internal.h"
 #include "mm.h"
