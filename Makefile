@@ -17,6 +17,11 @@ OPENV_CACHE ?= $(HOME)/.cache/openv
 QEMU ?= qemu-system-riscv64
 QEMU_SMP ?= 1
 QEMU_MEM ?= 512M
+# `make run`: the virtio transport of the disk (and the rng) and of the network, mmio or pci, and
+# the host port forwarded to the guest's SSH server.
+QEMU_DISK ?= mmio
+QEMU_NET ?= mmio
+SSH_PORT ?= 2222
 UBOOT ?= /usr/lib/u-boot/qemu-riscv64_smode/uboot.elf
 
 export OPENV_CACHE JOBS
@@ -36,13 +41,22 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} \
 	     /^[a-zA-Z0-9_.-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
+	@echo "Variables of make run (make run NAME=value ...)"
+	@echo "  QEMU_DISK=mmio|pci   the disk's (and the rng's) virtio transport: virtio-blk-device or"
+	@echo "                       virtio-blk-pci (default mmio)"
+	@echo "  QEMU_NET=mmio|pci    the network's: virtio-net-device or virtio-net-pci (default mmio)"
+	@echo "  SSH_PORT=N           the host port forwarded to the guest's SSH server (default 2222)"
+	@echo "  QEMU_SMP=N QEMU_MEM=M  harts and memory (default 1, 512M); DEV_SSH_KEY=key.pub root's"
+	@echo "                       login key (default ~/.ssh/id_*.pub, else build/dev-ssh/id_ed25519)"
+	@echo
 
 deps: ## install the Debian host packages the build and tests need (root or sudo)
 	@tools/deps.sh
 
 run: ## build what is missing and boot build/openv.img through stock U-Boot (Ctrl-A x quits)
 	@MAKE="$(MAKE)" BUILD="$(BUILD)" IMAGE="$(IMAGE)" QEMU="$(QEMU)" QEMU_MEM="$(QEMU_MEM)" \
-	    QEMU_SMP="$(QEMU_SMP)" UBOOT="$(UBOOT)" DEV_SSH_KEY="$(DEV_SSH_KEY)" tools/run-image.sh
+	    QEMU_SMP="$(QEMU_SMP)" UBOOT="$(UBOOT)" DEV_SSH_KEY="$(DEV_SSH_KEY)" \
+	    QEMU_DISK="$(QEMU_DISK)" QEMU_NET="$(QEMU_NET)" SSH_PORT="$(SSH_PORT)" tools/run-image.sh
 
 test: test-unit test-fuzz test-integration test-smp4 ## run all tests (unit, fuzz smoke, integration, again at -smp 4)
 
@@ -102,12 +116,13 @@ $(IMAGE): kernel packages ofs-guest-tools $(INITRAMFS_INPUTS) image/mkimage.py i
 -include tests/unit/unit.mk
 -include tests/unit/tty/tty.mk
 -include tests/unit/block/block.mk
+-include tests/unit/pci/pci.mk
 -include tools/ofs/ofs.mk
 -include tests/fuzz/fuzz.mk
 -include tests/guest/guest.mk
 -include tests/bench/bench.mk
 
-test-unit: test-unit-py unit-c unit-tty unit-block unit-ofs ## host unit tests (cmocka and pytest)
+test-unit: test-unit-py unit-c unit-tty unit-block unit-pci unit-ofs ## host unit tests (cmocka and pytest)
 
 test-fuzz: ## a short run of every fuzz target (FUZZ_TIME seconds each; longer: make fuzz-smoke FUZZ_TIME=600)
 	@$(MAKE) --no-print-directory fuzz-smoke FUZZ_TIME=$(or $(TEST_FUZZ_TIME),5)

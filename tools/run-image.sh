@@ -1,14 +1,46 @@
 #!/bin/bash
 # `make run`: pick the user's SSH key (or make a development key), build the image with it, print
 # the ssh command and the exact QEMU command line, then boot the image through stock U-Boot.
-# Environment (from the Makefile): MAKE BUILD IMAGE QEMU QEMU_MEM QEMU_SMP UBOOT DEV_SSH_KEY.
+# Environment (from the Makefile): MAKE BUILD IMAGE QEMU QEMU_MEM QEMU_SMP UBOOT DEV_SSH_KEY
+# QEMU_DISK QEMU_NET (mmio or pci: the virtio transport of the disk, and of the network; the rng
+# goes with the disk) SSH_PORT (the host port forwarded to the guest's port 22).
 set -euo pipefail
 
 say() { echo "openv: $*"; }
 fail() { echo "openv: make run: $*" >&2; exit 1; }
+# Shell words on one line, each quoted only if it has to be: a line to copy and paste.
+words() {
+    local out="" w q="'"
+    for w in "$@"; do
+        if [[ $w =~ ^[A-Za-z0-9_@%+=:,./-]+$ ]]; then
+            out+="$w "
+        else
+            out+="$q${w//$q/$q\\$q$q}$q "
+        fi
+    done
+    echo "${out% }"
+}
+
+transport() {      # the -device name of virtio device $2 on transport $1 (variable $3)
+    case $1 in
+        mmio) echo "virtio-$2-device" ;;
+        pci) echo "virtio-$2-pci" ;;
+        *) fail "$3=$1: use mmio or pci" ;;
+    esac
+}
+disk_dev=$(transport "${QEMU_DISK:-mmio}" blk QEMU_DISK)
+net_dev=$(transport "${QEMU_NET:-mmio}" net QEMU_NET)
+rng_dev=$(transport "${QEMU_DISK:-mmio}" rng QEMU_DISK)
+# virtio-net-pci loads QEMU's iPXE option ROM (efi-virtio.rom, Debian's ipxe-qemu) by default
+# and QEMU refuses to start without it; that ROM is x86/EFI boot code that neither OpenSBI nor
+# U-Boot ever runs here, so the device gets none.
+[ "$net_dev" = virtio-net-pci ] && net_dev+=",romfile="
+port=${SSH_PORT:-2222}
+[[ $port =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] ||
+    fail "SSH_PORT=$port: not a TCP port number"
 
 key=${DEV_SSH_KEY:-}
-identity=""
+identity=()
 if [ -z "$key" ]; then
     for k in "$HOME/.ssh/id_ed25519.pub" "$HOME/.ssh/id_ecdsa.pub" "$HOME/.ssh/id_rsa.pub"; do
         if [ -f "$k" ]; then key=$k; break; fi
@@ -24,18 +56,33 @@ if [ -z "$key" ]; then
         say "no ~/.ssh/id_*.pub: generated a development key $BUILD/dev-ssh/id_ed25519"
     fi
     key=$BUILD/dev-ssh/id_ed25519.pub
-    identity=" -i $BUILD/dev-ssh/id_ed25519"
+    identity=(-i "$(realpath "$BUILD/dev-ssh/id_ed25519")")
 fi
 [ -r "$key" ] || fail "SSH public key $key is not readable (set DEV_SSH_KEY=path/to/key.pub)"
 
 $MAKE --no-print-directory image DEV_SSH_KEY="$key" || fail "building $IMAGE failed (see above)"
 [ -r "$UBOOT" ] || fail "$UBOOT not found: run 'make deps' (u-boot-qemu)"
+image=$(realpath "$IMAGE")     # absolute, so the printed line works from any directory
+
+# The guest makes its SSH host keys on the first boot of an image and keeps them on its data
+# partition, so they change whenever the image is rebuilt. Its known_hosts is therefore its
+# own, started afresh with each new image (a new file: mkimage renames it into place), instead
+# of a [localhost]:2222 line in ~/.ssh/known_hosts that the next image would contradict.
+known=$(realpath "$BUILD")/known_hosts
+image_id=$(stat -c '%d:%i' "$image")
+if [ "$(cat "$known.image" 2>/dev/null)" != "$image_id" ]; then
+    rm -f "$known"
+    echo "$image_id" > "$known.image"
+fi
 
 qemu=("$QEMU" -M virt -m "$QEMU_MEM" -smp "$QEMU_SMP" -nographic -kernel "$UBOOT"
-      -drive "file=$IMAGE,format=raw,if=none,id=hd0" -device virtio-blk-device,drive=hd0
-      -netdev user,id=n0,hostfwd=tcp::2222-:22 -device virtio-net-device,netdev=n0
-      -device virtio-rng-device)
+      -drive "file=$image,format=raw,if=none,id=hd0" -device "$disk_dev,drive=hd0"
+      -netdev "user,id=n0,hostfwd=tcp::$port-:22" -device "$net_dev,netdev=n0"
+      -device "$rng_dev")
+ssh=(ssh -p "$port" "${identity[@]}" -o "UserKnownHostsFile=$known"
+     -o StrictHostKeyChecking=accept-new root@localhost)
 say "booting $IMAGE (OpenSBI -> U-Boot -> openv); quit with Ctrl-A x"
-say "log in with: ssh -p 2222$identity -o StrictHostKeyChecking=accept-new root@localhost (key $key)"
-say "qemu: ${qemu[*]}"
+say "root's SSH key: $key"
+say "log in with: $(words "${ssh[@]}")"
+say "qemu: $(words "${qemu[@]}")"
 exec "${qemu[@]}"

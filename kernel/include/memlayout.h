@@ -16,6 +16,9 @@
 #define PAGE_MASK (~(PAGE_SIZE - 1))
 
 #define PAGE_OFFSET 0xffffffc000000000UL
+/* How much physical address space the direct map covers (head.S: 16 gigapages). Device
+ * registers above it cannot be reached through pa_to_va. */
+#define DIRECT_MAP_SIZE (16UL << 30)
 #define KERNEL_PBASE 0x80200000UL
 #define KERNEL_VBASE (PAGE_OFFSET + KERNEL_PBASE)
 

@@ -6,6 +6,7 @@
 #include "fs.h"
 #include "mm.h"
 #include "fdt.h"
+#include "pci.h"
 #include "uart.h"
 #include "string.h"
 #include "random.h"
@@ -200,6 +201,7 @@ __noreturn void kmain(unsigned long hartid, paddr_t fdt_pa)
     ofs_init();
     loop_init();
     uart_init_irq(plat.uart.dev.has_irq ? plat.uart.dev.irq : 0);
+    pci_init(fdt, fdt_size);   /* before virtio_init: virtio-pci devices are found here */
     virtio_init(&plat);
     if (plat.has_initrd && plat.initrd_end > plat.initrd_start) {
         size_t len = plat.initrd_end - plat.initrd_start;

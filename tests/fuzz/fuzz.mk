@@ -31,7 +31,7 @@ FUZZ_TIME ?= 20
 # ---- Targets: name -> sources, seed files ---------------------------------------
 
 FUZZ_TARGETS := fuzz_fdt fuzz_elf fuzz_cpio fuzz_gpt fuzz_ext2 fuzz_ofs fuzz_cmsg
-FUZZ_TARGETS += fuzz_netlink
+FUZZ_TARGETS += fuzz_netlink fuzz_pci
 
 fuzz_fdt_SRCS  := tests/fuzz/fuzz_fdt.c kernel/lib/fdt.c
 fuzz_fdt_SEEDS := $(UNIT_DTBS)
@@ -53,6 +53,17 @@ fuzz_cmsg_SEEDS := $(FUZZ_DIR)/seeds/cmsg-rights-creds.bin
 fuzz_netlink_SRCS := tests/fuzz/fuzz_netlink.c kernel/net/netlink/nlattr.c \
 	kernel/net/netlink/rtnl_parse.c
 fuzz_netlink_SEEDS := $(FUZZ_DIR)/seeds/netlink-newaddr-newroute.bin
+# PCI enumeration and assignment over the unit tests' fake ECAM (layout in fuzz_pci.c).
+fuzz_pci_SRCS := tests/fuzz/fuzz_pci.c tests/unit/pci/fake_ecam.c kernel/drivers/pci/pci_dt.c \
+	kernel/drivers/pci/pci_probe.c kernel/drivers/pci/pci_assign.c kernel/drivers/pci/pci_lib.c \
+	kernel/lib/fdt.c kernel/lib/kprintf.c
+fuzz_pci_CFLAGS := -Ikernel/drivers/pci -Itests/unit/pci
+fuzz_pci_SEEDS := $(FUZZ_DIR)/seeds/pci-qemu.bin
+
+# QEMU's recorded config spaces (tests/unit/pci), one device behind the bridge.
+$(FUZZ_DIR)/seeds/pci-qemu.bin: tests/unit/pci/fixtures/qemu-virt-pci.cfg tests/fuzz/pci_seed.py
+	@mkdir -p $(@D)
+	tests/fuzz/pci_seed.py $< > $@
 
 # SCM_RIGHTS with two fds, then SCM_CREDENTIALS (little-endian struct cmsghdr layout).
 $(FUZZ_DIR)/seeds/cmsg-rights-creds.bin: tests/fuzz/fuzz.mk
@@ -93,7 +104,7 @@ FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 define fuzz_target_rule
 $(FUZZ_DIR)/$(1): $$($(1)_SRCS) $$(wildcard kernel/include/*.h)
 	@mkdir -p $$(@D)
-	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -Ikernel/include -o $$@ $$($(1)_SRCS)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$($(1)_CFLAGS) -Ikernel/include -o $$@ $$($(1)_SRCS)
 
 # Fresh corpus each run: seeds only, so the smoke test is repeatable.
 .PHONY: fuzz-run-$(1)

@@ -1,9 +1,12 @@
-"""sysfs, the part tools read: /sys/class/net/<if>/..., /sys/block/<disk>[/<part>]/... and
-/sys/devices/system/cpu/{online,possible,present}; read-only attributes refuse writes.
+"""sysfs, the part tools read: /sys/class/net/<if>/..., /sys/block/<disk>[/<part>]/...,
+/sys/devices/system/cpu/{online,possible,present} and /sys/bus/pci (BusyBox lspci); read-only
+attributes refuse writes.
 
-One boot of the initramfs with a user-mode network (ip=dhcp) and a small scratch disk with a
-GPT (partition 1 at sector 2048, 2 MiB). Run it against the Linux reference kernel with
-OPENV_TEST_KERNEL=linux: the expected values are Linux's."""
+One boot of the initramfs with a user-mode network (ip=dhcp), a small scratch disk with a
+GPT (partition 1 at sector 2048, 2 MiB), and PCI functions: a virtio-rng-pci on the root bus and
+QEMU's pci-testdev behind a PCIe root port. Run it against the Linux reference kernel with
+OPENV_TEST_KERNEL=linux: the expected values are Linux's (that kernel has no PCI: the PCI
+checks are skipped there)."""
 
 import os
 import re
@@ -17,6 +20,10 @@ from guest import Guest, smp_count
 pytestmark = pytest.mark.qemu
 SMP = smp_count()
 DISK_BYTES = 8 << 20
+# Functions no openv driver uses (the disk and network stay on virtio-mmio), at fixed slots.
+PCI_DEVICES = ("-device", "virtio-rng-pci,addr=05.0",
+               "-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=06.0",
+               "-device", "pci-testdev,bus=rp1")
 PART1_START, PART1_SECTORS = 2048, 4096
 
 
@@ -37,7 +44,7 @@ def scratch(tmp_path_factory):
 def guest(scratch):
     extra = ("-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0",
              "-drive", f"file={scratch[0]},format=raw,if=none,id=hd1",
-             "-device", "virtio-blk-device,drive=hd1")
+             "-device", "virtio-blk-device,drive=hd1", *PCI_DEVICES)
     with Guest.boot(append="ip=dhcp", smp=SMP, extra_args=extra) as g:
         # The initramfs /init may or may not have mounted it already.
         g.check("mountpoint -q /sys || mount -t sysfs -o nosuid,nodev,noexec sysfs /sys")
@@ -142,7 +149,9 @@ def test_cpu_lists(guest):
 
 def test_attributes_are_read_only(guest):
     for path in ("/sys/class/net/eth0/address", "/sys/block/vda/size",
-                 "/sys/devices/system/cpu/online"):
+                 "/sys/devices/system/cpu/online", "/sys/bus/pci/devices/0000:00:05.0/vendor"):
+        if "/pci/" in path and os.environ.get("OPENV_TEST_KERNEL"):
+            continue
         before = guest.check(f"cat {path}")
         out, rc = guest.run(f"echo 1 > {path}")
         assert rc != 0 and "Permission denied" in out, (path, out)
@@ -150,6 +159,69 @@ def test_attributes_are_read_only(guest):
         assert guest.check(f"stat -c %a {path}") == "444"
     out, rc = guest.run("mkdir /sys/class/net/new")
     assert rc != 0
+
+
+def pci_or_skip(guest):
+    _, rc = guest.run("test -d /sys/bus/pci/devices")
+    if rc != 0 and os.environ.get("OPENV_TEST_KERNEL"):
+        pytest.skip("this kernel has no PCI")
+
+
+def test_lspci(guest):
+    """BusyBox lspci (it reads each /sys/bus/pci/devices/* link's uevent): the host bridge,
+    the virtio-rng-pci (transitional id 1af4:1005, class 00ff), the root port and, behind it on
+    bus 1, the pci-testdev, with QEMU's ids."""
+    pci_or_skip(guest)
+    assert guest.check("lspci").splitlines() == [
+        "00:00.0 Class 0600: 1b36:0008",
+        "00:05.0 Class 00ff: 1af4:1005",
+        "00:06.0 Class 0604: 1b36:000c",
+        "01:00.0 Class 00ff: 1b36:0005",
+    ]
+    machine = guest.check("lspci -m").splitlines()
+    assert '00:05.0 "Class 00ff" "1af4" "1005" "1af4" "0004"' in machine, machine
+    # -k adds the driver bound to a function, if any (virtio-pci may take the rng).
+    for line in guest.check("lspci -k").splitlines():
+        assert re.fullmatch(r"[0-9a-f]{2}:[0-9a-f]{2}\.[0-7] Class [0-9a-f]{4}: "
+                            r"[0-9a-f]{4}:[0-9a-f]{4}( \S+)?", line), line
+
+
+def test_pci_function_attributes(guest):
+    pci_or_skip(guest)
+    rng = "/sys/bus/pci/devices/0000:00:05.0"
+    assert guest.check(f"readlink {rng}") == "../../../devices/pci0000:00/0000:00:05.0"
+    assert guest.check("readlink /sys/bus/pci/devices/0000:01:00.0") == \
+        "../../../devices/pci0000:00/0000:00:06.0/0000:01:00.0"
+    assert guest.check(f"cat {rng}/vendor {rng}/device {rng}/class {rng}/subsystem_vendor "
+                       f"{rng}/subsystem_device").split() == \
+        ["0x1af4", "0x1005", "0x00ff00", "0x1af4", "0x0004"]
+    assert guest.check(f"cat {rng}/modalias") == \
+        "pci:v00001AF4d00001005sv00001AF4sd00000004bc00scFFi00"
+    assert int(guest.check(f"cat {rng}/irq")) > 0           # INTA, through the PLIC
+    # Linux's resource format: BAR0 is 32 bytes of I/O, BAR1 4 KiB of memory, BAR4 a 64-bit
+    # prefetchable 16 KiB; then the 5 other slots and the ROM are zeros.
+    rows = [l.split() for l in guest.check(f"cat {rng}/resource").splitlines()]
+    assert len(rows) == 7 and all(len(r) == 3 and all(re.fullmatch(r"0x[0-9a-f]{16}", v)
+                                                      for v in r) for r in rows), rows
+    span = [(int(r[0], 16), int(r[1], 16), int(r[2], 16)) for r in rows]
+    assert span[0][1] - span[0][0] == 0x1f and span[0][2] == 0x40101, rows
+    assert span[1][1] - span[1][0] == 0xfff and span[1][2] == 0x40200, rows
+    assert span[4][1] - span[4][0] == 0x3fff and span[4][2] == 0x14220c, rows
+    assert all(s == (0, 0, 0) for s in span[2:4] + span[5:]), rows
+    # The config space: its first bytes are the ids (little-endian), 256 bytes of it, the
+    # root port's 4096 (PCI Express), only 64 for a user who is not root.
+    assert guest.check(f"hexdump -n 4 -e '4/1 \"%02x \"' {rng}/config").split() == \
+        ["f4", "1a", "05", "10"]
+    assert guest.check(f"wc -c < {rng}/config") == "256"
+    assert guest.check("wc -c < /sys/bus/pci/devices/0000:00:06.0/config") == "4096"
+    assert guest.check(f"su -s /bin/sh nobody -c 'wc -c < {rng}/config'") == "64"
+    bridge = "/sys/devices/pci0000:00/0000:00:06.0"
+    assert guest.check(f"cat {bridge}/secondary_bus_number {bridge}/subordinate_bus_number"
+                       ).split() == ["1", "1"]
+    assert "0000:01:00.0" in guest.check(f"ls {bridge} | cat").split()
+    assert guest.check(f"readlink {bridge}/0000:01:00.0/subsystem") == "../../../../bus/pci"
+    assert guest.check(f"cat {bridge}/0000:01:00.0/subsystem/devices/0000:01:00.0/device") == \
+        "0x0005"
 
 
 def test_the_image_rcS_mounts_sysfs(tmp_path):

@@ -1,7 +1,7 @@
 /* sysfs: its part of the pseudofs operations (inode numbers, children from the system,
- * attribute text); the generic lookup, listing and reading are in ../pseudofs.c. What the
- * nodes contain is in the other files of this directory (sysfs_internal.h). Nothing here is
- * writable: opening an attribute for writing fails with EACCES, as Linux's kernfs does for a
+ * attribute text, symlink targets); the generic lookup, listing and reading are in
+ * ../pseudofs.c. What the nodes contain is in the other files of this directory
+ * (sysfs_internal.h). Nothing here is writable: opening an attribute for writing fails with EACCES, as Linux's kernfs does for a
  * file without a store method, and directories have no create/mkdir/unlink operations. */
 #include "sysfs_internal.h"
 #include "mm.h"
@@ -45,18 +45,28 @@ static long sysfs_next(struct inode *dir, long from, struct pseudo_child *out)
     return key;
 }
 
-/* An attribute's text is at most a page, as in Linux. */
+/* An attribute's text is at most a page, as in Linux (a binary one: a page of bytes). */
 static int sysfs_show(struct inode *inode, struct pseudo_buf *b)
 {
+    const struct sysfs_entry *e = SE(PSI(inode)->entry);
     char *page = kmalloc(SYSFS_ATTR_MAX);
     if (!page)
         return -ENOMEM;
-    int n = SE(PSI(inode)->entry)->show(SCTX(inode), page, SYSFS_ATTR_MAX);
+    int n = e->show(SCTX(inode), page, SYSFS_ATTR_MAX);
     if (n >= 0)
-        pb_write(b, page, MIN((size_t)n, SYSFS_ATTR_MAX - 1));
+        pb_write(b, page, MIN((size_t)n, e->binary ? SYSFS_ATTR_MAX : SYSFS_ATTR_MAX - 1));
     kfree(page);
     return n < 0 ? n : 0;
 }
+
+static int sysfs_get_link(struct dentry *d, char *buf, size_t size)
+{
+    return SE(PSI(d->inode)->entry)->link(SCTX(d->inode), buf, size);
+}
+
+static const struct inode_operations sysfs_link_iops = {
+    .get_link = sysfs_get_link,
+};
 
 static const struct sysfs_entry sysfs_root_entry = {
     .base = { "/", S_IFDIR | 0555 }, .dir = &sysfs_root_dir,
@@ -73,6 +83,7 @@ static struct pseudofs sysfs = {
     .ino = sysfs_ino,
     .next = sysfs_next,
     .show = sysfs_show,
+    .link_iops = &sysfs_link_iops,
 };
 
 void sysfs_init(void)

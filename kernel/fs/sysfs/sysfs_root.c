@@ -1,5 +1,6 @@
 /* /sys and the directories on the way to the attributes, named as in Linux. Only what openv
- * fills is here: /sys/block, /sys/class/net and /sys/devices/system/cpu. */
+ * fills is here: /sys/block, /sys/bus/pci, /sys/class/net, /sys/devices/pciDDDD:BB and
+ * /sys/devices/system/cpu. */
 #include "sysfs_internal.h"
 
 #define DIR(n, d) { .base = { n, S_IFDIR | 0555 }, .dir = &d }
@@ -18,10 +19,11 @@ static const struct sysfs_entry devices_entries[] = {
     DIR("system", system_dir),
 };
 static const struct sysfs_dir devices_dir = { devices_entries, ARRAY_SIZE(devices_entries),
-                                              NULL };
+                                              sysfs_next_pci_root };
 
 static const struct sysfs_entry root_entries[] = {
     DIR("block", sysfs_block_dir),
+    DIR("bus", sysfs_bus_dir),
     DIR("class", class_dir),
     DIR("devices", devices_dir),
 };
