@@ -27,6 +27,7 @@
 #pragma once
 #include "types.h"
 #include "spinlock.h"
+#include "irq.h"
 
 struct fdt_platform;
 
@@ -134,6 +135,10 @@ struct virtio_config_ops {
     void (*notify)(struct virtqueue *vq);                   /* buffers are available */
     /* Read and acknowledge the interrupt status: VIRTIO_ISR_* bits. */
     uint32_t (*ack_interrupt)(struct virtio_device *vdev);
+    /* Install the core's interrupt handler (called with vdev->irq set): 0 or -errno (the
+     * device is then polled). NULL: irq_register(vdev->irq), a line of the device's own.
+     * A transport whose devices share lines (PCI INTx) installs it its own way. */
+    int (*request_irq)(struct virtio_device *vdev, irq_handler_t handler, void *arg);
     /* Where the device is, for the logs: "legacy mmio @0x10008000". */
     void (*describe)(const struct virtio_device *vdev, char *buf, size_t size);
 };

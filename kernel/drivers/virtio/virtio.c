@@ -268,7 +268,8 @@ static void bind(struct virtio_device *vdev, struct virtio_driver *drv)
      * reads the partition table); it only touches queues once they exist. Without it the
      * driver polls. */
     if (vdev->irq && !vdev->irq_ok) {
-        int ierr = irq_register(vdev->irq, virtio_interrupt, vdev);
+        int ierr = vdev->ops->request_irq ? vdev->ops->request_irq(vdev, virtio_interrupt, vdev)
+                                          : irq_register(vdev->irq, virtio_interrupt, vdev);
         if (ierr)
             pr_warn("%s: irq %u unavailable (%d): polled mode\n", vdev->name, vdev->irq, ierr);
         else
