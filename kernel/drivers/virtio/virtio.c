@@ -330,6 +330,7 @@ void virtio_init(const struct fdt_platform *plat)
         return;
     done = true;
     virtio_mmio_probe(plat);
+    virtio_pci_probe();
     virtio_register_driver(&virtio_blk_driver);
     virtio_register_driver(&virtio_rng_driver);
     /* Bind in the order the transports found the devices, whatever the order the drivers
