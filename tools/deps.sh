@@ -3,10 +3,13 @@
 # only what is missing, and says what it installs.
 set -eu
 
+# ipxe-qemu and qemu-utils are only Recommends of qemu-system-misc, which --no-install-recommends
+# skips: without ipxe-qemu's efi-virtio.rom QEMU refuses `-device virtio-net-pci` ("failed to
+# find romfile"); qemu-utils has qemu-img (the qcow2 test, docs/image.md).
 PACKAGES="
   make gcc libc6-dev patch xz-utils bzip2 cpio file bc
   gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu linux-libc-dev-riscv64-cross
-  qemu-system-misc qemu-user-static opensbi u-boot-qemu u-boot-tools
+  qemu-system-misc qemu-user-static opensbi u-boot-qemu u-boot-tools ipxe-qemu qemu-utils
   e2fsprogs mtools dosfstools gdisk genisoimage cryptsetup-bin device-tree-compiler
   bison flex libssl-dev
   dpkg-dev apt

@@ -408,6 +408,7 @@ static long loop_ioctl(struct block_device *bdev, struct file *f, unsigned int c
 }
 
 static const struct blkdev_ops loop_ops = {
+    .driver = "loop",
     .submit = loop_submit,
     .release = loop_release,
     .ioctl = loop_ioctl,

@@ -30,20 +30,26 @@ static void format_guid(const struct gpt_guid *g, char *buf, size_t size)
               b[13], b[14], b[15]);
 }
 
-/* Linux's printk_all_partitions(): "fe00   333824 vda" then each partition with its PARTUUID. */
+/* Linux's printk_all_partitions(): "fe00   333824 vda" then each partition with its PARTUUID.
+ * Like Linux it leaves out empty disks (the unbound loop devices) and what is on them. */
 static void list_block_devices(void)
 {
     bool any = false;
     for (struct block_device *b = blkdev_next(NULL); b; b = blkdev_next(b)) {
+        if (b->disk->nr_sectors == 0)
+            continue;
         any = true;
         char uuid[40] = "";
         if (b->partno && b->has_uuid)
             format_guid(&b->part_uuid, uuid, sizeof uuid);
         char devt[16];      /* Linux's bdevt_str(): "fe02" padded to 9 */
         ksnprintf(devt, sizeof devt, "%02x%02x", MAJOR(b->devt), MINOR(b->devt));
+        const char *driver = b->disk->ops ? b->disk->ops->driver : NULL;
+        char owner[40] = "";
+        if (!b->partno)
+            ksnprintf(owner, sizeof owner, driver ? " driver: %s" : " (driver?)", driver);
         pr_err("%s%-9s %10llu %s %s%s", b->partno ? "  " : "", devt,
-               (unsigned long long)(b->nr_sectors >> 1), b->name, uuid,
-               b->partno ? "" : " driver: virtio_blk");
+               (unsigned long long)(b->nr_sectors >> 1), b->name, uuid, owner);
     }
     if (!any)
         pr_err("(no block devices found)");

@@ -54,6 +54,9 @@ struct blk_request {
 };
 
 struct blkdev_ops {
+    /* The driver, as Linux's root-mount diagnostics name it ("virtio_blk", "loop"). NULL:
+     * "(driver?)". */
+    const char *driver;
     /* Queue rq on the disk. May sleep (or, in polled mode, poll) until the device has room.
      * Returns 0 and later calls blk_complete(rq) exactly once (possibly before returning), or
      * returns -errno without calling it. Several requests may be in flight at once. */

@@ -2,7 +2,8 @@
  *
  * Three layers, as in Linux:
  *   - transports find devices and drive their registers: virtio-mmio (drivers/virtio/
- *     virtio_mmio.c, the FDT's virtio,mmio slots); each fills a struct virtio_device with its
+ *     virtio_mmio.c, the FDT's virtio,mmio slots) and virtio-pci (virtio_pci.c, modern and
+ *     transitional PCI functions); each fills a struct virtio_device with its
  *     struct virtio_config_ops and calls virtio_add_device();
  *   - the core (drivers/virtio/virtio.c, virtqueue.c) binds devices to drivers by device ID,
  *     negotiates features, reads the configuration space, lays out and runs the virtqueues
@@ -27,6 +28,7 @@
 #pragma once
 #include "types.h"
 #include "spinlock.h"
+#include "irq.h"
 
 struct fdt_platform;
 
@@ -134,6 +136,10 @@ struct virtio_config_ops {
     void (*notify)(struct virtqueue *vq);                   /* buffers are available */
     /* Read and acknowledge the interrupt status: VIRTIO_ISR_* bits. */
     uint32_t (*ack_interrupt)(struct virtio_device *vdev);
+    /* Install the core's interrupt handler (called with vdev->irq set): 0 or -errno (the
+     * device is then polled). NULL: irq_register(vdev->irq), a line of the device's own.
+     * virtio-pci shares INTx lines through the PCI core instead (pci_request_irq). */
+    int (*request_irq)(struct virtio_device *vdev, irq_handler_t handler, void *arg);
     /* Where the device is, for the logs: "legacy mmio @0x10008000". */
     void (*describe)(const struct virtio_device *vdev, char *buf, size_t size);
 };
@@ -145,7 +151,7 @@ struct virtio_device {
     void *transport;                /* the transport's own state */
     char name[24];                  /* for messages: "virtio@10008000" */
     bool legacy;                    /* a pre-1.0 device: 32 feature bits, no FEATURES_OK */
-    unsigned irq;                   /* 0: none (polled) */
+    unsigned irq;                   /* 0: none (polled); a PLIC source, shared for PCI */
     bool irq_ok;                    /* the interrupt handler is installed */
     uint32_t device_id, vendor_id;
     uint64_t device_features;       /* offered */
@@ -179,8 +185,11 @@ void virtio_register_driver(struct virtio_driver *drv);
  * filled in). Devices are bound in the order they are added: the first virtio-blk added is
  * vda. 0, or -ENOSPC when the core's table is full (the device is ignored). */
 int virtio_add_device(struct virtio_device *vdev);
-/* The transports' discovery, called by virtio_init. */
+/* The transports' discovery, called by virtio_init in this order (so mmio disks come first,
+ * as with Linux, whose virtio_mmio is linked before virtio_pci). virtio_pci_probe needs
+ * pci_init to have run. */
 void virtio_mmio_probe(const struct fdt_platform *plat);
+void virtio_pci_probe(void);
 
 /* ---- For drivers ---- */
 

@@ -6,8 +6,9 @@
  *     [2..7] BAR 0-5: bits 0-5 log2 of the size (0: none), bits 6-7 the kind (mem, mem64,
  *            I/O, mem64 prefetchable): what the write mask lets through
  *     [8..263] the first 256 bytes of its config space
- * under QEMU virt's host windows and interrupt-map. tests/fuzz/pci_seed.py turns the recorded
- * QEMU config spaces into a seed.
+ * under QEMU virt's host windows and interrupt-map; then the virtio-pci capability parser
+ * (kernel/drivers/virtio/virtio_pci_caps.c) on every function. tests/fuzz/pci_seed.py turns
+ * the recorded QEMU config spaces into a seed.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "fake_ecam.h"
+#include "virtio_pci.h"
 
 #define REC 264
 #define MAX_FNS 16
@@ -46,6 +48,33 @@ static void qemu_host(struct pci_host *host)
             m->parent_irq = 32 + (slot + pin - 1) % 4;
             m->parent_is_plic = true;
         }
+}
+
+/* The virtio-pci transport's parser: whatever the capabilities say, what it accepts is inside
+ * an assigned BAR, aligned for its accesses and long enough for its structure. */
+static void check_region(const struct pci_dev *d, const struct virtio_pci_region *r,
+                         uint64_t min_len, uint64_t align)
+{
+    if (!r->present)
+        return;
+    uint64_t bar_len = pci_resource_len(d, r->bar);
+    if (r->bar >= PCI_NUM_BARS || !bar_len || r->offset > bar_len ||
+        r->len > bar_len - r->offset || r->len < min_len || r->offset % align)
+        abort();
+}
+
+static void check_virtio_layout(const struct pci_dev *d)
+{
+    struct virtio_pci_layout l;
+    sink += virtio_pci_device_type(d);
+    if (virtio_pci_parse_caps(d, &l) != 0)
+        return;
+    if (!l.common.present || !l.notify.present || !l.isr.present || l.notify_multiplier % 2)
+        abort();
+    check_region(d, &l.common, VP_COMMON_CFG_MIN, 4);
+    check_region(d, &l.notify, 2, 2);
+    check_region(d, &l.isr, 1, 1);
+    check_region(d, &l.device, 1, 4);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -85,9 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
           .class_mask = 0xffffff }, { 0 } };
     for (unsigned i = 0; i < host.ndevs; i++) {
         const struct pci_dev *d = &devs[i];
-        for (unsigned pos = pci_find_capability(d, PCI_CAP_ID_VNDR); pos;
-             pos = pci_find_next_capability(d, pos, PCI_CAP_ID_VNDR))
-            sink += pci_read_config32(d, pos + 8) + pci_read_config8(d, pos + 3);
+        check_virtio_layout(d);
         sink += pci_resource_start(d, i % 7) + pci_resource_len(d, i % 7) + d->irq;
         sink += (uintptr_t)pci_match_id(ids, d);
     }

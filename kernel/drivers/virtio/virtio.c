@@ -268,7 +268,8 @@ static void bind(struct virtio_device *vdev, struct virtio_driver *drv)
      * reads the partition table); it only touches queues once they exist. Without it the
      * driver polls. */
     if (vdev->irq && !vdev->irq_ok) {
-        int ierr = irq_register(vdev->irq, virtio_interrupt, vdev);
+        int ierr = vdev->ops->request_irq ? vdev->ops->request_irq(vdev, virtio_interrupt, vdev)
+                                          : irq_register(vdev->irq, virtio_interrupt, vdev);
         if (ierr)
             pr_warn("%s: irq %u unavailable (%d): polled mode\n", vdev->name, vdev->irq, ierr);
         else
@@ -329,6 +330,7 @@ void virtio_init(const struct fdt_platform *plat)
         return;
     done = true;
     virtio_mmio_probe(plat);
+    virtio_pci_probe();
     virtio_register_driver(&virtio_blk_driver);
     virtio_register_driver(&virtio_rng_driver);
     /* Bind in the order the transports found the devices, whatever the order the drivers

@@ -251,6 +251,7 @@ static int vblk_submit(struct block_device *disk, struct blk_request *rq)
 }
 
 static const struct blkdev_ops vblk_ops = {
+    .driver = "virtio_blk",
     .submit = vblk_submit,
     .poll = vblk_poll,
 };

@@ -1,6 +1,7 @@
 # Host unit tests (cmocka) for the PCI core: device tree parsing, enumeration, BAR sizing and
 # assignment, capabilities, INTx routing, the driver model (kernel/drivers/pci, all but the
-# ECAM glue in pci.c).
+# ECAM glue in pci.c); and the virtio-pci transport's capability parser
+# (kernel/drivers/virtio/virtio_pci_caps.c), a driver's view of the same functions.
 #
 # Included by the top-level Makefile (from the repo root); also usable alone:
 #     make -f tests/unit/pci/pci.mk unit-pci
@@ -30,7 +31,8 @@ PCI_CC ?= gcc
 PCI_CFLAGS ?= -std=c11 -Wall -Wextra -Werror -g -O1 \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-PCI_CPPFLAGS := -Ikernel/include -Ikernel/drivers/pci -Itests/unit -I$(PCI_SRC) \
+PCI_CPPFLAGS := -Ikernel/include -Ikernel/drivers/pci -Ikernel/drivers/virtio -Itests/unit \
+	-I$(PCI_SRC) \
 	-DUNIT_FIXTURES='"$(UNIT_FIXTURES)"' -DPCI_FIXTURES='"$(PCI_SRC)/fixtures"'
 PCI_LDLIBS := -lcmocka
 
@@ -46,15 +48,19 @@ PCI_CORE_SRCS := kernel/drivers/pci/pci_dt.c kernel/drivers/pci/pci_probe.c \
 	kernel/drivers/pci/pci_assign.c kernel/drivers/pci/pci_lib.c \
 	kernel/lib/fdt.c kernel/lib/kprintf.c $(PCI_SRC)/fake_ecam.c
 
-PCI_TESTS := test_pci_dt test_pci_scan test_pci_driver
+PCI_TESTS := test_pci_dt test_pci_scan test_pci_driver test_virtio_pci_caps
 
 test_pci_dt_SRCS := $(PCI_SRC)/test_pci_dt.c $(PCI_CORE_SRCS)
 test_pci_scan_SRCS := $(PCI_SRC)/test_pci_scan.c $(PCI_CORE_SRCS)
 # The driver model, with kzalloc, spinlocks and irq_register stood in for in the test.
 test_pci_driver_SRCS := $(PCI_SRC)/test_pci_driver.c kernel/drivers/pci/pci_driver.c \
 	$(PCI_CORE_SRCS)
+# The virtio-pci transport's capability parser, a PCI driver's view of the same functions.
+test_virtio_pci_caps_SRCS := $(PCI_SRC)/test_virtio_pci_caps.c \
+	kernel/drivers/virtio/virtio_pci_caps.c $(PCI_CORE_SRCS)
 
 PCI_HEADERS := $(wildcard kernel/include/*.h) $(wildcard kernel/drivers/pci/*.h) \
+	kernel/drivers/virtio/virtio_pci.h \
 	$(wildcard $(PCI_SRC)/*.h) tests/unit/test_util.h
 PCI_BINS := $(addprefix $(PCI_DIR)/,$(PCI_TESTS))
 PCI_DTBS := $(addprefix $(UNIT_FIXTURES)/,qemu-virt-smp1.dtb qemu-virt-smp4.dtb \
