@@ -7,6 +7,7 @@
 #include "mm.h"
 #include "memlayout.h"
 #include "pci_core.h"
+#include "asm/io.h"
 
 #define PCI_MAX_HOSTS 4
 #define PCI_MAX_DEVICES 256     /* functions per host: a full bus of multi-function devices */
@@ -18,13 +19,6 @@ struct ecam_host {
 
 /* ---- ECAM ---- */
 
-/* Config accesses are device memory accesses: ordered against each other and against normal
- * memory on both sides (RISC-V needs the I/O bits in the fence). */
-static inline void io_fence(void)
-{
-    __asm__ volatile("fence iorw, iorw" ::: "memory");
-}
-
 static int ecam_read(void *ctx, unsigned bus, unsigned devfn, unsigned off, unsigned size,
                      uint32_t *val)
 {
@@ -33,14 +27,7 @@ static int ecam_read(void *ctx, unsigned bus, unsigned devfn, unsigned off, unsi
     if (pci_ecam_offset(&eh->host.info, bus, devfn, off, size, &o))
         return -EINVAL;
     volatile uint8_t *p = eh->ecam + o;
-    io_fence();
-    if (size == 1)
-        *val = *p;
-    else if (size == 2)
-        *val = *(volatile uint16_t *)p;
-    else
-        *val = *(volatile uint32_t *)p;
-    io_fence();
+    *val = size == 1 ? readb(p) : size == 2 ? readw(p) : readl(p);
     return 0;
 }
 
@@ -52,14 +39,12 @@ static int ecam_write(void *ctx, unsigned bus, unsigned devfn, unsigned off, uns
     if (pci_ecam_offset(&eh->host.info, bus, devfn, off, size, &o))
         return -EINVAL;
     volatile uint8_t *p = eh->ecam + o;
-    io_fence();
     if (size == 1)
-        *p = (uint8_t)val;
+        writeb((uint8_t)val, p);
     else if (size == 2)
-        *(volatile uint16_t *)p = (uint16_t)val;
+        writew((uint16_t)val, p);
     else
-        *(volatile uint32_t *)p = val;
-    io_fence();
+        writel(val, p);
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "mm.h"
 #include "string.h"
 #include "kprintf.h"
+#include "asm/io.h"
 
 #define VIRTIO_MAX_DEVICES 64
 /* The legacy ring layout: the used ring starts at the next 4 KiB boundary. It also meets the
@@ -202,11 +203,7 @@ void virtqueue_kick(struct virtqueue *vq)
     /* The avail->idx store must reach memory before the device sees the notify, and the
      * used->flags read must not be satisfied early (I/O bits: the notify is a device
      * access). */
-#if defined(__riscv)
-    __asm__ volatile("fence iorw, iorw" ::: "memory");
-#else
-    __sync_synchronize();
-#endif
+    io_fence();
     if (!(READ_ONCE(vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY))
         vq->vdev->ops->notify(vq);
 }

@@ -13,6 +13,7 @@
 #include "fdt.h"
 #include "mm.h"
 #include "kprintf.h"
+#include "asm/io.h"
 
 /* Register offsets (§4.2.2, legacy §4.2.4). */
 #define VM_MAGIC 0x000
@@ -55,31 +56,14 @@ struct vm_device {
 
 static struct vm_device *to_vm(const struct virtio_device *vdev) { return vdev->transport; }
 
-/* Device memory accesses: ordered against normal memory on both sides, so a ring update
- * before a notify is visible to the device, and a ring read after an interrupt status read
- * sees what the device wrote (RISC-V needs the I/O bits in the fence). */
-static inline void io_fence(void)
-{
-#if defined(__riscv)
-    __asm__ volatile("fence iorw, iorw" ::: "memory");
-#else
-    __sync_synchronize();
-#endif
-}
-
 static inline uint32_t vm_read(const struct vm_device *vm, unsigned off)
 {
-    io_fence();
-    uint32_t v = *(volatile uint32_t *)(vm->base + off);
-    io_fence();
-    return v;
+    return readl(vm->base + off);
 }
 
 static inline void vm_write(const struct vm_device *vm, unsigned off, uint32_t v)
 {
-    io_fence();
-    *(volatile uint32_t *)(vm->base + off) = v;
-    io_fence();
+    writel(v, vm->base + off);
 }
 
 /* ---- The transport operations ---- */
@@ -137,11 +121,8 @@ static void vm_read_config(struct virtio_device *vdev, unsigned offset, uint8_t 
                            size_t len)
 {
     struct vm_device *vm = to_vm(vdev);
-    for (size_t i = 0; i < len; i++) {
-        io_fence();
-        buf[i] = *(volatile uint8_t *)(vm->base + VM_CONFIG + offset + i);
-    }
-    io_fence();
+    for (size_t i = 0; i < len; i++)
+        buf[i] = readb(vm->base + VM_CONFIG + offset + i);
 }
 
 static int vm_queue_max(struct virtio_device *vdev, unsigned index)

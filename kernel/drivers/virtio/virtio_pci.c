@@ -15,6 +15,7 @@
 #include "pci.h"
 #include "mm.h"
 #include "kprintf.h"
+#include "asm/io.h"
 #include "virtio_pci.h"
 
 struct vp_device {
@@ -32,62 +33,13 @@ struct vp_device {
 
 static struct vp_device *to_vp(const struct virtio_device *vdev) { return vdev->transport; }
 
-/* Device accesses ordered against normal memory on both sides (as virtio_mmio.c): ring
- * updates reach memory before a notify, and ring reads after an ISR read see the device's
- * writes. RISC-V needs the I/O bits in the fence. */
-static inline void io_fence(void)
-{
-#if defined(__riscv)
-    __asm__ volatile("fence iorw, iorw" ::: "memory");
-#else
-    __sync_synchronize();
-#endif
-}
-
-static uint8_t rd8(volatile uint8_t *base, unsigned off)
-{
-    io_fence();
-    uint8_t v = base[off];
-    io_fence();
-    return v;
-}
-
-static uint16_t rd16(volatile uint8_t *base, unsigned off)
-{
-    io_fence();
-    uint16_t v = *(volatile uint16_t *)(base + off);
-    io_fence();
-    return v;
-}
-
-static uint32_t rd32(volatile uint8_t *base, unsigned off)
-{
-    io_fence();
-    uint32_t v = *(volatile uint32_t *)(base + off);
-    io_fence();
-    return v;
-}
-
-static void wr8(volatile uint8_t *base, unsigned off, uint8_t v)
-{
-    io_fence();
-    base[off] = v;
-    io_fence();
-}
-
-static void wr16(volatile uint8_t *base, unsigned off, uint16_t v)
-{
-    io_fence();
-    *(volatile uint16_t *)(base + off) = v;
-    io_fence();
-}
-
-static void wr32(volatile uint8_t *base, unsigned off, uint32_t v)
-{
-    io_fence();
-    *(volatile uint32_t *)(base + off) = v;
-    io_fence();
-}
+/* Register accesses at an offset of a mapped capability (asm/io.h orders them). */
+static uint8_t rd8(volatile uint8_t *base, unsigned off) { return readb(base + off); }
+static uint16_t rd16(volatile uint8_t *base, unsigned off) { return readw(base + off); }
+static uint32_t rd32(volatile uint8_t *base, unsigned off) { return readl(base + off); }
+static void wr8(volatile uint8_t *base, unsigned off, uint8_t v) { writeb(v, base + off); }
+static void wr16(volatile uint8_t *base, unsigned off, uint16_t v) { writew(v, base + off); }
+static void wr32(volatile uint8_t *base, unsigned off, uint32_t v) { writel(v, base + off); }
 
 /* 64-bit fields as two 32-bit writes, low half first: devices need not take 64-bit
  * accesses (§4.1.3.1). */
@@ -205,9 +157,7 @@ static void vp_notify(struct virtqueue *vq)
     volatile uint16_t *reg = vq->index < VIRTIO_MAX_VQS ? vp->queue_notify[vq->index] : NULL;
     if (!reg)
         return;
-    io_fence();
-    *reg = (uint16_t)vq->index;
-    io_fence();
+    writew((uint16_t)vq->index, reg);
 }
 
 static uint32_t vp_ack_interrupt(struct virtio_device *vdev)
