@@ -10,7 +10,7 @@ PACKAGES="
   make gcc libc6-dev patch xz-utils bzip2 cpio file bc
   gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu linux-libc-dev-riscv64-cross
   qemu-system-misc qemu-user-static opensbi u-boot-qemu u-boot-tools ipxe-qemu qemu-utils
-  e2fsprogs mtools dosfstools gdisk genisoimage cryptsetup-bin device-tree-compiler
+  e2fsprogs mtools dosfstools gdisk genisoimage cloud-image-utils cryptsetup-bin device-tree-compiler
   bison flex libssl-dev
   dpkg-dev apt
   libcmocka-dev clang

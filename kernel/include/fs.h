@@ -404,6 +404,7 @@ int mount_root(void);
 /* ---- Filesystems on block devices, registered at boot after vfs_init() ---- */
 void ext2_init(void);
 void ofs_init(void);
+void isofs_init(void);          /* iso9660, read-only (fs/isofs) */
 
 /* ---- super_bdev.c: superblocks of filesystems on block devices ---- */
 /* The superblock for a mount of `bdev` by `type` (Linux's get_tree_bdev): the one already

@@ -31,7 +31,7 @@ FUZZ_TIME ?= 20
 # ---- Targets: name -> sources, seed files ---------------------------------------
 
 FUZZ_TARGETS := fuzz_fdt fuzz_elf fuzz_cpio fuzz_gpt fuzz_ext2 fuzz_ofs fuzz_cmsg
-FUZZ_TARGETS += fuzz_netlink fuzz_pci
+FUZZ_TARGETS += fuzz_netlink fuzz_pci fuzz_isofs
 
 fuzz_fdt_SRCS  := tests/fuzz/fuzz_fdt.c kernel/lib/fdt.c
 fuzz_fdt_SEEDS := $(UNIT_DTBS)
@@ -61,6 +61,10 @@ fuzz_pci_SRCS := tests/fuzz/fuzz_pci.c tests/unit/pci/fake_ecam.c kernel/drivers
 fuzz_pci_CFLAGS := -Ikernel/drivers/pci -Ikernel/drivers/virtio -Itests/unit/pci
 fuzz_pci_SEEDS := $(FUZZ_DIR)/seeds/pci-qemu.bin
 
+# The iso9660 core: mount with each name mapping and walk everything.
+fuzz_isofs_SRCS := tests/fuzz/fuzz_isofs.c tests/unit/isofs/iso_host.c $(ISOFS_CORE_SRCS)
+fuzz_isofs_SEEDS := $(FUZZ_DIR)/seeds/iso-rock.iso
+
 # QEMU's recorded config spaces (tests/unit/pci), one device behind the bridge.
 $(FUZZ_DIR)/seeds/pci-qemu.bin: tests/unit/pci/fixtures/qemu-virt-pci.cfg tests/fuzz/pci_seed.py
 	@mkdir -p $(@D)
@@ -87,6 +91,16 @@ $(FUZZ_DIR)/seeds/ext2-tiny.img: tests/fuzz/fuzz.mk
 	E2FSPROGS_FAKE_TIME=$(SOURCE_DATE_EPOCH) mke2fs -q -t ext2 -b 1024 -N 32 \
 		-U 6f70656e-7600-4000-8000-0000000000f0 -E root_owner=0:0 \
 		-d $(FUZZ_DIR)/seeds/ext2-root $@ 128k
+
+# A small Rock Ridge + Joliet volume: a file, a directory, a symlink, a name long enough for a
+# CE continuation area (genisoimage pads to 300 KiB; fuzz_isofs reads what it is given).
+$(FUZZ_DIR)/seeds/iso-rock.iso: tests/fuzz/fuzz.mk
+	@rm -rf $(FUZZ_DIR)/seeds/iso-root && mkdir -p $(FUZZ_DIR)/seeds/iso-root/d
+	@echo hello > $(FUZZ_DIR)/seeds/iso-root/f
+	@ln -sf ../f $(FUZZ_DIR)/seeds/iso-root/d/s
+	@echo long > $(FUZZ_DIR)/seeds/iso-root/$$(printf 'n%.0s' $$(seq 1 180))
+	genisoimage -quiet -V FUZZ -J -R -o $@.full $(FUZZ_DIR)/seeds/iso-root
+	head -c 65536 $@.full > $@
 
 # A 1 MiB OFS with a file, a directory, a symlink and a hard link (fixed UUID and times);
 # all its blocks in use sit in the first 64 KiB, which is the seed (fuzz_ofs pads with zeros).

@@ -62,6 +62,12 @@ test_sysfs_CFLAGS := $(test_vfs_CFLAGS)
 test_ext2_SRCS    := $(UNIT_SRC)/ext2/test_ext2.c $(UNIT_SRC)/ext2/ext2_host.c \
 	kernel/fs/ext2/ext2_super.c kernel/fs/ext2/ext2_alloc.c kernel/fs/ext2/ext2_inode.c \
 	kernel/fs/ext2/ext2_dir.c kernel/lib/kprintf.c
+# The iso9660 core over an in-memory device; images come from genisoimage and cloud-localds at
+# test time (isofs/mkimages.sh).
+UNIT_TESTS        += test_isofs
+ISOFS_CORE_SRCS   := kernel/fs/isofs/isofs_super.c kernel/fs/isofs/isofs_rock.c \
+	kernel/fs/isofs/isofs_inode.c kernel/fs/isofs/isofs_dir.c kernel/lib/kprintf.c
+test_isofs_SRCS   := $(UNIT_SRC)/isofs/test_isofs.c $(UNIT_SRC)/isofs/iso_host.c $(ISOFS_CORE_SRCS)
 # Netlink message and attribute parsing/building (the rtnetlink request parser's base).
 UNIT_TESTS        += test_nlattr
 test_nlattr_SRCS  := $(UNIT_SRC)/test_nlattr.c kernel/net/netlink/nlattr.c \
