@@ -405,6 +405,7 @@ int mount_root(void);
 void ext2_init(void);
 void ofs_init(void);
 void isofs_init(void);          /* iso9660, read-only (fs/isofs) */
+void vfat_init(void);           /* vfat, read-only for now (fs/fat) */
 
 /* ---- super_bdev.c: superblocks of filesystems on block devices ---- */
 /* The superblock for a mount of `bdev` by `type` (Linux's get_tree_bdev): the one already

@@ -31,7 +31,7 @@ FUZZ_TIME ?= 20
 # ---- Targets: name -> sources, seed files ---------------------------------------
 
 FUZZ_TARGETS := fuzz_fdt fuzz_elf fuzz_cpio fuzz_gpt fuzz_ext2 fuzz_ofs fuzz_cmsg
-FUZZ_TARGETS += fuzz_netlink fuzz_pci fuzz_isofs
+FUZZ_TARGETS += fuzz_netlink fuzz_pci fuzz_isofs fuzz_fat
 
 fuzz_fdt_SRCS  := tests/fuzz/fuzz_fdt.c kernel/lib/fdt.c
 fuzz_fdt_SEEDS := $(UNIT_DTBS)
@@ -64,6 +64,10 @@ fuzz_pci_SEEDS := $(FUZZ_DIR)/seeds/pci-qemu.bin
 # The iso9660 core: mount with each name mapping and walk everything.
 fuzz_isofs_SRCS := tests/fuzz/fuzz_isofs.c tests/unit/isofs/iso_host.c $(ISOFS_CORE_SRCS)
 fuzz_isofs_SEEDS := $(FUZZ_DIR)/seeds/iso-rock.iso
+
+# The FAT core: mount and walk everything.
+fuzz_fat_SRCS := tests/fuzz/fuzz_fat.c tests/unit/fat/fat_host.c $(FAT_CORE_SRCS)
+fuzz_fat_SEEDS := $(FUZZ_DIR)/seeds/fat12.img
 
 # QEMU's recorded config spaces (tests/unit/pci), one device behind the bridge.
 $(FUZZ_DIR)/seeds/pci-qemu.bin: tests/unit/pci/fixtures/qemu-virt-pci.cfg tests/fuzz/pci_seed.py
@@ -101,6 +105,15 @@ $(FUZZ_DIR)/seeds/iso-rock.iso: tests/fuzz/fuzz.mk
 	@echo long > $(FUZZ_DIR)/seeds/iso-root/$$(printf 'n%.0s' $$(seq 1 180))
 	genisoimage -quiet -V FUZZ -J -R -o $@.full $(FUZZ_DIR)/seeds/iso-root
 	head -c 65536 $@.full > $@
+
+# A small FAT12 volume: a file, a directory, a long name (64 KiB: all of it).
+$(FUZZ_DIR)/seeds/fat12.img: tests/fuzz/fuzz.mk
+	@mkdir -p $(@D)
+	@rm -rf $(FUZZ_DIR)/seeds/fat-root $@ && mkdir -p $(FUZZ_DIR)/seeds/fat-root/d
+	@echo hello > $(FUZZ_DIR)/seeds/fat-root/f
+	@echo long > "$(FUZZ_DIR)/seeds/fat-root/d/a long file name.text"
+	mkfs.vfat -C -F 12 -n FUZZ -i 6f70656e $@ 64 >/dev/null
+	MTOOLS_SKIP_CHECK=1 mcopy -s -i $@ $(FUZZ_DIR)/seeds/fat-root/* ::/
 
 # A 1 MiB OFS with a file, a directory, a symlink and a hard link (fixed UUID and times);
 # all its blocks in use sit in the first 64 KiB, which is the seed (fuzz_ofs pads with zeros).
