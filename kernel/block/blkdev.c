@@ -169,6 +169,7 @@ int blkdev_register_disk(struct block_device *disk)
         return err;
     if (!disk->no_partscan)
         blk_scan_partitions(disk);
+    devfs_probe_labels(disk);
     return 0;
 }
 

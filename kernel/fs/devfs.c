@@ -243,6 +243,15 @@ int devfs_register_blkdev(const char *name, dev_t devt)
     return devfs_make(name, S_IFBLK | 0600, devt, NULL);
 }
 
+/* /dev/<name> (subdirectories made as needed) as a symlink to target, replacing what was
+ * there: /dev/disk/by-label (fs/bylabel). */
+int devfs_symlink(const char *name, const char *target)
+{
+    if (!name || !*name || name[0] == '/' || !target || !*target)
+        return -EINVAL;
+    return devfs_make(name, 0, 0, target);
+}
+
 /* ---- devtmpfs ---- */
 
 static int devtmpfs_get_sb(struct file_system_type *type, const char *source, unsigned long flags,

@@ -89,3 +89,4 @@ bool blk_can_sleep(void) { return false; }
 
 /* No devtmpfs on the host: device nodes are not made. */
 int devfs_register_blkdev(const char *name, dev_t devt) { (void)name; (void)devt; return 0; }
+void devfs_probe_labels(struct block_device *disk) { (void)disk; }
