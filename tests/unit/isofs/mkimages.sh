@@ -5,10 +5,10 @@
 # tree), a name longer than a directory record can hold (Rock Ridge continues it in a CE
 # area), mixed case, modes. Then DIR/rock.iso (genisoimage -J -R), DIR/joliet.iso (-J only),
 # DIR/plain.iso (neither), and DIR/seed.iso made by cloud-localds from DIR/user-data and
-# DIR/meta-data. Deterministic contents; no root needed.
+# DIR/meta-data, and DIR/deep.iso, a tree deeper than 8 levels. Deterministic contents; no root needed.
 set -eu
 d=$1
-rm -rf "$d" && mkdir -p "$d/tree/sub/deeper" "$d/tree/empty-dir"
+rm -rf "$d" && mkdir -p "$d/tree/sub/deeper" "$d/tree/empty-dir" "$d/deep/1/2/3/4/5/6/7/8/9/10"
 t=$d/tree
 printf 'hello, iso9660\n' > "$t/small.txt"
 : > "$t/empty"
@@ -26,6 +26,9 @@ quiet="-quiet"
 genisoimage $quiet -V ROCKVOL -J -R -o "$d/rock.iso" "$t" 2>/dev/null
 genisoimage $quiet -V JOLIETVOL -J -o "$d/joliet.iso" "$t" 2>/dev/null
 genisoimage $quiet -V PLAINVOL -o "$d/plain.iso" "$t" 2>/dev/null
+# Deeper than ISO 9660's 8 levels: Rock Ridge relocates it (RE/CL entries, rr_moved).
+printf 'bottom\n' > "$d/deep/1/2/3/4/5/6/7/8/9/10/file"
+genisoimage $quiet -V DEEP -R -o "$d/deep.iso" "$d/deep" 2>/dev/null
 printf '#cloud-config\nhostname: seeded\n' > "$d/user-data"
 printf 'instance-id: iid-test-1\nlocal-hostname: seeded\n' > "$d/meta-data"
 cloud-localds "$d/seed.iso" "$d/user-data" "$d/meta-data"

@@ -276,6 +276,27 @@ static void test_cloud_localds(void **state)
     free(md.data);
 }
 
+/* A directory 10 levels down is relocated by genisoimage: found through its CL placeholder,
+ * and the relocated copy (RE) is not listed a second time. */
+static void test_relocated(void **state)
+{
+    (void)state;
+    struct iso_memdev md;
+    load(&md, "deep.iso");
+    struct iso_fs *fs = mount_opts(&md, NULL);
+    assert_same(fs, "1/2/3/4/5/6/7/8/9/10/file", wpath("deep/1/2/3/4/5/6/7/8/9/10/file"));
+    struct iso_inode in;
+    assert_int_equal(resolve(fs, "1/2/3/4/5/6/7/8", &in), 0);
+    assert_true(S_ISDIR(in.mode));
+    struct names nm;
+    list_dir(fs, "1/2/3/4/5/6/7/8", &nm);
+    assert_true(has_name(&nm, "9"));
+    list_dir(fs, "rr_moved", &nm);
+    assert_int_equal(nm.n, 2);
+    iso_unmount(fs);
+    free(md.data);
+}
+
 static void test_options(void **state)
 {
     (void)state;
@@ -434,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_rock),
         cmocka_unit_test(test_joliet_and_plain),
         cmocka_unit_test(test_cloud_localds),
+        cmocka_unit_test(test_relocated),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_damaged),
     };
