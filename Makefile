@@ -22,6 +22,8 @@ QEMU_MEM ?= 512M
 QEMU_DISK ?= mmio
 QEMU_NET ?= mmio
 SSH_PORT ?= 2222
+# `make run SEED=seed.iso`: a cloud-init seed (cloud-localds) attached as a second, read-only disk.
+SEED ?=
 UBOOT ?= /usr/lib/u-boot/qemu-riscv64_smode/uboot.elf
 
 export OPENV_CACHE JOBS
@@ -46,6 +48,7 @@ help: ## list the targets
 	@echo "                       virtio-blk-pci (default mmio)"
 	@echo "  QEMU_NET=mmio|pci    the network's: virtio-net-device or virtio-net-pci (default mmio)"
 	@echo "  SSH_PORT=N           the host port forwarded to the guest's SSH server (default 2222)"
+	@echo "  SEED=seed.iso        a cloud-init seed (cloud-localds) as a second, read-only disk"
 	@echo "  QEMU_SMP=N QEMU_MEM=M  harts and memory (default 1, 512M); DEV_SSH_KEY=key.pub root's"
 	@echo "                       login key (default ~/.ssh/id_*.pub, else build/dev-ssh/id_ed25519)"
 	@echo
@@ -56,7 +59,7 @@ deps: ## install the Debian host packages the build and tests need (root or sudo
 run: ## build what is missing and boot build/openv.img through stock U-Boot (Ctrl-A x quits)
 	@MAKE="$(MAKE)" BUILD="$(BUILD)" IMAGE="$(IMAGE)" QEMU="$(QEMU)" QEMU_MEM="$(QEMU_MEM)" \
 	    QEMU_SMP="$(QEMU_SMP)" UBOOT="$(UBOOT)" DEV_SSH_KEY="$(DEV_SSH_KEY)" \
-	    QEMU_DISK="$(QEMU_DISK)" QEMU_NET="$(QEMU_NET)" SSH_PORT="$(SSH_PORT)" tools/run-image.sh
+	    QEMU_DISK="$(QEMU_DISK)" QEMU_NET="$(QEMU_NET)" SSH_PORT="$(SSH_PORT)" SEED="$(SEED)" tools/run-image.sh
 
 test: test-unit test-fuzz test-integration test-smp4 ## run all tests (unit, fuzz smoke, integration, again at -smp 4)
 

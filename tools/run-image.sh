@@ -3,7 +3,8 @@
 # the ssh command and the exact QEMU command line, then boot the image through stock U-Boot.
 # Environment (from the Makefile): MAKE BUILD IMAGE QEMU QEMU_MEM QEMU_SMP UBOOT DEV_SSH_KEY
 # QEMU_DISK QEMU_NET (mmio or pci: the virtio transport of the disk, and of the network; the rng
-# goes with the disk) SSH_PORT (the host port forwarded to the guest's port 22).
+# goes with the disk) SSH_PORT (the host port forwarded to the guest's port 22) SEED (a cloud-init
+# seed image, attached read-only as a second disk on the disk's transport).
 set -euo pipefail
 
 say() { echo "openv: $*"; }
@@ -38,6 +39,13 @@ rng_dev=$(transport "${QEMU_DISK:-mmio}" rng QEMU_DISK)
 port=${SSH_PORT:-2222}
 [[ $port =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] ||
     fail "SSH_PORT=$port: not a TCP port number"
+
+seed=${SEED:-}
+if [ -n "$seed" ]; then
+    [ -f "$seed" ] && [ -r "$seed" ] ||
+        fail "SEED=$seed: not a readable file (make one: cloud-localds seed.iso user-data meta-data)"
+    seed=$(realpath "$seed")
+fi
 
 key=${DEV_SSH_KEY:-}
 identity=()
@@ -79,6 +87,9 @@ qemu=("$QEMU" -M virt -m "$QEMU_MEM" -smp "$QEMU_SMP" -nographic -kernel "$UBOOT
       -drive "file=$image,format=raw,if=none,id=hd0" -device "$disk_dev,drive=hd0"
       -netdev "user,id=n0,hostfwd=tcp::$port-:22" -device "$net_dev,netdev=n0"
       -device "$rng_dev")
+# The seed after the image: U-Boot and the kernel see the image first (vda), the seed second.
+[ -n "$seed" ] && qemu+=(-drive "file=$seed,format=raw,if=none,id=seed,readonly=on"
+                         -device "$disk_dev,drive=seed")
 ssh=(ssh -p "$port" "${identity[@]}" -o "UserKnownHostsFile=$known"
      -o StrictHostKeyChecking=accept-new root@localhost)
 say "booting $IMAGE (OpenSBI -> U-Boot -> openv); quit with Ctrl-A x"

@@ -27,8 +27,8 @@ from sshguest import LOGIN_PROMPT, free_port
 pytestmark = [pytest.mark.qemu, pytest.mark.same_at_any_smp]   # make run's own -smp 1
 
 # What a user's environment might carry that would change what `make run` does.
-DROP_ENV = ("DEV_SSH_KEY", "SSH_AUTH_SOCK", "QEMU_DISK", "QEMU_NET", "SSH_PORT", "QEMU_SMP",
-            "QEMU_MEM", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+DROP_ENV = ("DEV_SSH_KEY", "SSH_AUTH_SOCK", "QEMU_DISK", "QEMU_NET", "SSH_PORT", "SEED",
+            "QEMU_SMP", "QEMU_MEM", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
 
 
 def package_cache():
@@ -183,6 +183,7 @@ def test_make_run_on_pci(tmp_path):
     (["QEMU_NET=virtio"], "QEMU_NET=virtio: use mmio or pci"),
     (["QEMU_DISK=PCI"], "QEMU_DISK=PCI: use mmio or pci"),
     (["SSH_PORT=22x"], "SSH_PORT=22x: not a TCP port number"),
+    (["SEED=/nonexistent/seed.iso"], "SEED=/nonexistent/seed.iso: not a readable file"),
 ])
 def test_make_run_refuses_bad_settings(tmp_path, args, message):
     env, _ = newcomer_env(tmp_path)
