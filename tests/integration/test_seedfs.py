@@ -83,6 +83,8 @@ def test_seeds_by_label_mounted_and_read_and_damaged_ones_fail_cleanly(image, tm
     (cd / "meta_data.json").write_text('{"uuid": "83679162-1378-4288-a2d4-70e13ec132aa", '
                                        '"hostname": "cfgdrive", "name": "cfgdrive"}\n')
     (cd / "user_data").write_bytes(os.urandom(5000))
+    (cd / "vendor_data.json").symlink_to("meta_data.json")
+    os.chmod(cd / "user_data", 0o600)
     configdrive = str(t / "configdrive.iso")
     subprocess.run(["genisoimage", "-quiet", "-V", "config-2", "-J", "-R", "-o", configdrive,
                     str(t / "configdrive")], check=True)
@@ -150,6 +152,12 @@ def test_seeds_by_label_mounted_and_read_and_damaged_ones_fail_cleanly(image, tm
         sums = g.check("sha256sum /tmp/c/openstack/latest/meta_data.json "
                        "/tmp/c/openstack/latest/user_data")
         assert sha256(cd / "meta_data.json") in sums and sha256(cd / "user_data") in sums, sums
+        latest = "/tmp/c/openstack/latest"
+        assert g.check(f"readlink {latest}/vendor_data.json") == "meta_data.json"
+        assert g.check(f"cat {latest}/vendor_data.json") == (cd / "meta_data.json").read_text().strip()
+        assert g.check(f"stat -c '%a %F' {latest}/user_data {latest}") == \
+            "600 regular file\n" + oct(os.stat(cd).st_mode & 0o777)[2:] + " directory"
+        assert g.check("ls --color=never /tmp/b").split() == ["meta-data", "user-data"]
 
         # Damage: EIO, nothing worse.
         g.run("mount -o ro /dev/disk/by-label/TRUNC /tmp/d")
