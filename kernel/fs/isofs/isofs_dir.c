@@ -193,7 +193,7 @@ static int walk(struct iso_fs *fs, const struct iso_inode *dir, uint64_t *pos, v
         for (unsigned i = 0; (flags & ISO_FLAG_MULTI) && i <= ISO_MAX_EXTENTS && next < size; i++) {
             uint64_t n;
             uint8_t r2[ISO_DR_MIN];
-            if ((err = iso_next_record(fs, start + next - 0, 0, &n)))
+            if ((err = iso_next_record(fs, start + next, 0, &n)))
                 break;
             next = n - start;
             if (next >= size || (err = iso_read_bytes(fs, n, r2, sizeof r2)))
