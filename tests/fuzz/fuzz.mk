@@ -31,7 +31,7 @@ FUZZ_TIME ?= 20
 # ---- Targets: name -> sources, seed files ---------------------------------------
 
 FUZZ_TARGETS := fuzz_fdt fuzz_elf fuzz_cpio fuzz_gpt fuzz_ext2 fuzz_ofs fuzz_cmsg
-FUZZ_TARGETS += fuzz_netlink fuzz_pci
+FUZZ_TARGETS += fuzz_netlink fuzz_pci fuzz_verity
 
 fuzz_fdt_SRCS  := tests/fuzz/fuzz_fdt.c kernel/lib/fdt.c
 fuzz_fdt_SEEDS := $(UNIT_DTBS)
@@ -60,6 +60,18 @@ fuzz_pci_SRCS := tests/fuzz/fuzz_pci.c tests/unit/pci/fake_ecam.c kernel/drivers
 	kernel/lib/fdt.c kernel/lib/kprintf.c kernel/drivers/virtio/virtio_pci_caps.c
 fuzz_pci_CFLAGS := -Ikernel/drivers/pci -Ikernel/drivers/virtio -Itests/unit/pci
 fuzz_pci_SEEDS := $(FUZZ_DIR)/seeds/pci-qemu.bin
+
+# dm-mod.create=, the verity target and the command line merge; the seed is the image's kind
+# of table over the unit tests' veritysetup tree (hash device = the rest of the input).
+fuzz_verity_SRCS := tests/fuzz/fuzz_verity.c kernel/lib/verity.c kernel/lib/dm_table.c \
+	kernel/lib/sha256.c kernel/lib/bootargs.c
+fuzz_verity_SEEDS := $(FUZZ_DIR)/seeds/verity-table.bin
+$(FUZZ_DIR)/seeds/verity-table.bin: $(BUILD)/unit/block/fixtures/verity-data.img tests/fuzz/fuzz.mk
+	@mkdir -p $(@D)
+	printf 'v,,,ro,0 2400 verity 1 a b 4096 4096 300 1 sha256 %s %s 1 ignore_zero_blocks\n' \
+		$$(cat $(BUILD)/unit/block/fixtures/verity-root.txt) \
+		$$(cat $(BUILD)/unit/block/fixtures/verity-salt.txt) > $@
+	cat $(BUILD)/unit/block/fixtures/verity-hash.img >> $@
 
 # QEMU's recorded config spaces (tests/unit/pci), one device behind the bridge.
 $(FUZZ_DIR)/seeds/pci-qemu.bin: tests/unit/pci/fixtures/qemu-virt-pci.cfg tests/fuzz/pci_seed.py
