@@ -29,6 +29,20 @@ static inline void store_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+/* One round; the caller rotates the names instead of moving eight words per round (under
+ * QEMU's TCG every instruction counts: dm-verity hashes each block it reads). Ch and Maj in
+ * their three- and four-operation forms. */
+#define S0(x) (ror(x, 2) ^ ror(x, 13) ^ ror(x, 22))
+#define S1(x) (ror(x, 6) ^ ror(x, 11) ^ ror(x, 25))
+#define CH(e, f, g) ((g) ^ ((e) & ((f) ^ (g))))
+#define MAJ(a, b, c) (((a) & (b)) | ((c) & ((a) | (b))))
+#define ROUND(a, b, c, d, e, f, g, h, i)                                                    \
+    do {                                                                                   \
+        uint32_t t1 = h + S1(e) + CH(e, f, g) + K[i] + w[i];                               \
+        d += t1;                                                                           \
+        h = t1 + S0(a) + MAJ(a, b, c);                                                     \
+    } while (0)
+
 static void compress(uint32_t s[8], const uint8_t *block)
 {
     uint32_t w[64];
@@ -40,17 +54,15 @@ static void compress(uint32_t s[8], const uint8_t *block)
         w[i] = w[i - 16] + s0 + w[i - 7] + s1;
     }
     uint32_t a = s[0], b = s[1], c = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7];
-    for (int i = 0; i < 64; i++) {
-        uint32_t t1 = h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
-        uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-        h = g;
-        g = f;
-        f = e;
-        e = d + t1;
-        d = c;
-        c = b;
-        b = a;
-        a = t1 + t2;
+    for (int i = 0; i < 64; i += 8) {
+        ROUND(a, b, c, d, e, f, g, h, i);
+        ROUND(h, a, b, c, d, e, f, g, i + 1);
+        ROUND(g, h, a, b, c, d, e, f, i + 2);
+        ROUND(f, g, h, a, b, c, d, e, i + 3);
+        ROUND(e, f, g, h, a, b, c, d, i + 4);
+        ROUND(d, e, f, g, h, a, b, c, i + 5);
+        ROUND(c, d, e, f, g, h, a, b, i + 6);
+        ROUND(b, c, d, e, f, g, h, a, i + 7);
     }
     s[0] += a;
     s[1] += b;
