@@ -291,14 +291,18 @@ def make_disk(out, images):
     os.replace(tmp, out)
 
 
-def build(build_dir, kernel, out, cmdline_extra="", verity_root=True):
+def build(build_dir, kernel, out, cmdline_extra="", verity_root=True, extra_files=None):
     """Build the image. With verity_root (the default) the root is mounted through dm-verity
     (dm-0 over partitions 2 and 3) and the command line is also built into the kernel; without
     it (a kernel with no dm-verity, such as the Linux reference kernel) straight from
     partition 2. Returns the verity parameters (None without verity_root) and writes them
-    beside `out` as <out>.verity (key=value lines)."""
+    beside `out` as <out>.verity (key=value lines). extra_files ({path: bytes or (bytes,
+    mode)}, default mode 0644) adds files to the root (the benchmark's)."""
     with tempfile.TemporaryDirectory(prefix="openv-image-") as work:
         tree = mkinitramfs.rootfs_tree(build_dir, initramfs=False)
+        for path, payload in sorted((extra_files or {}).items()):
+            data, mode = payload if isinstance(payload, tuple) else (payload, 0o644)
+            tree.file(path, data, mode)
         root = os.path.join(work, "root.ext2")
         make_root_ext2(tree, root, PARTITIONS[1][4], epoch(), work)
         hashdev = os.path.join(work, "root.verity")
