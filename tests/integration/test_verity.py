@@ -8,7 +8,7 @@ Boots, as few as the checks allow:
   the log names the hash block, other files read as they are; dm-0 is in /dev, /sys/block and
   /proc/partitions, read-only;
 - a wrong root hash: the device is refused with a clear message and the boot stops at the root
-  (never a boot into unverified data);
+  (never a boot into unverified data); the same for a root partition from another build;
 - through stock U-Boot, an extlinux.conf edited to boot partition 2 without verity (and with
   init=/bin/sh): the kernel's built-in command line wins, the root is dm-0."""
 
@@ -202,6 +202,29 @@ def test_a_wrong_root_hash_refuses_to_boot(image):
         child.expect_exact('VFS: Cannot open root device "/dev/dm-0"')
         i = child.expect_exact(["Kernel panic", "openv login:", "# ", pexpect.EOF])
         assert i == 0, "booted without a verified root"
+    finally:
+        child.terminate(force=True)
+
+
+@pytest.mark.same_at_any_smp
+def test_a_root_partition_from_another_build_does_not_mount(image, tmp_path):
+    img, params = image
+    other = str(tmp_path / "other.img")
+    mkimage.build(BUILD, kernel_image(), other, extra_files={"/etc/another-build": b"yes\n"})
+    bad = copy(img, str(tmp_path / "swapped.img"))
+    off, size = part_range(2)
+    with open(other, "rb") as src, open(bad, "r+b") as dst:
+        src.seek(off)
+        dst.seek(off)
+        dst.write(src.read(size))
+    child, log = spawn(direct_boot_argv(bad, params["cmdline"]), "swapped-root", timeout=90)
+    try:
+        child.expect_exact("device-mapper: ioctl: dm-0 (vroot) is ready")
+        child.expect(r"device-mapper: verity: 254:2: data block \d+ is corrupted")
+        child.expect(r'VFS: Cannot open root device "/dev/dm-0" or unknown-block\(253,0\): '
+                     r'error -\d+')
+        i = child.expect_exact(["Kernel panic", "openv login:", "# ", pexpect.EOF])
+        assert i == 0, "booted a root from another build"
     finally:
         child.terminate(force=True)
 
