@@ -15,6 +15,7 @@ Boots, as few as the checks allow:
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -29,6 +30,7 @@ import verity  # noqa: E402
 
 pytestmark = pytest.mark.qemu
 UBOOT = "/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf"
+VERITYSETUP = shutil.which("veritysetup") or "/usr/sbin/veritysetup"   # not on a user's PATH
 VICTIM = "/usr/libexec/sftp-server"     # not needed to boot or to log in on the console
 
 
@@ -74,15 +76,15 @@ def test_veritysetup_verifies_the_images_root(image, tmp_path):
     img, params = image
     data = extract(img, 2, str(tmp_path / "root.ext2"))
     hashdev = extract(img, 3, str(tmp_path / "root.verity"))
-    r = subprocess.run(["veritysetup", "verify", data, hashdev, params["root_hash"]],
+    r = subprocess.run([VERITYSETUP, "verify", data, hashdev, params["root_hash"]],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert r.returncode == 0, r.stdout
-    dump = subprocess.run(["veritysetup", "dump", hashdev], stdout=subprocess.PIPE, text=True,
+    dump = subprocess.run([VERITYSETUP, "dump", hashdev], stdout=subprocess.PIPE, text=True,
                           check=True).stdout
     assert re.search(r"Data blocks:\s+12288", dump) and re.search(r"Hash type:\s+1", dump), dump
     assert params["salt"] in dump.replace(" ", "").replace("\n", "") or \
         re.search(r"Salt:\s+" + params["salt"], dump), dump
-    bad = subprocess.run(["veritysetup", "verify", data, hashdev, "00" * 32],
+    bad = subprocess.run([VERITYSETUP, "verify", data, hashdev, "00" * 32],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert bad.returncode != 0
 

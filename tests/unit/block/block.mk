@@ -66,12 +66,13 @@ BLOCK_FIXTURE_FILES := $(addprefix $(BLOCK_FIXTURES)/,gpt-openv.img gpt-small.im
 # dm-verity trees made by `veritysetup format` (cryptsetup-bin), the reference writer: 300
 # data blocks (two levels: one top block, three leaves; block 1 all zero) and a single block
 # (no tree). <name>-hash.img, <name>-root.txt and <name>-salt.txt come with each.
+BLOCK_VERITYSETUP := $(or $(shell command -v veritysetup),/usr/sbin/veritysetup)
 BLOCK_VERITY_SALT := 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 $(BLOCK_FIXTURES)/verity-data.img $(BLOCK_FIXTURES)/verity1-data.img: $(BLOCK_MK) | $(BLOCK_FIXTURES)
 	python3 -c 'import sys; n = int(sys.argv[1]); sys.stdout.buffer.write(b"".join( \
 		(bytes(4096) if i == 1 else (bytes([i & 255, i >> 8, 7]) * 1366)[:4096]) \
 		for i in range(n)))' $(if $(findstring verity1,$@),1,300) > $@.tmp
-	veritysetup format --salt=$(BLOCK_VERITY_SALT) \
+	$(BLOCK_VERITYSETUP) format --salt=$(BLOCK_VERITY_SALT) \
 		--uuid=6f70656e-7600-4000-8000-0000000000f4 $@.tmp $(@:-data.img=-hash.img) \
 		| awk '/^Root hash:/ { print $$3 }' > $(@:-data.img=-root.txt)
 	test -s $(@:-data.img=-root.txt)
