@@ -21,6 +21,9 @@ endif
 ifndef OFS_MK_INCLUDED
 include tools/ofs/ofs.mk
 endif
+ifndef BLOCK_MK
+include tests/unit/block/block.mk
+endif
 
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CC ?= clang
