@@ -110,7 +110,7 @@ $(DEV_KEY_COPY): FORCE
 	@if [ -n "$(DEV_SSH_KEY)" ]; then cmp -s "$(DEV_SSH_KEY)" $@ || cp "$(DEV_SSH_KEY)" $@; \
 	 elif [ ! -e $@ ] || [ -s $@ ]; then : > $@; fi
 
-$(IMAGE): kernel packages ofs-guest-tools $(INITRAMFS_INPUTS) image/mkimage.py image/mkinitramfs.py $(DEV_KEY_COPY)
+$(IMAGE): kernel packages ofs-guest-tools $(INITRAMFS_INPUTS) image/mkimage.py image/mkinitramfs.py image/verity.py $(DEV_KEY_COPY)
 	@DEV_SSH_KEY=$$([ -s $(DEV_KEY_COPY) ] && echo $(DEV_KEY_COPY)) \
 	    $(PYTHON) image/mkimage.py --build $(BUILD) --kernel $(BUILD)/kernel/Image --out $@
 

@@ -5,7 +5,7 @@ GPT, fixed GUIDs:
   1 boot        FAT, legacy-BIOS-bootable: extlinux/extlinux.conf and openv.itb, a FIT with the
                 kernel and its sha256 (stock U-Boot checks it and refuses a tampered kernel)
   2 root        ext2 made by mke2fs -d from the staged rootfs, mounted read-only
-  3 root-verity room for the root's dm-verity hash tree
+  3 root-verity the root's dm-verity hash tree (verity.py: `veritysetup format`'s bytes)
   4 data        the persistent data partition (all zero: formatted on first boot)
 
 Reproducible by construction: SOURCE_DATE_EPOCH for every time (mke2fs 1.47.0 leaks host
@@ -15,6 +15,7 @@ so that the build needs no root.
 """
 
 import argparse
+import hashlib
 import os
 import shutil
 import subprocess
@@ -23,6 +24,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mkinitramfs  # noqa: E402
+import verity  # noqa: E402
 
 MiB = 1 << 20
 SECTOR = 512
@@ -38,6 +40,13 @@ PARTITIONS = [
 ]
 ROOT_FS_UUID = "6f70656e-7600-4000-8000-0000000000f2"
 ROOT_HASH_SEED = "6f70656e-7600-4000-8000-0000000000f3"
+# The verity superblock's UUID (veritysetup format --uuid); the salt is derived from the root
+# filesystem's bytes, so it is the same for the same build and differs between builds.
+VERITY_UUID = "6f70656e-7600-4000-8000-0000000000f4"
+VERITY_SALT_DOMAIN = b"openv dm-verity salt v1\0"
+# The device-mapper device the kernel makes from dm-mod.create (Linux's dm-init syntax:
+# name,uuid,minor,flags,table); the root is mounted from it.
+VERITY_DM_NAME = "vroot"
 FAT_LABEL = "OPENV-BOOT"
 KERNEL_LOAD = 0x80200000
 
@@ -166,6 +175,57 @@ label openv
 """
 
 
+# ---------------------------------------------------------------------------------------------
+# dm-verity and the trusted command line
+
+
+def make_root_verity(root, out):
+    """Write the root's hash device to `out`; return (root hash, salt, data blocks)."""
+    with open(root, "rb") as f:
+        data = f.read()
+    salt = hashlib.sha256(VERITY_SALT_DOMAIN + data).digest()
+    content, root_hash = verity.format_hash_device(data, salt, VERITY_UUID)
+    with open(out, "wb") as f:
+        f.write(content)
+    return root_hash, salt, len(data) // verity.BLOCK
+
+
+def verity_cmdline(root_hash, salt, data_blocks):
+    """Linux's convention: dm-mod.create makes dm-0 from the table, root= mounts it."""
+    table = verity.table("/dev/vda2", "/dev/vda3", data_blocks, root_hash, salt)
+    return f'dm-mod.create="{VERITY_DM_NAME},,,ro,{table}" root=/dev/dm-0'
+
+
+# The kernel's built-in command line (kernel/kernel/cmdline.c): a region in the kernel image
+# that starts with this magic, then the capacity (u32 LE) and a reserved u32, then the text
+# (all zero as the kernel is built). Patching it before the FIT is made puts the command line
+# under the FIT's hash (and later its signature); the kernel prefers it to /chosen/bootargs.
+BUILTIN_CMDLINE_MAGIC = b"openv:cmdline:v1"
+
+
+def patch_builtin_cmdline(kernel, cmdline, out):
+    """Copy `kernel` to `out` with `cmdline` in its built-in region. Returns False (and copies
+    the kernel unchanged) if the kernel has none (the Linux reference kernel)."""
+    with open(kernel, "rb") as f:
+        image = bytearray(f.read())
+    at = image.find(BUILTIN_CMDLINE_MAGIC)
+    if at >= 0:
+        if image.find(BUILTIN_CMDLINE_MAGIC, at + 1) >= 0:
+            sys.exit(f"mkimage: {kernel} has two built-in command line regions")
+        capacity = int.from_bytes(image[at + 16:at + 20], "little")
+        text = at + 24
+        raw = cmdline.encode()
+        if len(raw) >= capacity:
+            sys.exit(f"mkimage: the command line ({len(raw)} bytes) does not fit the kernel's "
+                     f"built-in region ({capacity} bytes)")
+        if any(image[text:text + capacity]):
+            sys.exit(f"mkimage: {kernel}'s built-in command line region is not empty")
+        image[text:text + len(raw)] = raw
+    with open(out, "wb") as f:
+        f.write(image)
+    return at >= 0
+
+
 def make_fit(kernel, out, work):
     its = os.path.join(work, "openv.its")
     with open(its, "w", encoding="utf-8") as f:
@@ -231,19 +291,47 @@ def make_disk(out, images):
     os.replace(tmp, out)
 
 
-def build(build_dir, kernel, out, cmdline_extra=""):
-    cmdline = f"root=PARTUUID={part_uuid(2)} ro console=ttyS0 {cmdline_extra}".strip()
+def build(build_dir, kernel, out, cmdline_extra="", verity_root=True, extra_files=None):
+    """Build the image. With verity_root (the default) the root is mounted through dm-verity
+    (dm-0 over partitions 2 and 3) and the command line is also built into the kernel; without
+    it (a kernel with no dm-verity, such as the Linux reference kernel) straight from
+    partition 2. Returns the verity parameters (None without verity_root) and writes them
+    beside `out` as <out>.verity (key=value lines). extra_files ({path: bytes or (bytes,
+    mode)}, default mode 0644) adds files to the root (the benchmark's)."""
     with tempfile.TemporaryDirectory(prefix="openv-image-") as work:
         tree = mkinitramfs.rootfs_tree(build_dir, initramfs=False)
+        for path, payload in sorted((extra_files or {}).items()):
+            data, mode = payload if isinstance(payload, tuple) else (payload, 0o644)
+            tree.file(path, data, mode)
         root = os.path.join(work, "root.ext2")
         make_root_ext2(tree, root, PARTITIONS[1][4], epoch(), work)
+        hashdev = os.path.join(work, "root.verity")
+        root_hash, salt, data_blocks = make_root_verity(root, hashdev)
+        if os.path.getsize(hashdev) > PARTITIONS[2][4] * MiB:
+            sys.exit("mkimage: the root's hash tree does not fit partition 3")
+        if verity_root:
+            root_arg = verity_cmdline(root_hash, salt, data_blocks)
+        else:
+            root_arg = f"root=PARTUUID={part_uuid(2)}"
+        cmdline = f"{root_arg} ro console=ttyS0 {cmdline_extra}".strip()
+        fit_kernel = os.path.join(work, "Image")
+        builtin = patch_builtin_cmdline(kernel, cmdline if verity_root else "", fit_kernel)
         fit = os.path.join(work, "openv.itb")
-        make_fit(kernel, fit, work)
+        make_fit(fit_kernel, fit, work)
         boot = os.path.join(work, "boot.fat")
         make_boot_fat(fit, cmdline, boot, PARTITIONS[0][4], work)
-        make_disk(out, {1: boot, 2: root})
+        make_disk(out, {1: boot, 2: root, 3: hashdev})
         shutil.copy(fit, os.path.join(os.path.dirname(out), "openv.itb"))
-    print(f"image: {out} ({os.path.getsize(out) // MiB} MiB, sparse); root=PARTUUID={part_uuid(2)}")
+    params = {"root_hash": root_hash.hex(), "salt": salt.hex(), "data_blocks": data_blocks,
+              "hash_start_block": 1, "uuid": VERITY_UUID, "cmdline": cmdline,
+              "builtin_cmdline": int(builtin)}
+    with open(out + ".verity", "w", encoding="utf-8") as f:
+        f.write("".join(f"{k}={v}\n" for k, v in params.items()))
+    where = "built into the kernel and in extlinux.conf" if builtin else "in extlinux.conf"
+    print(f"image: {out} ({os.path.getsize(out) // MiB} MiB, sparse); "
+          f"{'root=/dev/dm-0 (dm-verity)' if verity_root else 'root=PARTUUID=' + part_uuid(2)}, "
+          f"root hash {root_hash.hex()}; command line {where}")
+    return params if verity_root else None
 
 
 def main():
@@ -252,8 +340,10 @@ def main():
     ap.add_argument("--kernel", required=True, help="the kernel Image to put in the FIT")
     ap.add_argument("--out", required=True)
     ap.add_argument("--append", default="", help="extra kernel command line")
+    ap.add_argument("--no-verity", action="store_true",
+                    help="mount the root straight from partition 2 (a kernel without dm-verity)")
     args = ap.parse_args()
-    build(args.build, args.kernel, args.out, args.append)
+    build(args.build, args.kernel, args.out, args.append, verity_root=not args.no_verity)
     return 0
 
 

@@ -270,3 +270,6 @@ void devfs_probe_labels(struct block_device *disk);
 bool blk_can_sleep(void);
 /* Register /dev/loop0..7 (unbound) and /dev/loop-control (block/loop.c). After vfs_init. */
 void loop_init(void);
+/* Make the device-mapper devices of dm-mod.create= (drivers/md: dm-0, dm-1... over disks
+ * already registered). After the disk drivers have probed. */
+void dm_init(void);

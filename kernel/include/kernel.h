@@ -62,3 +62,5 @@ void cmdline_init(const char *bootargs);   /* boot: the FDT's /chosen/bootargs *
 /* Power-off and reset: after SBI's SRST, the FDT's syscon-poweroff / syscon-reboot register
  * (addr, written as (old & ~mask) | (value & mask)) is tried. */
 void reboot_set_syscon(bool poweroff, uint64_t addr, uint32_t value, uint32_t mask);
+/* Reset the machine now, logging `why` (Linux's kernel_restart). */
+__noreturn void kernel_restart(const char *why);

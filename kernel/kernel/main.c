@@ -205,6 +205,7 @@ __noreturn void kmain(unsigned long hartid, paddr_t fdt_pa)
     uart_init_irq(plat.uart.dev.has_irq ? plat.uart.dev.irq : 0);
     pci_init(fdt, fdt_size);   /* before virtio_init: virtio-pci devices are found here */
     virtio_init(&plat);
+    dm_init();                 /* dm-mod.create= (a dm-verity root) over the disks just found */
     if (plat.has_initrd && plat.initrd_end > plat.initrd_start) {
         size_t len = plat.initrd_end - plat.initrd_start;
         int r = initramfs_unpack(pa_to_va(plat.initrd_start), len);

@@ -619,6 +619,14 @@ static __noreturn void machine_reset(bool poweroff)
     panic("%s failed", poweroff ? "power off" : "reboot");
 }
 
+/* Linux's kernel_restart() for in-kernel callers (dm-verity's restart_on_corruption): says
+ * why, then resets; nothing is written back (the data cannot be trusted). */
+__noreturn void kernel_restart(const char *why)
+{
+    printk(KERN_EMERG "Restarting system with command '%s'", why);
+    machine_reset(false);
+}
+
 SYSCALL_DEFINE3(reboot, unsigned, magic1, unsigned, magic2, unsigned, cmd)
 {
     if (!capable())

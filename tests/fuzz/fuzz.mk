@@ -21,6 +21,9 @@ endif
 ifndef OFS_MK_INCLUDED
 include tools/ofs/ofs.mk
 endif
+ifndef BLOCK_MK
+include tests/unit/block/block.mk
+endif
 
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CC ?= clang
@@ -31,7 +34,7 @@ FUZZ_TIME ?= 20
 # ---- Targets: name -> sources, seed files ---------------------------------------
 
 FUZZ_TARGETS := fuzz_fdt fuzz_elf fuzz_cpio fuzz_gpt fuzz_ext2 fuzz_ofs fuzz_cmsg
-FUZZ_TARGETS += fuzz_netlink fuzz_pci fuzz_isofs fuzz_fat
+FUZZ_TARGETS += fuzz_netlink fuzz_pci fuzz_isofs fuzz_fat fuzz_verity
 
 fuzz_fdt_SRCS  := tests/fuzz/fuzz_fdt.c kernel/lib/fdt.c
 fuzz_fdt_SEEDS := $(UNIT_DTBS)
@@ -68,6 +71,18 @@ fuzz_isofs_SEEDS := $(FUZZ_DIR)/seeds/iso-rock.iso
 # The FAT core: mount and walk everything.
 fuzz_fat_SRCS := tests/fuzz/fuzz_fat.c tests/unit/fat/fat_host.c $(FAT_CORE_SRCS)
 fuzz_fat_SEEDS := $(FUZZ_DIR)/seeds/fat12.img
+
+# dm-mod.create=, the verity target and the command line merge; the seed is the image's kind
+# of table over the unit tests' veritysetup tree (hash device = the rest of the input).
+fuzz_verity_SRCS := tests/fuzz/fuzz_verity.c kernel/lib/verity.c kernel/lib/dm_table.c \
+	kernel/lib/sha256.c kernel/lib/bootargs.c
+fuzz_verity_SEEDS := $(FUZZ_DIR)/seeds/verity-table.bin
+$(FUZZ_DIR)/seeds/verity-table.bin: $(BUILD)/unit/block/fixtures/verity-data.img tests/fuzz/fuzz.mk
+	@mkdir -p $(@D)
+	printf 'v,,,ro,0 2400 verity 1 a b 4096 4096 300 1 sha256 %s %s 1 ignore_zero_blocks\n' \
+		$$(cat $(BUILD)/unit/block/fixtures/verity-root.txt) \
+		$$(cat $(BUILD)/unit/block/fixtures/verity-salt.txt) > $@
+	cat $(BUILD)/unit/block/fixtures/verity-hash.img >> $@
 
 # QEMU's recorded config spaces (tests/unit/pci), one device behind the bridge.
 $(FUZZ_DIR)/seeds/pci-qemu.bin: tests/unit/pci/fixtures/qemu-virt-pci.cfg tests/fuzz/pci_seed.py

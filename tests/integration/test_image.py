@@ -1,10 +1,11 @@
 """The disk image builder: a clean GPT and ext2, a reproducible image, and the stock boot chain
-(OpenSBI -> U-Boot distro boot -> FIT with its sha256 checked -> kernel -> ext2 root).
+(OpenSBI -> U-Boot distro boot -> FIT with its sha256 checked -> kernel with its built-in
+command line -> dm-verity -> ext2 root; test_verity.py tampers with it).
 
 The image carries openv's own kernel (build/kernel/Image), as `make image` builds it; what that
 kernel does with the disk is tested in test_disk.py. The same image with the Linux reference
 kernel in the FIT also boots to the login prompt: the image and rootfs are not tied to
-openv's kernel."""
+openv's kernel (that kernel has no device-mapper, so its image mounts partition 2 directly)."""
 
 import hashlib
 import os
@@ -27,9 +28,9 @@ pytestmark = pytest.mark.qemu
 OUR_KERNEL = os.path.join(BUILD, "kernel", "Image")
 
 
-def build_image(out_dir, kernel=OUR_KERNEL):
+def build_image(out_dir, kernel=OUR_KERNEL, verity_root=True):
     out = os.path.join(out_dir, "openv.img")
-    mkimage.build(BUILD, kernel, out)           # the kernel command line of `make image`
+    mkimage.build(BUILD, kernel, out, verity_root=verity_root)    # `make image`'s command line
     return out
 
 
@@ -102,9 +103,13 @@ def test_stock_uboot_boots_the_image_to_a_login_prompt(image, virtio):
     child = boot(image, modern=virtio == "modern")
     try:
         child.expect_exact("Verifying Hash Integrity ... sha256+ OK")
-        child.expect_exact(f"root=PARTUUID={mkimage.part_uuid(2)} ro")
+        child.expect_exact("Kernel command line: built in;")
+        child.expect(r"Kernel command line: dm-mod.create=\"vroot,,,ro,0 98304 verity 1 /dev/vda2 "
+                     r"/dev/vda3 4096 4096 12288 1 sha256 [0-9a-f]{64} [0-9a-f]{64}\" "
+                     r"root=/dev/dm-0 ro console=ttyS0\r")
         child.expect(rf"virtio-blk: vda: \d+ sectors \(\d+ MiB\), {virtio} mmio")
-        child.expect_exact("VFS: Mounted root (ext2 filesystem) readonly on device 254:2.")
+        child.expect_exact("device-mapper: ioctl: dm-0 (vroot) is ready")
+        child.expect_exact("VFS: Mounted root (ext2 filesystem) readonly on device 253:0.")
         child.expect_exact("openv login: ")
     finally:
         child.terminate(force=True)
@@ -114,7 +119,7 @@ def test_the_same_image_boots_the_linux_reference_kernel(tmp_path):
     linux = reference_linux_image()
     if not linux:
         pytest.skip("the Linux reference kernel is not beside the repo (../shared/reference)")
-    child = boot(build_image(str(tmp_path), linux))
+    child = boot(build_image(str(tmp_path), linux, verity_root=False))
     try:
         child.expect_exact("Verifying Hash Integrity ... sha256+ OK")
         child.expect_exact("openv login: ")

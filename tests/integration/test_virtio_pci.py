@@ -154,12 +154,14 @@ def machine(keys, tmp_path):
 
 
 def check_root_and_net(m, root_disk="vda"):
-    """The root is the image's ext2 on `root_disk`, /data its OFS, and eth0 has DHCP's
-    address."""
+    """The root is the image's ext2 on `root_disk` through dm-verity (dm-0 over its partitions
+    2 and 3), /data its OFS, and eth0 has DHCP's address."""
     assert m.run("uname -s").strip() == "Linux"
     mounts = m.run("cat /proc/mounts")
     assert re.search(r" / ext2 ro", mounts) and " /data ofs rw" in mounts, mounts
-    assert f"ext2: mounted {root_disk}2 (ro" in m.console()
+    minor = 16 * (ord(root_disk[-1]) - ord("a")) + 2
+    assert f"device-mapper: verity: 254:{minor}: 12288 data blocks" in m.console()
+    assert "ext2: mounted dm-0 (ro" in m.console()
     parts = m.run("cat /proc/partitions")
     assert f" {root_disk}2\n" in parts and f" {root_disk}4\n" in parts, parts
     assert "inet 10.0.2.15/24" in m.run("ip -4 addr show eth0")

@@ -45,6 +45,8 @@ test_elf_SRCS     := $(UNIT_SRC)/test_elf.c kernel/lib/elf.c
 test_shebang_SRCS := $(UNIT_SRC)/test_shebang.c kernel/lib/elf.c
 test_cpio_SRCS    := $(UNIT_SRC)/test_cpio.c kernel/lib/cpio.c
 test_kprintf_SRCS := $(UNIT_SRC)/test_kprintf.c kernel/lib/kprintf.c
+UNIT_TESTS += test_bootargs
+test_bootargs_SRCS := $(UNIT_SRC)/test_bootargs.c kernel/lib/bootargs.c
 # The whole VFS in a host process: host_stubs.c stands in for the core's services.
 test_vfs_SRCS     := $(UNIT_SRC)/fs/test_vfs.c $(UNIT_SRC)/fs/host_stubs.c \
 	$(sort $(wildcard kernel/fs/*.c)) kernel/lib/cpio.c kernel/lib/kprintf.c \
@@ -84,7 +86,7 @@ UNIT_TESTS        += test_nlattr
 test_nlattr_SRCS  := $(UNIT_SRC)/test_nlattr.c kernel/net/netlink/nlattr.c \
 	kernel/net/netlink/rtnl_parse.c
 
-UNIT_LIB_SRCS := kernel/lib/fdt.c kernel/lib/elf.c kernel/lib/cpio.c \
+UNIT_LIB_SRCS := kernel/lib/fdt.c kernel/lib/elf.c kernel/lib/cpio.c kernel/lib/bootargs.c \
 	kernel/lib/kprintf.c
 UNIT_HEADERS := $(wildcard kernel/include/*.h kernel/include/uapi/*.h) $(UNIT_SRC)/test_util.h
 

@@ -35,13 +35,17 @@ BLOCK_CROSS_CFLAGS := -std=c11 -ffreestanding -fno-builtin -nostdlib \
 
 # ---- Tests: name -> sources ----------------------------------------------------
 
-BLOCK_TESTS := test_gpt test_bcache
+BLOCK_TESTS := test_gpt test_bcache test_verity
 
 test_gpt_SRCS := $(BLOCK_SRC)/test_gpt.c kernel/lib/gpt.c kernel/lib/crc32.c
 # The block layer proper, on a RAM disk, with the kernel services it uses stubbed.
 test_bcache_SRCS := $(BLOCK_SRC)/test_bcache.c $(BLOCK_SRC)/kstubs.c \
 	kernel/block/blkdev.c kernel/block/bcache.c kernel/block/partition.c \
 	kernel/lib/gpt.c kernel/lib/crc32.c kernel/lib/kprintf.c
+
+# dm-verity: SHA-256, the verity target's arguments and tree check, dm-mod.create=.
+test_verity_SRCS := $(BLOCK_SRC)/test_verity.c kernel/lib/sha256.c kernel/lib/verity.c \
+	kernel/lib/dm_table.c
 
 BLOCK_HEADERS := $(wildcard kernel/include/*.h) $(wildcard $(BLOCK_SRC)/*.h) \
 	tests/unit/test_util.h $(wildcard kernel/block/*.h)
@@ -57,7 +61,23 @@ $(foreach t,$(BLOCK_TESTS),$(eval $(call block_test_rule,$(t))))
 
 BLOCK_SGDISK := sgdisk
 BLOCK_FIXTURE_FILES := $(addprefix $(BLOCK_FIXTURES)/,gpt-openv.img gpt-small.img gpt-many.img \
-	gpt-tiny.img)
+	gpt-tiny.img verity-data.img verity1-data.img)
+
+# dm-verity trees made by `veritysetup format` (cryptsetup-bin), the reference writer: 300
+# data blocks (two levels: one top block, three leaves; block 1 all zero) and a single block
+# (no tree). <name>-hash.img, <name>-root.txt and <name>-salt.txt come with each.
+BLOCK_VERITYSETUP := $(or $(shell command -v veritysetup),/usr/sbin/veritysetup)
+BLOCK_VERITY_SALT := 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+$(BLOCK_FIXTURES)/verity-data.img $(BLOCK_FIXTURES)/verity1-data.img: $(BLOCK_MK) | $(BLOCK_FIXTURES)
+	python3 -c 'import sys; n = int(sys.argv[1]); sys.stdout.buffer.write(b"".join( \
+		(bytes(4096) if i == 1 else (bytes([i & 255, i >> 8, 7]) * 1366)[:4096]) \
+		for i in range(n)))' $(if $(findstring verity1,$@),1,300) > $@.tmp
+	$(BLOCK_VERITYSETUP) format --salt=$(BLOCK_VERITY_SALT) \
+		--uuid=6f70656e-7600-4000-8000-0000000000f4 $@.tmp $(@:-data.img=-hash.img) \
+		| awk '/^Root hash:/ { print $$3 }' > $(@:-data.img=-root.txt)
+	test -s $(@:-data.img=-root.txt)
+	echo $(BLOCK_VERITY_SALT) > $(@:-data.img=-salt.txt)
+	mv $@.tmp $@
 
 # image/mkimage.py's layout: 1 MiB gap, boot 16, root 48, root-verity 4, data 256 MiB, 1 MiB.
 $(BLOCK_FIXTURES)/gpt-openv.img: $(BLOCK_MK) | $(BLOCK_FIXTURES)
@@ -120,7 +140,8 @@ unit-block: unit-block-build unit-block-cross
 
 # The kernel builds these with its own rules; this guards that they stay freestanding-clean
 # under the kernel's flags (the block layer and virtio drivers included).
-BLOCK_CROSS_SRCS := kernel/lib/gpt.c kernel/lib/crc32.c \
+BLOCK_CROSS_SRCS := kernel/lib/gpt.c kernel/lib/crc32.c kernel/lib/sha256.c kernel/lib/verity.c \
+	kernel/lib/dm_table.c $(wildcard kernel/drivers/md/*.c) \
 	$(wildcard kernel/block/*.c) $(wildcard kernel/drivers/virtio/*.c)
 BLOCK_CROSS_OBJS := $(patsubst %.c,$(BLOCK_DIR)/cross/%.o,$(BLOCK_CROSS_SRCS))
 $(BLOCK_DIR)/cross/%.o: %.c $(BLOCK_HEADERS)
