@@ -16,10 +16,10 @@
     .endr
     .endm
 
+    /* Not tp (x4): ret_from_trap loads it only on the way back to user mode. */
     .macro RESTORE_GPRS
     ld x1, TF_REG(1)(sp)
     ld x3, TF_REG(3)(sp)
-    ld x4, TF_REG(4)(sp)
     .irp n, 5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     ld x\n, TF_REG(\n)(sp)
     .endr
@@ -68,6 +68,10 @@ trap_entry:
 
     .globl ret_from_trap
 ret_from_trap:                      /* sp = the trapframe to resume; interrupts are off */
+    /* Back to the kernel, tp stays as it is: this hart's struct cpu. The handler may have
+     * slept (a page fault in a user copy does) and woken on another hart; the tp saved in
+     * the frame is then the old hart's, and loading it would give two harts one identity
+     * (current, this_cpu(), spinlock owners: "recursive lock" panics, a wrong task's fs). */
     ld t1, TF_STATUS(sp)
     andi t0, t1, SR_SPP
     bnez t0, 2f
@@ -76,6 +80,7 @@ ret_from_trap:                      /* sp = the trapframe to resume; interrupts 
     addi t0, sp, TF_SIZE
     sd t0, CPU_KERNEL_SP(tp)
     csrw sscratch, tp
+    ld tp, TF_REG(4)(sp)            /* the user's thread pointer */
 2:  ld t0, TF_REG(0)(sp)
     csrw sstatus, t1
     csrw sepc, t0
