@@ -133,8 +133,15 @@ test-fuzz: ## a short run of every fuzz target (FUZZ_TIME seconds each; longer: 
 test-unit-py:
 	$(PYTHON) -m pytest -q tests/unit
 
+# The -smp 1 pass boots one single-hart QEMU per pytest worker, a worker per host core
+# (TEST_JOBS), each test file on one worker (its shared boot stays shared). The files that run
+# `make` in this tree (make run rebuilds build/openv.img) run afterwards, alone.
+TEST_JOBS ?= $(shell nproc)
+SERIAL_TESTS := tests/integration/test_make_run.py tests/integration/test_packages.py
 test-integration: packages kernel initramfs ## integration tests (pytest; boot QEMU, run guest binaries)
-	$(PYTHON) -m pytest -q tests/integration
+	$(PYTHON) -m pytest -q -n $(TEST_JOBS) --dist loadfile tests/integration \
+	    $(addprefix --ignore=,$(SERIAL_TESTS))
+	$(PYTHON) -m pytest -q $(SERIAL_TESTS)
 
 # The whole integration suite again with four harts, but for what the hart count cannot change
 # (marked same_at_any_smp: host-side builds and checks). The OFS crash test runs 10 points per

@@ -31,9 +31,10 @@ def reference_linux_image():
         if not os.path.exists(REFERENCE_XZ):
             return None
         os.makedirs(os.path.dirname(out), exist_ok=True)
-        with open(out + ".tmp", "wb") as f:
+        tmp = f"{out}.tmp{os.getpid()}"     # pytest workers may unpack it at once
+        with open(tmp, "wb") as f:
             subprocess.run(["xz", "-dc", REFERENCE_XZ], stdout=f, check=True)
-        os.replace(out + ".tmp", out)
+        os.replace(tmp, out)
     return out
 
 
