@@ -6,6 +6,10 @@
 #pragma once
 #include "types.h"
 
+/* Linux's access_ok: the whole range lies in user space. Checked even for a transfer that
+ * moves nothing (read at end of file into a kernel address is -EFAULT, as in Linux). */
+bool access_ok(uaddr_t a, size_t n);
+
 int copy_from_user(void *dst, uaddr_t src, size_t n);      /* 0 or -EFAULT */
 int copy_to_user(uaddr_t dst, const void *src, size_t n);  /* 0 or -EFAULT */
 int clear_user(uaddr_t dst, size_t n);                     /* 0 or -EFAULT */

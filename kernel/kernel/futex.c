@@ -60,11 +60,12 @@ static int get_key(uaddr_t uaddr, bool private, struct futex_key *k)
     k->addr = uaddr;
     if (private)
         return 0;
-    bool shared = vma_is_shared(mm, uaddr);
-    if (shared) {
-        paddr_t pa;
-        if (user_addr_to_pa(uaddr, &pa))
-            return -EFAULT;
+    /* A shared key needs the page, as Linux's get_futex_key pins it: an unmapped or
+     * PROT_NONE address is -EFAULT even for a wake, which never reads the word. */
+    paddr_t pa;
+    if (user_addr_to_pa(uaddr, &pa))
+        return -EFAULT;
+    if (vma_is_shared(mm, uaddr)) {
         k->base = 0;
         k->addr = pa;
     }
