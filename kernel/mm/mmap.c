@@ -205,6 +205,10 @@ SYSCALL_DEFINE5(mremap, uaddr_t, addr, size_t, old_len, size_t, new_len, unsigne
         r = -EFAULT;
         goto out;
     }
+    if (v->ops && newlen > oldlen) {
+        r = -EINVAL;    /* an owner's object (SysV shm) does not grow with its mapping */
+        goto out;
+    }
     if (!(flags & MREMAP_FIXED) && newlen <= oldlen) {
         if (newlen < oldlen)
             do_munmap(mm, old + newlen, oldlen - newlen);
@@ -241,6 +245,13 @@ SYSCALL_DEFINE5(mremap, uaddr_t, addr, size_t, old_len, size_t, new_len, unsigne
         goto out;
     struct vma *nv = find_vma(mm, (uaddr_t)r);
     nv->flags = v->flags;
+    if (v->ops) {       /* the owner hears of the copy before the old VMA's close */
+        nv->ops = v->ops;
+        nv->private = v->private;
+        nv->pgoff = pgoff;
+        if (nv->ops->open)
+            nv->ops->open(nv);
+    }
     move_ptes(mm, old, (uaddr_t)r, movelen);
     do_munmap(mm, old, oldlen);
 out:
