@@ -3,7 +3,8 @@
  * Keys and IPC_PRIVATE, each family's operations and errors, permissions (a child that
  * drops to uid 1000), IPC_RMID while a process sleeps or a segment is attached, SEM_UNDO
  * applied at exit, fork/exit and attachments, the limits in /proc/sys/kernel and the
- * tables in /proc/sysvipc.
+ * tables in /proc/sysvipc. "sysvipc make" makes one object of each family for the BusyBox
+ * ipcs/ipcrm check of tests/integration/test_kernel.py.
  */
 #include "check.h"
 
@@ -440,8 +441,21 @@ static void test_limits(void)
     as_user(user_sysctl, 0, "uid 1000 cannot open msgmax for writing: EACCES");
 }
 
-int main(void)
+/* Helper for tests/integration/test_kernel.py (BusyBox ipcs and ipcrm): one object of each
+ * family under fixed keys; prints their ids. */
+static int make_objects(void)
 {
+    int q = msgget(0x0e1f0010, IPC_CREAT | 0640);
+    int s = semget(0x0e1f0011, 2, IPC_CREAT | 0640);
+    int m = shmget(0x0e1f0012, PAGE, IPC_CREAT | 0640);
+    printf("ids %d %d %d\n", q, s, m);
+    return q < 0 || s < 0 || m < 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "make"))
+        return make_objects();
     check_begin("sysvipc");
     if (getuid() != 0) {
         check_skip("all", "needs root (it drops to uid 1000 in children)");
