@@ -17,6 +17,12 @@ int clear_user(uaddr_t dst, size_t n);                     /* 0 or -EFAULT */
  * -ENAMETOOLONG if no NUL was found within max bytes. */
 long strncpy_from_user(char *dst, uaddr_t src, size_t max);
 
+/* Atomically: if the user word at uaddr (4-aligned) is old, make it new. *found is the value
+ * it had (== old: swapped). 0, or -EFAULT (bad, misaligned or unmappable address); the fault
+ * is resolved as a user write would be, like the copies'. Futexes use it for every update of
+ * a lock word another thread may change at the same time. */
+int futex_atomic_cmpxchg_user(uaddr_t uaddr, uint32_t old, uint32_t new, uint32_t *found);
+
 static inline int get_user_u32(uint32_t *v, uaddr_t a) { return copy_from_user(v, a, 4); }
 static inline int get_user_u64(uint64_t *v, uaddr_t a) { return copy_from_user(v, a, 8); }
 static inline int put_user_u32(uint32_t v, uaddr_t a) { return copy_to_user(a, &v, 4); }

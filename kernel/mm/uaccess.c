@@ -33,6 +33,13 @@ int clear_user(uaddr_t dst, size_t n)
     return __uaccess_clear((void *)dst, n) ? -EFAULT : 0;
 }
 
+int futex_atomic_cmpxchg_user(uaddr_t uaddr, uint32_t old, uint32_t new, uint32_t *found)
+{
+    if ((uaddr & 3) || !user_range_ok(uaddr, 4))
+        return -EFAULT;
+    return __uaccess_cmpxchg32((uint32_t *)uaddr, old, new, found) ? -EFAULT : 0;
+}
+
 long strncpy_from_user(char *dst, uaddr_t src, size_t max)
 {
     if (max == 0)
