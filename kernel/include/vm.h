@@ -13,6 +13,7 @@
 #define VM_SHARED 0x1        /* pages are shared, not COW, across fork */
 #define VM_GROWSDOWN 0x2     /* the stack */
 #define VM_SPECIAL 0x4       /* the sigreturn trampoline */
+#define VM_NOMAYWRITE 0x8    /* mprotect may not add PROT_WRITE (a SHM_RDONLY attachment) */
 
 struct file;
 struct vma;

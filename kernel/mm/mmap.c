@@ -150,6 +150,13 @@ SYSCALL_DEFINE3(mprotect, uaddr_t, start, size_t, len, unsigned, prot)
     struct mm_struct *mm = current->mm;
     mutex_lock(&mm->lock);
     int r = isolate_range(mm, start, end);
+    if (r == 0 && (prot & PROT_WRITE)) {
+        /* Linux's VM_MAYWRITE: what was mapped read-only for good stays so (EACCES). */
+        for (struct vma *v = find_vma(mm, start); v && v->start < end;
+             v = v->node.next != &mm->vmas ? list_entry(v->node.next, struct vma, node) : NULL)
+            if (v->flags & VM_NOMAYWRITE)
+                r = -EACCES;
+    }
     if (r == 0) {
         struct vma *v = find_vma(mm, start);
         for (; v && v->start < end; v = v->node.next != &mm->vmas ? list_entry(v->node.next, struct vma, node) : NULL) {

@@ -249,7 +249,7 @@ long mmap_pages(struct mm_struct *mm, uaddr_t addr, size_t len, unsigned prot, v
     v->start = addr;
     v->end = addr + len;
     v->prot = prot;
-    v->flags = VM_SHARED;
+    v->flags = VM_SHARED | ((prot & PROT_WRITE) ? 0 : VM_NOMAYWRITE);
     v->pgoff = pgoff;
     v->ops = ops;
     v->private = private;

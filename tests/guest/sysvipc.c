@@ -365,6 +365,8 @@ static void test_shm(void)
         _exit(0);
     }
     check_child_signaled(pid, SIGSEGV, "writing to a SHM_RDONLY attachment: SIGSEGV");
+    CHECK_ERR(mprotect(b, PAGE, PROT_READ | PROT_WRITE), EACCES,
+              "mprotect PROT_WRITE of a SHM_RDONLY attachment: EACCES");
     CHECK_OK(shmdt(b), "shmdt of the read-only attachment");
     CHECK_ERR(shmdt(b), EINVAL, "shmdt where nothing is attached: EINVAL");
     CHECK_ERR(shmdt(a + 1), EINVAL, "shmdt of an unaligned address: EINVAL");
