@@ -308,9 +308,27 @@ static int futex_lock_pi(uaddr_t uaddr, bool private, uint64_t deadline, bool tr
             spin_unlock(&futex_lock);
             return -EAGAIN;
         }
-        if (!waiters && !task_by_tid((pid_t)owner)) {
+        irqflags_t f = spin_lock_irqsave(&proc_lock);
+        struct task *ot = task_by_tid((pid_t)owner);
+        bool exiting = ot && ot->priv->exiting;
+        spin_unlock_irqrestore(&proc_lock, f);
+        if (!waiters && !ot) {
             spin_unlock(&futex_lock);
             return -ESRCH;      /* no owner to wait for, and no kernel state (Linux) */
+        }
+        if (exiting) {
+            /* The owner is in do_exit and may already have handed over its locks: wait
+             * until it is gone, then look again (Linux's handle_exit_race). */
+            spin_unlock(&futex_lock);
+            set_current_state(TASK_INTERRUPTIBLE);
+            uint64_t soon = ktime_mono_ns() + 1000000;
+            schedule_timeout(deadline && deadline < soon ? deadline : soon);
+            set_current_state(TASK_RUNNING);
+            if (deadline && ktime_mono_ns() >= deadline)
+                return -ETIMEDOUT;
+            if (signal_pending(current))
+                return -ERESTARTNOINTR;
+            continue;
         }
         if (!(v & FUTEX_WAITERS)) {
             r = futex_atomic_cmpxchg_user(uaddr, v, v | FUTEX_WAITERS, &found);
