@@ -412,21 +412,17 @@ static int futex_wait_requeue_pi(uaddr_t uaddr, bool private, uint32_t val, uint
                               .requeue_pi = true, .key2 = key2, .uaddr = uaddr2,
                               .mm = current->mm };
     list_add_tail(&w.node, bucket(&key));
-    for (;;) {
-        bool was_requeued = w.pi;
-        r = pi_sleep(&w, deadline);
-        if (r == 0)
-            return 0;
-        if (r == -ETIMEDOUT)
-            return r;
-        if (!w.pi)   /* still on the condition: interrupted before the requeue */
-            return r == -EINTR ? -ERESTARTNOINTR : -EAGAIN;
-        if (r == -EINTR)
-            return -EAGAIN;   /* requeued, then interrupted: Linux says EWOULDBLOCK */
-        (void)was_requeued;
-        /* Requeued and woken without the lock: take it the ordinary way. */
-        return futex_lock_pi(uaddr2, private, deadline, false);
-    }
+    r = pi_sleep(&w, deadline);
+    if (r == 0)
+        return 0;
+    if (r == -ETIMEDOUT)
+        return r;
+    if (!w.pi)   /* still on the condition: interrupted before the requeue */
+        return r == -EINTR ? -ERESTARTNOINTR : -EAGAIN;
+    if (r == -EINTR)
+        return -EAGAIN;   /* requeued, then interrupted: Linux says EWOULDBLOCK */
+    /* Requeued and woken without the lock: take it the ordinary way. */
+    return futex_lock_pi(uaddr2, private, deadline, false);
 }
 
 /* CMP_REQUEUE_PI: if *uaddr == val3, give the PI lock uaddr2 to the first WAIT_REQUEUE_PI
