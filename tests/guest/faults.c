@@ -325,7 +325,11 @@ static void test_wrong_successes(void)
         CHECK_EQ(read(fd, hide(0), 0), 0, "read of 0 bytes at address 0: 0");
         CHECK_ERR(pread(fd, kern, 16, 0), EFAULT, "pread at EOF into a kernel address: EFAULT");
         struct iovec iov[2] = {{.iov_base = &fd, .iov_len = 4}, {.iov_base = kern, .iov_len = 0}};
-        CHECK_ERR(readv(fd, iov, 2), EFAULT, "readv with a kernel-address segment: EFAULT");
+        if (under_qemu_user())
+            check_skip("readv with a kernel-address segment: EFAULT",
+                       "qemu-user drops empty segments before the kernel sees them");
+        else
+            CHECK_ERR(readv(fd, iov, 2), EFAULT, "readv with a kernel-address segment: EFAULT");
         close(fd);
     }
     fd = open("/dev/null", O_WRONLY);

@@ -392,6 +392,10 @@ static void test_madvise(void)
  * it does not know. */
 static void test_range_calls_unmapped(void)
 {
+    if (under_qemu_user()) {
+        check_skip("mlock/msync/madvise ranges", "qemu-user answers madvise itself (always 0)");
+        return;
+    }
     void *kern = (void *)0xffffffc000000000UL;
     CHECK_ERR(mlock(kern, PAGE), ENOMEM, "mlock of a kernel address: ENOMEM");
     CHECK_ERR(munlock(kern, PAGE), ENOMEM, "munlock of a kernel address: ENOMEM");
