@@ -14,7 +14,7 @@ KOBJCOPY := $(KCROSS)objcopy
 
 KERNEL_OUT := $(BUILD)/kernel
 KOBJDIR := $(KERNEL_OUT)/obj
-KSRC_DIRS := kernel/arch kernel/mm kernel/kernel kernel/fs kernel/drivers kernel/block kernel/lib \
+KSRC_DIRS := kernel/arch kernel/mm kernel/kernel kernel/ipc kernel/fs kernel/drivers kernel/block kernel/lib \
 	kernel/net
 KSRCS := $(sort $(shell find $(KSRC_DIRS) -name '*.c' -o -name '*.S' 2>/dev/null))
 KOBJS := $(patsubst %,$(KOBJDIR)/%.o,$(KSRCS))

@@ -156,8 +156,13 @@ ssize_t vfs_read(struct file *f, struct uio *u, loff_t *pos)
 {
     if (!(f->fmode & FMODE_READ))
         return -EBADF;
+    if (!f->ops->read && !S_ISDIR(f->inode->mode))
+        return -EINVAL;
+    if (!u->kernel && !access_ok(u->ubase, u->resid))
+        return -EFAULT;
+    u->resid = MIN(u->resid, MAX_RW_COUNT);   /* checked whole, then capped, as Linux */
     if (!f->ops->read)
-        return S_ISDIR(f->inode->mode) ? -EISDIR : -EINVAL;
+        return -EISDIR;
     return f->ops->read(f, u, pos);
 }
 
@@ -167,6 +172,9 @@ ssize_t vfs_write(struct file *f, struct uio *u, loff_t *pos)
         return -EBADF;
     if (!f->ops->write)
         return -EINVAL;
+    if (!u->kernel && !access_ok(u->ubase, u->resid))
+        return -EFAULT;
+    u->resid = MIN(u->resid, MAX_RW_COUNT);   /* checked whole, then capped, as Linux */
     return f->ops->write(f, u, pos);
 }
 

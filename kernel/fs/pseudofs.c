@@ -140,9 +140,8 @@ static const struct file_operations pseudo_dir_fops = {
 
 static int pseudo_file_open(struct inode *inode, struct file *f)
 {
-    (void)inode;
-    if (f->fmode & FMODE_WRITE)
-        return -EACCES;            /* nothing here is writable */
+    if ((f->fmode & FMODE_WRITE) && (!FS(inode->sb)->store || !(PSI(inode)->entry->mode & 0222)))
+        return -EACCES;            /* only sysctls are writable */
     struct pseudo_buf *b = kmalloc(sizeof *b);
     if (!b)
         return -ENOMEM;
@@ -192,9 +191,39 @@ static ssize_t pseudo_file_read(struct file *f, struct uio *to, loff_t *pos)
     return n;
 }
 
+/* A write is taken whole at offset 0 (a later offset is ignored, as Linux's strict sysctl
+ * writes are); more than a page is -EINVAL. */
+static ssize_t pseudo_file_write(struct file *f, struct uio *from, loff_t *pos)
+{
+    size_t len = from->resid;
+    if (*pos != 0) {
+        from->resid = 0;
+        *pos += (loff_t)len;
+        return (ssize_t)len;
+    }
+    if (len > PAGE_SIZE)
+        return -EINVAL;
+    char *buf = kmalloc(len + 1);
+    if (!buf)
+        return -ENOMEM;
+    int r = uio_copyin(buf, from, len);
+    if (r == 0) {
+        buf[len] = 0;
+        mutex_lock(&f->inode->lock);
+        r = FS(f->inode->sb)->store(f->inode, buf, len);
+        mutex_unlock(&f->inode->lock);
+    }
+    kfree(buf);
+    if (r < 0)
+        return r;
+    *pos += (loff_t)len;
+    return (ssize_t)len;
+}
+
 static const struct file_operations pseudo_file_fops = {
     .open = pseudo_file_open,
     .read = pseudo_file_read,
+    .write = pseudo_file_write,
     .release = pseudo_file_release,
 };
 

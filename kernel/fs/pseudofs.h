@@ -7,8 +7,8 @@
  * children the filesystem produces on demand (pids, interfaces ...). Nothing is cached:
  * lookup makes a fresh dentry and inode (DENTRY_NOCACHE), and a file's text is generated into
  * a pseudo_buf when it is read from offset 0 (later reads continue that snapshot), as Linux's
- * seq_file does. Files open read-only (EACCES for writing); every mount shares one
- * superblock. Files: pseudofs.c (inodes, directories, files, superblock), pseudofs_buf.c. */
+ * seq_file does. Files open read-only (EACCES for writing) unless the filesystem has a store
+ * operation and the node's mode a write bit (a sysctl); every mount shares one superblock. Files: pseudofs.c (inodes, directories, files, superblock), pseudofs_buf.c. */
 #pragma once
 #include "fs.h"
 #include "kprintf.h"
@@ -72,6 +72,9 @@ struct pseudofs {
     int (*owner)(const void *ctx, uid_t *uid, gid_t *gid);
     /* Files: generate the text into b; 0 or -errno. */
     int (*show)(struct inode *inode, struct pseudo_buf *b);
+    /* Writable files (a node whose mode has a write bit), optional: take the bytes written
+     * at offset 0 (at most a page); 0 or -errno. */
+    int (*store)(struct inode *inode, const char *buf, size_t len);
     const struct inode_operations *link_iops;    /* symlinks, if any */
     struct super_block *sb;    /* the one superblock, made at the first mount */
 };

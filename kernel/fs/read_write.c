@@ -26,7 +26,7 @@ static inline long rw_at_file_pos(int fd, uaddr_t buf, size_t count, bool write)
     struct file *f = fget(fd);
     if (!f)
         return -EBADF;
-    struct uio u = uio_user(buf, MIN(count, MAX_RW_COUNT));
+    struct uio u = uio_user(buf, count);   /* vfs_rw checks, then caps it */
     loff_t pos = f->pos;
     ssize_t r = vfs_rw(f, &u, &pos, write);
     if (r > 0)
@@ -47,7 +47,7 @@ static long rw_at(int fd, uaddr_t buf, size_t count, loff_t pos, bool write)
     if (file_is_stream(f)) {
         r = -ESPIPE;
     } else {
-        struct uio u = uio_user(buf, MIN(count, MAX_RW_COUNT));
+        struct uio u = uio_user(buf, count);   /* vfs_rw checks, then caps it */
         r = vfs_rw(f, &u, &pos, write);
     }
     file_put(f);
@@ -95,6 +95,10 @@ static int import_iovec(uaddr_t uiov, unsigned long cnt, struct iovec **iov, siz
         if (v[i].iov_len > (uint64_t)INT64_MAX || sum + v[i].iov_len > (uint64_t)INT64_MAX) {
             kfree(v);
             return -EINVAL;
+        }
+        if (!access_ok(v[i].iov_base, v[i].iov_len)) {   /* every segment, as Linux */
+            kfree(v);
+            return -EFAULT;
         }
         /* Clamp the total like Linux: later segments get what is left. */
         if (sum + v[i].iov_len > MAX_RW_COUNT)

@@ -8,8 +8,16 @@
 #include "types.h"
 
 typedef int (*procfs_show_fn)(char *buf, size_t size);
+/* A write to a writable file: the bytes written (not NUL-terminated); 0 or -errno. */
+typedef int (*procfs_store_fn)(const char *buf, size_t len);
 
-/* Add /proc/<dir>/<name> (any time after vfs_init()); dir is "" (/proc itself) or "net".
+/* Add /proc/<dir>/<name> (any time after vfs_init()); dir is "" (/proc itself), "net" or
+ * "sysvipc".
  * The name is copied. 0, or -EINVAL (unknown dir, bad name), -EEXIST, -ENOSPC (at most 32
  * files per directory), -ENOMEM. */
 int procfs_register_file(const char *dir, const char *name, procfs_show_fn show);
+/* Add /proc/sys/<dir>/<name>, mode 0644 (root writes it, through `store`); dir is "kernel".
+ * Writes at a nonzero offset are ignored, as Linux's sysctl_writes_strict does. Same
+ * errors as procfs_register_file. */
+int procfs_register_sysctl(const char *dir, const char *name, procfs_show_fn show,
+                           procfs_store_fn store);

@@ -134,6 +134,7 @@ struct task_private {
     uaddr_t set_child_tid, clear_child_tid;
     uaddr_t robust_list;
     size_t robust_len;
+    struct sem_undo_list *sysvsem;  /* SEM_UNDO adjustments (kernel/ipc/sem.c), or NULL */
 
     struct ktimer sleep_timer;
     uint64_t utime_ns, stime_ns;

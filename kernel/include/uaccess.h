@@ -6,12 +6,22 @@
 #pragma once
 #include "types.h"
 
+/* Linux's access_ok: the whole range lies in user space. Checked even for a transfer that
+ * moves nothing (read at end of file into a kernel address is -EFAULT, as in Linux). */
+bool access_ok(uaddr_t a, size_t n);
+
 int copy_from_user(void *dst, uaddr_t src, size_t n);      /* 0 or -EFAULT */
 int copy_to_user(uaddr_t dst, const void *src, size_t n);  /* 0 or -EFAULT */
 int clear_user(uaddr_t dst, size_t n);                     /* 0 or -EFAULT */
 /* Copies a NUL-terminated string of at most max-1 bytes; returns its length, -EFAULT, or
  * -ENAMETOOLONG if no NUL was found within max bytes. */
 long strncpy_from_user(char *dst, uaddr_t src, size_t max);
+
+/* Atomically: if the user word at uaddr (4-aligned) is old, make it new. *found is the value
+ * it had (== old: swapped). 0, or -EFAULT (bad, misaligned or unmappable address); the fault
+ * is resolved as a user write would be, like the copies'. Futexes use it for every update of
+ * a lock word another thread may change at the same time. */
+int futex_atomic_cmpxchg_user(uaddr_t uaddr, uint32_t old, uint32_t new, uint32_t *found);
 
 static inline int get_user_u32(uint32_t *v, uaddr_t a) { return copy_from_user(v, a, 4); }
 static inline int get_user_u64(uint64_t *v, uaddr_t a) { return copy_from_user(v, a, 8); }

@@ -13,8 +13,15 @@
 #define VM_SHARED 0x1        /* pages are shared, not COW, across fork */
 #define VM_GROWSDOWN 0x2     /* the stack */
 #define VM_SPECIAL 0x4       /* the sigreturn trampoline */
+#define VM_NOMAYWRITE 0x8    /* mprotect may not add PROT_WRITE (a SHM_RDONLY attachment) */
 
 struct file;
+struct vma;
+/* What a mapping's owner hears about its VMAs (SysV shared memory counts attachments so). */
+struct vm_operations {
+    void (*open)(struct vma *v);    /* v is a new copy of a VMA (fork, split, mremap move) */
+    void (*close)(struct vma *v);   /* v goes away (munmap, exit, exec) */
+};
 struct vma {
     struct list_head node;    /* mm->vmas, sorted by address */
     uaddr_t start, end;       /* page aligned, [start, end) */
@@ -23,6 +30,8 @@ struct vma {
     struct file *file;        /* NULL: anonymous */
     uint64_t pgoff;           /* file offset of start */
     uint64_t file_end;        /* file offset beyond which the mapping reads zeros (ELF bss) */
+    const struct vm_operations *ops;   /* NULL for ordinary mappings */
+    void *private;            /* the owner's (ops) */
 };
 
 struct mm_struct {
@@ -55,6 +64,13 @@ int handle_mm_fault(struct mm_struct *mm, uaddr_t addr, int access);
 long mmap_region(struct mm_struct *mm, uaddr_t addr, size_t len, unsigned prot, unsigned vmflags,
                  struct file *file, uint64_t pgoff, uint64_t file_end);
 int do_munmap(struct mm_struct *mm, uaddr_t addr, size_t len);   /* mm->lock held */
+/* Map existing pages (len / PAGE_SIZE of them) shared at addr (0: anywhere free), as shared
+ * anonymous memory is, with ops->open called for the new VMA; pgoff is the byte offset of
+ * pages[0] in the owner's object. Each page gets a reference. Returns the address or -errno.
+ * mm->lock held. */
+long mmap_pages(struct mm_struct *mm, uaddr_t addr, size_t len, unsigned prot, void **pages,
+                uint64_t pgoff, const struct vm_operations *ops, void *private);
+struct vma *find_vma(struct mm_struct *mm, uaddr_t addr);   /* first ending above addr */
 /* The physical address behind a user address (faulting it in for write if needed): futex. */
 int user_addr_to_pa(uaddr_t addr, paddr_t *pa);
 bool vma_is_shared(struct mm_struct *mm, uaddr_t addr);   /* inside a MAP_SHARED mapping? */

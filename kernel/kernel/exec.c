@@ -1,5 +1,6 @@
 /* execve/execveat: static ELF programs (ET_EXEC and static-PIE) and "#!" scripts.
- * Dynamically linked programs (PT_INTERP) are refused with -ENOEXEC: there is no loader. */
+ * Dynamically linked programs (PT_INTERP) are refused with -ENOEXEC: there is no loader
+ * (after the interpreter's lookup, whose error comes first, as in Linux). */
 #include "kernel.h"
 #include "task.h"
 #include "vm.h"
@@ -316,6 +317,31 @@ static const char *basename_of(const char *p)
     return s && s[1] ? s + 1 : p;
 }
 
+/* A PT_INTERP program: the interpreter is looked up as Linux's load_elf_binary does, so a
+ * missing or unusable one gives its error (ENOENT, EACCES...); an interpreter that exists
+ * still gives -ENOEXEC, as there is no dynamic loader. */
+static int check_interp(struct file *file, const struct elf_image *img, const char *path)
+{
+    char *name = kmalloc(img->interp_size);
+    if (!name)
+        return -ENOMEM;
+    int r = -ENOEXEC;
+    ssize_t n = kernel_read(file, name, img->interp_size, (loff_t)img->interp_offset);
+    if (n < 0) {
+        r = (int)n;
+    } else if ((uint64_t)n == img->interp_size && name[n - 1] == '\0') {
+        struct file *interp;
+        r = exec_open(AT_FDCWD, name, 0, &interp);
+        if (r == 0) {
+            file_put(interp);
+            pr_warn("exec %s: dynamically linked programs are not supported", path);
+            r = -ENOEXEC;
+        }
+    }
+    kfree(name);
+    return r;
+}
+
 static int do_execve(int dirfd, const char *path, struct exec_args *a, int flags)
 {
     int nproc = nproc_check_exec();
@@ -371,8 +397,7 @@ static int do_execve(int dirfd, const char *path, struct exec_args *a, int flags
         if (r)
             goto out;
         if (img->has_interp) {
-            pr_warn("exec %s: dynamically linked programs are not supported", cur_path);
-            r = -ENOEXEC;
+            r = check_interp(file, img, cur_path);
             goto out;
         }
         break;

@@ -1,6 +1,7 @@
 /* Exit, zombies, reparenting, and the wait family. */
 #include "kernel.h"
 #include "task.h"
+#include "ipc.h"
 #include "vm.h"
 #include "fs.h"
 #include "mm.h"
@@ -74,6 +75,7 @@ __noreturn void do_exit(int code)
     tp->exiting = true;
     tp->exit_code = code;
 
+    exit_sem(t);          /* the last thread sharing the SEM_UNDO list applies it */
     if (t->mm) {
         exit_robust_list(t);
         if (tp->clear_child_tid) {

@@ -14,6 +14,7 @@
 #include "string.h"
 #include "uaccess.h"
 #include "procinfo.h"
+#include "ipc.h"
 #include "syscall.h"
 #include "uapi/sched.h"
 #include "asm/csr.h"
@@ -277,7 +278,7 @@ static struct task *copy_process(const struct kernel_clone_args *args)
 
     long err = -ENOMEM;
     if (copy_mm(flags, t) || copy_files(flags, t) || copy_fs(flags, t) ||
-        copy_sighand(flags, t))
+        copy_sighand(flags, t) || copy_semundo(flags, t))
         goto fail;
     struct process *proc = NULL;
     if (!(flags & CLONE_THREAD) && !(proc = process_new(NULL, t)))
@@ -303,6 +304,7 @@ fail:
         fs_struct_put(t->fs);
     if (p->sighand)
         sighand_put(p->sighand);
+    exit_sem(t);
     task_free(t);
     return (struct task *)err;
 }

@@ -24,6 +24,7 @@
 #include "ktimer.h"
 #include "net.h"
 #include "syscall.h"
+#include "ipc.h"
 
 static struct fdt_platform plat;
 
@@ -195,6 +196,7 @@ __noreturn void kmain(unsigned long hartid, paddr_t fdt_pa)
     csr_set(sstatus, SR_SIE);
 
     vfs_init();
+    ipc_init();       /* registers /proc/sysvipc and its /proc/sys/kernel limits */
     net_init();
     tty_init();
     ext2_init();

@@ -150,6 +150,13 @@ SYSCALL_DEFINE3(mprotect, uaddr_t, start, size_t, len, unsigned, prot)
     struct mm_struct *mm = current->mm;
     mutex_lock(&mm->lock);
     int r = isolate_range(mm, start, end);
+    if (r == 0 && (prot & PROT_WRITE)) {
+        /* Linux's VM_MAYWRITE: what was mapped read-only for good stays so (EACCES). */
+        for (struct vma *v = find_vma(mm, start); v && v->start < end;
+             v = v->node.next != &mm->vmas ? list_entry(v->node.next, struct vma, node) : NULL)
+            if (v->flags & VM_NOMAYWRITE)
+                r = -EACCES;
+    }
     if (r == 0) {
         struct vma *v = find_vma(mm, start);
         for (; v && v->start < end; v = v->node.next != &mm->vmas ? list_entry(v->node.next, struct vma, node) : NULL) {
@@ -205,6 +212,10 @@ SYSCALL_DEFINE5(mremap, uaddr_t, addr, size_t, old_len, size_t, new_len, unsigne
         r = -EFAULT;
         goto out;
     }
+    if (v->ops && newlen > oldlen) {
+        r = -EINVAL;    /* an owner's object (SysV shm) does not grow with its mapping */
+        goto out;
+    }
     if (!(flags & MREMAP_FIXED) && newlen <= oldlen) {
         if (newlen < oldlen)
             do_munmap(mm, old + newlen, oldlen - newlen);
@@ -241,6 +252,13 @@ SYSCALL_DEFINE5(mremap, uaddr_t, addr, size_t, old_len, size_t, new_len, unsigne
         goto out;
     struct vma *nv = find_vma(mm, (uaddr_t)r);
     nv->flags = v->flags;
+    if (v->ops) {       /* the owner hears of the copy before the old VMA's close */
+        nv->ops = v->ops;
+        nv->private = v->private;
+        nv->pgoff = pgoff;
+        if (nv->ops->open)
+            nv->ops->open(nv);
+    }
     move_ptes(mm, old, (uaddr_t)r, movelen);
     do_munmap(mm, old, oldlen);
 out:
@@ -248,29 +266,66 @@ out:
     return r;
 }
 
-/* behavior is compared whole (Linux truncates it to int first). */
-SYSCALL_DEFINE3(madvise, uaddr_t, start, size_t, len_in, long, behavior)
+/* How far [start, end) is mapped: 0 if whole VMAs cover it, -ENOMEM if there is a hole
+ * anywhere in it (what mlock, munlock, msync and madvise report; kernel addresses are beyond
+ * every VMA, so they land here too). mm->lock held. */
+static int range_mapped(struct mm_struct *mm, uaddr_t start, uaddr_t end)
 {
+    uaddr_t at = start;
+    for (struct vma *v = find_vma(mm, start); v && at < end;
+         v = v->node.next != &mm->vmas ? list_entry(v->node.next, struct vma, node) : NULL) {
+        if (v->start > at)
+            return -ENOMEM;
+        at = v->end;
+    }
+    return at >= end ? 0 : -ENOMEM;
+}
+
+/* What each advice Linux (riscv64, no KSM, THP or memory-failure) accepts does here. Nothing
+ * is ever paged out, so the access-pattern and paging hints have nothing to change. */
+enum madv_action { MADV_INVALID = 0, MADV_HINT, MADV_DROP };
+static const unsigned char madv_actions[] = {
+    [MADV_NORMAL] = MADV_HINT,        [MADV_RANDOM] = MADV_HINT,
+    [MADV_SEQUENTIAL] = MADV_HINT,    [MADV_WILLNEED] = MADV_HINT,
+    [MADV_DONTNEED] = MADV_DROP,      [MADV_FREE] = MADV_DROP,
+    [MADV_REMOVE] = MADV_HINT,        [MADV_DONTFORK] = MADV_HINT,
+    [MADV_DOFORK] = MADV_HINT,        [MADV_DONTDUMP] = MADV_HINT,
+    [MADV_DODUMP] = MADV_HINT,        [MADV_WIPEONFORK] = MADV_HINT,
+    [MADV_KEEPONFORK] = MADV_HINT,    [MADV_COLD] = MADV_HINT,
+    [MADV_PAGEOUT] = MADV_HINT,       [MADV_POPULATE_READ] = MADV_HINT,
+    [MADV_POPULATE_WRITE] = MADV_HINT, [MADV_DONTNEED_LOCKED] = MADV_DROP,
+};
+
+/* behavior is an int, as in Linux: the upper half of the register is ignored. */
+SYSCALL_DEFINE3(madvise, uaddr_t, start, size_t, len_in, int, behavior)
+{
+    if (behavior < 0 || (size_t)behavior >= ARRAY_SIZE(madv_actions) ||
+        madv_actions[behavior] == MADV_INVALID)
+        return -EINVAL;
     size_t len = ALIGN_UP(len_in, PAGE_SIZE);
-    if (start & ~PAGE_MASK)
+    if ((start & ~PAGE_MASK) || (len_in && !len))
         return -EINVAL;
-    if (behavior != MADV_DONTNEED)
-        return 0;
     uaddr_t end = start + len;
-    if (end > USER_TOP || end < start)
+    if (end < start)
         return -EINVAL;
+    if (end == start)
+        return 0;
     struct mm_struct *mm = current->mm;
     mutex_lock(&mm->lock);
-    struct vma *v;
-    list_for_each_entry(v, &mm->vmas, node) {
-        if (v->end <= start || (v->flags & (VM_SHARED | VM_SPECIAL)))
-            continue;
-        if (v->start >= end)
-            break;
-        unmap_pages(mm, MAX(v->start, start), MIN(v->end, end));
+    int r = range_mapped(mm, start, end);
+    if (madv_actions[behavior] == MADV_DROP) {
+        /* The mapped parts are dropped even when there is a hole, as in Linux. */
+        struct vma *v;
+        list_for_each_entry(v, &mm->vmas, node) {
+            if (v->end <= start || (v->flags & (VM_SHARED | VM_SPECIAL)))
+                continue;
+            if (v->start >= end)
+                break;
+            unmap_pages(mm, MAX(v->start, start), MIN(v->end, end));
+        }
     }
     mutex_unlock(&mm->lock);
-    return 0;
+    return r;
 }
 
 /* The whole cache of every hart running this process is flushed, so the range (start, end)
@@ -282,28 +337,82 @@ SYSCALL_DEFINE0(riscv_flush_icache)
 }
 
 /* Shared mappings are the page cache itself: there is nothing to write back, whatever the
- * length. flags is checked whole (Linux truncates it to int first). */
-SYSCALL_DEFINE3(msync, uaddr_t, start, size_t, len, long, flags)
+ * length; what is left is Linux's argument checks and its -ENOMEM for unmapped parts. flags
+ * is an int, as in Linux. */
+SYSCALL_DEFINE3(msync, uaddr_t, start, size_t, len, int, flags)
 {
-    (void)len;
-    if ((start & ~PAGE_MASK) || (flags & ~(long)(MS_ASYNC | MS_INVALIDATE | MS_SYNC)))
+    if ((start & ~PAGE_MASK) || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) ||
+        ((flags & MS_ASYNC) && (flags & MS_SYNC)))
         return -EINVAL;
+    uaddr_t end = start + ALIGN_UP(len, PAGE_SIZE);
+    if (end < start)
+        return -ENOMEM;
+    if (end == start)
+        return 0;
+    struct mm_struct *mm = current->mm;
+    mutex_lock(&mm->lock);
+    int r = range_mapped(mm, start, end);
+    mutex_unlock(&mm->lock);
+    return r;
+}
+
+/* Nothing is ever paged out, so a lock has nothing to hold; mlock still checks the range as
+ * Linux does and faults the pages in, which is what "resident" means here. RLIMIT_MEMLOCK
+ * applies to each call on its own: locked pages are not accounted across calls. */
+static long lock_range(uaddr_t start, size_t len, bool populate)
+{
+    uint64_t memlock = proc_of(current)->rlim[RLIMIT_MEMLOCK].cur;
+    bool root = current->cred.euid == 0;
+    if (populate && memlock == 0 && !root)
+        return -EPERM;
+    size_t off = start & ~PAGE_MASK;
+    len = (len + off + PAGE_SIZE - 1) & PAGE_MASK;   /* wraps for huge lengths, as in Linux */
+    start -= off;
+    if (populate && !root && memlock != RLIM_INFINITY && len / PAGE_SIZE > memlock / PAGE_SIZE)
+        return -ENOMEM;
+    uaddr_t end = start + len;
+    if (end < start)
+        return -EINVAL;
+    if (end == start)
+        return 0;
+    struct mm_struct *mm = current->mm;
+    mutex_lock(&mm->lock);
+    int r = range_mapped(mm, start, end);
+    mutex_unlock(&mm->lock);
+    if (r || !populate)
+        return r;
+    for (uaddr_t va = start; va < end; va += PAGE_SIZE) {
+        mutex_lock(&mm->lock);
+        struct vma *v = find_vma(mm, va);
+        unsigned prot = v && v->start <= va ? v->prot : 0;
+        bool write = (prot & PROT_WRITE) && !(v->flags & VM_SHARED);
+        pte_t *pte = pt_walk(mm->pgdir, va, false);
+        bool present = pte && pte_has_page(*pte) && (!write || (*pte & PTE_W));
+        mutex_unlock(&mm->lock);
+        if (present || !(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
+            continue;   /* PROT_NONE is locked without pages, as in Linux */
+        if (handle_mm_fault(mm, va, write ? FAULT_WRITE : FAULT_READ) == -ENOMEM)
+            return -EAGAIN;
+    }
     return 0;
 }
 
-/* Nothing is ever paged out: locking and unlocking always succeed, whatever the arguments. */
-SYSCALL_DEFINE0(mlock)
+SYSCALL_DEFINE2(mlock, uaddr_t, start, size_t, len)
 {
-    return 0;
+    return lock_range(start, len, true);
 }
 
-SYSCALL_DEFINE0(munlock)
+SYSCALL_DEFINE2(munlock, uaddr_t, start, size_t, len)
 {
-    return 0;
+    return lock_range(start, len, false);
 }
 
-SYSCALL_DEFINE0(mlockall)
+SYSCALL_DEFINE1(mlockall, int, flags)
 {
+    if (!flags || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || flags == MCL_ONFAULT)
+        return -EINVAL;
+    if (proc_of(current)->rlim[RLIMIT_MEMLOCK].cur == 0 && current->cred.euid != 0)
+        return -EPERM;
     return 0;
 }
 

@@ -10,6 +10,8 @@
 
 static inline bool user_range_ok(uaddr_t a, size_t n) { return a <= USER_TOP && n <= USER_TOP - a; }
 
+bool access_ok(uaddr_t a, size_t n) { return user_range_ok(a, n); }
+
 int copy_from_user(void *dst, uaddr_t src, size_t n)
 {
     if (!user_range_ok(src, n))
@@ -29,6 +31,13 @@ int clear_user(uaddr_t dst, size_t n)
     if (!user_range_ok(dst, n))
         return -EFAULT;
     return __uaccess_clear((void *)dst, n) ? -EFAULT : 0;
+}
+
+int futex_atomic_cmpxchg_user(uaddr_t uaddr, uint32_t old, uint32_t new, uint32_t *found)
+{
+    if ((uaddr & 3) || !user_range_ok(uaddr, 4))
+        return -EFAULT;
+    return __uaccess_cmpxchg32((uint32_t *)uaddr, old, new, found) ? -EFAULT : 0;
 }
 
 long strncpy_from_user(char *dst, uaddr_t src, size_t max)

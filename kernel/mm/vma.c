@@ -30,6 +30,8 @@ struct vma *vma_alloc(void) { return kzalloc(sizeof(struct vma)); }
 
 void vma_free(struct vma *v)
 {
+    if (v->ops && v->ops->close)
+        v->ops->close(v);
     if (v->file)
         file_put(v->file);
     kfree(v);
@@ -70,6 +72,11 @@ struct vma *vma_split(struct vma *v, uaddr_t addr)
     }
     v->end = addr;
     __list_add(&hi->node, &v->node, v->node.next);
+    if (hi->ops) {
+        hi->pgoff = v->pgoff + (addr - v->start);
+        if (hi->ops->open)
+            hi->ops->open(hi);
+    }
     return hi;
 }
 
@@ -216,6 +223,47 @@ long mmap_region(struct mm_struct *mm, uaddr_t addr, size_t len, unsigned prot, 
     return (long)addr;
 }
 
+long mmap_pages(struct mm_struct *mm, uaddr_t addr, size_t len, unsigned prot, void **pages,
+                uint64_t pgoff, const struct vm_operations *ops, void *private)
+{
+    len = ALIGN_UP(len, PAGE_SIZE);
+    if (addr == 0) {
+        addr = find_free_area(mm, mm->mmap_base, len);
+        if (!addr)
+            return -ENOMEM;
+    } else {
+        int r = do_munmap(mm, addr, len);
+        if (r)
+            return r;
+    }
+    struct vma *v = vma_alloc();
+    if (!v)
+        return -ENOMEM;
+    /* Page tables first: a failure leaves nothing mapped. */
+    for (uaddr_t va = addr; va < addr + len; va += PAGE_SIZE) {
+        if (!pt_walk(mm->pgdir, va, true)) {
+            kfree(v);
+            return -ENOMEM;
+        }
+    }
+    v->start = addr;
+    v->end = addr + len;
+    v->prot = prot;
+    v->flags = VM_SHARED | ((prot & PROT_WRITE) ? 0 : VM_NOMAYWRITE);
+    v->pgoff = pgoff;
+    v->ops = ops;
+    v->private = private;
+    vma_insert(mm, v);
+    for (size_t i = 0; i < len / PAGE_SIZE; i++) {
+        pte_t *pte = pt_walk(mm->pgdir, addr + i * PAGE_SIZE, false);
+        page_get(pages[i]);
+        *pte = make_pte(pages[i], pte_prot_bits(prot, true, false));
+    }
+    if (ops && ops->open)
+        ops->open(v);
+    return (long)addr;
+}
+
 struct mm_struct *mm_create(void)
 {
     struct mm_struct *mm = kzalloc(sizeof *mm);
@@ -327,6 +375,8 @@ struct mm_struct *mm_fork(struct mm_struct *old)
         *nv = *v;
         if (nv->file)
             file_get(nv->file);
+        if (nv->ops && nv->ops->open)
+            nv->ops->open(nv);
         list_add_tail(&nv->node, &mm->vmas);
         mm->total_vm += v->end - v->start;
         /* Level-0 tables hold a 2 MiB span's entries side by side: walk once per span. */

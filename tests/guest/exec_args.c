@@ -13,6 +13,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
@@ -284,6 +285,59 @@ static void test_script(const char *self)
     unlink(script_path);
 }
 
+/* A dynamically linked program whose PT_INTERP names a missing file: the interpreter's
+ * lookup fails first, so execve says ENOENT (not ENOEXEC). The program is a minimal ELF
+ * written here: one PT_INTERP and one PT_LOAD covering the file. */
+static void test_missing_interp(char **args)
+{
+    if (under_qemu_user()) {
+        check_skip("execve with a missing PT_INTERP: ENOENT", "qemu-user loads ELF files itself");
+        return;
+    }
+    static const char interp[] = "/tmp/openv_no_such_ld.so";
+    struct {
+        Elf64_Ehdr eh;
+        Elf64_Phdr ph[2];
+        char interp[sizeof interp];
+        uint32_t code[4];
+    } img;
+    memset(&img, 0, sizeof img);
+    memcpy(img.eh.e_ident, ELFMAG, SELFMAG);
+    img.eh.e_ident[EI_CLASS] = ELFCLASS64;
+    img.eh.e_ident[EI_DATA] = ELFDATA2LSB;
+    img.eh.e_ident[EI_VERSION] = EV_CURRENT;
+    img.eh.e_type = ET_EXEC;
+    img.eh.e_machine = __ehdr_start.e_machine;
+    img.eh.e_version = EV_CURRENT;
+    img.eh.e_entry = 0x400000 + offsetof(__typeof__(img), code);
+    img.eh.e_phoff = offsetof(__typeof__(img), ph);
+    img.eh.e_ehsize = sizeof(Elf64_Ehdr);
+    img.eh.e_phentsize = sizeof(Elf64_Phdr);
+    img.eh.e_phnum = 2;
+    img.ph[0].p_type = PT_INTERP;
+    img.ph[0].p_flags = PF_R;
+    img.ph[0].p_offset = offsetof(__typeof__(img), interp);
+    img.ph[0].p_vaddr = img.ph[0].p_paddr = 0x400000 + img.ph[0].p_offset;
+    img.ph[0].p_filesz = img.ph[0].p_memsz = sizeof interp;
+    img.ph[0].p_align = 1;
+    img.ph[1].p_type = PT_LOAD;
+    img.ph[1].p_flags = PF_R | PF_X;
+    img.ph[1].p_vaddr = img.ph[1].p_paddr = 0x400000;
+    img.ph[1].p_filesz = img.ph[1].p_memsz = sizeof img;
+    img.ph[1].p_align = 0x1000;
+    memcpy(img.interp, interp, sizeof interp);
+    unlink(interp);
+    int fd = open(badfile_path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    if (!CHECK(fd >= 0, "create a PT_INTERP program"))
+        return;
+    int ok = write(fd, &img, sizeof img) == (ssize_t)sizeof img;
+    close(fd);
+    if (CHECK(ok, "write the PT_INTERP program"))
+        CHECK_ERR(execve(badfile_path, args, environ), ENOENT,
+                  "execve with a missing PT_INTERP: ENOENT");
+    unlink(badfile_path);
+}
+
 /* Failing execve must return the right errno and leave us running. */
 static void test_exec_errors(void)
 {
@@ -314,6 +368,7 @@ static void test_exec_errors(void)
     }
     CHECK_ERR(execve((const char *)1, args, environ), EFAULT,
               "execve with bad path pointer: EFAULT");
+    test_missing_interp(args);
 }
 
 int main(int argc, char **argv, char **envp)

@@ -8,8 +8,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -311,6 +313,44 @@ static void test_efault(void)
     CHECK_ERR(syscall(-1L), ENOSYS, "syscall -1: ENOSYS");
 }
 
+/* Answers that used to be wrong successes (issue #18's bad-pointer sweep): no data moves,
+ * but Linux still says EFAULT. */
+static void test_wrong_successes(void)
+{
+    void *kern = hide(0xffffffc000000000UL);
+    int fd = open("/dev/null", O_RDONLY);
+    if (CHECK(fd >= 0, "open /dev/null")) {
+        CHECK_ERR(read(fd, kern, 16), EFAULT, "read at EOF into a kernel address: EFAULT");
+        CHECK_ERR(read(fd, kern, 0), EFAULT, "read of 0 bytes into a kernel address: EFAULT");
+        CHECK_EQ(read(fd, hide(0), 0), 0, "read of 0 bytes at address 0: 0");
+        CHECK_ERR(pread(fd, kern, 16, 0), EFAULT, "pread at EOF into a kernel address: EFAULT");
+        struct iovec iov[2] = {{.iov_base = &fd, .iov_len = 4}, {.iov_base = kern, .iov_len = 0}};
+        if (under_qemu_user())
+            check_skip("readv with a kernel-address segment: EFAULT",
+                       "qemu-user drops empty segments before the kernel sees them");
+        else
+            CHECK_ERR(readv(fd, iov, 2), EFAULT, "readv with a kernel-address segment: EFAULT");
+        close(fd);
+    }
+    fd = open("/dev/null", O_WRONLY);
+    if (CHECK(fd >= 0, "open /dev/null for writing")) {
+        CHECK_ERR(write(fd, kern, 16), EFAULT, "write from a kernel address to /dev/null: EFAULT");
+        close(fd);
+    }
+
+    /* A shared futex needs its page even to wake; a private one never touches memory. */
+    uint32_t *none = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (CHECK(none != MAP_FAILED, "mmap PROT_NONE page")) {
+        CHECK_ERR(syscall(SYS_futex, none, FUTEX_WAKE, 1, NULL, NULL, 0), EFAULT,
+                  "futex_wake on a PROT_NONE page: EFAULT");
+        CHECK_EQ(syscall(SYS_futex, none, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0), 0,
+                 "FUTEX_WAKE_PRIVATE on a PROT_NONE page: 0");
+        munmap(none, PAGE);
+    }
+    CHECK_ERR(syscall(SYS_futex, kern, FUTEX_WAKE, 1, NULL, NULL, 0), EFAULT,
+              "futex_wake on a kernel address: EFAULT");
+}
+
 int main(void)
 {
     check_begin("faults");
@@ -319,6 +359,7 @@ int main(void)
     setrlimit(RLIMIT_CORE, &rl);
     test_crashes();
     test_efault();
+    test_wrong_successes();
     check_note("parent survived all faults, pid %d", (int)getpid());
     return check_done();
 }

@@ -52,6 +52,23 @@ def test_guest_program(guest, name):
     assert not failures and rc == 0, out
 
 
+def test_busybox_ipcs_and_ipcrm(guest):
+    # SysV IPC seen through BusyBox: ipcs lists what /proc/sysvipc and the *_STAT calls say,
+    # ipcrm removes by key.
+    out = guest.check("/opt/tests/guest/sysvipc make")
+    ids = re.search(r"ids (\d+) (\d+) (\d+)", out)
+    assert ids, out
+    listing = guest.check("ipcs")
+    for key in ("0x0e1f0010", "0x0e1f0011", "0x0e1f0012"):
+        assert key in listing, listing
+    limits = guest.check("ipcs -l")
+    assert re.search(r"max queues system wide = 32000", limits), limits
+    out, rc = guest.run("ipcrm -Q 0x0e1f0010 -S 0x0e1f0011 -M 0x0e1f0012")
+    assert rc == 0, out
+    listing = guest.check("ipcs")
+    assert "0x0e1f001" not in listing, listing
+
+
 def test_kernel_survives_a_process_killed_by_sigsegv(guest):
     # A process killed by SIGSEGV shows status 139 in the shell; the kernel and the shell go on.
     out, rc = guest.run("sh -c 'kill -SEGV $$'; echo status=$?")

@@ -127,3 +127,29 @@ __uaccess_strncpy:
     csrc sstatus, t6
     li a0, -1
     ret
+
+/* unsigned long __uaccess_cmpxchg32(u32 *uaddr, u32 old, u32 new, u32 *found): an atomic
+ * compare-and-swap of a user word (futexes): LR/SC, retried while the reservation is lost.
+ * *found is the value seen (== old: the swap happened). 0, or 1 on an unresolved fault. A
+ * fault at the SC (copy-on-write, say) is resolved like any other and the SC retried; it
+ * fails without its reservation and the loop starts again at the LR. uaddr is 4-aligned
+ * (the caller checks: a misaligned LR is not a page fault). */
+    .globl __uaccess_cmpxchg32
+__uaccess_cmpxchg32:
+    li t6, SR_SUM
+    csrs sstatus, t6
+    sext.w a1, a1                   /* lr.w sign-extends what it loads */
+.Lcx_retry:
+    EX "lr.w.aqrl t0, (a0)", .Lcx_fault
+    bne t0, a1, .Lcx_done
+    EX "sc.w.aqrl t1, a2, (a0)", .Lcx_fault
+    bnez t1, .Lcx_retry
+.Lcx_done:
+    sw t0, 0(a3)
+    csrc sstatus, t6
+    li a0, 0
+    ret
+.Lcx_fault:
+    csrc sstatus, t6
+    li a0, 1
+    ret

@@ -1,5 +1,5 @@
-/* Files registered at run time by other subsystems (procfs.h): /proc/<name> and
- * /proc/net/<name>. Registration only ever adds, so a reader needs no lock beyond seeing
+/* Files registered at run time by other subsystems (procfs.h): /proc/<name>,
+ * /proc/net/<name>, /proc/sysvipc/<name> and the writable /proc/sys/kernel/<name>. Registration only ever adds, so a reader needs no lock beyond seeing
  * the count after the entry it covers (release/acquire). */
 #include "proc_internal.h"
 #include "procfs.h"
@@ -11,7 +11,7 @@ struct extra_table {
     size_t count;
 };
 
-static struct extra_table root_extra, net_extra;
+static struct extra_table root_extra, net_extra, sysvipc_extra, sys_kernel_extra;
 static struct mutex register_lock;
 
 void proc_extra_init(void)
@@ -26,6 +26,8 @@ static const struct proc_entry *table_entry(struct extra_table *t, size_t i)
 
 const struct proc_entry *proc_root_extra(size_t i) { return table_entry(&root_extra, i); }
 static const struct proc_entry *proc_net_extra(size_t i) { return table_entry(&net_extra, i); }
+static const struct proc_entry *proc_sysvipc_extra(size_t i) { return table_entry(&sysvipc_extra, i); }
+const struct proc_entry *proc_sys_kernel_extra(size_t i) { return table_entry(&sys_kernel_extra, i); }
 
 static bool taken(struct extra_table *t, const struct proc_dir *dir, const char *name)
 {
@@ -38,19 +40,9 @@ static bool taken(struct extra_table *t, const struct proc_dir *dir, const char 
     return false;
 }
 
-int procfs_register_file(const char *dir, const char *name, procfs_show_fn show)
+static int register_entry(struct extra_table *t, const struct proc_dir *pd, const char *name,
+                          procfs_show_fn show, procfs_store_fn store)
 {
-    struct extra_table *t;
-    const struct proc_dir *pd;
-    if (strcmp(dir, "") == 0) {
-        t = &root_extra;
-        pd = &proc_root_dir;
-    } else if (strcmp(dir, "net") == 0) {
-        t = &net_extra;
-        pd = &proc_net_dir;
-    } else {
-        return -EINVAL;
-    }
     size_t len = strlen(name);
     /* Names starting with a digit belong to processes. */
     bool digit = name[0] >= '0' && name[0] <= '9';
@@ -69,15 +61,40 @@ int procfs_register_file(const char *dir, const char *name, procfs_show_fn show)
         memcpy(copy, name, len + 1);
         struct proc_entry *e = &t->entries[t->count];
         e->base.name = copy;
-        e->base.mode = S_IFREG | 0444;
+        e->base.mode = S_IFREG | (store ? 0644 : 0444);
         e->fill = show;
+        e->store = store;
         __atomic_store_n(&t->count, t->count + 1, __ATOMIC_RELEASE);
     }
     mutex_unlock(&register_lock);
     return r;
 }
 
+int procfs_register_file(const char *dir, const char *name, procfs_show_fn show)
+{
+    if (strcmp(dir, "") == 0)
+        return register_entry(&root_extra, &proc_root_dir, name, show, NULL);
+    if (strcmp(dir, "net") == 0)
+        return register_entry(&net_extra, &proc_net_dir, name, show, NULL);
+    if (strcmp(dir, "sysvipc") == 0)
+        return register_entry(&sysvipc_extra, &proc_sysvipc_dir, name, show, NULL);
+    return -EINVAL;
+}
+
+int procfs_register_sysctl(const char *dir, const char *name, procfs_show_fn show,
+                           procfs_store_fn store)
+{
+    if (strcmp(dir, "kernel") != 0 || !store)
+        return -EINVAL;
+    return register_entry(&sys_kernel_extra, &proc_sys_kernel_dir, name, show, store);
+}
+
 const struct proc_dir proc_net_dir = {
     .ino_base = 0x100,
     .extra = proc_net_extra,
+};
+
+const struct proc_dir proc_sysvipc_dir = {
+    .ino_base = 0x280,
+    .extra = proc_sysvipc_extra,
 };

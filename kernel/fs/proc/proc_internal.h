@@ -28,6 +28,8 @@ struct proc_entry {
     int (*show)(struct pseudo_buf *b, const struct proc_ctx *c);
     /* Files registered by other subsystems (procfs.h): snprintf-like, instead of show. */
     int (*fill)(char *buf, size_t size);
+    /* Writable files (mode 0644): take what was written. 0 or -errno. */
+    int (*store)(const char *buf, size_t len);
     /* Symlinks: the target text into buf (NUL-terminated); its length or -errno. */
     int (*link)(const struct proc_ctx *c, char *buf, size_t size);
     /* Symlinks, optional: the target as a path (+refs), followed without a name walk;
@@ -58,8 +60,11 @@ int proc_copy_link(char *buf, size_t size, const char *text);
 /* The directories. */
 extern const struct proc_dir proc_root_dir;       /* proc_root.c */
 extern const struct proc_dir proc_sys_dir;        /* proc_sys.c */
+extern const struct proc_dir proc_sys_kernel_dir;
 extern const struct proc_dir proc_net_dir;        /* proc_extra.c */
+extern const struct proc_dir proc_sysvipc_dir;
 const struct proc_entry *proc_root_extra(size_t i);
+const struct proc_entry *proc_sys_kernel_extra(size_t i);
 void proc_extra_init(void);                       /* at procfs_init, before any registration */
 extern const struct proc_dir proc_pid_dir;        /* proc_pid.c */
 extern const struct proc_dir proc_tid_dir;

@@ -30,6 +30,7 @@ static const struct proc_entry root_entries[] = {
     { .base = { "mounts", S_IFLNK | 0777 }, .link = mounts_link },
     { .base = { "sys", S_IFDIR | 0555 }, .dir = &proc_sys_dir },
     { .base = { "net", S_IFDIR | 0555 }, .dir = &proc_net_dir },
+    { .base = { "sysvipc", S_IFDIR | 0555 }, .dir = &proc_sysvipc_dir },
     FILE("cmdline", proc_show_cmdline),
     FILE("cpuinfo", proc_show_cpuinfo),
     FILE("filesystems", proc_show_filesystems),

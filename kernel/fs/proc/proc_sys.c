@@ -1,4 +1,5 @@
-/* /proc/sys: the few kernel parameters programs read (read-only here). */
+/* /proc/sys: the few kernel parameters programs read; writable ones are registered by their
+ * subsystems (procfs_register_sysctl, proc_extra.c). */
 #include "proc_internal.h"
 #include "procinfo.h"
 
@@ -50,10 +51,11 @@ static const struct proc_entry kernel_entries[] = {
     FILE("pid_max", show_pid_max),
 };
 
-static const struct proc_dir proc_sys_kernel_dir = {
+const struct proc_dir proc_sys_kernel_dir = {
     .entries = kernel_entries,
     .nentries = ARRAY_SIZE(kernel_entries),
     .ino_base = 0x240,
+    .extra = proc_sys_kernel_extra,   /* registered by other subsystems (SysV IPC limits) */
 };
 
 static const struct proc_entry sys_entries[] = {

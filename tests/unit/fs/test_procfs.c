@@ -111,7 +111,7 @@ static void test_self_and_listing(void **state)
     host_procs[1].pid = host_procs[1].tid = 42;
     host_nprocs = 2;
     list_dir("/proc", buf, sizeof buf);
-    assert_string_equal(buf, "self thread-self mounts sys net cmdline cpuinfo filesystems interrupts "
+    assert_string_equal(buf, "self thread-self mounts sys net sysvipc cmdline cpuinfo filesystems interrupts "
                              "loadavg meminfo partitions stat swaps uptime version 1 42 ");
     struct kst st;
     assert_int_equal(sstat("/proc/42/stat", &st, 0), 0);
@@ -281,8 +281,52 @@ static void test_registered_files(void **state)
     list_dir("/proc/net", buf, sizeof buf);
     assert_string_equal(buf, "dev ");
     list_dir("/proc", buf, sizeof buf);
-    assert_string_equal(buf, "self thread-self mounts sys net cmdline cpuinfo filesystems interrupts "
+    assert_string_equal(buf, "self thread-self mounts sys net sysvipc cmdline cpuinfo filesystems interrupts "
                              "loadavg meminfo partitions stat swaps uptime version openv 1 ");
+}
+
+static char stored[32];
+
+static int stored_show(char *buf, size_t size)
+{
+    return ksnprintf(buf, size, "%s", stored);
+}
+
+static int stored_store(const char *buf, size_t len)
+{
+    if (len >= sizeof stored || (len && buf[0] == 'x'))
+        return -EINVAL;
+    memcpy(stored, buf, len);
+    stored[len] = 0;
+    return 0;
+}
+
+/* A writable /proc/sys/kernel file: written whole at offset 0, the store's error returned,
+ * mode 0644. */
+static void test_registered_sysctl(void **state)
+{
+    (void)state;
+    assert_int_equal(procfs_register_sysctl("kernel", "testval", stored_show, stored_store), 0);
+    assert_int_equal(procfs_register_sysctl("kernel", "testval", stored_show, stored_store), -EEXIST);
+    assert_int_equal(procfs_register_sysctl("net", "x", stored_show, stored_store), -EINVAL);
+    assert_int_equal(procfs_register_sysctl("kernel", "y", stored_show, NULL), -EINVAL);
+    assert_int_equal(procfs_register_file("sysvipc", "msg", small_show), 0);
+    char buf[256];
+    assert_int_equal(slurp("/proc/sysvipc/msg", buf, sizeof buf), 6);
+    long fd = sys_openat(AT_FDCWD, L("/proc/sys/kernel/testval"), O_WRONLY, 0, 0, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(sys_write(fd, L("42\n"), 3, 0, 0, 0), 3);
+    assert_int_equal(sys_write(fd, L("ignored"), 7, 0, 0, 0), 7);   /* at offset 3 */
+    sclose(fd);
+    assert_int_equal(slurp("/proc/sys/kernel/testval", buf, sizeof buf), 3);
+    assert_memory_equal(buf, "42\n", 3);
+    fd = sys_openat(AT_FDCWD, L("/proc/sys/kernel/testval"), O_WRONLY, 0, 0, 0);
+    assert_int_equal(sys_write(fd, L("xx"), 2, 0, 0, 0), -EINVAL);
+    sclose(fd);
+    struct kst st;
+    assert_int_equal(sstat("/proc/sys/kernel/testval", &st, 0), 0);
+    assert_int_equal(st.mode & 07777, 0644);
+    assert_true(sys_openat(AT_FDCWD, L("/proc/sys/kernel/ostype"), O_WRONLY, 0, 0, 0) < 0);
 }
 
 int main(void)
@@ -297,6 +341,7 @@ int main(void)
         cmocka_unit_test_setup(test_system_files, setup),
         cmocka_unit_test_setup(test_maps, setup),
         cmocka_unit_test_setup(test_registered_files, setup),
+        cmocka_unit_test_setup(test_registered_sysctl, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,9 @@ void fpu_restore(struct fpstate *fp);
 unsigned long __uaccess_copy(void *dst, const void *src, unsigned long n);
 unsigned long __uaccess_clear(void *dst, unsigned long n);
 long __uaccess_strncpy(char *dst, const char *src, unsigned long max);
+/* Atomic compare-and-swap of a 4-aligned user word; *found gets the value seen. 0, or 1 on a
+ * fault. */
+unsigned long __uaccess_cmpxchg32(uint32_t *uaddr, uint32_t old, uint32_t new, uint32_t *found);
 
 /* trap.c */
 void trap_init(void);                 /* this hart's trap vector */
