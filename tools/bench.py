@@ -5,20 +5,24 @@ Both kernels boot the same initramfs on the same QEMU machine, one after the oth
 the microbenchmarks in /opt/tests/bench (lines "BENCH <name> <value> <unit>") and we time QEMU
 start -> shell prompt. The ratios openv/Linux are what matter: absolute times depend on this
 (shared, noisy) machine. Output: a table on stderr, JSON on stdout and in build/bench.json.
+Unless BENCH_SKIP_NET=1, tools/bench_net.py measures SSH upload and download of 32 MiB on each
+kernel (the initramfs's Dropbear, QEMU's user network), so those are ratios too.
 Unless BENCH_SKIP_SYSTEM=1, tools/bench_system.py then adds openv-only figures under
-"openv_system" (disk image boot and size, SSH, OFS against ext2).
+"openv_system" (disk image boot over virtio-mmio and virtio-pci, size, SSH, OFS against ext2).
 """
 
 import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
 from guest import BUILD, Guest, GuestError, reference_linux_image  # noqa: E402
 
+import bench_net  # noqa: E402  (SSH throughput, for both kernels)
 import bench_system  # noqa: E402  (openv-only figures: disk image, SSH, OFS)
 
 BENCH_LINE = re.compile(r"^BENCH (\S+) ([0-9.eE+-]+) (\S+)\s*$", re.M)
@@ -63,6 +67,13 @@ def measure(name, kernel):
     except GuestError as e:
         result["error"] = str(e).splitlines()[0]
         print(f"bench: {name}: {e}", file=sys.stderr)
+    if os.environ.get("BENCH_SKIP_NET") != "1":
+        print(f"bench: {name}: SSH throughput", file=sys.stderr)
+        try:
+            result["figures"].update(bench_net.measure(kernel))
+        except (GuestError, OSError, subprocess.SubprocessError, AssertionError) as e:
+            result["net_error"] = str(e).splitlines()[0] if str(e) else type(e).__name__
+            print(f"bench: {name}: SSH: {e}", file=sys.stderr)
     return result
 
 
@@ -77,8 +88,10 @@ def main():
                 ratios[key] = round(o[key]["value"] / lx[key]["value"], 3)
     report = {"machine": "qemu-system-riscv64 -M virt -m 512M -smp 1 (TCG)",
               "kernels": results, "ratio_openv_over_linux": ratios,
-              "note": "latencies and times: lower is better, ratio < 1 means openv is faster; "
-                      "for bandwidths (MB/s) a ratio > 1 is better"}
+              "note": "latencies, times and CPU costs (ms/MiB): lower is better, ratio < 1 "
+                      "means openv is faster; for bandwidths (MB/s) a ratio > 1 is better. "
+                      "ssh_*: tools/bench_net.py (BENCH_NET_ICOUNT=1 for CPU costs that do "
+                      "not follow the host's load)"}
     if os.environ.get("BENCH_SKIP_SYSTEM") != "1" and "openv" in results:
         report["openv_system"] = bench_system.measure(kernels["openv"])
     print(f"\n{'metric':28} {'openv':>12} {'linux':>12} {'ratio':>8}", file=sys.stderr)

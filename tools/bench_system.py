@@ -1,7 +1,8 @@
 """System figures of `make bench` that only openv has (issues #5, #6, #7): the disk image booted
 through OpenSBI + stock U-Boot, SSH over QEMU's port forward, and OFS against ext2 on the same
 kind of virtual disk. Linux has no OFS and the reference kernel boots no U-Boot image here, so
-these are measured for openv alone. tools/bench.py calls measure(); BENCH_SKIP_SYSTEM=1 skips.
+these are measured for openv alone. tools/bench.py calls measure(); BENCH_SKIP_SYSTEM=1 skips,
+BENCH_SKIP_NET=1 skips the SSH part (tools/bench_net.py has SSH for both kernels).
 
 Every figure is {"value": ..., "unit": ...}; MB means 10^6 bytes. Times taken on the host
 (boot, SSH) include QEMU's start; file system figures are timed in the guest by
@@ -22,8 +23,11 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
-from guest import BUILD, Guest, GuestError  # noqa: E402
-from sshguest import LOGIN_PROMPT, Ssh, build_image_with_key, free_port, spawn_image  # noqa: E402
+import pexpect  # noqa: E402
+
+from guest import BUILD, Guest, GuestError, qemu_machine  # noqa: E402
+from sshguest import (LOGIN_PROMPT, UBOOT, Ssh, build_image_with_key, free_port,  # noqa: E402
+                      spawn_image)
 
 IMAGE = os.path.join(BUILD, "openv.img")
 WORK = os.path.join(BUILD, "bench-system")     # not build/bench: that one goes into the initramfs
@@ -82,6 +86,24 @@ def image_figures(out):
     try:
         child.expect(LOGIN_PROMPT, timeout=180)
         out["image_boot_to_login"] = fig(time.monotonic() - start, "s")
+    finally:
+        child.terminate(force=True)
+        child.logfile_read.close()
+    # The same boot with disk and NIC on virtio-pci (Ubuntu's `if=virtio` command line).
+    start = time.monotonic()
+    child = pexpect.spawn(
+        "qemu-system-riscv64",
+        [*qemu_machine(), "-nographic", "-no-reboot", "-kernel", UBOOT,
+         "-drive", f"file={IMAGE},format=raw,if=virtio,snapshot=on",
+         "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{free_port()}-:22",
+         "-device", "virtio-net-pci,netdev=n0", "-device", "virtio-rng-pci"],
+        encoding="utf-8", codec_errors="replace", timeout=180)
+    child.logfile_read = console_log("image-pci")
+    try:
+        child.expect(LOGIN_PROMPT, timeout=180)
+        out["image_boot_to_login_pci"] = fig(time.monotonic() - start, "s")
+        out["image_boot_pci_over_mmio"] = fig(out["image_boot_to_login_pci"]["value"] /
+                                              out["image_boot_to_login"]["value"], "ratio")
     finally:
         child.terminate(force=True)
         child.logfile_read.close()
@@ -305,6 +327,8 @@ def measure(kernel):
     for name, part in parts:
         if only and name not in only.split(","):
             continue
+        if name == "ssh" and os.environ.get("BENCH_SKIP_NET") == "1":
+            continue
         log(f"{name}...")
         start = time.monotonic()
         try:
@@ -320,7 +344,8 @@ def measure(kernel):
 NOTES = {
     "image_*": "build/openv.img: file size, allocated bytes of the sparse file, `xz -T1 -6` "
                "size; boot = QEMU start (make run's command line, disk as snapshot) to "
-               "'openv login:' through OpenSBI + U-Boot",
+               "'openv login:' through OpenSBI + U-Boot; _pci: the same with disk, NIC and "
+               "RNG on virtio-pci (if=virtio, virtio-net-pci, virtio-rng-pci)",
     "ssh_*": "image with build/dev-ssh key, first boot (host keys made then): QEMU start to "
              "the first successful `ssh true`; median of `ssh true`; upload `cat >/dev/null` "
              "and download `head -c` of 32 MiB, MB/s with the connection setup taken off",

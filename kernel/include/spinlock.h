@@ -19,5 +19,6 @@ bool spin_is_locked(spinlock_t *l);
 typedef unsigned long irqflags_t;
 irqflags_t local_irq_save(void);       /* disable interrupts, return the previous state */
 void local_irq_restore(irqflags_t f);
+bool irqs_enabled(void);               /* on this hart, now */
 irqflags_t spin_lock_irqsave(spinlock_t *l);
 void spin_unlock_irqrestore(spinlock_t *l, irqflags_t f);

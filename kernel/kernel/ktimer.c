@@ -3,6 +3,7 @@
 #include "kernel.h"
 #include "ktimer.h"
 #include "spinlock.h"
+#include "ksyms.h"
 #include "asm/cpu.h"
 
 static LIST_HEAD(timers);
@@ -89,6 +90,42 @@ uint64_t ktimer_next_deadline(void)
     return d;
 }
 
+/* Callbacks that came back with interrupts on, each reported once. */
+#define IRQ_LEAKERS_MAX 8
+static void (*irq_leakers[IRQ_LEAKERS_MAX])(struct ktimer *);
+
+static void report_irq_leak(void (*fn)(struct ktimer *))
+{
+    for (int i = 0; i < IRQ_LEAKERS_MAX; i++) {
+        if (irq_leakers[i] == fn)
+            return;
+        if (!irq_leakers[i]) {
+            irq_leakers[i] = fn;
+            break;
+        }
+    }
+    unsigned long off = 0;
+    const char *name = ksym_lookup((unsigned long)fn, &off);
+    pr_warn("ktimer: callback %s+%#lx returned with interrupts enabled (turned off again)\n",
+            name ? name : "?", off);
+}
+
+/* Runs one callback with interrupts off, as ktimer.h promises every callback. One that comes
+ * back with them on (it enabled them, or restored a state saved in another context) would let
+ * this hart's next timer interrupt in while ktimers_run holds timer_lock again: "recursive
+ * lock" (a panic seen at -smp 4). They are turned off again here, and the callback named. */
+static void run_callback(struct ktimer *t)
+{
+    void (*fn)(struct ktimer *) = t->fn;    /* t may be re-armed or freed once fn returns */
+    if (!fn)
+        return;
+    fn(t);
+    if (irqs_enabled()) {
+        (void)local_irq_save();
+        report_irq_leak(fn);
+    }
+}
+
 void ktimers_run(uint64_t now)
 {
     irqflags_t f = spin_lock_irqsave(&timer_lock);
@@ -101,7 +138,7 @@ void ktimers_run(uint64_t now)
         int me = this_cpu()->id;
         running[me] = t;
         spin_unlock(&timer_lock);
-        t->fn(t);
+        run_callback(t);
         spin_lock(&timer_lock);
         running[me] = NULL;
     }

@@ -38,6 +38,8 @@ void local_irq_restore(irqflags_t f)
         csr_set(sstatus, SR_SIE);
 }
 
+bool irqs_enabled(void) { return (csr_read(sstatus) & SR_SIE) != 0; }
+
 irqflags_t spin_lock_irqsave(spinlock_t *l)
 {
     irqflags_t f = local_irq_save();

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -958,6 +959,50 @@ static void test_statfs_flags(void)
     rmdir("mnt");
 }
 
+/* The kernel's user copies at every relative alignment of user buffer and kernel memory
+ * (file offsets move the kernel side): words merged from two aligned loads when the two
+ * alignments differ. A copy that runs into an unmapped page stops there. */
+static void test_copy_alignments(void)
+{
+    static unsigned char pattern[8192], back[8192];
+    for (size_t i = 0; i < sizeof pattern; i++)
+        pattern[i] = (unsigned char)(i * 131 + (i >> 8) + 7);
+    int fd = open("align", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (!CHECK(fd >= 0, "create align"))
+        return;
+    static const size_t lens[] = { 1, 7, 15, 16, 17, 63, 100, 4096 + 13 };
+    int bad = 0;
+    for (int uoff = 0; uoff < 8; uoff++)
+        for (int foff = 0; foff < 8; foff++)
+            for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+                size_t n = lens[l];
+                memset(back, 0xee, sizeof back);
+                if (pwrite(fd, pattern + uoff, n, foff) != (ssize_t)n ||
+                    pread(fd, back + (7 - uoff), n, foff) != (ssize_t)n ||
+                    memcmp(back + (7 - uoff), pattern + uoff, n) != 0 ||
+                    back[7 - uoff + n] != 0xee || (uoff < 7 && back[6 - uoff] != 0xee))
+                    bad++;
+            }
+    CHECKF(bad == 0, "write/read at every user and file alignment", "%d bad", bad);
+
+    long pg = sysconf(_SC_PAGESIZE);
+    unsigned char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                            -1, 0);
+    if (CHECK(m != MAP_FAILED && mprotect(m + pg, pg, PROT_NONE) == 0, "a page, then none") &&
+        CHECK(pwrite(fd, pattern, 256, 0) == 256, "rewrite the file's start")) {
+        /* 40 bytes before the hole, 3 bytes off the file's alignment. Linux copies the 40
+         * and returns them; EFAULT (nothing returned) is allowed too. */
+        unsigned char *dst = m + pg - 40;
+        ssize_t r = pread(fd, dst, 64, 5);
+        CHECKF((r == -1 && errno == EFAULT) ||
+               (r > 0 && r <= 40 && memcmp(dst, pattern + 5, (size_t)r) == 0),
+               "a read running into an unmapped page stops there", "returned %zd", r);
+        munmap(m, 2 * pg);
+    }
+    close(fd);
+    unlink("align");
+}
+
 int main(void)
 {
     check_begin("files");
@@ -987,6 +1032,7 @@ int main(void)
     test_fifo();
     test_statx();
     test_statfs_flags();
+    test_copy_alignments();
 
     chdir("/");
     remove_tree(workdir);

@@ -23,7 +23,7 @@ __uaccess_copy:
     beqz a2, .Lcopy_done
     xor t0, a0, a1
     andi t0, t0, 7
-    bnez t0, .Lcopy_bytes           /* different alignment: bytes */
+    bnez t0, .Lcopy_misaligned      /* different alignments: merged words */
     /* same alignment: bytes up to an 8-byte boundary, then words */
 .Lcopy_head:
     andi t0, a0, 7
@@ -60,6 +60,44 @@ __uaccess_copy:
     addi a1, a1, 8
     addi a2, a2, -8
     j .Lcopy_w1
+/* Different alignments (a packet's payload at offset 54 against a user buffer): bytes up to
+ * the destination's 8-byte boundary, then each destination word merged from two aligned
+ * source words, so no access is misaligned. An aligned source word always holds a byte that
+ * is copied, so it faults only where that byte would. t0 = the source's misalignment in bits
+ * (never 0 here), t3 = 64 - t0, t4 = the aligned source word, t1 = its value. */
+.Lcopy_misaligned:
+    li t2, 16
+    bltu a2, t2, .Lcopy_bytes
+.Lmis_head:
+    andi t0, a0, 7
+    beqz t0, .Lmis_words
+    EX "lb t1, 0(a1)", .Lcopy_fault
+    EX "sb t1, 0(a0)", .Lcopy_fault
+    addi a0, a0, 1
+    addi a1, a1, 1
+    addi a2, a2, -1
+    j .Lmis_head
+.Lmis_words:
+    andi t0, a1, 7
+    slli t0, t0, 3
+    li t3, 64
+    sub t3, t3, t0
+    andi t4, a1, -8
+    EX "ld t1, 0(t4)", .Lcopy_fault
+    li t2, 8
+.Lmis_loop:
+    bltu a2, t2, .Lcopy_bytes
+    EX "ld t5, 8(t4)", .Lcopy_fault
+    srl t1, t1, t0
+    sll a3, t5, t3
+    or t1, t1, a3
+    EX "sd t1, 0(a0)", .Lcopy_fault
+    mv t1, t5
+    addi t4, t4, 8
+    addi a0, a0, 8
+    addi a1, a1, 8
+    addi a2, a2, -8
+    j .Lmis_loop
 .Lcopy_bytes:
     beqz a2, .Lcopy_done
     EX "lb t1, 0(a1)", .Lcopy_fault

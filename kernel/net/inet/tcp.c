@@ -179,12 +179,17 @@ static err_t tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t e
     return ERR_OK;
 }
 
+static bool tcp_writable_locked(struct tcp_sock *ts);
+
+/* Acknowledged data freed send buffer: wake the writer only once a good share of the buffer
+ * is free (Linux's sk_stream_write_space), not on every ACK. Waking it per ACK made it copy
+ * one segment's worth per system call and switch tasks for each (docs/network.md). */
 static err_t tcp_sent_cb(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
     (void)pcb;
     (void)len;
     struct tcp_sock *ts = arg;
-    if (ts)
+    if (ts && tcp_writable_locked(ts))
         tcp_wake(ts);
     return ERR_OK;
 }
@@ -600,19 +605,21 @@ static int tcp_getname(struct socket *sock, void *addr, int peer)
     return inet_fill_addr(addr, &ip, port);
 }
 
-/* Room in lwIP's send queue for at least a segment, or a reason to stop waiting. */
-static bool tcp_can_send_locked(struct tcp_sock *ts)
+/* Writable (POLLOUT, and what wakes a blocked writer): a third of the send buffer free and
+ * the segment queue at most two thirds full, as Linux's sk_stream_is_writeable; or a reason
+ * to stop waiting. A writer that finds any room keeps writing until the buffer is full. */
+static bool tcp_writable_locked(struct tcp_sock *ts)
 {
     if (!ts->pcb || ts->state != TS_CONNECTED || ts->shut_wr)
         return true;
-    return tcp_sndbuf(ts->pcb) >= MIN((unsigned)TCP_MSS, (unsigned)TCP_SND_BUF / 2) &&
-           tcp_sndqueuelen(ts->pcb) + 4 < TCP_SND_QUEUELEN;
+    return tcp_sndbuf(ts->pcb) >= TCP_SND_BUF / 3 &&
+           tcp_sndqueuelen(ts->pcb) <= TCP_SND_QUEUELEN * 2 / 3;
 }
 
 static bool tcp_can_send(struct tcp_sock *ts)
 {
     irqflags_t f = net_lock();
-    bool r = tcp_can_send_locked(ts) || (ts->sock && ts->sock->err);
+    bool r = tcp_writable_locked(ts) || (ts->sock && ts->sock->err);
     net_unlock(f);
     return r;
 }
@@ -836,7 +843,7 @@ static unsigned tcp_poll_op(struct socket *sock, struct poll_table *pt)
             mask |= POLLRDHUP;
         if (ts->state == TS_DEAD) {
             mask |= POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLHUP;
-        } else if (!ts->shut_wr && tcp_can_send_locked(ts)) {
+        } else if (!ts->shut_wr && tcp_writable_locked(ts)) {
             mask |= POLLOUT | POLLWRNORM;
         } else if (ts->shut_wr) {
             mask |= POLLOUT | POLLWRNORM;   /* a write would fail at once (EPIPE) */
