@@ -248,11 +248,21 @@ out:
     return r;
 }
 
+/* Advice Linux knows (uapi/mman.h's MADV_*): every other value is -EINVAL, as in Linux. All
+ * but MADV_DONTNEED are hints that need no action here. */
+static bool madvise_known(long behavior)
+{
+    return (behavior >= MADV_NORMAL && behavior <= MADV_DONTNEED) ||
+           (behavior >= MADV_FREE && behavior <= MADV_POPULATE_WRITE);
+}
+
 /* behavior is compared whole (Linux truncates it to int first). */
 SYSCALL_DEFINE3(madvise, uaddr_t, start, size_t, len_in, long, behavior)
 {
     size_t len = ALIGN_UP(len_in, PAGE_SIZE);
     if (start & ~PAGE_MASK)
+        return -EINVAL;
+    if (!madvise_known(behavior))
         return -EINVAL;
     if (behavior != MADV_DONTNEED)
         return 0;
@@ -281,14 +291,54 @@ SYSCALL_DEFINE0(riscv_flush_icache)
     return 0;
 }
 
-/* Shared mappings are the page cache itself: there is nothing to write back, whatever the
- * length. flags is checked whole (Linux truncates it to int first). */
+/* MS_SYNC writes back the files of the shared file mappings in the range (their fsync: the
+ * page cache's dirty pages, then the filesystem's own); MS_ASYNC leaves it to the next sync.
+ * flags is checked whole (Linux truncates it to int first). */
+#define MSYNC_MAX_FILES 16
 SYSCALL_DEFINE3(msync, uaddr_t, start, size_t, len, long, flags)
 {
-    (void)len;
-    if ((start & ~PAGE_MASK) || (flags & ~(long)(MS_ASYNC | MS_INVALIDATE | MS_SYNC)))
+    if ((start & ~PAGE_MASK) || (flags & ~(long)(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) ||
+        ((flags & MS_ASYNC) && (flags & MS_SYNC)))
         return -EINVAL;
-    return 0;
+    if (!(flags & MS_SYNC))
+        return 0;
+    uaddr_t end = start + ALIGN_UP(len, PAGE_SIZE);
+    if (end < start)
+        return -ENOMEM;
+    /* The files are collected under mm->lock and synced without it (a sync may fault), a
+     * batch at a time. */
+    struct mm_struct *mm = current->mm;
+    long err = 0;
+    while (start < end) {
+        struct file *files[MSYNC_MAX_FILES];
+        size_t n = 0;
+        uaddr_t next = end;
+        mutex_lock(&mm->lock);
+        struct vma *v;
+        list_for_each_entry(v, &mm->vmas, node) {
+            if (v->end <= start || !v->file || !(v->flags & VM_SHARED))
+                continue;
+            if (v->start >= end)
+                break;
+            if (n == MSYNC_MAX_FILES) {
+                next = v->start;
+                break;
+            }
+            file_get(v->file);
+            files[n++] = v->file;
+        }
+        mutex_unlock(&mm->lock);
+        for (size_t i = 0; i < n; i++) {
+            if (files[i]->ops->fsync) {
+                int e = files[i]->ops->fsync(files[i]);
+                if (!err)
+                    err = e;
+            }
+            file_put(files[i]);
+        }
+        start = next;
+    }
+    return err;
 }
 
 /* Nothing is ever paged out: locking and unlocking always succeed, whatever the arguments. */

@@ -9,6 +9,7 @@
 #include "vm_internal.h"
 #include "smp.h"
 #include "asm/cpu.h"
+#include "procinfo.h"
 
 static void *trampoline_page;
 
@@ -366,4 +367,30 @@ bool vma_is_shared(struct mm_struct *mm, uaddr_t addr)
     bool shared = v && v->start <= addr && (v->flags & VM_SHARED) && !(v->flags & VM_SPECIAL);
     mutex_unlock(&mm->lock);
     return shared;
+}
+
+void unmap_file_pages(struct inode *inode, uint64_t from)
+{
+    from = ALIGN_UP(from, (uint64_t)PAGE_SIZE);
+    pid_t pids[32];
+    for (pid_t next = 1;;) {
+        int n = procinfo_list_pids(next, pids, ARRAY_SIZE(pids));
+        if (n <= 0)
+            break;
+        for (int i = 0; i < n; i++) {
+            struct mm_struct *mm = procinfo_get_mm(pids[i]);
+            if (!mm)
+                continue;
+            mutex_lock(&mm->lock);
+            struct vma *v;
+            list_for_each_entry(v, &mm->vmas, node) {
+                if (!v->file || v->file->inode != inode || v->pgoff + (v->end - v->start) <= from)
+                    continue;
+                unmap_pages(mm, from > v->pgoff ? v->start + (from - v->pgoff) : v->start, v->end);
+            }
+            mutex_unlock(&mm->lock);
+            mm_put(mm);
+        }
+        next = pids[n - 1] + 1;
+    }
 }

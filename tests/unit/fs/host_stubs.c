@@ -142,3 +142,5 @@ ssize_t sock_iov_rw(struct file *f, const void *iov, unsigned n, bool write)
     (void)f; (void)iov; (void)n; (void)write;
     return -ENOTSOCK;
 }
+/* No address spaces on the host: nothing maps a file. */
+void unmap_file_pages(struct inode *inode, uint64_t from) { (void)inode; (void)from; }
