@@ -6,7 +6,10 @@
 #include "mm.h"
 #include "pagemap.h"
 #include "kprintf.h"
+#include "kthread.h"
+#include "vm.h"
 
+#define DIRTY_WRITEBACK_SECONDS 5
 #define CACHE_RESERVE_FRACTION 16    /* of RAM kept free of page-cache pages */
 #define CACHE_RECLAIM_BATCH 32
 
@@ -583,6 +586,8 @@ static ssize_t diskfs_file_write(struct file *f, struct uio *from, loff_t *pos)
 static int diskfs_fsync(struct file *f)
 {
     struct super_block *sb = f->inode->sb;
+    if (S_ISREG(f->inode->mode) && filemap_nrdirty(&MAP(f->inode)->as))
+        wrprotect_file_pages(sb, f->inode);
     diskfs_lock(sb);
     int err = DISKFS(sb)->mounted ? writeback_locked(f->inode) : -EIO;
     int e = DISKFS(sb)->mounted ? OPS(sb)->fsync(f->inode) : -EIO;
@@ -691,6 +696,10 @@ static int writeback_all(struct super_block *sb)
 
 static int diskfs_sync_fs(struct super_block *sb)
 {
+    struct filemap_stats st;
+    filemap_get_stats(&st);
+    if (st.dirty)
+        wrprotect_file_pages(sb, NULL);
     diskfs_lock(sb);
     int err = 0;
     if (DISKFS(sb)->mounted) {
@@ -711,9 +720,65 @@ static int diskfs_remount(struct super_block *sb, unsigned long flags)
     return err;
 }
 
+/* ---- The page flusher ---- */
+
+/* Mounted disk filesystems, for the flusher; the mutex also keeps a superblock from going
+ * while the flusher writes its pages. */
+static struct mutex flush_list_lock = {
+    .lock = SPINLOCK_INIT("diskfs-flush"), .waiters = LIST_HEAD_INIT(flush_list_lock.waiters),
+};
+static LIST_HEAD(flush_list);
+static bool flusher_started;
+
+/* What shared mappings wrote reaches the filesystem within DIRTY_WRITEBACK_SECONDS, as
+ * Linux's dirty_writeback: every mounted filesystem's dirty pages go to its core (which
+ * makes them durable by its own rules: ext2's buffer cache, OFS's commits). */
+static void page_flusher(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        uint64_t deadline = ktime_mono_ns() + DIRTY_WRITEBACK_SECONDS * NSEC_PER_SEC;
+        while (ktime_mono_ns() < deadline) {
+            set_current_state(TASK_INTERRUPTIBLE);   /* no signal reaches a kernel thread */
+            schedule_timeout(deadline);
+        }
+        struct filemap_stats st;
+        filemap_get_stats(&st);
+        if (!st.dirty)
+            continue;
+        mutex_lock(&flush_list_lock);
+        struct diskfs_sb *dfs;
+        list_for_each_entry(dfs, &flush_list, flush_link) {
+            wrprotect_file_pages(dfs->sb, NULL);
+            mutex_lock(&dfs->lock);
+            if (dfs->mounted && !(dfs->sb->flags & MS_RDONLY))
+                writeback_all(dfs->sb);     /* errors stay: the pages stay dirty */
+            mutex_unlock(&dfs->lock);
+        }
+        mutex_unlock(&flush_list_lock);
+    }
+}
+
+static void flush_list_add(struct super_block *sb)
+{
+    if (!flusher_started) {
+        flusher_started = true;
+        if (!kthread_run("page-flush", page_flusher, NULL))
+            pr_warn("diskfs: no memory for the page flusher: mapped writes reach the "
+                    "filesystem only at sync, fsync, msync and unmount\n");
+    }
+    mutex_lock(&flush_list_lock);
+    list_add_tail(&DISKFS(sb)->flush_link, &flush_list);
+    mutex_unlock(&flush_list_lock);
+}
+
 static void diskfs_put_super(struct super_block *sb)
 {
     struct diskfs_sb *dfs = DISKFS(sb);
+    mutex_lock(&flush_list_lock);
+    list_del(&dfs->flush_link);     /* (linked to itself if the mount never completed) */
+    list_init(&dfs->flush_link);
+    mutex_unlock(&flush_list_lock);
     if (dfs->ops->before_unmount)
         dfs->ops->before_unmount(sb);
     mutex_lock(&dfs->lock);
@@ -751,6 +816,7 @@ void diskfs_init(struct super_block *sb, const struct diskfs_operations *ops)
     mutex_init(&dfs->lock);
     list_init(&dfs->inodes);
     list_init(&dfs->mappings);
+    list_init(&dfs->flush_link);
     dfs->ops = ops;
     sb->sops = &diskfs_sops;
 }
@@ -770,6 +836,10 @@ int diskfs_set_root(struct super_block *sb, unsigned long magic, ino_t ino)
     if (err)
         dfs->mounted = false;   /* the root's eviction below must not write */
     mutex_unlock(&dfs->lock);
+    if (!err) {
+        dfs->sb = sb;
+        flush_list_add(sb);
+    }
     if (err && root)
         iput(root);
     return err;

@@ -140,9 +140,10 @@ static const struct file_operations pseudo_dir_fops = {
 
 static int pseudo_file_open(struct inode *inode, struct file *f)
 {
-    (void)inode;
-    if (f->fmode & FMODE_WRITE)
-        return -EACCES;            /* nothing here is writable */
+    if ((f->fmode & FMODE_WRITE) && (!FS(inode->sb)->store || !(inode->mode & 0222)))
+        return -EACCES;            /* only a few nodes take writes (store) */
+    if ((f->fmode & FMODE_READ) && !(inode->mode & 0444))
+        return -EACCES;            /* write-only, even for root, as Linux's sysctls */
     struct pseudo_buf *b = kmalloc(sizeof *b);
     if (!b)
         return -ENOMEM;
@@ -192,9 +193,38 @@ static ssize_t pseudo_file_read(struct file *f, struct uio *to, loff_t *pos)
     return n;
 }
 
+/* One write(2) is one value, as Linux's sysctls take it: at most a page, at offset 0; a write
+ * further on is ignored (Linux's sysctl_writes_strict). */
+static ssize_t pseudo_file_write(struct file *f, struct uio *from, loff_t *pos)
+{
+    size_t len = from->resid;
+    if (*pos != 0) {
+        *pos += (loff_t)len;
+        return (ssize_t)len;
+    }
+    if (len >= PAGE_SIZE)
+        return -EINVAL;
+    char *buf = kmalloc(len + 1);
+    if (!buf)
+        return -ENOMEM;
+    ssize_t r = uio_copyin(buf, from, len) < 0 ? -EFAULT : 0;
+    if (!r) {
+        buf[len] = 0;
+        mutex_lock(&f->inode->lock);
+        r = FS(f->inode->sb)->store(f->inode, buf, len);
+        mutex_unlock(&f->inode->lock);
+    }
+    kfree(buf);
+    if (r < 0)
+        return r;
+    *pos += (loff_t)len;
+    return (ssize_t)len;
+}
+
 static const struct file_operations pseudo_file_fops = {
     .open = pseudo_file_open,
     .read = pseudo_file_read,
+    .write = pseudo_file_write,
     .release = pseudo_file_release,
 };
 

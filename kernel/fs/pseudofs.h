@@ -7,7 +7,8 @@
  * children the filesystem produces on demand (pids, interfaces ...). Nothing is cached:
  * lookup makes a fresh dentry and inode (DENTRY_NOCACHE), and a file's text is generated into
  * a pseudo_buf when it is read from offset 0 (later reads continue that snapshot), as Linux's
- * seq_file does. Files open read-only (EACCES for writing); every mount shares one
+ * seq_file does. Files open read-only (EACCES for writing) unless the filesystem has a store
+ * operation and the mode lets someone write (a sysctl); every mount shares one
  * superblock. Files: pseudofs.c (inodes, directories, files, superblock), pseudofs_buf.c. */
 #pragma once
 #include "fs.h"
@@ -72,6 +73,9 @@ struct pseudofs {
     int (*owner)(const void *ctx, uid_t *uid, gid_t *gid);
     /* Files: generate the text into b; 0 or -errno. */
     int (*show)(struct inode *inode, struct pseudo_buf *b);
+    /* Files whose mode lets someone write, optional: act on what one write(2) wrote (a
+     * NUL-terminated copy of at most a page); 0 or -errno. NULL: nothing is writable. */
+    int (*store)(struct inode *inode, const char *buf, size_t len);
     const struct inode_operations *link_iops;    /* symlinks, if any */
     struct super_block *sb;    /* the one superblock, made at the first mount */
 };

@@ -497,6 +497,8 @@ struct diskfs_sb {                    /* at the start of the filesystem's fs_inf
     struct mutex lock;                /* serialises every call into the core */
     struct list_head inodes;          /* live struct diskfs_inode's */
     struct list_head mappings;        /* page caches of regular files, live or not */
+    struct list_head flush_link;      /* in the page flusher's list while mounted */
+    struct super_block *sb;
     const struct diskfs_operations *ops;
     bool mounted;                     /* the core is mounted (late evicts only free memory) */
 };

@@ -7,10 +7,11 @@
  * takes another, so a page whose count is 1 is used by nobody but the cache.
  *
  * Dirty pages are the ones a shared mapping wrote (write(2) writes through to the filesystem
- * and into the cached page at once). Without reverse mappings a written page cannot be made
- * clean while it is still mapped: write-back writes it, and it stays dirty until its mappings
- * are gone. Clean pages nobody maps are dropped under memory pressure (filemap_reclaim, from
- * the OOM path, in least-recently-used order) and by drop_caches.
+ * and into the cached page at once): shared mappings map a page read-only until the first
+ * write faults and marks it dirty. Write-back first write-protects the file's shared mappings
+ * (vm.h's wrprotect_file_pages), then cleans each page just before writing it, so a write
+ * that comes later faults and dirties it again. Clean pages nobody maps are dropped under
+ * memory pressure (filemap_reclaim, least recently used first) and by drop_caches.
  *
  * Locking: one spinlock inside filemap.c; nothing here sleeps or allocates under it, and no
  * callback runs under it. Filling a page and adding it must be serialised against writes of
@@ -38,8 +39,9 @@ void filemap_update(struct address_space *m, uint64_t off, const void *src, size
 void filemap_truncate(struct address_space *m, uint64_t index);
 /* A shared mapping is about to write page `index`. */
 void filemap_mark_dirty(struct address_space *m, uint64_t index);
-/* Write every dirty page through write(ctx, index, page) (0 or -errno). A page stays dirty if
- * its write failed or it is still mapped. Returns the first error. */
+/* Write every dirty page through write(ctx, index, page) (0 or -errno); each is clean from
+ * just before its write, dirty again if the write fails. The caller has write-protected the
+ * file's shared mappings. Returns the first error. */
 int filemap_writeback(struct address_space *m, int (*write)(void *ctx, uint64_t index, void *page),
                       void *ctx);
 size_t filemap_nrpages(struct address_space *m);

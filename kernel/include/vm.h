@@ -63,6 +63,11 @@ bool vma_is_shared(struct mm_struct *mm, uaddr_t addr);   /* inside a MAP_SHARED
  * file (SIGBUS), as in Linux. Takes each mm->lock: call it without one. */
 struct inode;
 void unmap_file_pages(struct inode *inode, uint64_t from);
+/* Before write-back: make every shared writable mapping of inode (NULL: of every file of sb)
+ * read-only, so the next write to a page faults and marks it dirty again (page_mkwrite),
+ * as Linux's page_mkclean. Takes each mm->lock: call it without one. */
+struct super_block;
+void wrprotect_file_pages(struct super_block *sb, struct inode *inode);
 
 /* Reports for procfs (mm/mm_report.c). Sizes in bytes, resident counts in pages. */
 struct mm_usage {

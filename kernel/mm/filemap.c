@@ -165,17 +165,23 @@ void filemap_truncate(struct address_space *m, uint64_t index)
     }
 }
 
+/* Lock held: make cp dirty. */
+static void dirty_locked(struct cached_page *cp)
+{
+    struct address_space *m = cp->mapping;
+    cp->dirty = true;
+    list_del(&cp->list);
+    list_add_tail(&cp->list, &m->dirty);
+    m->nrdirty++;
+    nr_dirty++;
+}
+
 void filemap_mark_dirty(struct address_space *m, uint64_t index)
 {
     spin_lock(&filemap_lock);
     struct cached_page *cp = lookup(m, index);
-    if (cp && !cp->dirty) {
-        cp->dirty = true;
-        list_del(&cp->list);
-        list_add_tail(&cp->list, &m->dirty);
-        m->nrdirty++;
-        nr_dirty++;
-    }
+    if (cp && !cp->dirty)
+        dirty_locked(cp);
     spin_unlock(&filemap_lock);
 }
 
@@ -194,9 +200,8 @@ int filemap_writeback(struct address_space *m, int (*write)(void *ctx, uint64_t 
                       void *ctx)
 {
     int err = 0;
-    /* Each page is visited once: it goes to the back of the dirty list while it is written. */
-    size_t todo = m->nrdirty;
-    while (todo--) {
+    /* Each page once: one whose write fails goes back to the end of the dirty list. */
+    for (size_t todo = filemap_nrdirty(m); todo; todo--) {
         spin_lock(&filemap_lock);
         if (list_empty(&m->dirty)) {
             spin_unlock(&filemap_lock);
@@ -206,18 +211,17 @@ int filemap_writeback(struct address_space *m, int (*write)(void *ctx, uint64_t 
         uint64_t index = cp->index;
         void *page = cp->page;
         page_get(page);
-        list_del(&cp->list);
-        list_add_tail(&cp->list, &m->dirty);
+        /* Clean before the write: a write through a mapping from now on faults (the caller
+         * write-protected them) and dirties it again, for the next write-back. */
+        clean_locked(cp);
         nr_writeback++;
         spin_unlock(&filemap_lock);
         int e = write(ctx, index, page);
         spin_lock(&filemap_lock);
         nr_writeback--;
-        cp = lookup(m, index);
-        /* Clean only if nobody maps it (count 2: the cache's and ours): a mapped page can be
-         * written again without a fault, so it stays dirty until it is unmapped. */
-        if (cp && cp->page == page && cp->dirty && !e && page_refcount(page) <= 2)
-            clean_locked(cp);
+        cp = e ? lookup(m, index) : NULL;
+        if (cp && cp->page == page && !cp->dirty)
+            dirty_locked(cp);
         spin_unlock(&filemap_lock);
         page_free(page);
         if (e && !err)

@@ -208,10 +208,29 @@ static void test_kept(void)
     char *m = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (!CHECK(m != MAP_FAILED, "mmap it shared"))
         return;
+    /* Written, written back, then written again: the second write must count too. */
+    memset(m, 'x', 3 * PG);
+    CHECK_OK(msync(m, 3 * PG, MS_SYNC), "msync(MS_SYNC) after the first write");
     for (int i = 0; i < 3 * PG; i++)
         m[i] = (char)('0' + i % 10);
     munmap(m, 3 * PG);
     close(fd);
+    /* Through the disk: sync, drop the cache, read again. */
+    sync();
+    int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+    if (dc < 0) {
+        check_skip("drop_caches", "cannot open /proc/sys/vm/drop_caches: %s", strerror(errno));
+    } else {
+        CHECK_ERR(open("/proc/sys/vm/drop_caches", O_RDONLY), EACCES,
+                  "drop_caches is write-only, even for root");
+        CHECK_EQ(write(dc, "3\n", 2), 2, "echo 3 > /proc/sys/vm/drop_caches");
+        /* A write past the start is ignored, as Linux's numeric sysctls do. */
+        CHECK_EQ(write(dc, "7\n", 2), 2, "a second write on the same open file is ignored");
+        close(dc);
+        dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+        CHECK_ERR(write(dc, "0\n", 2), EINVAL, "drop_caches refuses 0");
+        close(dc);
+    }
     fd = open(p, O_RDONLY);
     char buf[3 * PG];
     CHECK_EQ(read(fd, buf, sizeof buf), 3 * PG, "read it back after munmap without msync");

@@ -149,7 +149,13 @@ static int proc_show(struct inode *inode, struct pseudo_buf *b)
         pb_fill(b, e->fill);
         return 0;
     }
-    return e->show(b, PCTX(inode));
+    return e->show ? e->show(b, PCTX(inode)) : -EACCES;     /* write-only (drop_caches) */
+}
+
+static int proc_store(struct inode *inode, const char *buf, size_t len)
+{
+    const struct proc_entry *e = PE(PSI(inode)->entry);
+    return e->store ? e->store(buf, len) : -EACCES;
 }
 
 static int proc_get_link(struct dentry *d, char *buf, size_t size)
@@ -193,6 +199,7 @@ static struct pseudofs procfs = {
     .alive = proc_alive,
     .owner = proc_owner,
     .show = proc_show,
+    .store = proc_store,
     .link_iops = &proc_link_iops,
 };
 
