@@ -243,6 +243,30 @@ static void test_kept(void)
         unlink(p);
 }
 
+/* O_DIRECT works (Linux's ext2, ext4) or is EINVAL (a filesystem without it: openv's, tmpfs
+ * before Linux 6.6); never silently buffered on one and refused on another open. */
+static void test_odirect(void)
+{
+    char p[600];
+    path(p, sizeof p, "direct");
+    int fd = make_file("direct", 1);
+    if (!CHECK(fd >= 0, "create a file for O_DIRECT"))
+        return;
+    close(fd);
+    errno = 0;
+    fd = open(p, O_RDONLY | O_DIRECT);
+    CHECKF(fd >= 0 || errno == EINVAL, "open(O_DIRECT) works or is EINVAL", "errno %d", errno);
+    int plain = open(p, O_RDONLY);
+    int r = fcntl(plain, F_SETFL, O_DIRECT);
+    CHECKF((fd >= 0) == (r == 0) && (r == 0 || errno == EINVAL),
+           "fcntl(F_SETFL, O_DIRECT) agrees with open", "open %d, fcntl %d errno %d", fd, r,
+           errno);
+    if (fd >= 0)
+        close(fd);
+    close(plain);
+    unlink(p);
+}
+
 static void test_madvise(void)
 {
     char *m = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -270,6 +294,7 @@ int main(int argc, char **argv)
     test_private();
     test_truncate();
     test_kept();
+    test_odirect();
     test_madvise();
     const char *names[] = { "shared", "twoproc", "private", "trunc" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
