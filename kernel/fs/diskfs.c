@@ -447,7 +447,8 @@ static int diskfs_setsize(struct inode *inode, loff_t size)
 /* ---- Files ---- */
 
 /* Page `index` of regular file inode from the page cache, read from the core on a miss, with a
- * reference for the caller (page_free drops it). */
+ * reference for the caller (page_free drops it). -ERANGE: the page lies past the end of the
+ * file (a truncate came first); no page past the end is ever added. */
 static int get_cached_page(struct inode *inode, uint64_t index, void **out)
 {
     struct address_space *as = &MAP(inode)->as;
@@ -467,10 +468,11 @@ static int get_cached_page(struct inode *inode, uint64_t index, void **out)
     int err = 0;
     /* Filled and added under the lock that writes take, so no write falls in between. */
     diskfs_lock(sb);
-    if ((*out = filemap_find(as, index))) {       /* someone filled it while we waited */
+    if ((*out = filemap_find(as, index)) || (loff_t)(index * PAGE_SIZE) >= inode->size) {
+        /* Someone filled it while we waited, or truncated the file. */
         diskfs_unlock(sb);
         page_free(page);
-        return 0;
+        return *out ? 0 : -ERANGE;
     }
     for (size_t done = 0; done < PAGE_SIZE && !err;) {
         ssize_t n = DISKFS(sb)->mounted
@@ -509,8 +511,11 @@ static ssize_t diskfs_file_read(struct file *f, struct uio *to, loff_t *pos)
         size_t n = MIN(PAGE_SIZE - in, to->resid);
         n = (size_t)MIN((loff_t)n, inode->size - *pos);
         void *page;
-        if ((ret = get_cached_page(inode, index, &page)))
+        if ((ret = get_cached_page(inode, index, &page))) {
+            if (ret == -ERANGE)
+                ret = 0;        /* truncated meanwhile: the end of the file */
             break;
+        }
         int e = uio_copyout(to, (char *)page + in, n);
         page_free(page);
         if (e < 0) {
@@ -601,7 +606,8 @@ static int diskfs_get_page(struct file *f, uint64_t pgoff, void **page)
 {
     if ((loff_t)(pgoff * PAGE_SIZE) >= f->inode->size)
         return -EIO;       /* past the end of the file: SIGBUS */
-    return get_cached_page(f->inode, pgoff, page);
+    int err = get_cached_page(f->inode, pgoff, page);
+    return err == -ERANGE ? -EIO : err;
 }
 
 /* A shared mapping writes the page: it is dirty until written back. */
