@@ -4,10 +4,28 @@
 #include "fs.h"
 #include "blkdev.h"
 #include "mm.h"
+#include "pagemap.h"
 #include "kprintf.h"
+#include "kthread.h"
+#include "vm.h"
+
+#define DIRTY_WRITEBACK_SECONDS 5
+#define CACHE_RESERVE_FRACTION 16    /* of RAM kept free of page-cache pages */
+#define CACHE_RECLAIM_BATCH 32
+
+/* A regular file's page cache. It outlives the file's inode, which goes as soon as nobody
+ * uses the file, so a program run again maps the very pages its last run read; it goes when
+ * the file is deleted, when reclaim has emptied it, or at unmount. */
+struct diskfs_mapping {
+    struct address_space as;
+    struct list_head link;            /* in diskfs_sb.mappings */
+    ino_t ino;
+    struct inode *inode;              /* the live inode, or NULL */
+};
 
 struct diskfs_inode {
     struct inode *inode;
+    struct diskfs_mapping *map;       /* regular files: the page cache */
     struct list_head link;            /* in diskfs_sb.inodes */
     uint64_t core[];                  /* ops->core_inode_size bytes */
 };
@@ -58,6 +76,39 @@ static struct inode *find_live(struct super_block *sb, ino_t ino)
     return NULL;
 }
 
+static struct diskfs_mapping *MAP(struct inode *inode)
+{
+    return ((struct diskfs_inode *)inode->private)->map;
+}
+
+static void free_mapping(struct diskfs_mapping *map)
+{
+    filemap_truncate(&map->as, 0);
+    list_del(&map->link);
+    kfree(map);
+}
+
+/* The page cache of regular file ino (lock held): the one kept from its last use, or a new
+ * one. Mappings that reclaim emptied and no inode uses are freed on the way. NULL: no memory. */
+static struct diskfs_mapping *get_mapping(struct super_block *sb, ino_t ino)
+{
+    struct diskfs_mapping *map, *next, *found = NULL;
+    list_for_each_entry_safe(map, next, &DISKFS(sb)->mappings, link) {
+        if (map->ino == ino)
+            found = map;
+        else if (!map->inode && !filemap_nrpages(&map->as))
+            free_mapping(map);
+    }
+    if (found)
+        return found;
+    if (!(map = kzalloc(sizeof(*map))))
+        return NULL;
+    mapping_init(&map->as);
+    map->ino = ino;
+    list_add(&map->link, &DISKFS(sb)->mappings);
+    return map;
+}
+
 static struct diskfs_inode *alloc_core(struct super_block *sb)
 {
     return kzalloc(sizeof(struct diskfs_inode) + OPS(sb)->core_inode_size);
@@ -82,6 +133,15 @@ static struct inode *inode_for(struct super_block *sb, struct diskfs_inode *di)
     inode->private = di;
     inode->ino = ino;
     OPS(sb)->to_vfs(inode);
+    if (S_ISREG(inode->mode)) {
+        if (!(di->map = get_mapping(sb, ino))) {
+            inode->private = NULL;
+            kfree(di);
+            iput(inode);
+            return NULL;
+        }
+        di->map->inode = inode;
+    }
     set_ops(inode);
     list_add(&di->link, &DISKFS(sb)->inodes);
     return inode;
@@ -104,6 +164,46 @@ static int diskfs_iget(struct super_block *sb, ino_t ino, struct inode **out)
     return *out ? 0 : -ENOMEM;
 }
 
+/* Lock held: 0 if the filesystem may change now. */
+static int begin_change(struct super_block *sb)
+{
+    return DISKFS(sb)->mounted ? OPS(sb)->writable(sb) : -EIO;
+}
+
+/* Write one page of the cache back through the core (lock held): the part inside the file. */
+static int writeback_page(void *ctx, uint64_t index, void *page)
+{
+    struct inode *inode = ctx;
+    struct super_block *sb = inode->sb;
+    uint64_t off = index * PAGE_SIZE;
+    if ((loff_t)off >= inode->size)
+        return 0;
+    size_t len = (size_t)MIN((uint64_t)PAGE_SIZE, (uint64_t)inode->size - off);
+    int err = begin_change(sb);
+    if (err)
+        return err;
+    OPS(sb)->write_attrs(inode);
+    for (size_t done = 0; done < len && !err;) {
+        ssize_t w = OPS(sb)->write(inode, off + done, (char *)page + done,
+                                   MIN(len - done, OPS(sb)->io_chunk));
+        if (w <= 0)
+            err = w ? (int)w : -EIO;
+        else
+            done += (size_t)w;
+    }
+    OPS(sb)->to_vfs(inode);
+    return err;
+}
+
+/* The dirty pages of a regular file into the core (lock held): the first error. */
+static int writeback_locked(struct inode *inode)
+{
+    struct diskfs_mapping *map = S_ISREG(inode->mode) ? MAP(inode) : NULL;
+    if (!map || !filemap_nrdirty(&map->as))
+        return 0;
+    return filemap_writeback(&map->as, writeback_page, inode);
+}
+
 static void diskfs_evict(struct inode *inode)
 {
     struct diskfs_inode *di = inode->private;
@@ -111,6 +211,15 @@ static void diskfs_evict(struct inode *inode)
         return;
     struct diskfs_sb *dfs = DISKFS(inode->sb);
     mutex_lock(&dfs->lock);
+    if (di->map) {
+        /* What shared mappings wrote reaches the file before the inode goes; a deleted
+         * file's pages go with it, a live file's stay cached. */
+        if (dfs->mounted && inode->nlink)
+            writeback_locked(inode);
+        di->map->inode = NULL;
+        if (!dfs->mounted || !inode->nlink || !filemap_nrpages(&di->map->as))
+            free_mapping(di->map);
+    }
     if (dfs->mounted)
         dfs->ops->evict_inode(inode);
     list_del(&di->link);
@@ -131,12 +240,6 @@ int diskfs_write_inodes(struct super_block *sb)
             err = e;
     }
     return err;
-}
-
-/* Lock held: 0 if the filesystem may change now. */
-static int begin_change(struct super_block *sb)
-{
-    return DISKFS(sb)->mounted ? OPS(sb)->writable(sb) : -EIO;
 }
 
 /* ---- Directory operations ---- */
@@ -304,63 +407,124 @@ static int diskfs_get_link(struct dentry *d, char *buf, size_t size)
     return n;
 }
 
+/* Bytes of the cached page at `from` from there to the page's end, as a count. */
+static size_t to_page_end(loff_t from)
+{
+    return (size_t)(PAGE_SIZE - (uint64_t)from % PAGE_SIZE) % PAGE_SIZE;
+}
+
+/* Keep the cache equal to the file after its size went from old to size (lock held): pages
+ * past the new end go, and the bytes past the end of the last page read as zeros (a shared
+ * mapping may have written there; growing the file must not bring that back). */
+static void cache_resized(struct inode *inode, loff_t old, loff_t size)
+{
+    struct address_space *as = &MAP(inode)->as;
+    if (size < old)
+        filemap_truncate(as, ((uint64_t)size + PAGE_SIZE - 1) / PAGE_SIZE);
+    loff_t from = MIN(old, size);
+    filemap_update(as, (uint64_t)from, NULL, to_page_end(from));
+}
+
 static int diskfs_setsize(struct inode *inode, loff_t size)
 {
     if (size < 0)
         return -EINVAL;
     struct super_block *sb = inode->sb;
     diskfs_lock(sb);
+    loff_t old = inode->size;
     int err = begin_change(sb);
     if (!err) {
         OPS(sb)->write_attrs(inode);
         err = OPS(sb)->setsize(inode, (uint64_t)size);
         OPS(sb)->to_vfs(inode);
     }
+    if (!err)
+        cache_resized(inode, old, size);
     diskfs_unlock(sb);
     return err;
 }
 
 /* ---- Files ---- */
 
-/* Up to len bytes at pos into the kernel buffer buf. */
-static ssize_t read_chunk(struct inode *inode, uint64_t pos, void *buf, size_t len)
+/* Page `index` of regular file inode from the page cache, read from the core on a miss, with a
+ * reference for the caller (page_free drops it). -ERANGE: the page lies past the end of the
+ * file (a truncate came first); no page past the end is ever added. */
+static int get_cached_page(struct inode *inode, uint64_t index, void **out)
 {
+    struct address_space *as = &MAP(inode)->as;
+    if ((*out = filemap_find(as, index)))
+        return 0;
+    /* The cache keeps a reserve free for everything else (fork, exec, the heap), which do not
+     * reclaim themselves: below it, it recycles its own least recently used pages. */
+    if (pages_free() < pages_total() / CACHE_RESERVE_FRACTION)
+        filemap_reclaim(CACHE_RECLAIM_BATCH);
+    void *page = page_alloc();
+    if (!page && filemap_reclaim(1))
+        page = page_alloc();
+    if (!page)
+        return -ENOMEM;
     struct super_block *sb = inode->sb;
+    size_t chunk = OPS(sb)->io_chunk;
+    int err = 0;
+    /* Filled and added under the lock that writes take, so no write falls in between. */
     diskfs_lock(sb);
-    ssize_t n = DISKFS(sb)->mounted ? OPS(sb)->read(inode, pos, buf, len) : -EIO;
+    if ((*out = filemap_find(as, index)) || (loff_t)(index * PAGE_SIZE) >= inode->size) {
+        /* Someone filled it while we waited, or truncated the file. */
+        diskfs_unlock(sb);
+        page_free(page);
+        return *out ? 0 : -ERANGE;
+    }
+    for (size_t done = 0; done < PAGE_SIZE && !err;) {
+        ssize_t n = DISKFS(sb)->mounted
+                        ? OPS(sb)->read(inode, index * PAGE_SIZE + done, (char *)page + done,
+                                        MIN(chunk, PAGE_SIZE - done))
+                        : -EIO;
+        if (n < 0)
+            err = (int)n;
+        else if (n == 0)
+            break;          /* the end of the file: the rest stays zero */
+        else
+            done += (size_t)n;
+    }
+    if (!err && !(err = filemap_add(as, index, page))) {
+        page_get(page);     /* the cache keeps the page's first reference, this is ours */
+        *out = page;
+        page = NULL;
+    }
     diskfs_unlock(sb);
-    return n;
+    if (page)
+        page_free(page);
+    return err;
 }
 
+/* Through the page cache; no lock is held while user memory is touched. */
 static ssize_t diskfs_file_read(struct file *f, struct uio *to, loff_t *pos)
 {
     struct inode *inode = f->inode;
-    size_t chunk = OPS(inode->sb)->io_chunk;
     if (*pos < 0)
         return -EINVAL;
-    char *buf = kmalloc(chunk);
-    if (!buf)
-        return -ENOMEM;
     size_t done = 0;
     ssize_t ret = 0;
-    while (to->resid > 0) {
-        size_t want = MIN(chunk, to->resid);
-        ssize_t n = read_chunk(inode, (uint64_t)*pos, buf, want);
-        if (n <= 0) {
-            ret = n;
+    while (to->resid > 0 && *pos < inode->size) {
+        uint64_t index = (uint64_t)*pos / PAGE_SIZE;
+        size_t in = (size_t)((uint64_t)*pos % PAGE_SIZE);
+        size_t n = MIN(PAGE_SIZE - in, to->resid);
+        n = (size_t)MIN((loff_t)n, inode->size - *pos);
+        void *page;
+        if ((ret = get_cached_page(inode, index, &page))) {
+            if (ret == -ERANGE)
+                ret = 0;        /* truncated meanwhile: the end of the file */
             break;
         }
-        /* Copied to the user without the filesystem lock: a page fault may need it. */
-        if (uio_copyout(to, buf, (size_t)n) < 0) {
+        int e = uio_copyout(to, (char *)page + in, n);
+        page_free(page);
+        if (e < 0) {
             ret = -EFAULT;
             break;
         }
-        done += (size_t)n;
-        *pos += n;
-        if ((size_t)n < want)
-            break;
+        done += n;
+        *pos += (loff_t)n;
     }
-    kfree(buf);
     return done ? (ssize_t)done : ret;
 }
 
@@ -368,11 +532,19 @@ static ssize_t write_chunk(struct inode *inode, uint64_t pos, const void *buf, s
 {
     struct super_block *sb = inode->sb;
     diskfs_lock(sb);
+    loff_t old = inode->size;
     ssize_t w = begin_change(sb);
     if (w == 0) {
         OPS(sb)->write_attrs(inode);
         w = OPS(sb)->write(inode, pos, buf, len);
         OPS(sb)->to_vfs(inode);
+    }
+    if (w > 0) {
+        /* Written through: the cached pages show it at once (read, every mapping). */
+        struct address_space *as = &MAP(inode)->as;
+        if ((loff_t)pos > old)
+            filemap_update(as, (uint64_t)old, NULL, to_page_end(old));
+        filemap_update(as, pos, buf, (size_t)w);
     }
     diskfs_unlock(sb);
     return w;
@@ -419,25 +591,29 @@ static ssize_t diskfs_file_write(struct file *f, struct uio *from, loff_t *pos)
 static int diskfs_fsync(struct file *f)
 {
     struct super_block *sb = f->inode->sb;
+    if (S_ISREG(f->inode->mode) && filemap_nrdirty(&MAP(f->inode)->as))
+        wrprotect_file_pages(sb, f->inode);
     diskfs_lock(sb);
-    int err = DISKFS(sb)->mounted ? OPS(sb)->fsync(f->inode) : -EIO;
+    int err = DISKFS(sb)->mounted ? writeback_locked(f->inode) : -EIO;
+    int e = DISKFS(sb)->mounted ? OPS(sb)->fsync(f->inode) : -EIO;
     diskfs_unlock(sb);
-    return err;
+    return err ? err : e;
 }
 
-/* mmap: a private copy of the page (there is no shared page cache for disk files yet). */
+/* mmap: the page-cache page itself, for shared and private mappings alike (a private
+ * mapping copies it when it writes). */
 static int diskfs_get_page(struct file *f, uint64_t pgoff, void **page)
 {
-    char *p = page_alloc();
-    if (!p)
-        return -ENOMEM;
-    ssize_t n = read_chunk(f->inode, pgoff * PAGE_SIZE, p, PAGE_SIZE);
-    if (n < 0) {
-        page_free(p);
-        return (int)n;
-    }
-    *page = p;
-    return 0;
+    if ((loff_t)(pgoff * PAGE_SIZE) >= f->inode->size)
+        return -EIO;       /* past the end of the file: SIGBUS */
+    int err = get_cached_page(f->inode, pgoff, page);
+    return err == -ERANGE ? -EIO : err;
+}
+
+/* A shared mapping writes the page: it is dirty until written back. */
+static void diskfs_page_mkwrite(struct file *f, uint64_t pgoff)
+{
+    filemap_mark_dirty(&MAP(f->inode)->as, pgoff);
 }
 
 /* ---- Directories ---- */
@@ -476,6 +652,7 @@ static const struct file_operations diskfs_file_fops = {
     .write = diskfs_file_write,
     .fsync = diskfs_fsync,
     .get_page = diskfs_get_page,
+    .page_mkwrite = diskfs_page_mkwrite,
 };
 
 static const struct inode_operations diskfs_dir_iops = {
@@ -510,10 +687,33 @@ static void diskfs_statfs(struct super_block *sb, struct kstatfs *st)
     st->type = (long)sb->magic;
 }
 
+/* Every live file's dirty pages into the core (lock held): the first error. */
+static int writeback_all(struct super_block *sb)
+{
+    int err = 0;
+    struct diskfs_inode *di;
+    list_for_each_entry(di, &DISKFS(sb)->inodes, link) {
+        int e = writeback_locked(di->inode);
+        if (!err)
+            err = e;
+    }
+    return err;
+}
+
 static int diskfs_sync_fs(struct super_block *sb)
 {
+    struct filemap_stats st;
+    filemap_get_stats(&st);
+    if (st.dirty)
+        wrprotect_file_pages(sb, NULL);
     diskfs_lock(sb);
-    int err = DISKFS(sb)->mounted ? OPS(sb)->sync_fs(sb) : 0;
+    int err = 0;
+    if (DISKFS(sb)->mounted) {
+        err = writeback_all(sb);
+        int e = OPS(sb)->sync_fs(sb);
+        if (!err)
+            err = e;
+    }
     diskfs_unlock(sb);
     return err;
 }
@@ -526,17 +726,85 @@ static int diskfs_remount(struct super_block *sb, unsigned long flags)
     return err;
 }
 
+/* ---- The page flusher ---- */
+
+/* Mounted disk filesystems, for the flusher; the mutex also keeps a superblock from going
+ * while the flusher writes its pages. */
+static struct mutex flush_list_lock = {
+    .lock = SPINLOCK_INIT("diskfs-flush"), .waiters = LIST_HEAD_INIT(flush_list_lock.waiters),
+};
+static LIST_HEAD(flush_list);
+static bool flusher_started;
+
+/* What shared mappings wrote reaches the filesystem within DIRTY_WRITEBACK_SECONDS, as
+ * Linux's dirty_writeback: every mounted filesystem's dirty pages go to its core (which
+ * makes them durable by its own rules: ext2's buffer cache, OFS's commits). */
+static void page_flusher(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        uint64_t deadline = ktime_mono_ns() + DIRTY_WRITEBACK_SECONDS * NSEC_PER_SEC;
+        while (ktime_mono_ns() < deadline) {
+            set_current_state(TASK_INTERRUPTIBLE);   /* no signal reaches a kernel thread */
+            schedule_timeout(deadline);
+        }
+        struct filemap_stats st;
+        filemap_get_stats(&st);
+        if (!st.dirty)
+            continue;
+        mutex_lock(&flush_list_lock);
+        struct diskfs_sb *dfs;
+        list_for_each_entry(dfs, &flush_list, flush_link) {
+            wrprotect_file_pages(dfs->sb, NULL);
+            mutex_lock(&dfs->lock);
+            if (dfs->mounted && !(dfs->sb->flags & MS_RDONLY))
+                writeback_all(dfs->sb);     /* errors stay: the pages stay dirty */
+            mutex_unlock(&dfs->lock);
+        }
+        mutex_unlock(&flush_list_lock);
+    }
+}
+
+static void flush_list_add(struct super_block *sb)
+{
+    if (!flusher_started) {
+        flusher_started = true;
+        if (!kthread_run("page-flush", page_flusher, NULL))
+            pr_warn("diskfs: no memory for the page flusher: mapped writes reach the "
+                    "filesystem only at sync, fsync, msync and unmount\n");
+    }
+    mutex_lock(&flush_list_lock);
+    list_add_tail(&DISKFS(sb)->flush_link, &flush_list);
+    mutex_unlock(&flush_list_lock);
+}
+
 static void diskfs_put_super(struct super_block *sb)
 {
     struct diskfs_sb *dfs = DISKFS(sb);
+    mutex_lock(&flush_list_lock);
+    list_del(&dfs->flush_link);     /* (linked to itself if the mount never completed) */
+    list_init(&dfs->flush_link);
+    mutex_unlock(&flush_list_lock);
     if (dfs->ops->before_unmount)
         dfs->ops->before_unmount(sb);
     mutex_lock(&dfs->lock);
+    int err = writeback_all(sb);
+    if (err)
+        pr_err("%s: %s: unmount: writing back cached pages: error %d\n", sb->type->name,
+               sb->bdev->name, err);
     diskfs_write_inodes(sb);
-    int err = dfs->ops->unmount(sb);
+    err = dfs->ops->unmount(sb);
     if (err)
         pr_err("%s: %s: unmount: error %d\n", sb->type->name, sb->bdev->name, err);
     dfs->mounted = false;
+    /* The cache goes with the filesystem; an inode still alive frees its own at eviction. */
+    struct diskfs_mapping *map, *next;
+    list_for_each_entry_safe(map, next, &dfs->mappings, link) {
+        if (map->inode)
+            filemap_truncate(&map->as, 0);
+        else
+            free_mapping(map);
+    }
     mutex_unlock(&dfs->lock);
 }
 
@@ -553,6 +821,8 @@ void diskfs_init(struct super_block *sb, const struct diskfs_operations *ops)
     struct diskfs_sb *dfs = DISKFS(sb);
     mutex_init(&dfs->lock);
     list_init(&dfs->inodes);
+    list_init(&dfs->mappings);
+    list_init(&dfs->flush_link);
     dfs->ops = ops;
     sb->sops = &diskfs_sops;
 }
@@ -572,6 +842,10 @@ int diskfs_set_root(struct super_block *sb, unsigned long magic, ino_t ino)
     if (err)
         dfs->mounted = false;   /* the root's eviction below must not write */
     mutex_unlock(&dfs->lock);
+    if (!err) {
+        dfs->sb = sb;
+        flush_list_add(sb);
+    }
     if (err && root)
         iput(root);
     return err;

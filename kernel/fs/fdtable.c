@@ -418,6 +418,10 @@ SYSCALL_DEFINE3(fcntl, int, fd, int, cmd, unsigned long, arg)
             ret = -EBADF;
             break;
         }
+        if ((arg & O_DIRECT) && f->inode && S_ISREG(f->inode->mode)) {
+            ret = -EINVAL;      /* no direct I/O on files, as open(2) says */
+            break;
+        }
         spin_lock(&f->lock);
         f->flags = (f->flags & ~(unsigned)SETFL_MASK) | ((unsigned)arg & SETFL_MASK);
         spin_unlock(&f->lock);

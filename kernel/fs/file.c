@@ -2,6 +2,7 @@
  * the generic seek. */
 #include "fs.h"
 #include "mm.h"
+#include "vm.h"
 #include "string.h"
 #include "uaccess.h"
 #include "uapi/statfs.h"
@@ -209,7 +210,10 @@ int do_truncate(struct inode *inode, loff_t size)
     if (!inode->iops || !inode->iops->setsize)
         return -EINVAL;
     mutex_lock(&inode->lock);
+    loff_t old = inode->size;
     int err = inode->iops->setsize(inode, size);
+    if (!err && size < old && S_ISREG(inode->mode))
+        unmap_file_pages(inode, (uint64_t)size);
     if (!err) {
         inode_touch(inode, true, true);
         if ((inode->mode & (S_ISUID | S_ISGID)) && !fs_capable())

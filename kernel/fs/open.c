@@ -153,6 +153,10 @@ long do_openat(int dirfd, const char *name, unsigned flags, mode_t mode)
         err = -ENOTDIR;
     else if (!created)
         err = may_open(&p, flags);
+    /* No filesystem here does direct I/O (everything goes through the page cache or is the
+     * page cache): EINVAL, as Linux says for a file whose filesystem lacks it. */
+    if (!err && (flags & O_DIRECT) && S_ISREG(inode->mode) && !(flags & O_PATH))
+        err = -EINVAL;
     if (!err && (flags & O_TRUNC) && !created && S_ISREG(inode->mode) && !(flags & O_PATH) &&
         (flags & O_ACCMODE) != O_RDONLY && inode->size != 0)
         err = do_truncate(inode, 0);

@@ -140,8 +140,10 @@ static const struct file_operations pseudo_dir_fops = {
 
 static int pseudo_file_open(struct inode *inode, struct file *f)
 {
-    if ((f->fmode & FMODE_WRITE) && (!FS(inode->sb)->store || !(PSI(inode)->entry->mode & 0222)))
-        return -EACCES;            /* only sysctls are writable */
+    if ((f->fmode & FMODE_WRITE) && (!FS(inode->sb)->store || !(inode->mode & 0222)))
+        return -EACCES;            /* only a few nodes take writes (store) */
+    if ((f->fmode & FMODE_READ) && !(inode->mode & 0444))
+        return -EACCES;            /* write-only, even for root, as Linux's sysctls */
     struct pseudo_buf *b = kmalloc(sizeof *b);
     if (!b)
         return -ENOMEM;

@@ -75,6 +75,10 @@ struct file_operations {
      * reference for the caller (page_free drops it); allocated (zeroed) if it is a hole.
      * NULL: the file cannot be mapped (-ENODEV). */
     int (*get_page)(struct file *f, uint64_t pgoff, void **page);
+    /* A shared writable mapping is about to write page pgoff (from get_page): the filesystem
+     * marks it dirty for write-back. NULL: the page is the file itself (tmpfs), mapped
+     * writable at once. Set: mappings map it read-only until the first write faults. */
+    void (*page_mkwrite)(struct file *f, uint64_t pgoff);
 };
 
 struct file {
@@ -432,8 +436,12 @@ void kill_block_super(struct super_block *sb);
  *    core's copy of the on-disk inode (diskfs_core());
  *  - attribute changes the VFS makes on its own (chmod, chown, utimens) are handed to the
  *    core before its next operation on the inode, at sync and at eviction (write_attrs);
- *  - file data moves through a kernel buffer, so that no lock is held while user memory is
- *    touched (a page fault may need the filesystem);
+ *  - regular files' data goes through the page cache (include/pagemap.h): read(2) and mmap
+ *    fill it from the core, write(2) writes through to the core and into the cached pages,
+ *    pages a shared mapping wrote go back to the core at fsync, msync, sync, syncfs, eviction
+ *    and unmount; a file's cached pages outlive its inode (until it is deleted, the cache is
+ *    reclaimed or the filesystem unmounted), so a program run again reads nothing; no lock
+ *    is held while user memory is touched (a page fault may need the filesystem);
  *  - the inode, file, directory and superblock operations of every inode are diskfs's.
  * A filesystem supplies struct diskfs_operations and a fill_super that mounts its core,
  * calls diskfs_init() and diskfs_set_root(); its fs_info starts with a struct diskfs_sb.
@@ -490,6 +498,9 @@ struct diskfs_operations {
 struct diskfs_sb {                    /* at the start of the filesystem's fs_info */
     struct mutex lock;                /* serialises every call into the core */
     struct list_head inodes;          /* live struct diskfs_inode's */
+    struct list_head mappings;        /* page caches of regular files, live or not */
+    struct list_head flush_link;      /* in the page flusher's list while mounted */
+    struct super_block *sb;
     const struct diskfs_operations *ops;
     bool mounted;                     /* the core is mounted (late evicts only free memory) */
 };

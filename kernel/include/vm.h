@@ -74,6 +74,16 @@ struct vma *find_vma(struct mm_struct *mm, uaddr_t addr);   /* first ending abov
 /* The physical address behind a user address (faulting it in for write if needed): futex. */
 int user_addr_to_pa(uaddr_t addr, paddr_t *pa);
 bool vma_is_shared(struct mm_struct *mm, uaddr_t addr);   /* inside a MAP_SHARED mapping? */
+/* Truncate: unmap the pages of inode's file from offset `from` (rounded up to a page) on, in
+ * every address space, private copies included, so the next access finds the new end of the
+ * file (SIGBUS), as in Linux. Takes each mm->lock: call it without one. */
+struct inode;
+void unmap_file_pages(struct inode *inode, uint64_t from);
+/* Before write-back: make every shared writable mapping of inode (NULL: of every file of sb)
+ * read-only, so the next write to a page faults and marks it dirty again (page_mkwrite),
+ * as Linux's page_mkclean. Takes each mm->lock: call it without one. */
+struct super_block;
+void wrprotect_file_pages(struct super_block *sb, struct inode *inode);
 
 /* Reports for procfs (mm/mm_report.c). Sizes in bytes, resident counts in pages. */
 struct mm_usage {

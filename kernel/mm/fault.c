@@ -75,7 +75,15 @@ static int fault_locked(struct mm_struct *mm, uaddr_t addr, int access)
         int r = v->file->ops->get_page(v->file, off / PAGE_SIZE, &page);
         if (r)
             return r == -ENOMEM ? -ENOMEM : -EIO;
-        *pte = make_pte(page, pte_prot_bits(prot, access != FAULT_EXEC, exec_side));
+        /* A filesystem that writes pages back learns of each write: until the first one
+         * the page is mapped read-only. */
+        bool writable = access != FAULT_EXEC;
+        if (v->file->ops->page_mkwrite) {
+            writable = access == FAULT_WRITE;
+            if (writable)
+                v->file->ops->page_mkwrite(v->file, off / PAGE_SIZE);
+        }
+        *pte = make_pte(page, pte_prot_bits(prot, writable, exec_side));
         if (prot & PROT_EXEC)
             flush_icache_mm(mm);
         flush_tlb_mm_page(mm, va);
@@ -127,6 +135,8 @@ static int fault_locked(struct mm_struct *mm, uaddr_t addr, int access)
             memcpy(copy, page, PAGE_SIZE);
             page_free(page);
             page = copy;
+        } else if ((v->flags & VM_SHARED) && v->file && v->file->ops->page_mkwrite) {
+            v->file->ops->page_mkwrite(v->file, (v->pgoff + (va - v->start)) / PAGE_SIZE);
         }
         *pte = make_pte(page, pte_prot_bits(prot, true, false));
     } else if (access == FAULT_EXEC && !(e & PTE_X)) {

@@ -9,6 +9,7 @@
 #include "vm_internal.h"
 #include "smp.h"
 #include "asm/cpu.h"
+#include "procinfo.h"
 
 static void *trampoline_page;
 
@@ -416,4 +417,71 @@ bool vma_is_shared(struct mm_struct *mm, uaddr_t addr)
     bool shared = v && v->start <= addr && (v->flags & VM_SHARED) && !(v->flags & VM_SPECIAL);
     mutex_unlock(&mm->lock);
     return shared;
+}
+
+void unmap_file_pages(struct inode *inode, uint64_t from)
+{
+    from = ALIGN_UP(from, (uint64_t)PAGE_SIZE);
+    pid_t pids[32];
+    for (pid_t next = 1;;) {
+        int n = procinfo_list_pids(next, pids, ARRAY_SIZE(pids));
+        if (n <= 0)
+            break;
+        for (int i = 0; i < n; i++) {
+            struct mm_struct *mm = procinfo_get_mm(pids[i]);
+            if (!mm)
+                continue;
+            mutex_lock(&mm->lock);
+            struct vma *v;
+            list_for_each_entry(v, &mm->vmas, node) {
+                if (!v->file || v->file->inode != inode || v->pgoff + (v->end - v->start) <= from)
+                    continue;
+                unmap_pages(mm, from > v->pgoff ? v->start + (from - v->pgoff) : v->start, v->end);
+            }
+            mutex_unlock(&mm->lock);
+            mm_put(mm);
+        }
+        next = pids[n - 1] + 1;
+    }
+}
+
+void wrprotect_file_pages(struct super_block *sb, struct inode *inode)
+{
+    pid_t pids[32];
+    for (pid_t next = 1;;) {
+        int n = procinfo_list_pids(next, pids, ARRAY_SIZE(pids));
+        if (n <= 0)
+            break;
+        for (int i = 0; i < n; i++) {
+            struct mm_struct *mm = procinfo_get_mm(pids[i]);
+            if (!mm)
+                continue;
+            bool changed = false;
+            mutex_lock(&mm->lock);
+            struct vma *v;
+            list_for_each_entry(v, &mm->vmas, node) {
+                if (!v->file || !(v->flags & VM_SHARED) || !(v->prot & PROT_WRITE) ||
+                    (inode ? v->file->inode != inode : v->file->inode->sb != sb))
+                    continue;
+                for (uaddr_t va = v->start; va < v->end;) {
+                    pte_t *pte = pt_walk(mm->pgdir, va, false);
+                    if (!pte) {       /* no level-0 table here */
+                        va = ALIGN_DOWN(va, PT_SPAN) + PT_SPAN;
+                        continue;
+                    }
+                    if (pte_has_page(*pte) && (*pte & PTE_W)) {
+                        /* Not writable, so executable if the mapping is (W^X, as mprotect). */
+                        *pte = make_pte(pte_page(*pte), pte_prot_bits(v->prot, false, true));
+                        changed = true;
+                    }
+                    va += PAGE_SIZE;
+                }
+            }
+            if (changed)
+                flush_tlb_mm(mm);
+            mutex_unlock(&mm->lock);
+            mm_put(mm);
+        }
+        next = pids[n - 1] + 1;
+    }
 }

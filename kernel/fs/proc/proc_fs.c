@@ -149,7 +149,7 @@ static int proc_show(struct inode *inode, struct pseudo_buf *b)
         pb_fill(b, e->fill);
         return 0;
     }
-    return e->show(b, PCTX(inode));
+    return e->show ? e->show(b, PCTX(inode)) : -EACCES;     /* write-only (drop_caches) */
 }
 
 static int proc_store(struct inode *inode, const char *buf, size_t len)

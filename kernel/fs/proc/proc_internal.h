@@ -26,10 +26,11 @@ struct proc_entry {
     struct pseudo_entry base;  /* name and mode */
     /* Files: append the text. 0 or -errno (-ESRCH: the process is gone). */
     int (*show)(struct pseudo_buf *b, const struct proc_ctx *c);
+    /* Writable files (sysctls; mode with a write bit), optional: act on one write(2) of text
+     * (NUL-terminated). 0 or -errno. */
+    int (*store)(const char *buf, size_t len);
     /* Files registered by other subsystems (procfs.h): snprintf-like, instead of show. */
     int (*fill)(char *buf, size_t size);
-    /* Writable files (mode 0644): take what was written. 0 or -errno. */
-    int (*store)(const char *buf, size_t len);
     /* Symlinks: the target text into buf (NUL-terminated); its length or -errno. */
     int (*link)(const struct proc_ctx *c, char *buf, size_t size);
     /* Symlinks, optional: the target as a path (+refs), followed without a name walk;

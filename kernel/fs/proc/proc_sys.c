@@ -2,6 +2,7 @@
  * subsystems (procfs_register_sysctl, proc_extra.c). */
 #include "proc_internal.h"
 #include "procinfo.h"
+#include "pagemap.h"
 
 static int show_hostname(struct pseudo_buf *b, const struct proc_ctx *c)
 {
@@ -58,8 +59,38 @@ const struct proc_dir proc_sys_kernel_dir = {
     .extra = proc_sys_kernel_extra,   /* registered by other subsystems (SysV IPC limits) */
 };
 
+/* 1: drop the clean page-cache pages nobody maps; 2: unused dentries and inodes, which
+ * openv does not keep (disk filesystems free them with their last user); 3: both; 4: Linux
+ * only silences its log line. Dirty pages stay: sync first to drop everything, as in Linux. */
+static int store_drop_caches(const char *buf, size_t len)
+{
+    long v = 0;
+    size_t i = 0;
+    while (i < len && buf[i] >= '0' && buf[i] <= '9' && v < 100)
+        v = v * 10 + (buf[i++] - '0');
+    while (i < len && (buf[i] == '\n' || buf[i] == ' '))
+        i++;
+    if (i == 0 || i != len || v < 1 || v > 4)
+        return -EINVAL;
+    if (v & 1)
+        filemap_reclaim((size_t)-1);
+    return 0;
+}
+
+static const struct proc_entry vm_entries[] = {
+    /* Write-only, even for root, as in Linux. */
+    { .base = { "drop_caches", S_IFREG | 0200 }, .store = store_drop_caches },
+};
+
+static const struct proc_dir proc_sys_vm_dir = {
+    .entries = vm_entries,
+    .nentries = ARRAY_SIZE(vm_entries),
+    .ino_base = 0x260,
+};
+
 static const struct proc_entry sys_entries[] = {
     { .base = { "kernel", S_IFDIR | 0555 }, .dir = &proc_sys_kernel_dir },
+    { .base = { "vm", S_IFDIR | 0555 }, .dir = &proc_sys_vm_dir },
 };
 
 const struct proc_dir proc_sys_dir = {

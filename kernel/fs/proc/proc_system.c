@@ -9,6 +9,7 @@
 #include "ktimer.h"
 #include "blkdev.h"
 #include "time.h"
+#include "pagemap.h"
 
 static void meminfo_line(struct pseudo_buf *b, const char *name, uint64_t kb)
 {
@@ -22,26 +23,30 @@ int proc_show_meminfo(struct pseudo_buf *b, const struct proc_ctx *c)
     uint64_t total = pages_total() * kb_per_page, free = pages_free() * kb_per_page;
     struct procinfo_counts n;
     procinfo_counts(&n);
-    /* The block cache is Linux's "Buffers" (clean ones can be dropped: available); tmpfs
-     * file data is "Shmem", counted in "Cached" as Linux does, and cannot be dropped. There
-     * is no page cache for disk files and no swap. */
+    /* The block cache is Linux's "Buffers" (clean ones can be dropped: available); the page
+     * cache of disk files and tmpfs file data ("Shmem", which cannot be dropped) are
+     * "Cached", as in Linux. Clean cached file pages can be dropped: available. No swap. */
     struct bcache_stats bc;
     bcache_get_stats(&bc);
+    struct filemap_stats fm;
+    filemap_get_stats(&fm);
     uint64_t buffers = bc.bytes / 1024;
     uint64_t dirty = bc.buffers ? bc.dirty * (bc.bytes / bc.buffers) / 1024 : 0;
     uint64_t shmem = tmpfs_pages_used() * kb_per_page;
+    uint64_t filecache = fm.cached * kb_per_page, filedirty = fm.dirty * kb_per_page;
     meminfo_line(b, "MemTotal:", total);
     meminfo_line(b, "MemFree:", free);
-    meminfo_line(b, "MemAvailable:", free + (buffers - MIN(dirty, buffers)));
+    meminfo_line(b, "MemAvailable:",
+                 free + (buffers - MIN(dirty, buffers)) + (filecache - filedirty));
     meminfo_line(b, "Buffers:", buffers);
-    meminfo_line(b, "Cached:", shmem);
+    meminfo_line(b, "Cached:", shmem + filecache);
     meminfo_line(b, "SwapCached:", 0);
-    meminfo_line(b, "Active:", buffers + shmem);
+    meminfo_line(b, "Active:", buffers + shmem + filecache);
     meminfo_line(b, "Inactive:", 0);
     meminfo_line(b, "SwapTotal:", 0);
     meminfo_line(b, "SwapFree:", 0);
-    meminfo_line(b, "Dirty:", dirty);
-    meminfo_line(b, "Writeback:", 0);
+    meminfo_line(b, "Dirty:", dirty + filedirty);
+    meminfo_line(b, "Writeback:", fm.writeback * kb_per_page);
     meminfo_line(b, "Shmem:", shmem);
     meminfo_line(b, "KernelStack:", (uint64_t)n.threads * 16);
     meminfo_line(b, "CommitLimit:", total);

@@ -143,3 +143,8 @@ ssize_t sock_iov_rw(struct file *f, const void *iov, unsigned n, bool write)
     (void)f; (void)iov; (void)n; (void)write;
     return -ENOTSOCK;
 }
+/* No address spaces on the host: nothing maps a file. */
+void unmap_file_pages(struct inode *inode, uint64_t from) { (void)inode; (void)from; }
+void wrprotect_file_pages(struct super_block *sb, struct inode *inode) { (void)sb; (void)inode; }
+/* No kernel threads on the host: the page flusher does not run (sync and fsync write back). */
+struct task *kthread_run(const char *name, void (*fn)(void *arg), void *arg) { (void)name; (void)fn; (void)arg; return NULL; }

@@ -1,0 +1,307 @@
+/* filemap: file mappings and the page cache, on whatever directory it is given (ext2, OFS,
+ * tmpfs; Linux's too): a shared mapping's writes reach read(2) and the file after msync and
+ * fsync, write(2) shows through every mapping, two processes mapping one file see each
+ * other's writes, MAP_PRIVATE copies on write and otherwise follows the file, SIGBUS past the
+ * end of a truncated file, and madvise refuses advice it does not know.
+ *
+ * Usage: filemap [DIR]. DIR defaults to /tmp (also when the argument is not a directory, as
+ * when the shared boot passes the program's own path). Files go in DIR/filemap.<pid>/; with
+ * FILEMAP_KEEP set in the environment, DIR/filemap.kept stays behind for a later check
+ * (tests/integration/test_disk.py reads it after umount and mount). */
+#include "check.h"
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#define PG 4096
+#define NPAGES 8
+
+static char dir[512];
+
+static void path(char *buf, size_t n, const char *name)
+{
+    snprintf(buf, n, "%s/%s", dir, name);
+}
+
+/* A file of npages pages, page i filled with 'a' + i. */
+static int make_file(const char *name, int npages)
+{
+    char p[600];
+    path(p, sizeof p, name);
+    int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return -1;
+    char buf[PG];
+    for (int i = 0; i < npages; i++) {
+        memset(buf, 'a' + i, PG);
+        if (write(fd, buf, PG) != PG) {
+            close(fd);
+            return -1;
+        }
+    }
+    return fd;
+}
+
+static int pread_byte(int fd, off_t off)
+{
+    unsigned char c;
+    return pread(fd, &c, 1, off) == 1 ? c : -1;
+}
+
+static void test_shared_write_reaches_read(void)
+{
+    int fd = make_file("shared", NPAGES);
+    if (!CHECK(fd >= 0, "create a file of 8 pages"))
+        return;
+    char *m = mmap(NULL, NPAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (!CHECK(m != MAP_FAILED, "mmap shared read-write"))
+        return;
+    CHECK_EQ(m[0], 'a', "the mapping shows what write(2) wrote (page 0)");
+    CHECK_EQ(m[5 * PG + 7], 'f', "the mapping shows what write(2) wrote (page 5)");
+    /* Written through the mapping: read(2) sees it at once, before any msync. */
+    memcpy(m + 3 * PG + 100, "via-mapping", 11);
+    char buf[16] = { 0 };
+    CHECK_EQ(pread(fd, buf, 11, 3 * PG + 100), 11, "pread after a write through the mapping");
+    CHECKF(!memcmp(buf, "via-mapping", 11), "read(2) sees the mapping's write", "got '%.11s'",
+           buf);
+    /* And the reverse: write(2) shows through the mapping. */
+    CHECK_EQ(pwrite(fd, "via-write", 9, 6 * PG + 5), 9, "pwrite into a mapped page");
+    CHECKF(!memcmp(m + 6 * PG + 5, "via-write", 9), "the mapping sees write(2)", "got '%.9s'",
+           m + 6 * PG + 5);
+    CHECK_OK(msync(m, NPAGES * PG, MS_SYNC), "msync(MS_SYNC)");
+    CHECK_OK(fsync(fd), "fsync");
+    /* A new open file and a fresh read see the same bytes. */
+    char p[600];
+    path(p, sizeof p, "shared");
+    int fd2 = open(p, O_RDONLY);
+    CHECK_EQ(pread_byte(fd2, 3 * PG + 100), 'v', "another open file reads the mapping's write");
+    close(fd2);
+    munmap(m, NPAGES * PG);
+    close(fd);
+    /* Gone from every mapping and open file: what was written is still the file's. */
+    fd = open(p, O_RDONLY);
+    memset(buf, 0, sizeof buf);
+    CHECK_EQ(pread(fd, buf, 11, 3 * PG + 100), 11, "read after munmap and close");
+    CHECKF(!memcmp(buf, "via-mapping", 11), "the file keeps the mapping's write", "got '%.11s'",
+           buf);
+    close(fd);
+}
+
+/* Two processes that map the file on their own see each other's writes. */
+static void test_two_processes(void)
+{
+    int fd = make_file("twoproc", 2);
+    if (!CHECK(fd >= 0, "create a file of 2 pages"))
+        return;
+    char *m = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (!CHECK(m != MAP_FAILED, "mmap shared (parent)"))
+        return;
+    CHECK_EQ(m[PG], 'b', "parent reads page 1");     /* faulted in before the child writes */
+    char p[600];
+    path(p, sizeof p, "twoproc");
+    pid_t pid = fork();
+    if (pid == 0) {
+        int cfd = open(p, O_RDWR);
+        char *c = cfd < 0 ? MAP_FAILED : mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0);
+        if (c == MAP_FAILED)
+            _exit(2);
+        c[PG + 1] = 'X';
+        /* Wait for the parent's write through its own mapping. */
+        for (int i = 0; i < 2000 && c[PG + 2] != 'Y'; i++)
+            usleep(1000);
+        _exit(c[PG + 2] == 'Y' ? 0 : 3);
+    }
+    for (int i = 0; i < 2000 && m[PG + 1] != 'X'; i++)
+        usleep(1000);
+    CHECK_EQ(m[PG + 1], 'X', "parent sees the child's write through its own mapping");
+    m[PG + 2] = 'Y';
+    check_child(pid, "child sees the parent's write through its own mapping");
+    munmap(m, 2 * PG);
+    close(fd);
+}
+
+/* MAP_PRIVATE: follows the file until the process writes a page; its writes stay its own. */
+static void test_private(void)
+{
+    int fd = make_file("private", 2);
+    if (!CHECK(fd >= 0, "create a file of 2 pages"))
+        return;
+    char *m = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (!CHECK(m != MAP_FAILED, "mmap private"))
+        return;
+    CHECK_EQ(m[0], 'a', "private mapping reads the file");
+    CHECK_EQ(pwrite(fd, "N", 1, 10), 1, "pwrite into a page the private mapping has read");
+    CHECK_EQ(m[10], 'N', "an unwritten private page follows later writes to the file (as Linux)");
+    m[PG] = 'P';
+    CHECK_EQ(pread_byte(fd, PG), 'b', "a private write does not reach the file");
+    CHECK_EQ(pwrite(fd, "Q", 1, PG + 1), 1, "pwrite into a page the mapping copied");
+    CHECK_EQ(m[PG + 1], 'b', "a copied private page no longer follows the file");
+    munmap(m, 2 * PG);
+    close(fd);
+}
+
+static sigjmp_buf bus_jmp;
+static void on_bus(int sig)
+{
+    (void)sig;
+    siglongjmp(bus_jmp, 1);
+}
+
+/* 1 if reading *p raises SIGBUS, 0 if it reads. */
+static int read_gives_sigbus(volatile char *p)
+{
+    struct sigaction sa = { .sa_handler = on_bus }, old;
+    sigaction(SIGBUS, &sa, &old);
+    volatile int bus = 1;     /* volatile: its value must survive the siglongjmp */
+    if (!sigsetjmp(bus_jmp, 1)) {
+        (void)*p;
+        bus = 0;
+    }
+    sigaction(SIGBUS, &old, NULL);
+    return bus;
+}
+
+static void test_truncate(void)
+{
+    int fd = make_file("trunc", 4);
+    if (!CHECK(fd >= 0, "create a file of 4 pages"))
+        return;
+    char *m = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (!CHECK(m != MAP_FAILED, "mmap shared"))
+        return;
+    CHECK_EQ(m[0], 'a', "page 0 mapped");
+    m[PG + 10] = 'Z';             /* the page the cut falls in is written before it */
+    CHECK_EQ(m[2 * PG], 'c', "page 2 mapped before the cut");
+    CHECK_OK(ftruncate(fd, PG + 100), "ftruncate to 1 page and 100 bytes while mapped");
+    CHECK_EQ(read_gives_sigbus(m), 0, "inside the file: no SIGBUS");
+    CHECK_EQ(read_gives_sigbus(m + PG + 50), 0, "in the last partial page: no SIGBUS");
+    CHECK_EQ(m[PG + 200], 0, "past the end in the last page: zeros");
+    if (under_qemu_user()) {
+        check_skip("a page wholly past the end: SIGBUS", "qemu-user maps the host file");
+    } else {
+        CHECK_EQ(read_gives_sigbus(m + 3 * PG), 1, "a page wholly past the end: SIGBUS");
+        CHECK_EQ(read_gives_sigbus(m + 2 * PG), 1,
+                 "a page past the end mapped before the cut: SIGBUS (it was unmapped)");
+    }
+    /* Growing it again: the cut part reads as zeros, not as what the mapping wrote. */
+    CHECK_OK(ftruncate(fd, 4 * PG), "ftruncate back to 4 pages");
+    CHECK_EQ(pread_byte(fd, PG + 10), 'Z', "bytes before the old end are kept");
+    CHECK_EQ(pread_byte(fd, PG + 200), 0, "bytes past the old end read as zeros");
+    CHECK_EQ(pread_byte(fd, 3 * PG), 0, "pages past the old end read as zeros");
+    munmap(m, 4 * PG);
+    close(fd);
+}
+
+/* Data written through a mapping and left there (no msync): later readers and, with
+ * FILEMAP_KEEP, the next mount of the filesystem see it. */
+static void test_kept(void)
+{
+    const char *keep = getenv("FILEMAP_KEEP");
+    char p[600];
+    snprintf(p, sizeof p, "%s/../filemap.kept", dir);
+    int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (!CHECK(fd >= 0, "create filemap.kept"))
+        return;
+    CHECK_OK(ftruncate(fd, 3 * PG), "size it to 3 pages");
+    char *m = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (!CHECK(m != MAP_FAILED, "mmap it shared"))
+        return;
+    /* Written, written back, then written again: the second write must count too. */
+    memset(m, 'x', 3 * PG);
+    CHECK_OK(msync(m, 3 * PG, MS_SYNC), "msync(MS_SYNC) after the first write");
+    for (int i = 0; i < 3 * PG; i++)
+        m[i] = (char)('0' + i % 10);
+    munmap(m, 3 * PG);
+    close(fd);
+    /* Through the disk: sync, drop the cache, read again. */
+    sync();
+    int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+    if (dc < 0) {
+        check_skip("drop_caches", "cannot open /proc/sys/vm/drop_caches: %s", strerror(errno));
+    } else {
+        CHECK_ERR(open("/proc/sys/vm/drop_caches", O_RDONLY), EACCES,
+                  "drop_caches is write-only, even for root");
+        CHECK_EQ(write(dc, "3\n", 2), 2, "echo 3 > /proc/sys/vm/drop_caches");
+        /* A write past the start is ignored, as Linux's numeric sysctls do. */
+        CHECK_EQ(write(dc, "7\n", 2), 2, "a second write on the same open file is ignored");
+        close(dc);
+        dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+        CHECK_ERR(write(dc, "0\n", 2), EINVAL, "drop_caches refuses 0");
+        close(dc);
+    }
+    fd = open(p, O_RDONLY);
+    char buf[3 * PG];
+    CHECK_EQ(read(fd, buf, sizeof buf), 3 * PG, "read it back after munmap without msync");
+    int ok = 1;
+    for (int i = 0; i < 3 * PG; i++)
+        ok &= buf[i] == (char)('0' + i % 10);
+    CHECK(ok, "every byte the mapping wrote is in the file");
+    close(fd);
+    if (!keep)
+        unlink(p);
+}
+
+/* O_DIRECT works (Linux's ext2, ext4) or is EINVAL (a filesystem without it: openv's, tmpfs
+ * before Linux 6.6); never silently buffered on one and refused on another open. */
+static void test_odirect(void)
+{
+    char p[600];
+    path(p, sizeof p, "direct");
+    int fd = make_file("direct", 1);
+    if (!CHECK(fd >= 0, "create a file for O_DIRECT"))
+        return;
+    close(fd);
+    errno = 0;
+    fd = open(p, O_RDONLY | O_DIRECT);
+    CHECKF(fd >= 0 || errno == EINVAL, "open(O_DIRECT) works or is EINVAL", "errno %d", errno);
+    int plain = open(p, O_RDONLY);
+    int r = fcntl(plain, F_SETFL, O_DIRECT);
+    CHECKF((fd >= 0) == (r == 0) && (r == 0 || errno == EINVAL),
+           "fcntl(F_SETFL, O_DIRECT) agrees with open", "open %d, fcntl %d errno %d", fd, r,
+           errno);
+    if (fd >= 0)
+        close(fd);
+    close(plain);
+    unlink(p);
+}
+
+static void test_madvise(void)
+{
+    char *m = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (under_qemu_user())
+        check_skip("madvise with unknown advice: EINVAL", "qemu-user accepts any advice");
+    else
+        CHECK_ERR(madvise(m, PG, 12345), EINVAL, "madvise with unknown advice: EINVAL");
+    CHECK_OK(madvise(m, PG, MADV_WILLNEED), "madvise(MADV_WILLNEED)");
+    munmap(m, PG);
+}
+
+int main(int argc, char **argv)
+{
+    check_begin("filemap");
+    const char *base = "/tmp";
+    struct stat st;
+    if (argc > 1 && stat(argv[1], &st) == 0 && S_ISDIR(st.st_mode))
+        base = argv[1];
+    snprintf(dir, sizeof dir, "%s/filemap.%d", base, (int)getpid());
+    if (!CHECK_OK(mkdir(dir, 0755), "mkdir the work directory"))
+        return check_done();
+    check_note("directory %s", dir);
+    test_shared_write_reaches_read();
+    test_two_processes();
+    test_private();
+    test_truncate();
+    test_kept();
+    test_odirect();
+    test_madvise();
+    const char *names[] = { "shared", "twoproc", "private", "trunc" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char p[600];
+        path(p, sizeof p, names[i]);
+        unlink(p);
+    }
+    CHECK_OK(rmdir(dir), "remove the work directory");
+    return check_done();
+}
