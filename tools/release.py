@@ -49,7 +49,7 @@ ARTEFACTS = [
 IN_IMAGE = ["busybox", "dropbear", "lwip", "musl", "openssh"]
 
 # Host tools whose versions shape the output (buildinfo), as dpkg-query names them.
-HOST_TOOLS = ["gcc-riscv64-linux-gnu", "binutils-riscv64-linux-gnu", "e2fsprogs", "mtools",
+HOST_TOOLS = ["gcc-riscv64-linux-gnu", "gcc-12-riscv64-linux-gnu", "binutils-riscv64-linux-gnu", "e2fsprogs", "mtools",
               "dosfstools", "gdisk", "u-boot-tools", "xz-utils", "qemu-utils", "python3",
               "cryptsetup-bin", "openssh-client"]
 # Debian firmware that boots the release (not in it): listed in the SBOM as used.
