@@ -28,15 +28,16 @@ done
 # CycloneDX's own SBOM validator (tools/sbom): pinned by tools/sbom/package-lock.json,
 # installed with `npm ci` outside the tree, as the user who runs the tests (not root).
 sbom_validator() {
+    sbom=$(cd "$(dirname "$0")/sbom" && pwd)
     dir="${OPENV_CACHE:-$HOME/.cache/openv}/sbom-validator"
     if [ -d "$dir/node_modules/@cyclonedx/cyclonedx-library" ] &&
-       cmp -s tools/sbom/package-lock.json "$dir/package-lock.json"; then
+       cmp -s "$sbom/package-lock.json" "$dir/package-lock.json"; then
         echo "deps: the SBOM validator is installed ($dir)"
         return 0
     fi
     echo "deps: installing the SBOM validator into $dir (npm ci, pinned lockfile)"
     mkdir -p "$dir"
-    cp tools/sbom/package.json tools/sbom/package-lock.json "$dir/"
+    cp "$sbom/package.json" "$sbom/package-lock.json" "$dir/"
     if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ]; then
         chown -R "$SUDO_USER" "$dir"
     fi
