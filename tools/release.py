@@ -242,11 +242,8 @@ def readme(ver, test, raw_sha):
     return "\n".join(out)
 
 
-def sign(out, key):
-    """SHA256SUMS.sig (ssh-keygen -Y sign) and allowed_signers for `key` (an ed25519 key)."""
-    pub = run(["ssh-keygen", "-y", "-f", key]).decode().split()
-    if pub[0] != "ssh-ed25519":
-        sys.exit(f"release: {key} is a {pub[0]} key; the release key is ed25519")
+def allowed_signers(out, pub):
+    """The release's allowed_signers line for the public key `pub` ([type, base64, ...])."""
     with open(os.path.join(out, "allowed_signers"), "w", encoding="utf-8") as f:
         f.write(f'{SIGNER} namespaces="{NAMESPACE}" {pub[0]} {pub[1]}\n')
 
@@ -278,6 +275,9 @@ def main(argv):
                  "-f", key])
     elif not os.path.isfile(key):
         sys.exit(f"release: RELEASE_KEY={key}: no such file")
+    pub = run(["ssh-keygen", "-y", "-f", key]).decode().split()
+    if pub[0] != "ssh-ed25519":
+        sys.exit(f"release: {key} is a {pub[0]} key; the release key is ed25519")
 
     out = os.path.join(os.path.abspath(args.out or os.path.join(build, "release")),
                        f"openv-{ver}-riscv64")
@@ -295,7 +295,7 @@ def main(argv):
     commit, dirty = git_commit()
     with open(os.path.join(tmp, "buildinfo"), "w", encoding="utf-8") as f:
         f.write(buildinfo(ver, commit, dirty, test))
-    sign(tmp, key)
+    allowed_signers(tmp, pub)
     with open(os.path.join(tmp, "README"), "w", encoding="utf-8") as f:
         f.write(readme(ver, test, raw_sha))
     hashed = {n: sha256(os.path.join(tmp, n)) for n in ("openv.img.xz", "openv.qcow2")}
