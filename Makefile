@@ -87,7 +87,7 @@ INITRAMFS_INPUTS := $(shell find rootfs image/initramfs tests/integration/guest-
 
 initramfs: $(INITRAMFS) ## the initramfs: BusyBox, Dropbear, rootfs/, guest tests (build/initramfs.cpio)
 
-$(INITRAMFS): packages ofs-guest-tools guest-tests bench-progs $(INITRAMFS_INPUTS) image/mkinitramfs.py
+$(INITRAMFS): packages ofs-guest-tools guest-tests bench-progs $(INITRAMFS_INPUTS) image/mkinitramfs.py release/VERSION
 	@$(PYTHON) image/mkinitramfs.py --build $(BUILD) --out $@
 
 run-initramfs: kernel initramfs ## boot the kernel with the initramfs straight from QEMU (-kernel)
@@ -110,9 +110,17 @@ $(DEV_KEY_COPY): FORCE
 	@if [ -n "$(DEV_SSH_KEY)" ]; then cmp -s "$(DEV_SSH_KEY)" $@ || cp "$(DEV_SSH_KEY)" $@; \
 	 elif [ ! -e $@ ] || [ -s $@ ]; then : > $@; fi
 
-$(IMAGE): kernel packages ofs-guest-tools $(INITRAMFS_INPUTS) image/mkimage.py image/mkinitramfs.py image/verity.py $(DEV_KEY_COPY)
+$(IMAGE): kernel packages ofs-guest-tools $(INITRAMFS_INPUTS) image/mkimage.py image/mkinitramfs.py image/verity.py $(DEV_KEY_COPY) release/VERSION
 	@DEV_SSH_KEY=$$([ -s $(DEV_KEY_COPY) ] && echo $(DEV_KEY_COPY)) \
 	    $(PYTHON) image/mkimage.py --build $(BUILD) --kernel $(BUILD)/kernel/Image --out $@
+
+##@ Release
+.PHONY: release
+RELEASE_KEY ?=
+SBOM_VALIDATOR := $(OPENV_CACHE)/sbom-validator/node_modules
+release: image ## build/release/openv-VERSION-riscv64: image.xz, qcow2, SBOM, buildinfo, signed SHA256SUMS (RELEASE_KEY=ed25519 key)
+	@RELEASE_KEY="$(RELEASE_KEY)" $(PYTHON) tools/release.py --build $(BUILD)
+	@NODE_PATH=$(SBOM_VALIDATOR) node tools/sbom/validate.js $(BUILD)/release/openv-$(shell cat release/VERSION)-riscv64/sbom.cdx.json
 
 ##@ Tests
 .PHONY: test-unit test-integration test-unit-py test-fuzz test-smp4

@@ -32,6 +32,21 @@ def source_date_epoch():
         return int(f.read().strip())
 
 
+def release_version():
+    """The release version (release/VERSION): os-release, `uname -v`, the artefact names."""
+    with open(os.path.join(REPO, "release", "VERSION"), encoding="utf-8") as f:
+        return f.read().strip()
+
+
+def os_release():
+    """rootfs/etc/os-release (NAME, ID, ...) with the version lines of release/VERSION."""
+    with open(os.path.join(REPO, "rootfs", "etc", "os-release"), encoding="utf-8") as f:
+        base = f.read()
+    v = release_version()
+    return (base + f'VERSION_ID="{v}"\nVERSION="{v}"\n'
+            f'PRETTY_NAME="openv {v} (riscv64 appliance)"\n').encode()
+
+
 # Files whose mode is not what their x bit implies.
 MODES = {"etc/shadow": 0o600}
 
@@ -149,6 +164,7 @@ def rootfs_tree(build_dir, initramfs):
     rootfs = os.path.join(REPO, "rootfs")
     if os.path.isdir(rootfs):
         a.add_tree(rootfs)
+    a.file("etc/os-release", os_release(), 0o644)
     overlay = os.path.join(REPO, "image", "initramfs")
     if initramfs and os.path.isdir(overlay):
         a.add_tree(overlay)

@@ -61,6 +61,13 @@ KASFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -Ikernel/include \
 	-Ikernel/arch/riscv/include -D__ASSEMBLER__ -ffile-prefix-map=$(CURDIR)=. -MMD -MP
 KLDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$(KLDS) -Wl,--no-warn-rwx-segments
 
+# The release version (release/VERSION) is in `uname -v` and /proc/version; only sys.c and
+# procfs see it, and a new version rebuilds only them.
+OPENV_VERSION := $(shell cat release/VERSION)
+KVERSION_OBJS := $(KOBJDIR)/kernel/kernel/sys.c.o $(patsubst %,$(KOBJDIR)/%.o,$(filter kernel/fs/proc/%.c,$(KSRCS)))
+$(KVERSION_OBJS): KCFLAGS += -DOPENV_VERSION='"$(OPENV_VERSION)"'
+$(KVERSION_OBJS): release/VERSION
+
 .PHONY: kernel syscalls-doc
 kernel: $(KERNEL_OUT)/openv.elf $(KERNEL_OUT)/Image ## the kernel (build/kernel/openv.elf and Image)
 

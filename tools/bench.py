@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
-from guest import BUILD, Guest, GuestError, reference_linux_image  # noqa: E402
+from guest import BUILD, REPO, Guest, GuestError, reference_linux_image  # noqa: E402
 
 import bench_net  # noqa: E402  (SSH throughput, for both kernels)
 import bench_system  # noqa: E402  (openv-only figures: disk image, SSH, OFS)
@@ -77,6 +77,22 @@ def measure(name, kernel):
     return result
 
 
+def release_sizes():
+    """Sizes of the files of build/release/openv-VERSION-riscv64 (made by `make release`, which
+    `make bench` does not run); target: openv.img.xz under 4 MiB with the signed boot files."""
+    with open(os.path.join(REPO, "release", "VERSION"), encoding="utf-8") as f:
+        name = f"openv-{f.read().strip()}-riscv64"
+    d = os.path.join(BUILD, "release", name)
+    out = {"dir": os.path.relpath(d, REPO), "figures": {}}
+    for fname, key in (("openv.img.xz", "release_img_xz"), ("openv.qcow2", "release_qcow2")):
+        p = os.path.join(d, fname)
+        if os.path.isfile(p):
+            out["figures"][key] = {"value": round(os.path.getsize(p) / 2**20, 3), "unit": "MiB"}
+    if not out["figures"]:
+        out["error"] = f"no {out['dir']}: run make release first"
+    return out
+
+
 def main():
     kernels = {"openv": os.path.join(BUILD, "kernel", "Image"), "linux": reference_linux_image()}
     results = {name: measure(name, k) for name, k in kernels.items() if k and os.path.exists(k)}
@@ -94,6 +110,7 @@ def main():
                       "not follow the host's load)"}
     if os.environ.get("BENCH_SKIP_SYSTEM") != "1" and "openv" in results:
         report["openv_system"] = bench_system.measure(kernels["openv"])
+    report["release"] = release_sizes()
     print(f"\n{'metric':28} {'openv':>12} {'linux':>12} {'ratio':>8}", file=sys.stderr)
     names = sorted({k for r in results.values() for k in r["figures"]})
     for key in names:
@@ -104,6 +121,12 @@ def main():
         print(f"{key:28} {cells[0]:>12} {cells[1]:>12} {ratios.get(key, '-'):>8}", file=sys.stderr)
     if "openv_system" in report:
         bench_system.print_table(report["openv_system"])
+    rel = report["release"]
+    print(f"\n{'release (' + rel['dir'] + ')':40}", file=sys.stderr)
+    for key, f in sorted(rel.get("figures", {}).items()):
+        print(f"{key:40} {f['value']:>11.4g} {f['unit']:<7}", file=sys.stderr)
+    if "error" in rel:
+        print(f"{'release sizes: not measured':40} {rel['error']}", file=sys.stderr)
     text = json.dumps(report, indent=2, sort_keys=True)
     os.makedirs(BUILD, exist_ok=True)
     with open(os.path.join(BUILD, "bench.json"), "w", encoding="utf-8") as f:

@@ -15,6 +15,7 @@ PACKAGES="
   dpkg-dev apt
   libcmocka-dev clang
   python3 python3-pytest python3-pytest-xdist python3-pexpect openssh-client sshfs
+  nodejs
 "
 
 missing=""
@@ -24,8 +25,30 @@ for p in $PACKAGES; do
     fi
 done
 
+# CycloneDX's own SBOM validator (tools/sbom): pinned by tools/sbom/package-lock.json,
+# installed with `npm ci` outside the tree, as the user who runs the tests (not root).
+sbom_validator() {
+    sbom=$(cd "$(dirname "$0")/sbom" && pwd)
+    dir="${OPENV_CACHE:-$HOME/.cache/openv}/sbom-validator"
+    if [ -d "$dir/node_modules/@cyclonedx/cyclonedx-library" ] &&
+       cmp -s "$sbom/package-lock.json" "$dir/package-lock.json"; then
+        echo "deps: the SBOM validator is installed ($dir)"
+        return 0
+    fi
+    echo "deps: installing the SBOM validator into $dir (npm ci, pinned lockfile)"
+    mkdir -p "$dir"
+    cp "$sbom/package.json" "$sbom/package-lock.json" "$dir/"
+    if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ]; then
+        chown -R "$SUDO_USER" "$dir"
+    fi
+    (cd "$dir" && npm ci --ignore-scripts --legacy-peer-deps --no-audit --no-fund)
+}
+# Debian's npm; a nodejs that brings its own npm (NodeSource's) conflicts with it.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+
 if [ -z "$missing" ]; then
     echo "deps: all host packages are installed"
+    sbom_validator
     exit 0
 fi
 
@@ -44,4 +67,5 @@ fi
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+sbom_validator
 echo "deps: done"

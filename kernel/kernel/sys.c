@@ -319,6 +319,11 @@ SYSCALL_DEFINE0(setsid)
 static char hostname[__NEW_UTS_LEN + 1] = "openv";
 static char domainname[__NEW_UTS_LEN + 1] = "(none)";
 
+/* The release (release/VERSION), passed by kernel.mk: `uname -v` is "#1 SMP openv 0.1.0". */
+#ifndef OPENV_VERSION
+#error "OPENV_VERSION is not defined (kernel.mk passes release/VERSION)"
+#endif
+
 SYSCALL_DEFINE1(uname, uaddr_t, name)
 {
     struct new_utsname u;
@@ -326,7 +331,7 @@ SYSCALL_DEFINE1(uname, uaddr_t, name)
     strlcpy(u.sysname, "Linux", sizeof u.sysname);   /* what programs check for */
     strlcpy(u.nodename, hostname, sizeof u.nodename);
     strlcpy(u.release, "6.1.0-openv", sizeof u.release);
-    strlcpy(u.version, "#1 SMP openv", sizeof u.version);
+    strlcpy(u.version, "#1 SMP openv " OPENV_VERSION, sizeof u.version);
     strlcpy(u.machine, "riscv64", sizeof u.machine);
     strlcpy(u.domainname, domainname, sizeof u.domainname);
     return copy_to_user(name, &u, sizeof u) ? -EFAULT : 0;

@@ -46,3 +46,16 @@ def test_archive_contents(tmp_path, monkeypatch):
     assert "-> /bin/busybox" in entries["bin/sh"] and "-> /bin/busybox" in entries["usr/bin/vi"]
     assert "2026" in entries["etc/passwd"], "mtime must be SOURCE_DATE_EPOCH"
     assert all(" root " in line for line in entries.values())
+
+
+def test_os_release_carries_release_version(tmp_path):
+    """/etc/os-release of the root (and the initramfs) gets release/VERSION."""
+    with open(os.path.join(mkinitramfs.REPO, "release", "VERSION"), encoding="utf-8") as f:
+        version = f.read().strip()
+    tree = mkinitramfs.rootfs_tree(fake_build(tmp_path), initramfs=False)
+    kind, mode, data = tree.entries["etc/os-release"]
+    text = data.decode()
+    assert kind == "file" and mode == 0o644
+    assert 'ID=openv\n' in text
+    assert f'VERSION_ID="{version}"\n' in text and f'VERSION="{version}"\n' in text
+    assert f'PRETTY_NAME="openv {version} (riscv64 appliance)"\n' in text

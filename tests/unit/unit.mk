@@ -28,7 +28,7 @@ UNIT_CFLAGS ?= -std=c11 -Wall -Wextra -Werror -g -O1 \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 UNIT_CPPFLAGS := -Ikernel/include -I$(UNIT_SRC) \
-	-DUNIT_FIXTURES='"$(UNIT_FIXTURES)"'
+	-DUNIT_FIXTURES='"$(UNIT_FIXTURES)"' -DOPENV_VERSION='"$(shell cat release/VERSION)"'
 UNIT_LDLIBS := -lcmocka
 
 UNIT_CROSS_CC ?= riscv64-linux-gnu-gcc

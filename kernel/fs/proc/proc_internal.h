@@ -76,9 +76,13 @@ extern const struct proc_entry proc_pid_entry;    /* a /proc/<pid> directory */
 extern const struct proc_entry proc_tid_entry;    /* a /proc/<pid>/task/<tid> directory */
 
 /* What uname(2) reports as release and version (kernel/kernel/sys.c says the same):
- * /proc/version, /proc/sys/kernel/osrelease. */
+ * /proc/version, /proc/sys/kernel/osrelease. OPENV_VERSION is release/VERSION, passed by
+ * kernel/kernel.mk (and tests/unit/unit.mk). */
+#ifndef OPENV_VERSION
+#error "OPENV_VERSION is not defined (kernel.mk passes release/VERSION)"
+#endif
 #define OPENV_RELEASE "6.1.0-openv"
-#define OPENV_UTS_VERSION "#1 SMP openv"
+#define OPENV_UTS_VERSION "#1 SMP openv " OPENV_VERSION
 
 /* proc_system.c: the system-wide files of /proc */
 int proc_show_meminfo(struct pseudo_buf *b, const struct proc_ctx *c);
