@@ -140,9 +140,8 @@ static const struct file_operations pseudo_dir_fops = {
 
 static int pseudo_file_open(struct inode *inode, struct file *f)
 {
-    (void)inode;
-    if (f->fmode & FMODE_WRITE)
-        return -EACCES;            /* nothing here is writable */
+    if ((f->fmode & FMODE_WRITE) && (!FS(inode->sb)->store || !(inode->mode & 0222)))
+        return -EACCES;            /* only sysctl-like files are writable */
     struct pseudo_buf *b = kmalloc(sizeof *b);
     if (!b)
         return -ENOMEM;
@@ -192,9 +191,34 @@ static ssize_t pseudo_file_read(struct file *f, struct uio *to, loff_t *pos)
     return n;
 }
 
+/* One write is one value, as Linux's sysctls take it (sysctl_writes_strict): a write past
+ * the start is refused rather than appended to a value already stored. */
+static ssize_t pseudo_file_write(struct file *f, struct uio *from, loff_t *pos)
+{
+    size_t len = from->resid;
+    if (*pos != 0)
+        return -EINVAL;
+    if (len == 0)
+        return 0;
+    if (len > PSEUDO_STORE_MAX)
+        return -EINVAL;
+    char text[PSEUDO_STORE_MAX + 1];
+    if (uio_copyin(text, from, len) < 0)
+        return -EFAULT;
+    text[len] = 0;
+    mutex_lock(&f->inode->lock);
+    int r = FS(f->inode->sb)->store(f->inode, text, len);
+    mutex_unlock(&f->inode->lock);
+    if (r < 0)
+        return r;
+    *pos += (loff_t)len;
+    return (ssize_t)len;
+}
+
 static const struct file_operations pseudo_file_fops = {
     .open = pseudo_file_open,
     .read = pseudo_file_read,
+    .write = pseudo_file_write,
     .release = pseudo_file_release,
 };
 

@@ -7,7 +7,8 @@
  * children the filesystem produces on demand (pids, interfaces ...). Nothing is cached:
  * lookup makes a fresh dentry and inode (DENTRY_NOCACHE), and a file's text is generated into
  * a pseudo_buf when it is read from offset 0 (later reads continue that snapshot), as Linux's
- * seq_file does. Files open read-only (EACCES for writing); every mount shares one
+ * seq_file does. Files open read-only (EACCES for writing) unless the filesystem has a
+ * `store` and the entry's mode has a write bit (sysctls); every mount shares one
  * superblock. Files: pseudofs.c (inodes, directories, files, superblock), pseudofs_buf.c. */
 #pragma once
 #include "fs.h"
@@ -34,6 +35,7 @@ struct pseudo_entry {
 };
 
 #define PSEUDO_CTX_MAX 32
+#define PSEUDO_STORE_MAX 256
 #define PSEUDO_CTX union { uint64_t align; unsigned char ctx[PSEUDO_CTX_MAX]; }
 
 struct pseudo_inode {
@@ -72,6 +74,9 @@ struct pseudofs {
     int (*owner)(const void *ctx, uid_t *uid, gid_t *gid);
     /* Files: generate the text into b; 0 or -errno. */
     int (*show)(struct inode *inode, struct pseudo_buf *b);
+    /* Writable files, optional: take the text of one write (NUL-terminated, at most
+     * PSEUDO_STORE_MAX bytes); 0 or -errno. */
+    int (*store)(struct inode *inode, const char *text, size_t len);
     const struct inode_operations *link_iops;    /* symlinks, if any */
     struct super_block *sb;    /* the one superblock, made at the first mount */
 };

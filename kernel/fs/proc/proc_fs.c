@@ -152,6 +152,12 @@ static int proc_show(struct inode *inode, struct pseudo_buf *b)
     return e->show(b, PCTX(inode));
 }
 
+static int proc_store(struct inode *inode, const char *text, size_t len)
+{
+    const struct proc_entry *e = PE(PSI(inode)->entry);
+    return e->store ? e->store(text, len) : -EACCES;
+}
+
 static int proc_get_link(struct dentry *d, char *buf, size_t size)
 {
     if (!pseudofs_alive(d->inode))
@@ -193,6 +199,7 @@ static struct pseudofs procfs = {
     .alive = proc_alive,
     .owner = proc_owner,
     .show = proc_show,
+    .store = proc_store,
     .link_iops = &proc_link_iops,
 };
 

@@ -26,6 +26,9 @@ struct proc_entry {
     struct pseudo_entry base;  /* name and mode */
     /* Files: append the text. 0 or -errno (-ESRCH: the process is gone). */
     int (*show)(struct pseudo_buf *b, const struct proc_ctx *c);
+    /* Writable files (sysctls; the mode has a write bit), optional: the text of one write,
+     * NUL-terminated; 0 or -errno. */
+    int (*store)(const char *text, size_t len);
     /* Files registered by other subsystems (procfs.h): snprintf-like, instead of show. */
     int (*fill)(char *buf, size_t size);
     /* Symlinks: the target text into buf (NUL-terminated); its length or -errno. */
