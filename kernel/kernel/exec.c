@@ -1,5 +1,6 @@
 /* execve/execveat: static ELF programs (ET_EXEC and static-PIE) and "#!" scripts.
  * Dynamically linked programs (PT_INTERP) are refused with -ENOEXEC: there is no loader. */
+#include "ratelimit.h"
 #include "kernel.h"
 #include "task.h"
 #include "vm.h"
@@ -371,7 +372,7 @@ static int do_execve(int dirfd, const char *path, struct exec_args *a, int flags
         if (r)
             goto out;
         if (img->has_interp) {
-            pr_warn("exec %s: dynamically linked programs are not supported", cur_path);
+            pr_warn_ratelimited("exec %s: dynamically linked programs are not supported", cur_path);
             r = -ENOEXEC;
             goto out;
         }
@@ -422,7 +423,7 @@ static int do_execve(int dirfd, const char *path, struct exec_args *a, int flags
     mm->brk_start = mm->brk = brk_start;
     long sp = setup_stack(mm, a, orig_path, img, bias, secure);
     if (sp < 0) {
-        pr_warn("exec %s: cannot set up the stack (%ld)", orig_path, sp);
+        pr_warn_ratelimited("exec %s: cannot set up the stack (%ld)", orig_path, sp);
         do_exit(SIGSEGV);
     }
     vfork_release(t);

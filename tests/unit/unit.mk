@@ -67,8 +67,12 @@ UNIT_TESTS        += test_nlattr
 test_nlattr_SRCS  := $(UNIT_SRC)/test_nlattr.c kernel/net/netlink/nlattr.c \
 	kernel/net/netlink/rtnl_parse.c
 
+# The rate-limit decision behind printk_ratelimited.
+UNIT_TESTS        += test_ratelimit
+test_ratelimit_SRCS := $(UNIT_SRC)/test_ratelimit.c kernel/lib/ratelimit.c
+
 UNIT_LIB_SRCS := kernel/lib/fdt.c kernel/lib/elf.c kernel/lib/cpio.c \
-	kernel/lib/kprintf.c
+	kernel/lib/kprintf.c kernel/lib/ratelimit.c
 UNIT_HEADERS := $(wildcard kernel/include/*.h kernel/include/uapi/*.h) $(UNIT_SRC)/test_util.h
 
 UNIT_BINS := $(addprefix $(UNIT_DIR)/,$(UNIT_TESTS))
