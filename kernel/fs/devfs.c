@@ -226,6 +226,13 @@ int devfs_set_owner(unsigned major, unsigned minor, mode_t perm, uid_t uid, gid_
     return err;
 }
 
+int devfs_symlink(const char *name, const char *target)
+{
+    if (!name || !*name || !target || !*target)
+        return -EINVAL;
+    return devfs_make(name, 0, 0, target);
+}
+
 /* ---- Block devices ---- */
 
 /* The block layer's accessor for a device inode's number (blkdev_file.c opens by it). */

@@ -58,14 +58,15 @@ static void drop_to_user(void)
         _exit(100);
 }
 
-/* bind(2) of a fresh socket of `type` to 127.0.0.1:port: 0 or errno. */
+/* bind(2) of a fresh socket of `type` to 0.0.0.0:port: 0 or errno. (Not 127.0.0.1: Linux
+ * booted with the bare initramfs has lo down.) */
 static int try_bind(int type, int port)
 {
     int s = socket(AF_INET, type, 0);
     if (s < 0)
         return errno;
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_addr.s_addr = htonl(INADDR_ANY);
     int r = bind(s, (struct sockaddr *)&a, sizeof a);
     int e = r == 0 ? 0 : errno;
     close(s);
