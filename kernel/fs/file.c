@@ -158,6 +158,8 @@ ssize_t vfs_read(struct file *f, struct uio *u, loff_t *pos)
         return -EBADF;
     if (!f->ops->read)
         return S_ISDIR(f->inode->mode) ? -EISDIR : -EINVAL;
+    if (!u->kernel && !access_ok(u->ubase, u->resid))
+        return -EFAULT;
     return f->ops->read(f, u, pos);
 }
 
@@ -167,6 +169,8 @@ ssize_t vfs_write(struct file *f, struct uio *u, loff_t *pos)
         return -EBADF;
     if (!f->ops->write)
         return -EINVAL;
+    if (!u->kernel && !access_ok(u->ubase, u->resid))
+        return -EFAULT;
     return f->ops->write(f, u, pos);
 }
 

@@ -10,6 +10,11 @@
 
 static inline bool user_range_ok(uaddr_t a, size_t n) { return a <= USER_TOP && n <= USER_TOP - a; }
 
+bool access_ok(uaddr_t a, size_t n)
+{
+    return user_range_ok(a, n);
+}
+
 int copy_from_user(void *dst, uaddr_t src, size_t n)
 {
     if (!user_range_ok(src, n))
