@@ -145,6 +145,12 @@ test-smp4: packages kernel initramfs ## the integration suite again at -smp 4
 fuzz-syscalls: packages kernel initramfs ## fuzz system calls as uid 1000 in QEMU (make fuzz-syscalls MINUTES=60 [SEED=s])
 	$(PYTHON) tools/fuzz_syscalls.py --minutes $(or $(MINUTES),60) $(if $(SEED),--seed $(SEED))
 
+# Damaged ext2 and OFS disks against the kernel, four per initramfs boot (tools/fuzz_disks.py);
+# `make test` runs one boot of it (tests/integration/test_fuzz_disks.py).
+.PHONY: fuzz-disks
+fuzz-disks: packages kernel initramfs ofs-tools ## damaged-filesystem boot loop (make fuzz-disks N=200 [SEED=s])
+	$(PYTHON) tools/fuzz_disks.py -n $(or $(N),200) $(if $(SEED),--seed $(SEED))
+
 ##@ Benchmarks
 .PHONY: bench
 bench: kernel initramfs $(if $(filter 1,$(BENCH_SKIP_SYSTEM)),,image) ## openv vs Linux, same initramfs, + openv image/SSH/OFS figures (build/bench.json)
