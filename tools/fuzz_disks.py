@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """`make fuzz-disks N=200 [SEED=S]`: damaged filesystems against the kernel. Each disk is a small
 ext2 or OFS image (made on the host from the same tree: mke2fs -d, mkfs.ofs -d) with 1..300
-random bytes flipped, half of them in the first 256 KiB where the metadata is. Four disks go
-to one boot of the initramfs as vda..vdd; the guest mounts each (read-write), lists and reads
-every file, writes one, syncs and unmounts. Errors are fine; a kernel panic, or a disk that
-makes no progress for 60 s (a hang), fails the run and prints the seed of the disk, which
-`make fuzz-disks N=1 SEED=S` replays. openv reads no iso9660 or vfat, so those are not made.
-`make test` runs one boot of four disks (tests/integration/test_fuzz_disks.py)."""
+random bytes flipped, half of them in the first 256 KiB where the metadata is. Four disks go to
+one boot of the initramfs as vda..vdd; the guest mounts each (read-write), lists and reads (the
+first MiB of) every file, writes one, syncs and unmounts. Errors are fine; a kernel panic, or a
+disk that makes no progress for 60 s (a hang), fails the run and prints the seed of the disk,
+which `make fuzz-disks N=1 SEED=S` replays. openv reads no iso9660 or vfat, so those are not
+made. `make test` runs one boot of four disks (tests/integration/test_fuzz_disks.py)."""
 
 import argparse
 import os
@@ -81,7 +81,9 @@ def guest_script(dev, fs):
             f"if mount -t {fs} /dev/{dev} /mnt/{dev} 2>/dev/null || "
             f"mount /dev/{dev} /mnt/{dev}; then "
             f"ls -lR /mnt/{dev} >/dev/null 2>&1; "
-            f"find /mnt/{dev} -type f -exec cat {{}} + >/dev/null 2>&1; "
+            # The first MiB of each file: a flipped size field can make a file terabytes of
+            # holes, which reading to the end would take hours over (progress, not a hang).
+            f"find /mnt/{dev} -type f -exec head -c 1048576 {{}} + >/dev/null 2>&1; "
             f"echo fuzz > /mnt/{dev}/new-file 2>/dev/null; mkdir /mnt/{dev}/new-dir 2>/dev/null; "
             f"rm -rf /mnt/{dev}/many 2>/dev/null; sync; "
             f"umount /mnt/{dev} || umount -l /mnt/{dev}; fi; echo disk-done")
