@@ -157,6 +157,18 @@ test-integration: packages kernel initramfs ## integration tests (pytest; boot Q
 test-smp4: packages kernel initramfs ## the integration suite again at -smp 4
 	OPENV_TEST_SMP=4 OFS_CRASH_N=10 $(PYTHON) -m pytest -q tests/integration
 
+# Our syscall fuzzer for longer than the 20 s of `make test` (tests/guest/syscall_fuzz.c):
+# random calls as uid 1000, a batch per child; prints the seed and batch of any failure.
+.PHONY: fuzz-syscalls
+fuzz-syscalls: packages kernel initramfs ## fuzz system calls as uid 1000 in QEMU (make fuzz-syscalls MINUTES=60 [SEED=s])
+	$(PYTHON) tools/fuzz_syscalls.py --minutes $(or $(MINUTES),60) $(if $(SEED),--seed $(SEED))
+
+# Damaged ext2 and OFS disks against the kernel, four per initramfs boot (tools/fuzz_disks.py);
+# `make test` runs one boot of it (tests/integration/test_fuzz_disks.py).
+.PHONY: fuzz-disks
+fuzz-disks: packages kernel initramfs ofs-tools ## damaged-filesystem boot loop (make fuzz-disks N=200 [SEED=s])
+	$(PYTHON) tools/fuzz_disks.py -n $(or $(N),200) $(if $(SEED),--seed $(SEED))
+
 ##@ Benchmarks
 .PHONY: bench
 bench: kernel initramfs $(if $(filter 1,$(BENCH_SKIP_SYSTEM)),,image) ## openv vs Linux, same initramfs, + openv image/SSH/OFS figures (build/bench.json)

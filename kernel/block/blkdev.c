@@ -1,6 +1,7 @@
 /* Block device registry and synchronous I/O: requests are checked against the device,
  * offset into the whole disk for partitions, split to the driver's transfer limit, submitted
  * and waited for (sleeping on the request, or polling the driver before the scheduler runs). */
+#include "ratelimit.h"
 #include "kernel.h"
 #include "blkdev.h"
 #include "mm.h"
@@ -118,13 +119,15 @@ int blkdev_write(struct block_device *bdev, uint64_t sector, const void *buf, si
 int blkdev_flush(struct block_device *bdev)
 {
     struct block_device *disk = bdev->disk;
-    if (!disk->volatile_cache || disk->read_only)
+    /* An empty disk (an unbound loop device) caches nothing: Linux's queue has no write
+     * cache then and completes the flush at once. */
+    if (!disk->volatile_cache || disk->read_only || disk->nr_sectors == 0)
         return 0;
     if (!disk->ops || !disk->ops->submit)
         return -ENXIO;
     int err = blk_execute(disk, BLK_OP_FLUSH, 0, NULL, 0);
-    if (err)
-        pr_err("%s: flush failed (%d)\n", disk->name, err);
+    if (err)     /* fsync and sync(2) reach here from any process: not a console flood */
+        pr_err_ratelimited("%s: flush failed (%d)\n", disk->name, err);
     return err;
 }
 

@@ -280,7 +280,6 @@ void devfs_init(void)
     devfs_sb->root->inode->mode = S_IFDIR | 0755;
     /* The shared tree lives as long as the kernel. */
     devfs_sb->refcount++;
-    memdev_init();
     /* Nodes for devices registered before the tree existed. */
     struct chrdev *list[64];
     int n = 0;
@@ -290,6 +289,8 @@ void devfs_init(void)
     spin_unlock(&chrdev_lock);
     for (int i = n - 1; i >= 0; i--)
         devfs_make(list[i]->name, S_IFCHR | 0666, MKDEV(list[i]->major, list[i]->minor), NULL);
+    /* After that loop, which would remake its nodes 0666: /dev/kmsg is 0644. */
+    memdev_init();
     devfs_make("pts", S_IFDIR | 0755, 0, NULL);
     devfs_make("shm", S_IFDIR | 01777, 0, NULL);
     devfs_make("fd", 0, 0, "/proc/self/fd");

@@ -163,7 +163,9 @@ ssize_t vfs_read(struct file *f, struct uio *u, loff_t *pos)
         return -EFAULT;
     u->resid = MIN(u->resid, MAX_RW_COUNT);   /* checked whole, then capped, as Linux */
     if (!f->ops->read)
-        return -EISDIR;
+        return S_ISDIR(f->inode->mode) ? -EISDIR : -EINVAL;
+    if (!u->kernel && !access_ok(u->ubase, u->resid))
+        return -EFAULT;
     return f->ops->read(f, u, pos);
 }
 

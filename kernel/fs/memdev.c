@@ -4,6 +4,7 @@
 #include "string.h"
 #include "uaccess.h"
 #include "random.h"
+#include "ratelimit.h"
 
 /* ---- Devices ---- */
 
@@ -65,12 +66,43 @@ static ssize_t read_random(struct file *f, struct uio *to, loff_t *pos)
     return (ssize_t)done;
 }
 
+/* An open /dev/kmsg: where its reader is in the log, and its writer's rate limit (Linux's
+ * printk_devkmsg=ratelimit: lines past the limit are dropped, the write still succeeds). */
+struct kmsg_user {
+    uint64_t seq;
+    struct ratelimit_state rs;
+};
+
+/* Reading needs what syslog(2) needs to read the whole log (dmesg_restrict); writing does
+ * not, as in Linux's devkmsg_open. */
+static int open_kmsg(struct inode *inode, struct file *f)
+{
+    (void)inode;
+    if ((f->flags & O_ACCMODE) != O_WRONLY) {
+        int err = kmsg_open_permitted();
+        if (err)
+            return err;
+    }
+    struct kmsg_user *u = kzalloc(sizeof *u);
+    if (!u)
+        return -ENOMEM;
+    u->rs = (struct ratelimit_state)RATELIMIT_STATE_INIT;
+    f->private_data = u;
+    return 0;
+}
+
+static void release_kmsg(struct file *f)
+{
+    kfree(f->private_data);
+    f->private_data = NULL;
+}
+
 static ssize_t read_kmsg(struct file *f, struct uio *to, loff_t *pos)
 {
     (void)pos;
-    uint64_t *seq = (uint64_t *)&f->private_data;
+    struct kmsg_user *u = f->private_data;
     char buf[512];
-    int n = log_read(seq, buf, MIN(sizeof(buf), to->resid));
+    int n = log_read(&u->seq, buf, MIN(sizeof(buf), to->resid));
     if (n < 0)
         return n;
     if (n == 0)
@@ -82,7 +114,8 @@ static ssize_t read_kmsg(struct file *f, struct uio *to, loff_t *pos)
 
 static ssize_t write_kmsg(struct file *f, struct uio *from, loff_t *pos)
 {
-    (void)f; (void)pos;
+    (void)pos;
+    struct kmsg_user *u = f->private_data;
     char buf[256];
     size_t total = from->resid;
     while (from->resid) {
@@ -90,7 +123,8 @@ static ssize_t write_kmsg(struct file *f, struct uio *from, loff_t *pos)
         if (uio_copyin(buf, from, n) < 0)
             return -EFAULT;
         buf[n] = 0;
-        printk("%s", buf);
+        if (___ratelimit(&u->rs, "kmsg"))
+            printk("%s", buf);
     }
     return (ssize_t)total;
 }
@@ -99,7 +133,10 @@ static const struct file_operations null_fops = { .read = read_eof, .write = wri
 static const struct file_operations zero_fops = { .read = read_zero, .write = write_sink, .llseek = mem_lseek };
 static const struct file_operations full_fops = { .read = read_zero, .write = write_full, .llseek = mem_lseek };
 static const struct file_operations random_fops = { .read = read_random, .write = write_sink, .llseek = mem_lseek };
-static const struct file_operations kmsg_fops = { .read = read_kmsg, .write = write_kmsg, .llseek = mem_lseek };
+static const struct file_operations kmsg_fops = {
+    .open = open_kmsg, .release = release_kmsg,
+    .read = read_kmsg, .write = write_kmsg, .llseek = mem_lseek,
+};
 
 void memdev_init(void)
 {
@@ -109,4 +146,5 @@ void memdev_init(void)
     register_chrdev(1, 8, "random", &random_fops);
     register_chrdev(1, 9, "urandom", &random_fops);
     register_chrdev(1, 11, "kmsg", &kmsg_fops);
+    devfs_set_owner(1, 11, 0644, 0, 0);     /* Linux's mode: root alone writes the log */
 }

@@ -258,8 +258,6 @@ dev_t inode_rdev(const struct inode *inode);              /* the inode's device 
  * every disk and partition as it registers; before the devtmpfs exists, the VFS may instead
  * walk blkdev_next() once it mounts /dev). 0 or -errno. */
 int devfs_register_blkdev(const char *name, dev_t devt);
-/* /dev/<name> as a symlink to target (subdirectories made as needed). 0 or -errno. */
-int devfs_symlink(const char *name, const char *target);
 /* Look at the filesystems on a newly registered disk (each partition, or the whole disk if it
  * has none) and make /dev/disk/by-label/<label> links (fs/bylabel). */
 void devfs_probe_labels(struct block_device *disk);

@@ -121,6 +121,9 @@ int register_chrdev(unsigned major, unsigned minor, const char *name,
 void unregister_chrdev(unsigned major, unsigned minor);
 /* Set the mode bits and owner of a registered node (ptys: 0620, owner = opener). */
 int devfs_set_owner(unsigned major, unsigned minor, mode_t perm, uid_t uid, gid_t gid);
+/* /dev/<name> as a symlink to target, subdirectories made as needed, replacing what was there
+ * (/dev/rtc -> rtc0 as udev makes it; /dev/disk/by-label/...): 0 or -errno. */
+int devfs_symlink(const char *name, const char *target);
 /* Register the memory devices of major 1: null, zero, full, random, urandom, kmsg (fs/memdev.c;
  * devfs_init calls it). */
 void memdev_init(void);

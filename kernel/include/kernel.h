@@ -33,6 +33,10 @@ void printk_init_late(void);                /* boot: syslog(2) readers may sleep
 /* /dev/kmsg, /proc/kmsg: the log bytes from *seq on (what the ring has overwritten is
  * skipped) into buf, advancing *seq; returns how many, 0 when there is nothing new. */
 int log_read(uint64_t *seq, char *buf, size_t size);
+/* /proc/sys/kernel/dmesg_restrict (0 or 1) and what it decides for opening /dev/kmsg to
+ * read: 0 or -EPERM. */
+extern int dmesg_restrict;
+int kmsg_open_permitted(void);
 /* The panic path: straight to the console, past the lock and the log level. */
 void printk_panic_emit(const char *s, size_t n);
 #define pr_err(...) printk(KERN_ERR __VA_ARGS__)

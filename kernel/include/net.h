@@ -204,6 +204,9 @@ int sock_register_family(int family, int (*create)(struct socket *sock, int type
                                                    bool kern));
 /* Start the socket layer and every family (kmain, once). */
 void net_init(void);
+/* /proc/sys/net/ipv4/ip_unprivileged_port_start: the first port bind(2) gives a user other
+ * than root (TCP and UDP; 1024 as Linux). */
+extern int sysctl_ip_unprivileged_port_start;
 /* The families' setup, called by net_init(): each registers its create function. */
 void unix_init(void);           /* kernel/net/unix/af_unix.c */
 void inet_init(void);           /* kernel/net/inet/af_inet.c (also starts lwIP and virtio-net) */

@@ -7,5 +7,6 @@
 
 uint64_t ktime_mono_ns(void);      /* CLOCK_MONOTONIC, ns since boot */
 void ktime_real(struct kernel_timespec *ts);   /* CLOCK_REALTIME */
-/* Boot: CLOCK_REALTIME starts at the goldfish RTC's time (0: no RTC, it starts at 0). */
-void rtc_init(uint64_t goldfish_phys);
+/* Sets CLOCK_REALTIME (settimeofday's effect; the RTC's time at boot: drivers/rtc). Until
+ * then it counts from 0 (1970). */
+void ktime_set_real_ns(uint64_t ns);

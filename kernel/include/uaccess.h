@@ -6,11 +6,11 @@
 #pragma once
 #include "types.h"
 
-/* Linux's access_ok: the whole range lies in user space. Checked even for a transfer that
- * moves nothing (read at end of file into a kernel address is -EFAULT, as in Linux). */
-bool access_ok(uaddr_t a, size_t n);
-
 int copy_from_user(void *dst, uaddr_t src, size_t n);      /* 0 or -EFAULT */
+/* Linux's access_ok: [a, a + n) lies in user space. What read(2) and write(2) check first, so
+ * a kernel address is EFAULT even for a file that would not touch the buffer (/dev/null, a
+ * read at end of file). */
+bool access_ok(uaddr_t a, size_t n);
 int copy_to_user(uaddr_t dst, const void *src, size_t n);  /* 0 or -EFAULT */
 int clear_user(uaddr_t dst, size_t n);                     /* 0 or -EFAULT */
 /* Copies a NUL-terminated string of at most max-1 bytes; returns its length, -EFAULT, or

@@ -1,6 +1,7 @@
 /* execve/execveat: static ELF programs (ET_EXEC and static-PIE) and "#!" scripts.
  * Dynamically linked programs (PT_INTERP) are refused with -ENOEXEC: there is no loader
  * (after the interpreter's lookup, whose error comes first, as in Linux). */
+#include "ratelimit.h"
 #include "kernel.h"
 #include "task.h"
 #include "vm.h"
@@ -334,7 +335,7 @@ static int check_interp(struct file *file, const struct elf_image *img, const ch
         r = exec_open(AT_FDCWD, name, 0, &interp);
         if (r == 0) {
             file_put(interp);
-            pr_warn("exec %s: dynamically linked programs are not supported", path);
+            pr_warn_ratelimited("exec %s: dynamically linked programs are not supported", path);
             r = -ENOEXEC;
         }
     }
@@ -447,7 +448,7 @@ static int do_execve(int dirfd, const char *path, struct exec_args *a, int flags
     mm->brk_start = mm->brk = brk_start;
     long sp = setup_stack(mm, a, orig_path, img, bias, secure);
     if (sp < 0) {
-        pr_warn("exec %s: cannot set up the stack (%ld)", orig_path, sp);
+        pr_warn_ratelimited("exec %s: cannot set up the stack (%ld)", orig_path, sp);
         do_exit(SIGSEGV);
     }
     vfork_release(t);

@@ -1,6 +1,7 @@
 /* Boot: platform (FDT) -> console -> memory -> traps, timer, interrupts -> VFS and initramfs
  * -> PID 1. */
 #include "kernel.h"
+#include "rtc.h"
 #include "task.h"
 #include "vm.h"
 #include "fs.h"
@@ -184,7 +185,6 @@ __noreturn void kmain(unsigned long hartid, paddr_t fdt_pa)
     setup_memory(fdt_pa, fdt_size);
     vm_init();
     random_init();
-    rtc_init(plat.rtc.present ? plat.rtc.base : 0);
     if (plat.poweroff.present && plat.poweroff.base_valid)
         reboot_set_syscon(true, plat.poweroff.base + plat.poweroff.offset, plat.poweroff.value, plat.poweroff.mask);
     if (plat.reboot.present && plat.reboot.base_valid)
@@ -197,6 +197,7 @@ __noreturn void kmain(unsigned long hartid, paddr_t fdt_pa)
 
     vfs_init();
     ipc_init();       /* registers /proc/sysvipc and its /proc/sys/kernel limits */
+    goldfish_rtc_init(plat.rtc.present ? plat.rtc.base : 0);   /* /dev/rtc0; hctosys */
     net_init();
     tty_init();
     ext2_init();

@@ -3,6 +3,7 @@
  * console log level (loglevel=, quiet) are also written to the console UART. */
 #include "kernel.h"
 #include "kprintf.h"
+#include "ratelimit.h"
 #include "spinlock.h"
 #include "string.h"
 #include "time.h"
@@ -25,6 +26,10 @@ static struct wait_queue log_wait;
 static bool log_wait_ready;
 static int console_loglevel = 7;
 static bool console_enabled = true;
+
+/* /proc/sys/kernel/dmesg_restrict: 1 (openv's default, as Debian's) keeps the log from
+ * everyone but root, through syslog(2) and /dev/kmsg alike. */
+int dmesg_restrict = 1;
 
 void printk_set_console_level(int level) { console_loglevel = level; }
 
@@ -130,12 +135,27 @@ enum {
     SYSLOG_ACTION_SIZE_BUFFER,
 };
 
+/* Linux's check_syslog_permissions (root standing in for CAP_SYSLOG): with dmesg_restrict
+ * every action needs it; without, all but reading the whole log and asking its size. */
+static int syslog_permitted(int type)
+{
+    if (current->cred.euid == 0)
+        return 0;
+    if (READ_ONCE(dmesg_restrict))
+        return -EPERM;
+    return type == SYSLOG_ACTION_READ_ALL || type == SYSLOG_ACTION_SIZE_BUFFER ? 0 : -EPERM;
+}
+
+int kmsg_open_permitted(void)
+{
+    return syslog_permitted(SYSLOG_ACTION_READ_ALL);
+}
+
 SYSCALL_DEFINE3(syslog, int, type, uaddr_t, buf, int, len)
 {
-    bool privileged = current->cred.euid == 0;
-    if (!privileged && type != SYSLOG_ACTION_READ_ALL && type != SYSLOG_ACTION_SIZE_BUFFER &&
-        type != SYSLOG_ACTION_CLOSE && type != SYSLOG_ACTION_OPEN)
-        return -EPERM;
+    int perm = syslog_permitted(type);
+    if (perm)
+        return perm;
     switch (type) {
     case SYSLOG_ACTION_CLOSE:
     case SYSLOG_ACTION_OPEN:
@@ -189,6 +209,19 @@ SYSCALL_DEFINE3(syslog, int, type, uaddr_t, buf, int, len)
         return LOG_BUF_SIZE;
     }
     return -EINVAL;
+}
+
+static spinlock_t ratelimit_lock = SPINLOCK_INIT("ratelimit");
+
+bool ___ratelimit(struct ratelimit_state *rs, const char *func)
+{
+    int suppressed;
+    irqflags_t f = spin_lock_irqsave(&ratelimit_lock);
+    bool pass = ratelimit_step(rs, ktime_mono_ns(), &suppressed);
+    spin_unlock_irqrestore(&ratelimit_lock, f);
+    if (suppressed)
+        printk(KERN_WARNING "%s: %d callbacks suppressed\n", func, suppressed);
+    return pass;
 }
 
 /* The panic path bypasses the lock and the log level. */

@@ -816,20 +816,35 @@ SYSCALL_DEFINE2(kill, pid_t, pid, int, sig)
             spin_unlock_irqrestore(&proc_lock, f);
             return -ESRCH;
         }
-        int ok = 0, err = -ESRCH;
         struct process *p;
-        list_for_each_entry(p, &all_processes, all_node) {
-            if (p->state != PROC_ALIVE)
-                continue;
-            if (pid == -1 ? (p == init_process || p == proc_of(current)) : p->pgid != pgrp)
-                continue;
-            int e = kill_process(p, sig, &info);
-            if (e == 0)
-                ok++;
-            else
-                err = e;
+        if (pid == -1) {
+            /* Linux's kill_something_info: every process but init and the caller; EPERM
+             * from one the caller may not signal does not count against it, so the answer
+             * is 0 once there is any other process, unless a signal could not be queued. */
+            int count = 0, err = 0;
+            list_for_each_entry(p, &all_processes, all_node) {
+                if (p->state == PROC_DEAD || p->pid <= 1 || p == proc_of(current))
+                    continue;
+                int e = kill_process(p, sig, &info);
+                count++;
+                if (e != -EPERM)
+                    err = e;
+            }
+            r = count ? err : -ESRCH;
+        } else {
+            /* __kill_pgrp_info: 0 if any member was signalled, else the last error. */
+            int ok = 0, err = -ESRCH;
+            list_for_each_entry(p, &all_processes, all_node) {
+                if (p->state != PROC_ALIVE || p->pgid != pgrp)
+                    continue;
+                int e = kill_process(p, sig, &info);
+                if (e == 0)
+                    ok++;
+                else
+                    err = e;
+            }
+            r = ok ? 0 : err;
         }
-        r = ok ? 0 : err;
     }
     spin_unlock_irqrestore(&proc_lock, f);
     return r;

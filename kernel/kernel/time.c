@@ -1,5 +1,5 @@
-/* Clocks, sleeping and interval timers. CLOCK_REALTIME is the goldfish RTC's time at boot
- * plus the monotonic clock (settable by root); the CPU-time clocks come from tick accounting. */
+/* Clocks, sleeping and interval timers. CLOCK_REALTIME is the monotonic clock plus an offset,
+ * set from the RTC at boot (drivers/rtc, Linux's hctosys) and by root; the CPU-time clocks come from tick accounting. */
 #include "kernel.h"
 #include "task.h"
 #include "time.h"
@@ -13,15 +13,9 @@
 
 static int64_t realtime_offset_ns;   /* realtime = monotonic + offset */
 
-void rtc_init(uint64_t goldfish_phys)
+void ktime_set_real_ns(uint64_t ns)
 {
-    if (!goldfish_phys)
-        return;
-    volatile uint32_t *rtc = pa_to_va(goldfish_phys);
-    uint64_t lo = rtc[0];   /* reading TIME_LOW latches TIME_HIGH */
-    uint64_t hi = rtc[1];
-    uint64_t ns = (hi << 32) | lo;
-    realtime_offset_ns = (int64_t)ns - (int64_t)ktime_mono_ns();
+    WRITE_ONCE(realtime_offset_ns, (int64_t)ns - (int64_t)ktime_mono_ns());
 }
 
 static void ns_to_ts(uint64_t ns, struct kernel_timespec *ts)
@@ -106,7 +100,7 @@ static int settime(uint64_t ns)
 {
     if (current->cred.euid != 0)
         return -EPERM;
-    realtime_offset_ns = (int64_t)ns - (int64_t)ktime_mono_ns();
+    ktime_set_real_ns(ns);
     return 0;
 }
 

@@ -69,6 +69,22 @@ def test_busybox_ipcs_and_ipcrm(guest):
     assert "0x0e1f001" not in listing, listing
 
 
+def test_hwclock(guest):
+    # BusyBox hwclock over /dev/rtc (goldfish): -w writes the system time to the RTC, -s sets
+    # the system time from it, -r reads it; the RTC and the clock end where the host is.
+    import time
+    try:
+        out = guest.check("date -u -s '2031-05-06 07:08:09' >/dev/null && hwclock -u -w && "
+                          "date -u -s '2001-01-01 00:00:00' >/dev/null && hwclock -u -s && "
+                          "date -u +%Y-%m-%d; hwclock -u -r")
+        lines = out.splitlines()
+        assert lines[0] == "2031-05-06", out
+        assert "2031" in lines[1] and "May" in lines[1], out
+    finally:
+        guest.check(f"date -u -s @{int(time.time())} >/dev/null && hwclock -u -w; echo ok")
+    assert abs(int(guest.check("date -u +%s")) - time.time()) < 30
+
+
 def test_kernel_survives_a_process_killed_by_sigsegv(guest):
     # A process killed by SIGSEGV shows status 139 in the shell; the kernel and the shell go on.
     out, rc = guest.run("sh -c 'kill -SEGV $$'; echo status=$?")

@@ -51,7 +51,8 @@ test_bootargs_SRCS := $(UNIT_SRC)/test_bootargs.c kernel/lib/bootargs.c
 test_vfs_SRCS     := $(UNIT_SRC)/fs/test_vfs.c $(UNIT_SRC)/fs/host_stubs.c \
 	$(sort $(wildcard kernel/fs/*.c)) kernel/mm/filemap.c kernel/lib/cpio.c kernel/lib/kprintf.c \
 	$(sort $(wildcard kernel/fs/proc/*.c)) $(UNIT_SRC)/fs/proc_host_stubs.c \
-	$(sort $(wildcard kernel/fs/sysfs/*.c)) $(UNIT_SRC)/fs/sysfs_host_stubs.c
+	$(sort $(wildcard kernel/fs/sysfs/*.c)) $(UNIT_SRC)/fs/sysfs_host_stubs.c \
+	kernel/lib/rtc_lib.c
 test_vfs_CFLAGS   := -D_GNU_SOURCE -include $(UNIT_SRC)/fs/host_current.h
 # procfs over the same VFS, with a fake process table (proc_host_stubs.c).
 test_procfs_SRCS  := $(UNIT_SRC)/fs/test_procfs.c $(filter-out $(UNIT_SRC)/fs/test_vfs.c,$(test_vfs_SRCS))
@@ -86,8 +87,16 @@ UNIT_TESTS        += test_nlattr
 test_nlattr_SRCS  := $(UNIT_SRC)/test_nlattr.c kernel/net/netlink/nlattr.c \
 	kernel/net/netlink/rtnl_parse.c
 
+# The rate-limit decision behind printk_ratelimited.
+UNIT_TESTS        += test_ratelimit
+test_ratelimit_SRCS := $(UNIT_SRC)/test_ratelimit.c kernel/lib/ratelimit.c
+
+# The RTC's calendar arithmetic against the host's gmtime/timegm.
+UNIT_TESTS        += test_rtc_lib
+test_rtc_lib_SRCS := $(UNIT_SRC)/test_rtc_lib.c kernel/lib/rtc_lib.c
+
 UNIT_LIB_SRCS := kernel/lib/fdt.c kernel/lib/elf.c kernel/lib/cpio.c kernel/lib/bootargs.c \
-	kernel/lib/kprintf.c
+	kernel/lib/kprintf.c kernel/lib/ratelimit.c kernel/lib/rtc_lib.c
 UNIT_HEADERS := $(wildcard kernel/include/*.h kernel/include/uapi/*.h) $(UNIT_SRC)/test_util.h
 
 UNIT_BINS := $(addprefix $(UNIT_DIR)/,$(UNIT_TESTS))

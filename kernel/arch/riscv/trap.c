@@ -11,6 +11,7 @@
 #include "asm/entry.h"
 #include "irq.h"
 #include "ktimer.h"
+#include "ratelimit.h"
 
 static unsigned long search_exception_table(unsigned long epc)
 {
@@ -70,6 +71,34 @@ static void kernel_exception(struct trapframe *tf)
     kernel_fault(tf, cause == EXC_ILLEGAL_INST ? "illegal instruction" : "unhandled exception");
 }
 
+/* Linux's unhandled_signal(): the fault will kill the task (no handler), or it is init. */
+static bool fault_is_fatal(int sig)
+{
+    struct task *t = current;
+    if (t->tgid == 1 || !t->priv->sighand)
+        return true;
+    void *h = (void *)t->priv->sighand->action[sig - 1].handler;
+    return h == (void *)SIG_DFL || h == (void *)SIG_IGN || (t->priv->blocked & sigmask(sig));
+}
+
+/* A user fault with its signal. One that kills the task is logged as Linux's
+ * show_unhandled_signals does (rate-limited: a crash loop must not flood the console), so
+ * a program that dies at once, every time, is seen: a damaged binary on a damaged disk looks
+ * exactly like that. */
+static void user_fault(struct trapframe *tf, int sig, int code, unsigned long addr)
+{
+    static struct ratelimit_state rs = RATELIMIT_STATE_INIT;
+    if (sig != SIGKILL && fault_is_fatal(sig) && __ratelimit(&rs)) {
+        pr_info("%s[%d]: unhandled signal %d code 0x%x at 0x%016lx\n", current->comm,
+                current->tgid, sig, code, addr);
+        pr_info("epc : %016lx ra : %016lx sp : %016lx\n", tf->regs[0], tf->regs[1],
+                tf->regs[2]);
+        pr_info("status: %016lx badaddr: %016lx cause: %016lx\n", tf->status, tf->badaddr,
+                tf->cause);
+    }
+    force_sig_fault(sig, code, addr);
+}
+
 static void user_exception(struct trapframe *tf)
 {
     unsigned long cause = tf->cause, addr = tf->badaddr;
@@ -85,27 +114,27 @@ static void user_exception(struct trapframe *tf)
             return;
         if (r == -ENOMEM) {
             /* The OOM killer (mm/oom.c) chose this task, or had no victim: it has logged. */
-            force_sig_fault(SIGKILL, SI_KERNEL, addr);
+            force_sig_fault(SIGKILL, SI_KERNEL, addr);   /* logged by the OOM killer */
         } else if (r == -EIO) {
-            force_sig_fault(SIGBUS, BUS_ADRERR, addr);
+            user_fault(tf, SIGBUS, BUS_ADRERR, addr);
         } else {
-            force_sig_fault(SIGSEGV, r == -EACCES ? SEGV_ACCERR : SEGV_MAPERR, addr);
+            user_fault(tf, SIGSEGV, r == -EACCES ? SEGV_ACCERR : SEGV_MAPERR, addr);
         }
         return;
     }
     case EXC_ILLEGAL_INST:
-        force_sig_fault(SIGILL, ILL_ILLOPC, tf->regs[0]);
+        user_fault(tf, SIGILL, ILL_ILLOPC, tf->regs[0]);
         return;
     case EXC_BREAKPOINT:
-        force_sig_fault(SIGTRAP, TRAP_BRKPT, tf->regs[0]);
+        user_fault(tf, SIGTRAP, TRAP_BRKPT, tf->regs[0]);
         return;
     case EXC_INST_MISALIGNED:
     case EXC_LOAD_MISALIGNED:
     case EXC_STORE_MISALIGNED:
-        force_sig_fault(SIGBUS, BUS_ADRALN, addr);
+        user_fault(tf, SIGBUS, BUS_ADRALN, addr);
         return;
     default:
-        force_sig_fault(SIGILL, ILL_ILLOPC, tf->regs[0]);
+        user_fault(tf, SIGILL, ILL_ILLOPC, tf->regs[0]);
         return;
     }
 }

@@ -4,6 +4,7 @@
 #include "ext2.h"
 #include "kernel.h"
 #include "kprintf.h"
+#include "ratelimit.h"
 #include "mm.h"
 #include "string.h"
 
@@ -16,10 +17,11 @@ int ext2_error(struct ext2_fs *fs, uint32_t ino, const char *fmt, ...)
     va_start(ap, fmt);
     kvsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    /* Any reader of a damaged file gets here at every access: rate-limited. */
     if (ino)
-        pr_err("ext2: error: inode %u: %s\n", (unsigned)ino, msg);
+        pr_err_ratelimited("ext2: error: inode %u: %s\n", (unsigned)ino, msg);
     else
-        pr_err("ext2: error: %s\n", msg);
+        pr_err_ratelimited("ext2: error: %s\n", msg);
     /* errors=remount-ro: stop writing so the damage is not spread; the error state is
      * recorded in the superblock at unmount for e2fsck. */
     if (!fs->errors && !fs->readonly)

@@ -13,6 +13,7 @@
 #include "ofs.h"
 #include "crc32.h"
 #include "kernel.h"
+#include "ratelimit.h"
 #include "mm.h"
 #include "string.h"
 
@@ -23,10 +24,11 @@
 
 int ofs_error(struct ofs_fs *fs, uint64_t ino, int err, const char *what)
 {
+    /* Any reader of a damaged file gets here at every access: rate-limited. */
     if (ino)
-        pr_err("ofs: error %d: inode %llu: %s\n", err, (unsigned long long)ino, what);
+        pr_err_ratelimited("ofs: error %d: inode %llu: %s\n", err, (unsigned long long)ino, what);
     else
-        pr_err("ofs: error %d: %s\n", err, what);
+        pr_err_ratelimited("ofs: error %d: %s\n", err, what);
     if (!fs->readonly)
         pr_err("ofs: the filesystem is now read-only; the last commit stays intact on disk\n");
     fs->errors = true;

@@ -14,8 +14,8 @@
  * Linux (/sys/bus/pci/devices/X -> ../../../devices/pci0000:00/X).
  *
  * Files: sysfs_fs.c (sysfs's part of the pseudofs operations), sysfs_root.c (/sys and the
- * directories on the way), sysfs_net.c, sysfs_block.c, sysfs_cpu.c, sysfs_pci.c (the
- * attributes). */
+ * directories on the way), sysfs_net.c, sysfs_block.c, sysfs_cpu.c, sysfs_pci.c, sysfs_rtc.c
+ * (the attributes). */
 #pragma once
 #include "../pseudofs.h"
 #include "uapi/statfs.h"
@@ -24,6 +24,7 @@
 #define SYSFS_ATTR_MAX 4096        /* an attribute's text is at most a page, as in Linux */
 
 struct block_device;
+struct rtc_device;
 struct pci_dev;
 struct pci_driver;
 
@@ -34,6 +35,7 @@ struct sysfs_ctx {
         struct block_device *bdev;         /* /sys/block/<disk>[/<part>] */
         struct pci_dev *pdev;              /* a PCI function, or its host (sysfs_pci.c) */
         const struct pci_driver *pdrv;     /* /sys/bus/pci/drivers/<driver> */
+        struct rtc_device *rtc;            /* /sys/class/rtc/rtcN */
     };
 };
 
@@ -64,6 +66,7 @@ struct sysfs_dir {
 /* The directories (sysfs_root.c, sysfs_net.c, sysfs_block.c, sysfs_cpu.c, sysfs_pci.c). */
 extern const struct sysfs_dir sysfs_root_dir;
 extern const struct sysfs_dir sysfs_class_net_dir;
+extern const struct sysfs_dir sysfs_class_rtc_dir;
 extern const struct sysfs_dir sysfs_block_dir;
 extern const struct sysfs_dir sysfs_cpu_dir;
 extern const struct sysfs_dir sysfs_bus_dir;

@@ -1,5 +1,5 @@
 /* /sys and the directories on the way to the attributes, named as in Linux. Only what openv
- * fills is here: /sys/block, /sys/bus/pci, /sys/class/net, /sys/devices/pciDDDD:BB and
+ * fills is here: /sys/block, /sys/bus/pci, /sys/class/net, /sys/class/rtc, /sys/devices/pciDDDD:BB and
  * /sys/devices/system/cpu. */
 #include "sysfs_internal.h"
 
@@ -7,6 +7,7 @@
 
 static const struct sysfs_entry class_entries[] = {
     DIR("net", sysfs_class_net_dir),
+    DIR("rtc", sysfs_class_rtc_dir),
 };
 static const struct sysfs_dir class_dir = { class_entries, ARRAY_SIZE(class_entries), NULL };
 

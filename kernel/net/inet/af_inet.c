@@ -90,6 +90,15 @@ bool inet_capable_raw(void)
     return current->cred.euid == 0;
 }
 
+/* /proc/sys/net/ipv4/ip_unprivileged_port_start (include/net.h). */
+int sysctl_ip_unprivileged_port_start = 1024;
+
+bool inet_port_requires_bind_service(uint16_t port)
+{
+    return port != 0 && port < READ_ONCE(sysctl_ip_unprivileged_port_start) &&
+           current->cred.euid != 0;
+}
+
 int inet_int_opt(const void *val, unsigned len, int *out)
 {
     if (len >= sizeof(int)) {

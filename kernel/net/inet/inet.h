@@ -27,6 +27,9 @@ int inet_parse_addr(const void *addr, int addrlen, ip_addr_t *ip, uint16_t *port
 int inet_fill_addr(void *addr, const ip_addr_t *ip, uint16_t port);   /* returns its length */
 int inet_err(err_t e);                /* lwIP error -> -errno */
 bool inet_capable_raw(void);          /* the caller may open raw sockets */
+/* Binding `port` needs root (Linux's CAP_NET_BIND_SERVICE): 0 < port <
+ * ip_unprivileged_port_start. bind's EACCES check, after the address's. */
+bool inet_port_requires_bind_service(uint16_t port);
 /* ip is 127.x or an address of one of our interfaces (bind's EADDRNOTAVAIL check). Net lock
  * held. */
 bool inet_is_local_addr(const ip_addr_t *ip);

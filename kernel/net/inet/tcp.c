@@ -405,6 +405,10 @@ static int tcp_bind_op(struct socket *sock, const void *addr, int addrlen)
         net_unlock(f);
         return -EADDRNOTAVAIL;
     }
+    if (inet_port_requires_bind_service(port)) {
+        net_unlock(f);
+        return -EACCES;
+    }
     err_t e = tcp_bind(ts->pcb, &ip, port);
     if (e == ERR_OK) {
         ip_addr_copy(ts->local_ip, ts->pcb->local_ip);

@@ -34,6 +34,8 @@ static int udp_bind_pcb(struct dgram_sock *ds, const ip_addr_t *ip, uint16_t por
         return -EINVAL;                 /* bound already */
     if (!ip_addr_isany(ip) && !inet_is_local_addr(ip) && !inet_is_broadcast(ip))
         return -EADDRNOTAVAIL;
+    if (inet_port_requires_bind_service(port))
+        return -EACCES;
     if (ds->sock->reuseaddr)
         ip_set_option(ds->pcb.udp, SOF_REUSEADDR);
     return inet_err(udp_bind(ds->pcb.udp, ip, port));

@@ -1,5 +1,6 @@
 /* Host stand-ins for the core kernel services the VFS uses, so fs/ can run in a host process
  * (tests/unit/fs/test_vfs.c). Single-threaded: locks are no-ops, sleeping never happens. */
+#include "ratelimit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdarg.h>
@@ -136,6 +137,11 @@ void get_random_bytes(void *buf, size_t n)
     }
 }
 int log_read(uint64_t *seq, char *buf, size_t size) { (void)seq; (void)buf; (void)size; return 0; }
+int dmesg_restrict = 1;
+bool access_ok(uaddr_t a, size_t n) { (void)a; (void)n; return true; }
+int kmsg_open_permitted(void) { return 0; }
+bool ___ratelimit(struct ratelimit_state *rs, const char *func) { (void)rs; (void)func; return true; }
+int sysctl_ip_unprivileged_port_start = 1024;
 int sigmask_swap_for_wait(uint64_t mask) { (void)mask; return -ENOSYS; }
 void sigmask_restore_after_wait(bool interrupted) { (void)interrupted; }
 ssize_t sock_iov_rw(struct file *f, const void *iov, unsigned n, bool write)

@@ -5,6 +5,7 @@
 #include "kernel.h"
 #include "netinfo.h"
 #include "pci.h"
+#include "rtc.h"
 #include "smp.h"
 #include "string.h"
 
@@ -113,4 +114,22 @@ uint32_t pci_read_config32(const struct pci_dev *dev, unsigned off)
     for (unsigned b = 0; b < 4; b++)
         v |= (uint32_t)host_pci_config_byte(dev, off + b) << (8 * b);
     return v;
+}
+
+/* One RTC, rtc0, whose time the test sets. */
+bool host_rtc_present = true;
+int64_t host_rtc_secs = 1796593200;       /* 2026-12-06T21:40:00Z */
+int host_rtc_error;
+static struct rtc_device host_rtc = { .name = "goldfish_rtc 101000.rtc", .hctosys = true };
+
+struct rtc_device *rtc_get(int id)
+{
+    return id == 0 && host_rtc_present ? &host_rtc : NULL;
+}
+
+int rtc_read_secs(struct rtc_device *rtc, int64_t *secs)
+{
+    (void)rtc;
+    *secs = host_rtc_secs;
+    return host_rtc_error;
 }

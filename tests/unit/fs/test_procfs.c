@@ -14,6 +14,7 @@
 #include "fs.h"
 #include "procinfo.h"
 #include "procfs.h"
+#include "net.h"
 #include "blkdev.h"
 #include "kprintf.h"
 #include "string.h"
@@ -124,7 +125,9 @@ static void test_self_and_listing(void **state)
     list_dir("/proc/1/task", buf, sizeof buf);
     assert_string_equal(buf, "1 ");
     list_dir("/proc/sys/kernel", buf, sizeof buf);
-    assert_string_equal(buf, "domainname hostname osrelease ostype pid_max ");
+    assert_string_equal(buf, "dmesg_restrict domainname hostname osrelease ostype pid_max ");
+    list_dir("/proc/sys/net/ipv4", buf, sizeof buf);
+    assert_string_equal(buf, "ip_unprivileged_port_start ");
     /* The process goes away: so do its nodes. */
     host_nprocs = 1;
     assert_int_equal(sstat("/proc/42/stat", &st, 0), -ENOENT);
@@ -156,9 +159,47 @@ static void test_permissions_and_owners(void **state)
     char buf[4096];
     assert_true(slurp("/proc/1/status", buf, sizeof buf) > 0);
     assert_int_equal(sopen("/proc/1/fd/0", O_RDONLY), -EACCES);
-    /* Nothing is writable, not even for root. */
+    /* A sysctl is root's to write. */
+    assert_int_equal(sopen("/proc/sys/kernel/dmesg_restrict", O_WRONLY), -EACCES);
+    /* Nothing else is writable, not even for root. */
     host_task.cred = (struct cred){ 0 };
     assert_int_equal(sopen("/proc/meminfo", O_WRONLY), -EACCES);
+    assert_int_equal(sopen("/proc/sys/kernel/hostname", O_WRONLY), -EACCES);
+}
+
+/* Integer sysctls: one decimal number per write, checked against the range. */
+static void test_sysctl_writes(void **state)
+{
+    (void)state;
+    const char *path = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
+    char buf[64];
+    assert_int_equal(sstat(path, &(struct kst){ 0 }, 0), 0);
+    assert_true(slurp(path, buf, sizeof buf) > 0);
+    assert_string_equal(buf, "1024\n");
+    long fd = sopen(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(sys_write(fd, L(" 80\n"), 4, 0, 0, 0), 4);
+    assert_int_equal(sys_write(fd, L("81"), 2, 0, 0, 0), -EINVAL);   /* not at offset 0 */
+    sclose(fd);
+    assert_int_equal(sysctl_ip_unprivileged_port_start, 80);
+    const char *bad[] = { "", "x", "12x", "-1", "65536", "99999999999999999999", "1 2" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fd = sopen(path, O_WRONLY);
+        long r = sys_write(fd, L(bad[i]), strlen(bad[i]), 0, 0, 0);
+        assert_int_equal(r, bad[i][0] ? -EINVAL : 0);
+        sclose(fd);
+    }
+    assert_int_equal(sysctl_ip_unprivileged_port_start, 80);
+    fd = sopen(path, O_WRONLY);
+    assert_int_equal(sys_write(fd, L("1024"), 4, 0, 0, 0), 4);
+    sclose(fd);
+    assert_true(slurp(path, buf, sizeof buf) > 0);
+    assert_string_equal(buf, "1024\n");
+    fd = sopen("/proc/sys/kernel/dmesg_restrict", O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(sys_write(fd, L("2"), 1, 0, 0, 0), -EINVAL);
+    assert_int_equal(dmesg_restrict, 1);
+    sclose(fd);
 }
 
 static void test_fd_links_and_reopen(void **state)
@@ -338,6 +379,7 @@ int main(void)
         cmocka_unit_test_setup(test_self_and_listing, setup),
         cmocka_unit_test_setup(test_permissions_and_owners, setup),
         cmocka_unit_test_setup(test_fd_links_and_reopen, setup),
+        cmocka_unit_test_setup(test_sysctl_writes, setup),
         cmocka_unit_test_setup(test_system_files, setup),
         cmocka_unit_test_setup(test_maps, setup),
         cmocka_unit_test_setup(test_registered_files, setup),

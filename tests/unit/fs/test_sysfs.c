@@ -76,7 +76,11 @@ static void test_layout(void **state)
     list_dir("/sys", buf, sizeof buf);
     assert_string_equal(buf, "block bus class devices ");
     list_dir("/sys/class", buf, sizeof buf);
-    assert_string_equal(buf, "net ");
+    assert_string_equal(buf, "net rtc ");
+    list_dir("/sys/class/rtc", buf, sizeof buf);
+    assert_string_equal(buf, "rtc0 ");
+    list_dir("/sys/class/rtc/rtc0", buf, sizeof buf);
+    assert_string_equal(buf, "date hctosys name since_epoch time ");
     list_dir("/sys/devices/system/cpu", buf, sizeof buf);
     assert_string_equal(buf, "online possible present ");
     list_dir("/sys/class/net", buf, sizeof buf);
@@ -89,6 +93,33 @@ static void test_layout(void **state)
     list_dir("/sys/class/net", buf, sizeof buf);
     assert_string_equal(buf, "lo ");
     assert_int_equal(sopen("/sys/class/net/eth0/mtu", O_RDONLY), -ENOENT);
+}
+
+extern bool host_rtc_present;
+extern int64_t host_rtc_secs;
+extern int host_rtc_error;
+
+/* Linux's formats; each read asks the clock again. */
+static void test_rtc_attributes(void **state)
+{
+    (void)state;
+    host_rtc_secs = 1796593200;
+    assert_string_equal(attr("/sys/class/rtc/rtc0/name"), "goldfish_rtc 101000.rtc\n");
+    assert_string_equal(attr("/sys/class/rtc/rtc0/date"), "2026-12-06\n");
+    assert_string_equal(attr("/sys/class/rtc/rtc0/time"), "21:40:00\n");
+    assert_string_equal(attr("/sys/class/rtc/rtc0/since_epoch"), "1796593200\n");
+    assert_string_equal(attr("/sys/class/rtc/rtc0/hctosys"), "1\n");
+    host_rtc_secs = 951868799;             /* 2000-02-29T23:59:59Z */
+    assert_string_equal(attr("/sys/class/rtc/rtc0/date"), "2000-02-29\n");
+    assert_string_equal(attr("/sys/class/rtc/rtc0/time"), "23:59:59\n");
+    host_rtc_error = -EIO;
+    assert_string_equal(attr("/sys/class/rtc/rtc0/time"), "error -5");
+    host_rtc_error = 0;
+    host_rtc_present = false;
+    char buf[64];
+    list_dir("/sys/class/rtc", buf, sizeof buf);
+    assert_string_equal(buf, "");
+    host_rtc_present = true;
 }
 
 static void test_net_attributes(void **state)
@@ -322,6 +353,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_layout, setup),
         cmocka_unit_test_setup(test_net_attributes, setup),
+        cmocka_unit_test_setup(test_rtc_attributes, setup),
         cmocka_unit_test_setup(test_cpu_lists, setup),
         cmocka_unit_test_setup(test_read_only, setup),
         cmocka_unit_test_setup(test_pci_layout, setup),
