@@ -203,6 +203,8 @@ static ssize_t pseudo_file_write(struct file *f, struct uio *from, loff_t *pos)
         *pos += (loff_t)len;
         return (ssize_t)len;
     }
+    if (len == 0)
+        return 0;                  /* an empty write changes nothing, as Linux's sysctls */
     if (len > PAGE_SIZE)
         return -EINVAL;
     char *buf = kmalloc(len + 1);

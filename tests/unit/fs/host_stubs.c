@@ -138,7 +138,6 @@ void get_random_bytes(void *buf, size_t n)
 }
 int log_read(uint64_t *seq, char *buf, size_t size) { (void)seq; (void)buf; (void)size; return 0; }
 int dmesg_restrict = 1;
-bool access_ok(uaddr_t a, size_t n) { (void)a; (void)n; return true; }
 int kmsg_open_permitted(void) { return 0; }
 bool ___ratelimit(struct ratelimit_state *rs, const char *func) { (void)rs; (void)func; return true; }
 int sysctl_ip_unprivileged_port_start = 1024;
