@@ -47,6 +47,8 @@ void file_put(struct file *f)
 {
     if (!f || atomic_dec_return(&f->refcount) != 0)
         return;
+    if (!list_empty(&f->ep_links))
+        eventpoll_release_file(f);
     if (!(f->fmode & FMODE_PATH)) {
         if (f->ops && f->ops->release)
             f->ops->release(f);
@@ -95,6 +97,7 @@ int file_open_path(struct path *p, unsigned flags, struct file **out)
     f->inode = inode;
     iget(inode);
     spin_init(&f->lock, "file");
+    list_init(&f->ep_links);
     if (f->fmode & FMODE_PATH) {
         f->ops = &path_fops;
     } else {
@@ -130,6 +133,7 @@ struct file *file_new_inode(struct inode *inode, const struct file_operations *o
     f->inode = inode;
     f->ops = ops;
     spin_init(&f->lock, "file");
+    list_init(&f->ep_links);
     return f;
 }
 
@@ -150,6 +154,24 @@ struct file *anon_file_new(mode_t type, const struct file_operations *ops, void 
     if (f)
         f->private_data = private_data;
     return f;
+}
+
+/* Linux shares one inode among all anon-inode files; here each has its own (mode 0600, no
+ * type), which fstat cannot tell apart from Linux's but keeps inode lifetimes simple. */
+struct file *anon_inode_file_new(const char *name, const struct file_operations *ops,
+                                 void *private_data, unsigned flags)
+{
+    struct file *f = anon_file_new(0, ops, private_data, flags);
+    if (f)
+        f->anon_name = name;
+    return f;
+}
+
+loff_t noop_llseek(struct file *f, loff_t off, int whence)
+{
+    (void)off;
+    (void)whence;
+    return f->pos;
 }
 
 ssize_t vfs_read(struct file *f, struct uio *u, loff_t *pos)

@@ -229,6 +229,10 @@ int file_path(struct file *f, char *buf, size_t size)
     if (size == 0)
         return -ENAMETOOLONG;
     /* Nameless, or reopened through a procfs dentry of another filesystem (a pipe). */
+    if (f->anon_name) {
+        int n = ksnprintf(buf, size, "anon_inode:%s", f->anon_name);
+        return n < (int)size ? n : -ENAMETOOLONG;
+    }
     if (!f->dentry || !f->mnt || f->dentry->sb != f->inode->sb) {
         const char *kind = S_ISFIFO(f->inode->mode) ? "pipe" :
                            S_ISSOCK(f->inode->mode) ? "socket" : "anon_inode";
