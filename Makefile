@@ -84,7 +84,7 @@ INITRAMFS_INPUTS := $(shell find rootfs image/initramfs tests/integration/guest-
 
 initramfs: $(INITRAMFS) ## the initramfs: BusyBox, Dropbear, rootfs/, guest tests (build/initramfs.cpio)
 
-$(INITRAMFS): packages ofs-guest-tools guest-tests bench-progs $(INITRAMFS_INPUTS) image/mkinitramfs.py
+$(INITRAMFS): packages ofs-guest-tools guest-tests bench-progs go-tests $(INITRAMFS_INPUTS) image/mkinitramfs.py
 	@$(PYTHON) image/mkinitramfs.py --build $(BUILD) --out $@
 
 run-initramfs: kernel initramfs ## boot the kernel with the initramfs straight from QEMU (-kernel)
@@ -120,6 +120,7 @@ $(IMAGE): kernel packages ofs-guest-tools $(INITRAMFS_INPUTS) image/mkimage.py i
 -include tools/ofs/ofs.mk
 -include tests/fuzz/fuzz.mk
 -include tests/guest/guest.mk
+-include tests/go/go.mk
 -include tests/bench/bench.mk
 
 test-unit: test-unit-py unit-c unit-tty unit-block unit-pci unit-ofs ## host unit tests (cmocka and pytest)
