@@ -1,6 +1,7 @@
 /* Open file objects: allocation, references, the uio copy helpers, kernel-side reads, and
  * the generic seek. */
 #include "fs.h"
+#include "uapi/inotify.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
@@ -50,6 +51,7 @@ void file_put(struct file *f)
     if (!list_empty(&f->ep_links))
         eventpoll_release_file(f);
     if (!(f->fmode & FMODE_PATH)) {
+        fsnotify_file(f, (f->fmode & FMODE_WRITE) ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
         if (f->ops && f->ops->release)
             f->ops->release(f);
         if (!list_empty(&f->inode->locks))
@@ -113,6 +115,8 @@ int file_open_path(struct path *p, unsigned flags, struct file **out)
         }
     }
     f->flags &= ~OPEN_ONLY_FLAGS;
+    if (!(f->fmode & FMODE_PATH))
+        fsnotify_file(f, IN_OPEN);
     *out = f;
     return 0;
 }
@@ -180,7 +184,10 @@ ssize_t vfs_read(struct file *f, struct uio *u, loff_t *pos)
         return -EBADF;
     if (!f->ops->read)
         return S_ISDIR(f->inode->mode) ? -EISDIR : -EINVAL;
-    return f->ops->read(f, u, pos);
+    ssize_t r = f->ops->read(f, u, pos);
+    if (r > 0)
+        fsnotify_file(f, IN_ACCESS);
+    return r;
 }
 
 ssize_t vfs_write(struct file *f, struct uio *u, loff_t *pos)
@@ -189,7 +196,10 @@ ssize_t vfs_write(struct file *f, struct uio *u, loff_t *pos)
         return -EBADF;
     if (!f->ops->write)
         return -EINVAL;
-    return f->ops->write(f, u, pos);
+    ssize_t r = f->ops->write(f, u, pos);
+    if (r > 0)
+        fsnotify_file(f, IN_MODIFY);
+    return r;
 }
 
 ssize_t kernel_read(struct file *f, void *buf, size_t n, loff_t pos)

@@ -1,5 +1,6 @@
 /* Opening files: openat(2) with its flags, exec_open for execve, and the names of open files. */
 #include "fs.h"
+#include "uapi/inotify.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
@@ -36,6 +37,7 @@ int vfs_create_locked(struct path *parent, const char *name, size_t len, mode_t 
         dput(d);
         return err;
     }
+    fsnotify_create(dir, d);
     *out = d;
     return 0;
 }
@@ -156,6 +158,9 @@ long do_openat(int dirfd, const char *name, unsigned flags, mode_t mode)
     if (!err && (flags & O_TRUNC) && !created && S_ISREG(inode->mode) && !(flags & O_PATH) &&
         (flags & O_ACCMODE) != O_RDONLY && inode->size != 0)
         err = do_truncate(inode, 0);
+    if (!err && (flags & O_TRUNC) && !created && S_ISREG(inode->mode) && !(flags & O_PATH) &&
+        (flags & O_ACCMODE) != O_RDONLY)
+        fsnotify_dentry(p.dentry, IN_MODIFY);
     if (err) {
         path_put(&p);
         return err;

@@ -123,6 +123,19 @@ unsigned vfs_poll(struct file *f, struct poll_table *pt);
  * fstat sees a mode of 0600 with no file type, as on Linux. */
 struct file *anon_inode_file_new(const char *name, const struct file_operations *ops,
                                  void *private_data, unsigned flags);
+/* inotify (fs/inotify.c): the VFS reports each change after it succeeded. mask: IN_* of
+ * uapi/inotify.h. fsnotify_dentry reports to the inode's watches and, with the name, to its
+ * parent directory's; fsnotify_file does so for an open file (IN_MODIFY, IN_ACCESS, IN_OPEN,
+ * IN_CLOSE_*); fsnotify_inode only to the inode's own watches. */
+void fsnotify_dentry(struct dentry *d, uint32_t mask);
+void fsnotify_file(struct file *f, uint32_t mask);
+void fsnotify_inode(struct inode *inode, uint32_t mask);
+void fsnotify_create(struct inode *dir, struct dentry *d);
+void fsnotify_link(struct inode *dir, struct dentry *d, struct inode *inode);
+void fsnotify_delete(struct inode *dir, const char *name, size_t len, struct inode *inode);
+void fsnotify_move(struct inode *odir, const char *oname, size_t olen, struct inode *ndir,
+                   const char *nname, size_t nlen, struct inode *moved, struct inode *replaced);
+
 /* Linux's noop_llseek: lseek succeeds and changes nothing (anon-inode files). */
 loff_t noop_llseek(struct file *f, loff_t off, int whence);
 /* epoll (fs/eventpoll.c): the last reference to a watched file is going: drop its watches. */
@@ -271,6 +284,7 @@ struct inode {
     struct pipe *pipe;                   /* FIFOs: the pipe, while open */
     struct list_head locks;              /* POSIX and flock locks (fs/locks.c) */
     struct wait_queue lock_wait;
+    struct list_head inotify_watches;    /* fs/inotify.c */
 };
 
 #define DENTRY_PINNED 1u    /* the tree holds a reference (tmpfs) */
