@@ -16,7 +16,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/utsname.h>
+#include <stdbool.h>
 #include <time.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
@@ -317,6 +321,20 @@ static int ready_events(int ep, unsigned *events)
     return n;
 }
 
+/* Linux leaves lo down without an init system: bring it up (root) if needed. */
+static void ensure_loopback_up(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    close(s);
+}
+
 static void test_sockets(void)
 {
     unsigned evs;
@@ -336,7 +354,8 @@ static void test_sockets(void)
     close(sv[1]);
 
     /* TCP over loopback: listener readable on a connection, then data on both ends. */
-    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    ensure_loopback_up();
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     socklen_t al = sizeof a;
     bind(ls, (struct sockaddr *)&a, sizeof a);
@@ -360,7 +379,7 @@ static void test_sockets(void)
     }
     CHECK(got_listen, "TCP listener: EPOLLIN on a pending connection");
     CHECK(got_out, "TCP connect (nonblocking): EPOLLOUT when connected");
-    int s = accept(ls, NULL, NULL);
+    int s = accept4(ls, NULL, NULL, 0);   /* never blocks: the listener is nonblocking */
     int ep2 = epoll_create1(0);
     add(ep2, s, EPOLLIN | EPOLLRDHUP, 12);
     send(c, "x", 1, 0);
@@ -406,8 +425,15 @@ static void test_sockets(void)
 static void test_pty_fifo_eventfd(void)
 {
     unsigned evs;
+    /* The Linux reference kernel boots this initramfs without devpts mounted: no PTYs there
+     * (openv's PTYs need no mount, so on openv this is always checked). */
+    struct utsname u;
+    uname(&u);
+    bool openv = strstr(u.release, "openv") || strstr(u.sysname, "openv");
     int m = posix_openpt(O_RDWR | O_NOCTTY);
-    if (CHECK_OK(m, "posix_openpt")) {
+    if (m < 0 && !openv)
+        check_skip("PTY", "posix_openpt: errno %d (devpts not mounted?)", errno);
+    else if (CHECK_OK(m, "posix_openpt")) {
         grantpt(m);
         unlockpt(m);
         int sl = open(ptsname(m), O_RDWR | O_NOCTTY);
