@@ -87,7 +87,7 @@ INITRAMFS_INPUTS := $(shell find rootfs image/initramfs tests/integration/guest-
 
 initramfs: $(INITRAMFS) ## the initramfs: BusyBox, Dropbear, rootfs/, guest tests (build/initramfs.cpio)
 
-$(INITRAMFS): packages ofs-guest-tools guest-tests bench-progs $(INITRAMFS_INPUTS) image/mkinitramfs.py release/VERSION
+$(INITRAMFS): packages ofs-guest-tools guest-tests bench-progs go-tests $(INITRAMFS_INPUTS) image/mkinitramfs.py release/VERSION
 	@$(PYTHON) image/mkinitramfs.py --build $(BUILD) --out $@
 
 run-initramfs: kernel initramfs ## boot the kernel with the initramfs straight from QEMU (-kernel)
@@ -131,6 +131,7 @@ release: image ## build/release/openv-VERSION-riscv64: image.xz, qcow2, SBOM, bu
 -include tools/ofs/ofs.mk
 -include tests/fuzz/fuzz.mk
 -include tests/guest/guest.mk
+-include tests/go/go.mk
 -include tests/bench/bench.mk
 
 test-unit: test-unit-py unit-c unit-tty unit-block unit-pci unit-ofs ## host unit tests (cmocka and pytest)

@@ -11,7 +11,7 @@ Contents:
   BusyBox              /bin/busybox and a link per applet (from busybox.links)
   Dropbear             /usr/bin/dropbearmulti and its names
   OpenSSH              /usr/libexec/sftp-server (Dropbear's SFTPSERVER_PATH)
-  tests                /opt/tests/guest/*, /opt/tests/bench/* when built, and the shell
+  tests                /opt/tests/guest/*, /opt/tests/bench/*, /opt/tests/go/* when built, and the shell
                        scripts of tests/integration/guest-scripts in /opt/tests/scripts;
                        BusyBox's testsuite and .config in /opt/busybox
 """
@@ -215,7 +215,7 @@ def rootfs_tree(build_dir, initramfs):
         with open(os.path.join(REPO, "packages", "busybox", "busybox.config"), "rb") as fh:
             a.file("opt/busybox/.config", fh.read(), 0o644)
 
-    for kind in ("guest", "bench"):
+    for kind in ("guest", "bench", "go"):
         d = os.path.join(build_dir, kind)
         if not os.path.isdir(d):
             continue

@@ -14,6 +14,7 @@ PACKAGES="
   bison flex libssl-dev
   dpkg-dev apt
   libcmocka-dev clang
+  golang-go
   python3 python3-pytest python3-pytest-xdist python3-pexpect openssh-client sshfs
   nodejs
 "

@@ -1,5 +1,6 @@
 /* Changing and checking attributes: chmod, chown, utimensat, truncate, fallocate, access. */
 #include "fs.h"
+#include "uapi/inotify.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
@@ -41,6 +42,8 @@ SYSCALL_DEFINE3(fchmodat, int, dfd, uaddr_t, filename, mode_t, mode)
     if (err)
         return err;
     err = chmod_path(&p, mode);
+    if (!err)
+        fsnotify_dentry(p.dentry, IN_ATTRIB);
     path_put(&p);
     return err;
 }
@@ -54,6 +57,8 @@ SYSCALL_DEFINE2(fchmod, int, fd, mode_t, mode)
     if (f->mnt) {
         struct path p = { f->mnt, f->dentry };
         err = chmod_path(&p, mode);
+        if (!err)
+            fsnotify_file(f, IN_ATTRIB);
     } else {
         /* A nameless file (pipe, socket): only its mode bits. */
         err = inode_owner_or_capable(f->inode) ? 0 : -EPERM;
@@ -111,6 +116,8 @@ SYSCALL_DEFINE5(fchownat, int, dfd, uaddr_t, filename, uid_t, user, gid_t, group
     if (err)
         return err;
     err = chown_inode(p.mnt, p.dentry->inode, user, group);
+    if (!err)
+        fsnotify_dentry(p.dentry, IN_ATTRIB);
     path_put(&p);
     return err;
 }
@@ -121,6 +128,8 @@ SYSCALL_DEFINE3(fchown, int, fd, uid_t, user, gid_t, group)
     if (!f)
         return -EBADF;
     int err = chown_inode(f->mnt, f->inode, user, group);
+    if (!err)
+        fsnotify_file(f, IN_ATTRIB);
     file_put(f);
     return err;
 }
@@ -182,6 +191,8 @@ SYSCALL_DEFINE4(utimensat, int, dfd, uaddr_t, filename, uaddr_t, utimes, int, fl
         if (!f)
             return -EBADF;
         int err = set_times(f->mnt, f->inode, utimes);
+        if (!err)
+            fsnotify_file(f, IN_ATTRIB);
         file_put(f);
         return err;
     }
@@ -192,6 +203,8 @@ SYSCALL_DEFINE4(utimensat, int, dfd, uaddr_t, filename, uaddr_t, utimes, int, fl
     if (err)
         return err;
     err = set_times(p.mnt, p.dentry->inode, utimes);
+    if (!err)
+        fsnotify_dentry(p.dentry, IN_ATTRIB);
     path_put(&p);
     return err;
 }
@@ -213,6 +226,8 @@ SYSCALL_DEFINE2(truncate, uaddr_t, path, loff_t, length)
         err = -EINVAL;
     else if (!(err = inode_permission(inode, MAY_WRITE)) && !(err = may_change(&p)))
         err = do_truncate(inode, length);
+    if (!err)
+        fsnotify_dentry(p.dentry, IN_MODIFY);
     path_put(&p);
     return err;
 }
@@ -229,6 +244,8 @@ SYSCALL_DEFINE2(ftruncate, int, fd, loff_t, length)
         err = -EINVAL;
     else
         err = do_truncate(f->inode, length);
+    if (!err)
+        fsnotify_file(f, IN_MODIFY);
     file_put(f);
     return err;
 }

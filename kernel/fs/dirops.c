@@ -2,6 +2,7 @@
  * checks follow Linux's fs/namei.c (may_create, may_delete, the rename rules); the
  * filesystem's inode operations do the work under vfs_ns_lock. */
 #include "fs.h"
+#include "uapi/inotify.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
@@ -105,6 +106,8 @@ int vfs_mkdir_at(int dirfd, const char *name, mode_t mode)
                 err = -ENOMEM;
             } else {
                 err = dir->iops->mkdir(dir, d, mode & 07777);
+                if (!err)
+                    fsnotify_create(dir, d);
                 dput(d);
             }
         }
@@ -180,10 +183,15 @@ static int do_unlink(int dirfd, const char *name, bool rmdir)
     else if (!rmdir && t.last.trailing_slash)
         err = S_ISDIR(t.existing->inode->mode) ? -EISDIR : -ENOTDIR;
     else if (!(err = may_delete(&t.parent, t.existing, rmdir))) {
+        struct inode *victim = t.existing->inode;
+        iget(victim);
         if (rmdir)
             err = dir->iops && dir->iops->rmdir ? dir->iops->rmdir(dir, t.existing) : -EPERM;
         else
             err = dir->iops && dir->iops->unlink ? dir->iops->unlink(dir, t.existing) : -EPERM;
+        if (!err)
+            fsnotify_delete(dir, t.last.name, t.last.len, victim);
+        iput(victim);
     }
     put_target(&t);
     return err;
@@ -225,6 +233,8 @@ int vfs_symlink_at(const char *target, int dirfd, const char *name)
                 err = -ENOMEM;
             } else {
                 err = dir->iops->symlink(dir, d, target);
+                if (!err)
+                    fsnotify_create(dir, d);
                 dput(d);
             }
         }
@@ -287,6 +297,8 @@ int vfs_link_at(int olddirfd, const char *oldname, int newdirfd, const char *new
                 err = -ENOMEM;
             } else {
                 err = dir->iops->link(old.dentry, dir, d);
+                if (!err)
+                    fsnotify_link(dir, d, inode);
                 dput(d);
             }
         }
@@ -417,7 +429,20 @@ static int do_rename(int odirfd, const char *oldname, int ndirfd, const char *ne
             goto out;
         }
     }
+    struct inode *ninode = nd->inode;
+    if (ninode)
+        iget(ninode);
+    iget(oinode);
     err = odir->iops->rename(odir, od, ndir, nd, flags);
+    if (!err && (flags & RENAME_EXCHANGE)) {
+        fsnotify_move(odir, ol.name, ol.len, ndir, nl.name, nl.len, oinode, NULL);
+        fsnotify_move(ndir, nl.name, nl.len, odir, ol.name, ol.len, ninode, NULL);
+    } else if (!err) {
+        fsnotify_move(odir, ol.name, ol.len, ndir, nl.name, nl.len, oinode, ninode);
+    }
+    iput(oinode);
+    if (ninode)
+        iput(ninode);
 out:
     mutex_unlock(&vfs_ns_lock);
     if (od)

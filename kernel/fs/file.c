@@ -1,6 +1,7 @@
 /* Open file objects: allocation, references, the uio copy helpers, kernel-side reads, and
  * the generic seek. */
 #include "fs.h"
+#include "uapi/inotify.h"
 #include "mm.h"
 #include "vm.h"
 #include "string.h"
@@ -48,7 +49,10 @@ void file_put(struct file *f)
 {
     if (!f || atomic_dec_return(&f->refcount) != 0)
         return;
+    if (!list_empty(&f->ep_links))
+        eventpoll_release_file(f);
     if (!(f->fmode & FMODE_PATH)) {
+        fsnotify_file(f, (f->fmode & FMODE_WRITE) ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
         if (f->ops && f->ops->release)
             f->ops->release(f);
         if (!list_empty(&f->inode->locks))
@@ -96,6 +100,7 @@ int file_open_path(struct path *p, unsigned flags, struct file **out)
     f->inode = inode;
     iget(inode);
     spin_init(&f->lock, "file");
+    list_init(&f->ep_links);
     if (f->fmode & FMODE_PATH) {
         f->ops = &path_fops;
     } else {
@@ -111,6 +116,8 @@ int file_open_path(struct path *p, unsigned flags, struct file **out)
         }
     }
     f->flags &= ~OPEN_ONLY_FLAGS;
+    if (!(f->fmode & FMODE_PATH))
+        fsnotify_file(f, IN_OPEN);
     *out = f;
     return 0;
 }
@@ -131,6 +138,7 @@ struct file *file_new_inode(struct inode *inode, const struct file_operations *o
     f->inode = inode;
     f->ops = ops;
     spin_init(&f->lock, "file");
+    list_init(&f->ep_links);
     return f;
 }
 
@@ -153,6 +161,24 @@ struct file *anon_file_new(mode_t type, const struct file_operations *ops, void 
     return f;
 }
 
+/* Linux shares one inode among all anon-inode files; here each has its own (mode 0600, no
+ * type), which fstat cannot tell apart from Linux's but keeps inode lifetimes simple. */
+struct file *anon_inode_file_new(const char *name, const struct file_operations *ops,
+                                 void *private_data, unsigned flags)
+{
+    struct file *f = anon_file_new(0, ops, private_data, flags);
+    if (f)
+        f->anon_name = name;
+    return f;
+}
+
+loff_t noop_llseek(struct file *f, loff_t off, int whence)
+{
+    (void)off;
+    (void)whence;
+    return f->pos;
+}
+
 ssize_t vfs_read(struct file *f, struct uio *u, loff_t *pos)
 {
     if (!(f->fmode & FMODE_READ))
@@ -164,9 +190,10 @@ ssize_t vfs_read(struct file *f, struct uio *u, loff_t *pos)
     u->resid = MIN(u->resid, MAX_RW_COUNT);   /* checked whole, then capped, as Linux */
     if (!f->ops->read)
         return S_ISDIR(f->inode->mode) ? -EISDIR : -EINVAL;
-    if (!u->kernel && !access_ok(u->ubase, u->resid))
-        return -EFAULT;
-    return f->ops->read(f, u, pos);
+    ssize_t r = f->ops->read(f, u, pos);
+    if (r > 0)
+        fsnotify_file(f, IN_ACCESS);
+    return r;
 }
 
 ssize_t vfs_write(struct file *f, struct uio *u, loff_t *pos)
@@ -178,7 +205,10 @@ ssize_t vfs_write(struct file *f, struct uio *u, loff_t *pos)
     if (!u->kernel && !access_ok(u->ubase, u->resid))
         return -EFAULT;
     u->resid = MIN(u->resid, MAX_RW_COUNT);   /* checked whole, then capped, as Linux */
-    return f->ops->write(f, u, pos);
+    ssize_t r = f->ops->write(f, u, pos);
+    if (r > 0)
+        fsnotify_file(f, IN_MODIFY);
+    return r;
 }
 
 ssize_t kernel_read(struct file *f, void *buf, size_t n, loff_t pos)

@@ -1,5 +1,6 @@
 /* Opening files: openat(2) with its flags, exec_open for execve, and the names of open files. */
 #include "fs.h"
+#include "uapi/inotify.h"
 #include "mm.h"
 #include "string.h"
 #include "uaccess.h"
@@ -36,6 +37,7 @@ int vfs_create_locked(struct path *parent, const char *name, size_t len, mode_t 
         dput(d);
         return err;
     }
+    fsnotify_create(dir, d);
     *out = d;
     return 0;
 }
@@ -160,6 +162,9 @@ long do_openat(int dirfd, const char *name, unsigned flags, mode_t mode)
     if (!err && (flags & O_TRUNC) && !created && S_ISREG(inode->mode) && !(flags & O_PATH) &&
         (flags & O_ACCMODE) != O_RDONLY && inode->size != 0)
         err = do_truncate(inode, 0);
+    if (!err && (flags & O_TRUNC) && !created && S_ISREG(inode->mode) && !(flags & O_PATH) &&
+        (flags & O_ACCMODE) != O_RDONLY)
+        fsnotify_dentry(p.dentry, IN_MODIFY);
     if (err) {
         path_put(&p);
         return err;
@@ -233,6 +238,10 @@ int file_path(struct file *f, char *buf, size_t size)
     if (size == 0)
         return -ENAMETOOLONG;
     /* Nameless, or reopened through a procfs dentry of another filesystem (a pipe). */
+    if (f->anon_name) {
+        int n = ksnprintf(buf, size, "anon_inode:%s", f->anon_name);
+        return n < (int)size ? n : -ENAMETOOLONG;
+    }
     if (!f->dentry || !f->mnt || f->dentry->sb != f->inode->sb) {
         const char *kind = S_ISFIFO(f->inode->mode) ? "pipe" :
                            S_ISSOCK(f->inode->mode) ? "socket" : "anon_inode";

@@ -7,12 +7,15 @@
 #include "uaccess.h"
 #include "signal.h"
 #include "syscall.h"
+#include "poll_internal.h"
 
 struct poll_entry {
     struct file *file;
     struct wait_queue *wq;
     struct wait_entry we;
 };
+
+#define DEFAULT_POLLMASK (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
 
 #define ENTRIES_PER_CHUNK ((PAGE_SIZE - 16) / sizeof(struct poll_entry))
 struct poll_chunk {
@@ -21,25 +24,36 @@ struct poll_chunk {
     struct poll_entry entries[ENTRIES_PER_CHUNK];
 };
 
-struct poll_table {
+/* ppoll/pselect6's table: the entries queued so far, in page-sized chunks. */
+struct poll_wqueues {
+    struct poll_table pt;           /* qproc: NULL once we know we will not sleep */
     struct poll_chunk *chunks;
-    bool registering;
     int error;
 };
 
 void poll_wait(struct file *f, struct wait_queue *wq, struct poll_table *pt)
 {
-    if (!pt || !pt->registering || !wq)
-        return;
-    struct poll_chunk *c = pt->chunks;
+    if (pt && pt->qproc && wq)
+        pt->qproc(f, wq, pt);
+}
+
+unsigned vfs_poll(struct file *f, struct poll_table *pt)
+{
+    return f->ops->poll ? f->ops->poll(f, pt) : DEFAULT_POLLMASK;
+}
+
+static void pollwait_queue_task(struct file *f, struct wait_queue *wq, struct poll_table *pt)
+{
+    struct poll_wqueues *pw = container_of(pt, struct poll_wqueues, pt);
+    struct poll_chunk *c = pw->chunks;
     if (!c || c->used == ENTRIES_PER_CHUNK) {
         c = page_alloc();
         if (!c) {
-            pt->error = -ENOMEM;
+            pw->error = -ENOMEM;
             return;
         }
-        c->next = pt->chunks;
-        pt->chunks = c;
+        c->next = pw->chunks;
+        pw->chunks = c;
     }
     struct poll_entry *e = &c->entries[c->used++];
     e->file = f;
@@ -52,9 +66,9 @@ void poll_wait(struct file *f, struct wait_queue *wq, struct poll_table *pt)
     add_wait_queue(wq, &e->we);
 }
 
-static void poll_table_free(struct poll_table *pt)
+static void poll_table_free(struct poll_wqueues *pw)
 {
-    struct poll_chunk *c = pt->chunks;
+    struct poll_chunk *c = pw->chunks;
     while (c) {
         for (size_t i = 0; i < c->used; i++) {
             finish_wait(c->entries[i].wq, &c->entries[i].we);
@@ -64,22 +78,14 @@ static void poll_table_free(struct poll_table *pt)
         page_free(c);
         c = next;
     }
-    pt->chunks = NULL;
-}
-
-#define DEFAULT_POLLMASK (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
-
-static unsigned file_poll(struct file *f, struct poll_table *pt)
-{
-    return f->ops->poll ? f->ops->poll(f, pt) : DEFAULT_POLLMASK;
+    pw->chunks = NULL;
 }
 
 /* deadline: monotonic ns; 0 = wait forever; ~0 = do not wait. Returns count or -errno. */
-#define NO_WAIT UINT64_MAX
 
 static long do_poll(struct pollfd *fds, size_t nfds, uint64_t deadline)
 {
-    struct poll_table pt = { .registering = deadline != NO_WAIT };
+    struct poll_wqueues pw = { .pt.qproc = deadline != NO_WAIT ? pollwait_queue_task : NULL };
     long count;
     for (;;) {
         if (deadline != NO_WAIT)
@@ -96,17 +102,17 @@ static long do_poll(struct pollfd *fds, size_t nfds, uint64_t deadline)
                 count++;
                 continue;
             }
-            unsigned mask = file_poll(f, &pt);
+            unsigned mask = vfs_poll(f, &pw.pt);
             file_put(f);
             mask &= (unsigned)(uint16_t)p->events | POLLERR | POLLHUP;
             p->revents = (short)mask;
             if (mask) {
                 count++;
-                pt.registering = false;   /* we will not sleep: stop queueing */
+                pw.pt.qproc = NULL;   /* we will not sleep: stop queueing */
             }
         }
-        pt.registering = false;
-        if (count || deadline == NO_WAIT || pt.error)
+        pw.pt.qproc = NULL;
+        if (count || deadline == NO_WAIT || pw.error)
             break;
         if (signal_pending(current)) {
             count = -ERESTARTNOHAND;
@@ -120,14 +126,14 @@ static long do_poll(struct pollfd *fds, size_t nfds, uint64_t deadline)
             deadline = NO_WAIT;
     }
     set_current_state(TASK_RUNNING);
-    poll_table_free(&pt);
-    if (!count && pt.error)
-        return pt.error;
+    poll_table_free(&pw);
+    if (!count && pw.error)
+        return pw.error;
     return count;
 }
 
 /* A relative timespec from user space to a deadline; NULL pointer = forever. */
-static int timeout_to_deadline(uaddr_t uts, uint64_t *deadline)
+int poll_timeout_to_deadline(uaddr_t uts, uint64_t *deadline)
 {
     if (!uts) {
         *deadline = 0;
@@ -162,7 +168,7 @@ static void write_remaining(uaddr_t uts, uint64_t deadline)
     copy_to_user(uts, &ts, sizeof(ts));
 }
 
-static int install_sigmask(uaddr_t umask, size_t size, bool *installed)
+int poll_install_sigmask(uaddr_t umask, size_t size, bool *installed)
 {
     *installed = false;
     if (!umask)
@@ -184,7 +190,7 @@ SYSCALL_DEFINE5(ppoll, uaddr_t, ufds, size_t, nfds, uaddr_t, tsp, uaddr_t, sigma
     if (nfds > NR_OPEN_DEFAULT)
         return -EINVAL;
     uint64_t deadline;
-    int err = timeout_to_deadline(tsp, &deadline);
+    int err = poll_timeout_to_deadline(tsp, &deadline);
     if (err)
         return err;
     struct pollfd *fds = NULL;
@@ -198,7 +204,7 @@ SYSCALL_DEFINE5(ppoll, uaddr_t, ufds, size_t, nfds, uaddr_t, tsp, uaddr_t, sigma
         }
     }
     bool masked;
-    err = install_sigmask(sigmask, sigsetsize, &masked);
+    err = poll_install_sigmask(sigmask, sigsetsize, &masked);
     if (err) {
         kfree(fds);
         return err;
@@ -235,7 +241,7 @@ SYSCALL_DEFINE6(pselect6, int, n, uaddr_t, inp, uaddr_t, outp, uaddr_t, exp, uad
         n = NR_OPEN_DEFAULT;
     uaddr_t uset[3] = { inp, outp, exp };
     uint64_t deadline;
-    int err = timeout_to_deadline(tsp, &deadline);
+    int err = poll_timeout_to_deadline(tsp, &deadline);
     if (err)
         return err;
     size_t words = FDSET_WORDS((size_t)n);
@@ -275,7 +281,7 @@ SYSCALL_DEFINE6(pselect6, int, n, uaddr_t, inp, uaddr_t, outp, uaddr_t, exp, uad
         }
     }
     bool masked;
-    err = install_sigmask(umask, masksize, &masked);
+    err = poll_install_sigmask(umask, masksize, &masked);
     if (err) {
         kfree(fds);
         return err;

@@ -49,6 +49,7 @@ struct inode *inode_new(struct super_block *sb, mode_t mode)
     mutex_init(&inode->lock);
     list_init(&inode->locks);
     wait_queue_init(&inode->lock_wait);
+    list_init(&inode->inotify_watches);
     return inode;
 }
 

@@ -92,6 +92,8 @@ struct file {
     spinlock_t lock;
     struct mount *mnt;                  /* the mount it was opened through (NULL: anon) */
     unsigned fmode;                     /* FMODE_* below */
+    const char *anon_name;              /* anon_inode_file_new's name, else NULL */
+    struct list_head ep_links;          /* epoll items watching this file (fs/eventpoll.c) */
 };
 #define FMODE_READ 1u
 #define FMODE_WRITE 2u
@@ -107,9 +109,42 @@ ssize_t kernel_write(struct file *f, const void *buf, size_t n, loff_t pos);
 struct file *anon_file_new(mode_t type, const struct file_operations *ops, void *private_data,
                            unsigned flags);
 
-/* Poll support: a file's poll() calls poll_wait() for each queue whose wake-up can change its
- * readiness, then returns the POLL* mask that holds now. */
+/* Poll support (Linux's f_op->poll + poll_table): a file's poll() calls poll_wait() for each
+ * queue whose wake-up can change its readiness, then returns the POLL* mask that holds now.
+ * poll_wait hands each queue to the table's qproc, which queues a waiter on it: ppoll and
+ * pselect6 queue the sleeping task (fs/poll.c), epoll a callback that marks the watched item
+ * ready (fs/eventpoll.c). A NULL table, or one with no qproc, only asks for the mask. */
+typedef void (*poll_queue_proc)(struct file *f, struct wait_queue *wq, struct poll_table *pt);
+struct poll_table {
+    poll_queue_proc qproc;
+};
 void poll_wait(struct file *f, struct wait_queue *wq, struct poll_table *pt);
+/* The mask a file reports now (files without a poll op are always ready); pt may be NULL. */
+unsigned vfs_poll(struct file *f, struct poll_table *pt);
+
+/* Files with no name of their own (epoll, eventfd, timerfd, signalfd, inotify): Linux's
+ * anon_inode_getfile. `name` ("[eventfd]") is what /proc/<pid>/fd shows after "anon_inode:";
+ * fstat sees a mode of 0600 with no file type, as on Linux. */
+struct file *anon_inode_file_new(const char *name, const struct file_operations *ops,
+                                 void *private_data, unsigned flags);
+/* inotify (fs/inotify.c): the VFS reports each change after it succeeded. mask: IN_* of
+ * uapi/inotify.h. fsnotify_dentry reports to the inode's watches and, with the name, to its
+ * parent directory's; fsnotify_file does so for an open file (IN_MODIFY, IN_ACCESS, IN_OPEN,
+ * IN_CLOSE_*); fsnotify_inode only to the inode's own watches. */
+void fsnotify_dentry(struct dentry *d, uint32_t mask);
+void fsnotify_file(struct file *f, uint32_t mask);
+void fsnotify_inode(struct inode *inode, uint32_t mask);
+void fsnotify_create(struct inode *dir, struct dentry *d);
+void fsnotify_link(struct inode *dir, struct dentry *d, struct inode *inode);
+void fsnotify_delete(struct inode *dir, const char *name, size_t len, struct inode *inode);
+void fsnotify_move(struct inode *odir, const char *oname, size_t olen, struct inode *ndir,
+                   const char *nname, size_t nlen, struct inode *moved, struct inode *replaced);
+
+/* Linux's noop_llseek: lseek succeeds and changes nothing (anon-inode files). */
+loff_t noop_llseek(struct file *f, loff_t off, int whence);
+/* epoll (fs/eventpoll.c): the last reference to a watched file is going: drop its watches. */
+void eventpoll_release_file(struct file *f);
+bool file_is_epoll(const struct file *f);
 
 /* Character devices: a driver registers the operations for a (major, minor); opening a device
  * node with that number calls them. Numbers as in Linux's devices.txt. The name may contain
@@ -256,6 +291,7 @@ struct inode {
     struct pipe *pipe;                   /* FIFOs: the pipe, while open */
     struct list_head locks;              /* POSIX and flock locks (fs/locks.c) */
     struct wait_queue lock_wait;
+    struct list_head inotify_watches;    /* fs/inotify.c */
 };
 
 #define DENTRY_PINNED 1u    /* the tree holds a reference (tmpfs) */

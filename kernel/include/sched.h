@@ -74,9 +74,18 @@ struct wait_queue {
     spinlock_t lock;
     struct list_head waiters;
 };
+/* A waiter: a task to wake, or (poll tables that outlive a system call: epoll) a function
+ * that wake_up() calls instead, with interrupts off and the queue's lock held; key: the POLL*
+ * bits of the event, 0 if not known. Function entries may be exclusive (EPOLLEXCLUSIVE): they
+ * sit after all others, and a wake-up stops at the first one whose function returns nonzero
+ * (it woke a task), as Linux's __wake_up with nr_exclusive = 1. */
+struct wait_entry;
+typedef int (*wait_func_t)(struct wait_entry *e, unsigned key);
 struct wait_entry {
     struct list_head node;
     struct task *task;
+    wait_func_t func;
+    bool exclusive;
 };
 void wait_queue_init(struct wait_queue *wq);
 void prepare_to_wait(struct wait_queue *wq, struct wait_entry *e, int state);
@@ -85,6 +94,11 @@ void prepare_to_wait(struct wait_queue *wq, struct wait_entry *e, int state);
 void add_wait_queue(struct wait_queue *wq, struct wait_entry *e);
 void finish_wait(struct wait_queue *wq, struct wait_entry *e);
 void wake_up(struct wait_queue *wq);            /* wakes every waiter */
+void wake_up_key(struct wait_queue *wq, unsigned key);   /* ... telling functions the event */
+/* Queue a function entry (no task); remove it with remove_wait_queue. */
+void add_wait_queue_func(struct wait_queue *wq, struct wait_entry *e, wait_func_t func,
+                         bool exclusive);
+void remove_wait_queue(struct wait_queue *wq, struct wait_entry *e);
 
 /* Signals, as far as code outside kernel/signal.c needs them. */
 void send_signal(struct task *t, int sig);      /* to one task (SIGPIPE for a write, say) */

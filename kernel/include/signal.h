@@ -17,3 +17,11 @@ int send_signal_info(struct task *t, int sig, const struct ksiginfo *info, bool 
  * run, as Linux's restore_saved_sigmask_unless(). */
 int sigmask_swap_for_wait(uint64_t mask);
 void sigmask_restore_after_wait(bool interrupted);
+
+/* signalfd (fs/signalfd.c): the signals of `mask` pending for current (its own or its
+ * process's), and taking the next of them (0 if none). Every signal queued anywhere wakes
+ * signalfd_wait; pollers recheck their own sets. */
+ksigset_t signal_pending_in(ksigset_t mask);
+int signal_dequeue_in(ksigset_t mask, struct ksiginfo *info);
+struct wait_queue;
+extern struct wait_queue signalfd_wait;

@@ -10,3 +10,7 @@ void ktime_real(struct kernel_timespec *ts);   /* CLOCK_REALTIME */
 /* Sets CLOCK_REALTIME (settimeofday's effect; the RTC's time at boot: drivers/rtc). Until
  * then it counts from 0 (1970). */
 void ktime_set_real_ns(uint64_t ns);
+int64_t ktime_real_offset_ns(void);            /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+/* clock_settime/settimeofday moved CLOCK_REALTIME: timerfds with TFD_TIMER_CANCEL_ON_SET
+ * are cancelled (fs/timerfd.c). */
+void timerfd_clock_was_set(void);

@@ -378,6 +378,8 @@ void prepare_to_wait(struct wait_queue *wq, struct wait_entry *e, int state)
     irqflags_t f = spin_lock_irqsave(&wq->lock);
     if (!on_queue(wq, e)) {
         e->task = current;
+        e->func = NULL;
+        e->exclusive = false;
         list_add_tail(&e->node, &wq->waiters);
     }
     current->state = state;
@@ -389,6 +391,8 @@ void add_wait_queue(struct wait_queue *wq, struct wait_entry *e)
     irqflags_t f = spin_lock_irqsave(&wq->lock);
     if (!on_queue(wq, e)) {
         e->task = current;
+        e->func = NULL;
+        e->exclusive = false;
         list_add_tail(&e->node, &wq->waiters);
     }
     spin_unlock_irqrestore(&wq->lock, f);
@@ -403,12 +407,43 @@ void finish_wait(struct wait_queue *wq, struct wait_entry *e)
     spin_unlock_irqrestore(&wq->lock, f);
 }
 
-void wake_up(struct wait_queue *wq)
+void wake_up_key(struct wait_queue *wq, unsigned key)
 {
     irqflags_t f = spin_lock_irqsave(&wq->lock);
-    struct wait_entry *e;
-    list_for_each_entry(e, &wq->waiters, node)
-        wake_up_process(e->task);
+    struct wait_entry *e, *n;
+    list_for_each_entry_safe(e, n, &wq->waiters, node) {
+        if (!e->func)
+            wake_up_process(e->task);
+        else if (e->func(e, key) && e->exclusive)
+            break;
+    }
+    spin_unlock_irqrestore(&wq->lock, f);
+}
+
+void wake_up(struct wait_queue *wq) { wake_up_key(wq, 0); }
+
+/* Plain function entries go first, exclusive ones last (Linux's add_wait_queue and
+ * add_wait_queue_exclusive), so that every plain waiter sees a wake-up that an exclusive one
+ * ends. */
+void add_wait_queue_func(struct wait_queue *wq, struct wait_entry *e, wait_func_t func,
+                         bool exclusive)
+{
+    irqflags_t f = spin_lock_irqsave(&wq->lock);
+    e->task = NULL;
+    e->func = func;
+    e->exclusive = exclusive;
+    if (exclusive)
+        list_add_tail(&e->node, &wq->waiters);
+    else
+        list_add(&e->node, &wq->waiters);
+    spin_unlock_irqrestore(&wq->lock, f);
+}
+
+void remove_wait_queue(struct wait_queue *wq, struct wait_entry *e)
+{
+    irqflags_t f = spin_lock_irqsave(&wq->lock);
+    if (on_queue(wq, e))
+        list_del(&e->node);
     spin_unlock_irqrestore(&wq->lock, f);
 }
 
@@ -434,6 +469,8 @@ void mutex_lock(struct mutex *m)
         if (m->owner == current)
             panic("mutex %p: recursive lock", (void *)m);
         e.task = current;
+        e.func = NULL;
+        e.exclusive = false;
         list_add_tail(&e.node, &m->waiters);
         current->state = TASK_UNINTERRUPTIBLE;
         spin_unlock_irqrestore(&m->lock, f);

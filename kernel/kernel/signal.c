@@ -152,6 +152,7 @@ int do_send_signal(struct task *t, int sig, const struct ksiginfo *info, bool gr
         q->info.si_signo = sig;
         list_add_tail(&q->node, &pend->queue);
     }
+    wake_up(&signalfd_wait);
 
     if (sig == SIGKILL) {   /* fatal at once: the whole group goes */
         p->group_exiting = true;
@@ -355,6 +356,28 @@ static int dequeue_signal(struct task_private *tp, ksigset_t allowed, struct ksi
         return sig;
     }
     return 0;
+}
+
+struct wait_queue signalfd_wait = {
+    .lock = SPINLOCK_INIT("signalfd"),
+    .waiters = LIST_HEAD_INIT(signalfd_wait.waiters),
+};
+
+ksigset_t signal_pending_in(ksigset_t mask)
+{
+    struct task_private *tp = current->priv;
+    irqflags_t f = spin_lock_irqsave(&proc_lock);
+    ksigset_t set = (tp->pending.set | tp->proc->shared_pending.set) & mask;
+    spin_unlock_irqrestore(&proc_lock, f);
+    return set;
+}
+
+int signal_dequeue_in(ksigset_t mask, struct ksiginfo *info)
+{
+    irqflags_t f = spin_lock_irqsave(&proc_lock);
+    int sig = dequeue_signal(current->priv, mask & ~SIG_KERNEL_ONLY, info);
+    spin_unlock_irqrestore(&proc_lock, f);
+    return sig;
 }
 
 static bool on_sig_stack(struct task_private *tp, uint64_t sp)

@@ -24,6 +24,8 @@ static void ns_to_ts(uint64_t ns, struct kernel_timespec *ts)
     ts->tv_nsec = (int64_t)(ns % NSEC_PER_SEC);
 }
 
+int64_t ktime_real_offset_ns(void) { return realtime_offset_ns; }
+
 void ktime_real(struct kernel_timespec *ts)
 {
     int64_t ns = (int64_t)ktime_mono_ns() + realtime_offset_ns;
@@ -101,6 +103,7 @@ static int settime(uint64_t ns)
     if (current->cred.euid != 0)
         return -EPERM;
     ktime_set_real_ns(ns);
+    timerfd_clock_was_set();
     return 0;
 }
 

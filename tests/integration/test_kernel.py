@@ -85,6 +85,14 @@ def test_hwclock(guest):
     assert abs(int(guest.check("date -u +%s")) - time.time()) < 30
 
 
+# The static Go program of tests/go (make go-tests): the Go runtime needs epoll for its
+# netpoller and timers, threads, futexes and signals. The http mode runs in test_net.py.
+@pytest.mark.parametrize("mode", ["goroutines", "files", "exec", "gc"])
+def test_go_program(guest, mode):
+    out, rc = guest.run(f"/opt/tests/go/gotest {mode}", timeout=300)
+    assert rc == 0 and f"OK {mode}" in out, out
+
+
 def test_kernel_survives_a_process_killed_by_sigsegv(guest):
     # A process killed by SIGSEGV shows status 139 in the shell; the kernel and the shell go on.
     out, rc = guest.run("sh -c 'kill -SEGV $$'; echo status=$?")

@@ -259,6 +259,29 @@ def test_many_connections_and_junk(guest, httpd_fwd_port):
     assert guest.check("echo still alive") == "still alive"
 
 
+def test_host_fetches_from_go_http_server(guest, fwd_port):
+    """tests/go's net/http server (static Go, epoll netpoller) answers the host through the
+    port forward, after answering 8 concurrent requests of its own over loopback."""
+    guest.check(f"(/opt/tests/go/gotest http {GUEST_PORT} > /tmp/gohttp.log 2>&1 &)")
+    out = ""
+    for _ in range(120):
+        out = guest.check("cat /tmp/gohttp.log")
+        if "LISTENING" in out or "FAIL" in out:
+            break
+        time.sleep(0.5)
+    assert "LISTENING" in out, out
+    reply = exchange_retry(fwd_port, b"GET /hello HTTP/1.0\r\nHost: x\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.0 200") and reply.endswith(b"hello from go on openv\n"), reply
+    reply = exchange_retry(fwd_port, b"GET /quit HTTP/1.0\r\nHost: x\r\n\r\n")
+    assert reply.endswith(b"bye\n"), reply
+    for _ in range(60):
+        out = guest.check("cat /tmp/gohttp.log")
+        if "OK http" in out:
+            break
+        time.sleep(0.5)
+    assert "OK http" in out, out
+
+
 def test_loopback_tcp(guest):
     out = guest.check("(echo hello over loopback | nc -l -p 5555 > /tmp/lo-in.txt) & "
                       "for i in $(seq 1 50); do echo hi-back | nc 127.0.0.1 5555 && break; "

@@ -27,6 +27,11 @@ struct kernel_timespec {              /* struct __kernel_timespec, riscv64's tim
     int64_t tv_nsec;
 };
 
+struct kernel_itimerspec {            /* struct __kernel_itimerspec: timerfd, timer_settime */
+    struct kernel_timespec it_interval;
+    struct kernel_timespec it_value;
+};
+
 struct kernel_old_timeval {           /* struct __kernel_old_timeval: timeval */
     int64_t tv_sec;
     int64_t tv_usec;

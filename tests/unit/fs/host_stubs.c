@@ -11,6 +11,8 @@
 #include "string.h"
 #include "uaccess.h"
 #include "time.h"
+#include "ktimer.h"
+#include "signal.h"
 
 void *kmalloc(size_t n) { return malloc(n ? n : 1); }
 void *kzalloc(size_t n) { return calloc(1, n ? n : 1); }
@@ -60,6 +62,20 @@ void prepare_to_wait(struct wait_queue *wq, struct wait_entry *e, int s) { (void
 void add_wait_queue(struct wait_queue *wq, struct wait_entry *e) { (void)wq; e->task = &host_task; }
 void finish_wait(struct wait_queue *wq, struct wait_entry *e) { (void)wq; (void)e; }
 void wake_up(struct wait_queue *wq) { (void)wq; }
+void add_wait_queue_func(struct wait_queue *wq, struct wait_entry *e, wait_func_t func, bool excl)
+{ (void)wq; e->task = NULL; e->func = func; e->exclusive = excl; }
+void remove_wait_queue(struct wait_queue *wq, struct wait_entry *e) { (void)wq; (void)e; }
+irqflags_t spin_lock_irqsave(spinlock_t *l) { spin_lock(l); return 0; }
+void spin_unlock_irqrestore(spinlock_t *l, irqflags_t f) { (void)f; spin_unlock(l); }
+/* timerfd, signalfd: the VFS tests do not create them */
+void ktimer_init(struct ktimer *t, void (*fn)(struct ktimer *)) { t->fn = fn; t->armed = false; }
+void ktimer_arm(struct ktimer *t, uint64_t d) { t->deadline = d; t->armed = true; }
+void ktimer_cancel(struct ktimer *t) { t->armed = false; }
+void ktimer_cancel_sync(struct ktimer *t) { t->armed = false; }
+int64_t ktime_real_offset_ns(void) { return 0; }
+struct wait_queue signalfd_wait;
+ksigset_t signal_pending_in(ksigset_t mask) { (void)mask; return 0; }
+int signal_dequeue_in(ksigset_t mask, struct ksiginfo *info) { (void)mask; (void)info; return 0; }
 int host_signal_pending = 1;    /* a blocking wait returns -ERESTARTSYS at once */
 bool signal_pending(struct task *t) { (void)t; return host_signal_pending; }
 int host_last_signal;
