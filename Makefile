@@ -81,6 +81,7 @@ $(MUSL_CC):
 ##@ Kernel and boot
 .PHONY: initramfs run-initramfs
 -include kernel/kernel.mk
+-include bootloader/bootloader.mk
 
 INITRAMFS := $(BUILD)/initramfs.cpio
 INITRAMFS_INPUTS := $(shell find rootfs image/initramfs tests/integration/guest-scripts -type f 2>/dev/null | sort)
