@@ -150,7 +150,7 @@ test-smp4: packages kernel initramfs bootloader ## the integration suite again a
 
 ##@ Benchmarks
 .PHONY: bench
-bench: kernel initramfs $(if $(filter 1,$(BENCH_SKIP_SYSTEM)),,image) ## openv vs Linux, same initramfs, + openv image/SSH/OFS figures (build/bench.json)
+bench: kernel initramfs $(if $(filter 1,$(BENCH_SKIP_SYSTEM)),,image bootloader) ## openv vs Linux, same initramfs, + openv image/SSH/OFS figures (build/bench.json)
 	@$(PYTHON) tools/bench.py
 
 ##@ Housekeeping
