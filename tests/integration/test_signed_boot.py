@@ -251,3 +251,19 @@ def test_changed_bootargs_cannot_change_the_root(signed):
         child.expect_exact("VFS: Mounted root (ext2 filesystem) readonly on device 253:0.")
     finally:
         child.terminate(force=True)
+
+
+@pytest.mark.same_at_any_smp
+def test_a_release_key_is_taken_from_signing_key_dir_never_generated(tmp_path, monkeypatch):
+    empty = tmp_path / "release"
+    empty.mkdir()
+    monkeypatch.setenv("SIGNING_KEY_DIR", str(empty))
+    with pytest.raises(SystemExit, match="has no openv.key"):
+        mkimage.signing_key_dir(str(tmp_path / "build"))
+    assert not os.listdir(empty) and not (tmp_path / "build").exists()
+    monkeypatch.delenv("SIGNING_KEY_DIR")
+    dev = mkimage.signing_key_dir(str(tmp_path / "build"))          # a development key
+    monkeypatch.setenv("SIGNING_KEY_DIR", dev)
+    assert mkimage.signing_key_dir(str(tmp_path / "other")) == dev
+    assert not (tmp_path / "other").exists()
+    assert len(mkimage.key_fingerprint(dev)) == 64
