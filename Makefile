@@ -116,7 +116,16 @@ $(DEV_KEY_COPY): FORCE
 	@if [ -n "$(DEV_SSH_KEY)" ]; then cmp -s "$(DEV_SSH_KEY)" $@ || cp "$(DEV_SSH_KEY)" $@; \
 	 elif [ ! -e $@ ] || [ -s $@ ]; then : > $@; fi
 
-$(IMAGE): kernel packages ofs-guest-tools $(INITRAMFS_INPUTS) image/mkimage.py image/mkinitramfs.py image/verity.py $(DEV_KEY_COPY)
+# The FIT's signing key: SIGNING_KEY_DIR=dir (dir/openv.key, a release key), else build/keys (a
+# development key made on first use; docs/verified-boot.md). The image rebuilds when it changes.
+SIGNING_KEY_DIR ?=
+export SIGNING_KEY_DIR
+SIGNING_KEY_STAMP := $(BUILD)/image-signing-key-dir
+$(SIGNING_KEY_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo "$(SIGNING_KEY_DIR)" | cmp -s - $@ || echo "$(SIGNING_KEY_DIR)" > $@
+
+$(IMAGE): kernel packages ofs-guest-tools $(INITRAMFS_INPUTS) image/mkimage.py image/mkinitramfs.py image/verity.py $(DEV_KEY_COPY) $(SIGNING_KEY_STAMP)
 	@DEV_SSH_KEY=$$([ -s $(DEV_KEY_COPY) ] && echo $(DEV_KEY_COPY)) \
 	    $(PYTHON) image/mkimage.py --build $(BUILD) --kernel $(BUILD)/kernel/Image --out $@
 
