@@ -24,7 +24,10 @@ QEMU_NET ?= mmio
 SSH_PORT ?= 2222
 # `make run SEED=seed.iso`: a cloud-init seed (cloud-localds) attached as a second, read-only disk.
 SEED ?=
-UBOOT ?= /usr/lib/u-boot/qemu-riscv64_smode/uboot.elf
+# `make run`'s U-Boot: ours (build/bootloader/u-boot.bin: a signed FIT only, key in the -dtb it is
+# given), or UBOOT=/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf, Debian's (sha256-checked FIT).
+STOCK_UBOOT := /usr/lib/u-boot/qemu-riscv64_smode/uboot.elf
+UBOOT ?= $(BUILD)/bootloader/u-boot.bin
 
 export OPENV_CACHE JOBS
 export LC_ALL := C
@@ -49,6 +52,8 @@ help: ## list the targets
 	@echo "  QEMU_NET=mmio|pci    the network's: virtio-net-device or virtio-net-pci (default mmio)"
 	@echo "  SSH_PORT=N           the host port forwarded to the guest's SSH server (default 2222)"
 	@echo "  SEED=seed.iso        a cloud-init seed (cloud-localds) as a second, read-only disk"
+	@echo "  UBOOT=path           the U-Boot to boot: ours (default, signed FIT required) or"
+	@echo "                       $(STOCK_UBOOT) (Debian's: sha256-checked FIT)"
 	@echo "  QEMU_SMP=N QEMU_MEM=M  harts and memory (default 1, 512M); DEV_SSH_KEY=key.pub root's"
 	@echo "                       login key (default ~/.ssh/id_*.pub, else build/dev-ssh/id_ed25519)"
 	@echo
@@ -56,7 +61,7 @@ help: ## list the targets
 deps: ## install the Debian host packages the build and tests need (root or sudo)
 	@tools/deps.sh
 
-run: ## build what is missing and boot build/openv.img through stock U-Boot (Ctrl-A x quits)
+run: ## build what is missing and boot build/openv.img through our signed U-Boot (Ctrl-A x quits)
 	@MAKE="$(MAKE)" BUILD="$(BUILD)" IMAGE="$(IMAGE)" QEMU="$(QEMU)" QEMU_MEM="$(QEMU_MEM)" \
 	    QEMU_SMP="$(QEMU_SMP)" UBOOT="$(UBOOT)" DEV_SSH_KEY="$(DEV_SSH_KEY)" \
 	    QEMU_DISK="$(QEMU_DISK)" QEMU_NET="$(QEMU_NET)" SSH_PORT="$(SSH_PORT)" SEED="$(SEED)" tools/run-image.sh
@@ -81,6 +86,7 @@ $(MUSL_CC):
 ##@ Kernel and boot
 .PHONY: initramfs run-initramfs
 -include kernel/kernel.mk
+-include bootloader/bootloader.mk
 
 INITRAMFS := $(BUILD)/initramfs.cpio
 INITRAMFS_INPUTS := $(shell find rootfs image/initramfs tests/integration/guest-scripts -type f 2>/dev/null | sort)
@@ -110,7 +116,16 @@ $(DEV_KEY_COPY): FORCE
 	@if [ -n "$(DEV_SSH_KEY)" ]; then cmp -s "$(DEV_SSH_KEY)" $@ || cp "$(DEV_SSH_KEY)" $@; \
 	 elif [ ! -e $@ ] || [ -s $@ ]; then : > $@; fi
 
-$(IMAGE): kernel packages ofs-guest-tools $(INITRAMFS_INPUTS) image/mkimage.py image/mkinitramfs.py image/verity.py $(DEV_KEY_COPY) release/VERSION
+# The FIT's signing key: SIGNING_KEY_DIR=dir (dir/openv.key, a release key), else build/keys (a
+# development key made on first use; docs/verified-boot.md). The image rebuilds when it changes.
+SIGNING_KEY_DIR ?=
+export SIGNING_KEY_DIR
+SIGNING_KEY_STAMP := $(BUILD)/image-signing-key-dir
+$(SIGNING_KEY_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo "$(SIGNING_KEY_DIR)" | cmp -s - $@ || echo "$(SIGNING_KEY_DIR)" > $@
+
+$(IMAGE): kernel packages ofs-guest-tools $(INITRAMFS_INPUTS) image/mkimage.py image/mkinitramfs.py image/verity.py $(DEV_KEY_COPY) $(SIGNING_KEY_STAMP) release/VERSION
 	@DEV_SSH_KEY=$$([ -s $(DEV_KEY_COPY) ] && echo $(DEV_KEY_COPY)) \
 	    $(PYTHON) image/mkimage.py --build $(BUILD) --kernel $(BUILD)/kernel/Image --out $@
 
@@ -147,7 +162,7 @@ test-unit-py:
 # `make` in this tree (make run rebuilds build/openv.img) run afterwards, alone.
 TEST_JOBS ?= $(shell nproc)
 SERIAL_TESTS := tests/integration/test_make_run.py tests/integration/test_packages.py
-test-integration: packages kernel initramfs ## integration tests (pytest; boot QEMU, run guest binaries)
+test-integration: packages kernel initramfs bootloader ## integration tests (pytest; boot QEMU, run guest binaries)
 	$(PYTHON) -m pytest -q -n $(TEST_JOBS) --dist loadfile tests/integration \
 	    $(addprefix --ignore=,$(SERIAL_TESTS))
 	$(PYTHON) -m pytest -q $(SERIAL_TESTS)
@@ -155,7 +170,7 @@ test-integration: packages kernel initramfs ## integration tests (pytest; boot Q
 # The whole integration suite again with four harts, but for what the hart count cannot change
 # (marked same_at_any_smp: host-side builds and checks). The OFS crash test runs 10 points per
 # disk here (25 in the -smp 1 pass); the BusyBox testsuite runs as two copies at once.
-test-smp4: packages kernel initramfs ## the integration suite again at -smp 4
+test-smp4: packages kernel initramfs bootloader ## the integration suite again at -smp 4
 	OPENV_TEST_SMP=4 OFS_CRASH_N=10 $(PYTHON) -m pytest -q tests/integration
 
 # Our syscall fuzzer for longer than the 20 s of `make test` (tests/guest/syscall_fuzz.c):
@@ -172,7 +187,7 @@ fuzz-disks: packages kernel initramfs ofs-tools ## damaged-filesystem boot loop 
 
 ##@ Benchmarks
 .PHONY: bench
-bench: kernel initramfs $(if $(filter 1,$(BENCH_SKIP_SYSTEM)),,image) ## openv vs Linux, same initramfs, + openv image/SSH/OFS figures (build/bench.json)
+bench: kernel initramfs $(if $(filter 1,$(BENCH_SKIP_SYSTEM)),,image bootloader) ## openv vs Linux, same initramfs, + openv image/SSH/OFS figures (build/bench.json)
 	@$(PYTHON) tools/bench.py
 
 ##@ Housekeeping

@@ -3,12 +3,16 @@
 
 GPT, fixed GUIDs:
   1 boot        FAT, legacy-BIOS-bootable: extlinux/extlinux.conf and openv.itb, a FIT with the
-                kernel and its sha256 (stock U-Boot checks it and refuses a tampered kernel)
+                kernel and its sha256 and conf-1 signed (RSA 2048, sha256; our U-Boot requires
+                the signature, stock U-Boot checks the sha256; docs/verified-boot.md)
   2 root        ext2 made by mke2fs -d from the staged rootfs, mounted read-only
   3 root-verity the root's dm-verity hash tree (verity.py: `veritysetup format`'s bytes)
   4 data        the persistent data partition (all zero: formatted on first boot)
 
-Reproducible by construction: SOURCE_DATE_EPOCH for every time (mke2fs 1.47.0 leaks host
+The signing key: SIGNING_KEY_DIR/openv.key, else build/keys/openv.key (made on first use); its
+public key goes to <out dir>/openv-key.dtb as /signature/key-openv, required = "conf".
+
+Reproducible by construction (with the same key): SOURCE_DATE_EPOCH for every time (mke2fs 1.47.0 leaks host
 times, so every inode's times are rewritten with debugfs), fixed UUIDs, GUIDs and hash seed,
 sorted inputs, mkfs.vfat --invariant, and owners, modes and device nodes set through debugfs
 so that the build needs no root.
@@ -159,11 +163,22 @@ FIT_SOURCE = """/dts-v1/;
         default = "conf-1";
         conf-1 {{
             description = "openv";
-            kernel = "kernel-1";
+            kernel = "kernel-1";{signature}
         }};
     }};
 }};
 """
+
+# The configuration's signature: covers the configuration and every image it loads (the kernel,
+# and with it the built-in command line: the root, the verity root hash and salt). PKCS#1 v1.5,
+# deterministic: the same key signs the same FIT to the same bytes.
+SIGNATURE = """
+            signature-1 {{
+                algo = "sha256,rsa2048";
+                key-name-hint = "{key}";
+                sign-images = "kernel";
+            }};"""
+KEY_NAME = "openv"
 
 EXTLINUX = """# openv: read by U-Boot's distro boot (extlinux)
 default openv
@@ -226,11 +241,58 @@ def patch_builtin_cmdline(kernel, cmdline, out):
     return at >= 0
 
 
-def make_fit(kernel, out, work):
+# ---------------------------------------------------------------------------------------------
+# The signing key and the FIT
+
+
+def signing_key_dir(build_dir):
+    """The directory with openv.key (RSA 2048, PEM) and openv.crt: SIGNING_KEY_DIR (a release
+    key, never generated), else build/keys (a development key, generated on first use)."""
+    release = os.environ.get("SIGNING_KEY_DIR")
+    if release:
+        for name in (f"{KEY_NAME}.key", f"{KEY_NAME}.crt"):
+            if not os.path.isfile(os.path.join(release, name)):
+                sys.exit(f"mkimage: SIGNING_KEY_DIR={release} has no {name} (docs/verified-boot.md "
+                         f"says how to make a release key)")
+        return release
+    keydir = os.path.join(build_dir, "keys")
+    key = os.path.join(keydir, f"{KEY_NAME}.key")
+    if not os.path.exists(key):
+        os.makedirs(keydir, exist_ok=True)
+        run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+             "-out", key + ".tmp"])
+        run(["openssl", "req", "-batch", "-new", "-x509", "-days", "36500", "-subj",
+             "/CN=openv development key", "-key", key + ".tmp", "-out",
+             os.path.join(keydir, f"{KEY_NAME}.crt")])
+        os.replace(key + ".tmp", key)
+        print(f"image: generated a development signing key {key} (never commit it; a release "
+              f"build takes SIGNING_KEY_DIR=)")
+    return keydir
+
+
+def key_fingerprint(keydir):
+    """sha256 of the public key (DER SubjectPublicKeyInfo), as hex."""
+    der = subprocess.run(["openssl", "pkey", "-in", os.path.join(keydir, f"{KEY_NAME}.key"),
+                          "-pubout", "-outform", "DER"], stdout=subprocess.PIPE, check=True).stdout
+    return hashlib.sha256(der).hexdigest()
+
+
+def make_fit(kernel, out, work, keydir=None, key_dtb=None):
+    """The FIT: the kernel with its sha256, and with keydir the configuration signed; key_dtb
+    then receives the public key as /signature/key-openv, required = "conf"."""
     its = os.path.join(work, "openv.its")
+    signature = SIGNATURE.format(key=KEY_NAME) if keydir else ""
     with open(its, "w", encoding="utf-8") as f:
-        f.write(FIT_SOURCE.format(kernel=os.path.abspath(kernel), load=KERNEL_LOAD))
-    run(["mkimage", "-q", "-f", its, out])
+        f.write(FIT_SOURCE.format(kernel=os.path.abspath(kernel), load=KERNEL_LOAD,
+                                  signature=signature))
+    if not keydir:
+        run(["mkimage", "-q", "-f", its, out])
+        return
+    empty = os.path.join(work, "empty.dts")
+    with open(empty, "w", encoding="utf-8") as f:
+        f.write("/dts-v1/;\n/ {\n};\n")
+    run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", key_dtb, empty])
+    run(["mkimage", "-q", "-f", its, "-k", keydir, "-K", key_dtb, "-r", out])
 
 
 def make_boot_fat(fit, cmdline, out, size_mib, work):
@@ -317,7 +379,11 @@ def build(build_dir, kernel, out, cmdline_extra="", verity_root=True, extra_file
         fit_kernel = os.path.join(work, "Image")
         builtin = patch_builtin_cmdline(kernel, cmdline if verity_root else "", fit_kernel)
         fit = os.path.join(work, "openv.itb")
-        make_fit(fit_kernel, fit, work)
+        keydir = signing_key_dir(build_dir)
+        key_dtb = os.path.join(os.path.dirname(os.path.abspath(out)), "openv-key.dtb")
+        os.makedirs(os.path.dirname(key_dtb), exist_ok=True)
+        make_fit(fit_kernel, fit, work, keydir, key_dtb + ".tmp")
+        os.replace(key_dtb + ".tmp", key_dtb)
         boot = os.path.join(work, "boot.fat")
         make_boot_fat(fit, cmdline, boot, PARTITIONS[0][4], work)
         make_disk(out, {1: boot, 2: root, 3: hashdev})
@@ -328,6 +394,8 @@ def build(build_dir, kernel, out, cmdline_extra="", verity_root=True, extra_file
     with open(out + ".verity", "w", encoding="utf-8") as f:
         f.write("".join(f"{k}={v}\n" for k, v in params.items()))
     where = "built into the kernel and in extlinux.conf" if builtin else "in extlinux.conf"
+    print(f"image: openv.itb signed with {keydir}/{KEY_NAME}.key, public key sha256 "
+          f"{key_fingerprint(keydir)} (in {os.path.relpath(key_dtb)})")
     print(f"image: {out} ({os.path.getsize(out) // MiB} MiB, sparse); "
           f"{'root=/dev/dm-0 (dm-verity)' if verity_root else 'root=PARTUUID=' + part_uuid(2)}, "
           f"root hash {root_hash.hex()}; command line {where}")

@@ -25,7 +25,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
 import pexpect  # noqa: E402
 
-from guest import BUILD, Guest, GuestError, qemu_machine  # noqa: E402
+from guest import BUILD, REPO, Guest, GuestError, qemu_machine  # noqa: E402
 from sshguest import (LOGIN_PROMPT, UBOOT, Ssh, build_image_with_key, free_port,  # noqa: E402
                       spawn_image)
 
@@ -104,6 +104,27 @@ def image_figures(out):
         out["image_boot_to_login_pci"] = fig(time.monotonic() - start, "s")
         out["image_boot_pci_over_mmio"] = fig(out["image_boot_to_login_pci"]["value"] /
                                               out["image_boot_to_login"]["value"], "ratio")
+    finally:
+        child.terminate(force=True)
+        child.logfile_read.close()
+    # The same through our U-Boot (signature checked), the control DTB made for this machine.
+    ours, key_dtb = os.path.join(BUILD, "bootloader", "u-boot.bin"), os.path.join(BUILD, "openv-key.dtb")
+    if not (os.path.exists(ours) and os.path.exists(key_dtb)):
+        log("image: no build/bootloader/u-boot.bin or build/openv-key.dtb: signed boot skipped "
+            "(make bootloader image)")
+        return
+    os.makedirs(WORK, exist_ok=True)
+    ctrl = os.path.join(WORK, "ctrl.dtb")
+    subprocess.run([os.path.join(REPO, "bootloader", "ctrl-dtb.sh"), key_dtb, ctrl,
+                    *qemu_machine()], check=True)
+    start = time.monotonic()
+    child = spawn_image(IMAGE, forwards=((free_port(), 22),), snapshot=True, uboot=ours,
+                        extra_args=("-dtb", ctrl))
+    child.logfile_read = console_log("image-signed")
+    try:
+        child.expect_exact("sha256,rsa2048:openv+ OK", timeout=120)
+        child.expect(LOGIN_PROMPT, timeout=180)
+        out["image_signed_boot_to_login"] = fig(time.monotonic() - start, "s")
     finally:
         child.terminate(force=True)
         child.logfile_read.close()
@@ -388,8 +409,10 @@ def measure(kernel):
 NOTES = {
     "image_*": "build/openv.img: file size, allocated bytes of the sparse file, `xz -T1 -6` "
                "size; boot = QEMU start (make run's command line, disk as snapshot) to "
-               "'openv login:' through OpenSBI + U-Boot; _pci: the same with disk, NIC and "
-               "RNG on virtio-pci (if=virtio, virtio-net-pci, virtio-rng-pci)",
+               "'openv login:' through OpenSBI + stock U-Boot; _pci: the same with disk, NIC and "
+               "RNG on virtio-pci (if=virtio, virtio-net-pci, virtio-rng-pci); "
+               "image_signed_boot_to_login: the same through our U-Boot (signature checked, "
+               "-dtb with the key)",
     "ssh_*": "image with build/dev-ssh key, first boot (host keys made then): QEMU start to "
              "the first successful `ssh true`; median of `ssh true`; upload `cat >/dev/null` "
              "and download `head -c` of 32 MiB, MB/s with the connection setup taken off",

@@ -11,7 +11,7 @@ PACKAGES="
   gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu linux-libc-dev-riscv64-cross
   qemu-system-misc qemu-user-static opensbi u-boot-qemu u-boot-tools ipxe-qemu qemu-utils
   e2fsprogs mtools dosfstools gdisk genisoimage cloud-image-utils cryptsetup-bin device-tree-compiler
-  bison flex libssl-dev
+  bison flex libssl-dev openssl
   dpkg-dev apt
   libcmocka-dev clang
   golang-go

@@ -1,6 +1,8 @@
 #!/bin/bash
 # `make run`: pick the user's SSH key (or make a development key), build the image with it, print
-# the ssh command and the exact QEMU command line, then boot the image through stock U-Boot.
+# the ssh command and the exact QEMU command line, then boot the image through our U-Boot (a
+# signed FIT required; its key in the control DTB given with -dtb) or, with UBOOT= another
+# U-Boot such as Debian's, through that one (no -dtb: QEMU's own device tree).
 # Environment (from the Makefile): MAKE BUILD IMAGE QEMU QEMU_MEM QEMU_SMP UBOOT DEV_SSH_KEY
 # QEMU_DISK QEMU_NET (mmio or pci: the virtio transport of the disk, and of the network; the rng
 # goes with the disk) SSH_PORT (the host port forwarded to the guest's port 22) SEED (a cloud-init
@@ -69,8 +71,16 @@ fi
 [ -r "$key" ] || fail "SSH public key $key is not readable (set DEV_SSH_KEY=path/to/key.pub)"
 
 $MAKE --no-print-directory image DEV_SSH_KEY="$key" || fail "building $IMAGE failed (see above)"
-[ -r "$UBOOT" ] || fail "$UBOOT not found: run 'make deps' (u-boot-qemu)"
+signed=
+if [ "$UBOOT" = "$BUILD/bootloader/u-boot.bin" ]; then
+    signed=1
+    $MAKE --no-print-directory bootloader || fail "building our U-Boot failed (see above)"
+    $MAKE --no-print-directory ctrl-dtb QEMU_MEM="$QEMU_MEM" QEMU_SMP="$QEMU_SMP" ||
+        fail "making the control DTB with the signing key failed (see above)"
+fi
+[ -r "$UBOOT" ] || fail "$UBOOT not found: run 'make deps' (u-boot-qemu) for Debian's"
 image=$(realpath "$IMAGE")     # absolute, so the printed line works from any directory
+uboot=$(realpath -s "$UBOOT")     # build/bootloader/u-boot.bin, not the cache it links to
 
 # The guest makes its SSH host keys on the first boot of an image and keeps them on its data
 # partition, so they change whenever the image is rebuilt. Its known_hosts is therefore its
@@ -83,16 +93,21 @@ if [ "$(cat "$known.image" 2>/dev/null)" != "$image_id" ]; then
     echo "$image_id" > "$known.image"
 fi
 
-qemu=("$QEMU" -M virt -m "$QEMU_MEM" -smp "$QEMU_SMP" -nographic -kernel "$UBOOT"
+qemu=("$QEMU" -M virt -m "$QEMU_MEM" -smp "$QEMU_SMP" -nographic -kernel "$uboot"
       -drive "file=$image,format=raw,if=none,id=hd0" -device "$disk_dev,drive=hd0"
       -netdev "user,id=n0,hostfwd=tcp::$port-:22" -device "$net_dev,netdev=n0"
       -device "$rng_dev")
+[ -n "$signed" ] && qemu+=(-dtb "$(realpath "$BUILD/ctrl.dtb")")
 # The seed after the image: U-Boot and the kernel see the image first (vda), the seed second.
 [ -n "$seed" ] && qemu+=(-drive "file=$seed,format=raw,if=none,id=seed,readonly=on"
                          -device "$disk_dev,drive=seed")
 ssh=(ssh -p "$port" "${identity[@]}" -o "UserKnownHostsFile=$known"
      -o StrictHostKeyChecking=accept-new root@localhost)
-say "booting $IMAGE (OpenSBI -> U-Boot -> openv); quit with Ctrl-A x"
+if [ -n "$signed" ]; then
+    say "booting $IMAGE (OpenSBI -> our U-Boot, signed FIT -> openv); quit with Ctrl-A x"
+else
+    say "booting $IMAGE (OpenSBI -> $UBOOT, FIT sha256 only -> openv); quit with Ctrl-A x"
+fi
 say "root's SSH key: $key"
 say "log in with: $(words "${ssh[@]}")"
 say "qemu: $(words "${qemu[@]}")"

@@ -40,14 +40,15 @@ def build_image_with_key(kernel, out, pubkey):
     return str(out)
 
 
-def spawn_image(image, forwards=(), snapshot=False, timeout=180, extra_args=()):
-    """QEMU on the disk image, as `make run` starts it; forwards: (host port, guest port)
-    pairs on 127.0.0.1. Returns the pexpect child (the serial console)."""
+def spawn_image(image, forwards=(), snapshot=False, timeout=180, extra_args=(), uboot=UBOOT):
+    """QEMU on the disk image, as `make run UBOOT=<stock>` starts it (with uboot= our U-Boot and
+    -dtb in extra_args: as `make run` does); forwards: (host port, guest port) pairs on
+    127.0.0.1. Returns the pexpect child (the serial console)."""
     netdev = "user,id=n0" + "".join(f",hostfwd=tcp:127.0.0.1:{h}-:{g}" for h, g in forwards)
     drive = f"file={image},format=raw,if=none,id=hd0" + (",snapshot=on" if snapshot else "")
     return pexpect.spawn(
         "qemu-system-riscv64",
-        [*qemu_machine(), "-nographic", "-no-reboot", "-kernel", UBOOT,
+        [*qemu_machine(), "-nographic", "-no-reboot", "-kernel", uboot,
          "-drive", drive, "-device", "virtio-blk-device,drive=hd0",
          "-netdev", netdev, "-device", "virtio-net-device,netdev=n0",
          "-device", "virtio-rng-device", *extra_args],

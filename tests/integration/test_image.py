@@ -96,6 +96,15 @@ def test_image_is_reproducible(image, tmp_path):
     time.sleep(1.1)     # a different second, a different directory
     again = build_image(str(tmp_path / "elsewhere"))
     assert sha256(again) == sha256(image)
+    # The signed FIT too (PKCS#1 v1.5 is deterministic; the signature's timestamp is
+    # SOURCE_DATE_EPOCH), and the public key beside it.
+    here, there = os.path.dirname(image), os.path.dirname(again)
+    for name in ("openv.itb", "openv-key.dtb"):
+        assert sha256(os.path.join(there, name)) == sha256(os.path.join(here, name)), name
+    sig = subprocess.run(["fdtget", os.path.join(there, "openv.itb"),
+                          "/configurations/conf-1/signature-1", "algo"],
+                         stdout=subprocess.PIPE, text=True).stdout.strip()
+    assert sig == "sha256,rsa2048"
 
 
 @pytest.mark.parametrize("virtio", ["legacy", "modern"])

@@ -1,5 +1,6 @@
 """`make run` as a newcomer runs it: from the repository root, with HOME an empty directory
-(no ~/.ssh, no key), through pexpect, to `openv login:`; then the printed QEMU line is the one
+(no ~/.ssh, no key), through pexpect, to `openv login:` through our U-Boot (the signed path:
+-kernel build/bootloader/u-boot.bin -dtb with the key); then the printed QEMU line is the one
 line QEMU really runs with, and the printed ssh command, run as printed with the host's OpenSSH
 client, gets a shell answer; Ctrl-A x quits.
 
@@ -115,8 +116,10 @@ def test_make_run_as_a_newcomer(tmp_path):
     child, expect = spawn_make_run([f"SSH_PORT={port}"], env, "make-run.log")
     qemu_pid = None
     try:
-        ssh_line = expect(r"openv: log in with: ([^\r\n]*)\r\n", 600).group(1)
+        ssh_line = expect(r"openv: log in with: ([^\r\n]*)\r\n", 900).group(1)
         qemu_line = expect(r"openv: qemu: ([^\r\n]*)\r\n", 60).group(1)
+        # The signed path: our U-Boot checks conf-1's signature with the key of the -dtb.
+        expect(re.escape("Verifying Hash Integrity ... sha256,rsa2048:openv+ OK"), 120)
         expect(re.escape(LOGIN_PROMPT), 300)
 
         # The QEMU line: one line of shell words that is exactly what runs, with absolute
@@ -127,8 +130,10 @@ def test_make_run_as_a_newcomer(tmp_path):
         assert running == qemu, (qemu_line, running)
         kernel = qemu[qemu.index("-kernel") + 1]
         drive = dict(kv.split("=", 1) for kv in qemu[qemu.index("-drive") + 1].split(","))
-        for path in (kernel, drive["file"]):
+        dtb = qemu[qemu.index("-dtb") + 1]
+        for path in (kernel, drive["file"], dtb):
             assert os.path.isabs(path) and os.path.exists(path), path
+        assert os.path.samefile(kernel, os.path.join(BUILD, "bootloader", "u-boot.bin"))
         assert os.path.samefile(drive["file"], os.path.join(BUILD, "openv.img"))
         netdev = qemu[qemu.index("-netdev") + 1]
         assert f"hostfwd=tcp::{port}-:22" in netdev.split(","), netdev
