@@ -153,6 +153,12 @@ long do_openat(int dirfd, const char *name, unsigned flags, mode_t mode)
         err = -ENOTDIR;
     else if (!created)
         err = may_open(&p, flags);
+    /* Writing to a file of a stacking filesystem (overlay) writes its upper copy. */
+    if (!err && !created && !(flags & O_PATH) && S_ISREG(inode->mode) &&
+        ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)) && !mnt_readonly(p.mnt)) {
+        err = vfs_copy_up(p.dentry);
+        inode = p.dentry->inode;
+    }
     if (!err && (flags & O_TRUNC) && !created && S_ISREG(inode->mode) && !(flags & O_PATH) &&
         (flags & O_ACCMODE) != O_RDONLY && inode->size != 0)
         err = do_truncate(inode, 0);
