@@ -180,10 +180,11 @@ def test_etc_changes_persist_across_a_reboot_and_factory_reset(booted, keys):
         pytest.skip("this kernel has no overlay filesystem")
     mounts = booted.run("cat /proc/mounts").stdout.decode()
     assert any(line.split()[1:3] == ["/etc", "overlay"] for line in mounts.splitlines()), mounts
-    booted.run("adduser -D bob && echo bob:bob-Pw-1 | chpasswd && "
-               "printf 'root-Pw-2\\nroot-Pw-2\\n' | passwd root && "
-               "echo persisted > /etc/hostname && hostname -F /etc/hostname && "
-               "echo x > /etc/newfile && rm /etc/os-release && sync")
+    for command in ("adduser -D bob", "echo bob:bob-Pw-1 | chpasswd",
+                    "printf 'root-Pw-2\\nroot-Pw-2\\n' | passwd root",
+                    "echo persisted > /etc/hostname && hostname -F /etc/hostname",
+                    "echo x > /etc/newfile && rm /etc/os-release && sync"):
+        booted.run(command)
     shadow = booted.run("grep -E '^(root|bob):' /etc/shadow").stdout.decode()
     hashes = dict(line.split(":")[:2] for line in shadow.splitlines())
     assert len(hashes["bob"]) > 2 and len(hashes["root"]) > 2, shadow

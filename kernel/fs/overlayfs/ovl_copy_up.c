@@ -220,9 +220,18 @@ int ovl_copy_up_locked(struct dentry *d)
     }
     /* The dentry now shows the copy: every user of the name sees it from here on. */
     struct inode *copy = t->inode, *old = d->inode;
+    struct ovl_retired *r = kmalloc(sizeof(*r));
     iget(copy);
-    d->inode = copy;
-    iput(old);
+    WRITE_ONCE(d->inode, copy);
+    if (r) {
+        r->inode = old;
+        spin_lock(&OVL(sb)->retired_lock);
+        r->next = OVL(sb)->retired;
+        OVL(sb)->retired = r;
+        spin_unlock(&OVL(sb)->retired_lock);
+    } else {
+        iput(old);
+    }
     dput(t);
     return 0;
 }

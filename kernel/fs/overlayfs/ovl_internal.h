@@ -16,6 +16,14 @@ struct ovl_sb {
     int nlower;
     struct path lower[OVL_MAX_LOWER];  /* lowerdir=a:b: a is on top */
     unsigned tmp_seq;                  /* names of files being copied up in workdir */
+    /* Lower inodes a dentry showed before its copy-up: kept until unmount, since a system
+     * call on another hart may have read the dentry's inode pointer just before the switch. */
+    spinlock_t retired_lock;
+    struct ovl_retired *retired;
+};
+struct ovl_retired {
+    struct ovl_retired *next;
+    struct inode *inode;
 };
 
 /* The private state of an overlay directory inode: its directory in each layer. Regular files,

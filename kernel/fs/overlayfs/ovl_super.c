@@ -53,6 +53,12 @@ static void ovl_statfs(struct super_block *sb, struct kstatfs *st)
 
 static void ovl_put_super(struct super_block *sb)
 {
+    for (struct ovl_retired *r = OVL(sb)->retired, *next; r; r = next) {
+        next = r->next;
+        iput(r->inode);
+        kfree(r);
+    }
+    OVL(sb)->retired = NULL;
     put_layers(OVL(sb));
 }
 
@@ -177,6 +183,7 @@ static int ovl_get_sb(struct file_system_type *type, const char *source, unsigne
     if (!sb)
         return -ENOMEM;
     struct ovl_sb *o = OVL(sb);
+    spin_init(&o->retired_lock, "overlay");
     int err = parse_options(o, data);
     if (err) {
         put_layers(o);
