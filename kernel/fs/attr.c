@@ -14,6 +14,26 @@ static int may_change(struct path *p)
     return 0;
 }
 
+int vfs_copy_up(struct dentry *d)
+{
+    const struct super_operations *sops = d && d->sb ? d->sb->sops : NULL;
+    return sops && sops->copy_up ? sops->copy_up(d) : 0;
+}
+
+/* The inode a change through the open file f applies to: on a stacking filesystem, the
+ * copy its dentry names after copy-up; else the file's own. */
+static int changed_inode(struct file *f, struct inode **out)
+{
+    *out = f->inode;
+    if (!f->mnt || !f->dentry || !f->dentry->sb->sops || !f->dentry->sb->sops->copy_up ||
+        mnt_readonly(f->mnt))
+        return 0;
+    int err = vfs_copy_up(f->dentry);
+    if (!err)
+        *out = f->dentry->inode;
+    return err;
+}
+
 /* ---- chmod ---- */
 
 static int chmod_path(struct path *p, mode_t mode)
@@ -24,6 +44,9 @@ static int chmod_path(struct path *p, mode_t mode)
         return err;
     if (!inode_owner_or_capable(inode))
         return -EPERM;
+    if ((err = vfs_copy_up(p->dentry)))
+        return err;
+    inode = p->dentry->inode;
     mutex_lock(&inode->lock);
     mode &= 07777;
     /* Only members of the file's group may leave it set-group-ID. */
@@ -115,7 +138,10 @@ SYSCALL_DEFINE5(fchownat, int, dfd, uaddr_t, filename, uid_t, user, gid_t, group
     int err = user_path_at(dfd, filename, lf, &p);
     if (err)
         return err;
-    err = chown_inode(p.mnt, p.dentry->inode, user, group);
+    if (!mnt_readonly(p.mnt))
+        err = vfs_copy_up(p.dentry);
+    if (!err)
+        err = chown_inode(p.mnt, p.dentry->inode, user, group);
     if (!err)
         fsnotify_dentry(p.dentry, IN_ATTRIB);
     path_put(&p);
@@ -127,7 +153,10 @@ SYSCALL_DEFINE3(fchown, int, fd, uid_t, user, gid_t, group)
     struct file *f = fget(fd);
     if (!f)
         return -EBADF;
-    int err = chown_inode(f->mnt, f->inode, user, group);
+    struct inode *inode;
+    int err = changed_inode(f, &inode);
+    if (!err)
+        err = chown_inode(f->mnt, inode, user, group);
     if (!err)
         fsnotify_file(f, IN_ATTRIB);
     file_put(f);
@@ -190,7 +219,10 @@ SYSCALL_DEFINE4(utimensat, int, dfd, uaddr_t, filename, uaddr_t, utimes, int, fl
         struct file *f = fget_raw(dfd);
         if (!f)
             return -EBADF;
-        int err = set_times(f->mnt, f->inode, utimes);
+        struct inode *inode;
+        int err = changed_inode(f, &inode);
+        if (!err)
+            err = set_times(f->mnt, inode, utimes);
         if (!err)
             fsnotify_file(f, IN_ATTRIB);
         file_put(f);
@@ -202,7 +234,10 @@ SYSCALL_DEFINE4(utimensat, int, dfd, uaddr_t, filename, uaddr_t, utimes, int, fl
     int err = user_path_at(dfd, filename, lf, &p);
     if (err)
         return err;
-    err = set_times(p.mnt, p.dentry->inode, utimes);
+    if (!mnt_readonly(p.mnt))
+        err = vfs_copy_up(p.dentry);
+    if (!err)
+        err = set_times(p.mnt, p.dentry->inode, utimes);
     if (!err)
         fsnotify_dentry(p.dentry, IN_ATTRIB);
     path_put(&p);
@@ -224,8 +259,9 @@ SYSCALL_DEFINE2(truncate, uaddr_t, path, loff_t, length)
         err = -EISDIR;
     else if (!S_ISREG(inode->mode))
         err = -EINVAL;
-    else if (!(err = inode_permission(inode, MAY_WRITE)) && !(err = may_change(&p)))
-        err = do_truncate(inode, length);
+    else if (!(err = inode_permission(inode, MAY_WRITE)) && !(err = may_change(&p)) &&
+             !(err = vfs_copy_up(p.dentry)))
+        err = do_truncate(p.dentry->inode, length);
     if (!err)
         fsnotify_dentry(p.dentry, IN_MODIFY);
     path_put(&p);

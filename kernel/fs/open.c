@@ -159,6 +159,12 @@ long do_openat(int dirfd, const char *name, unsigned flags, mode_t mode)
      * page cache): EINVAL, as Linux says for a file whose filesystem lacks it. */
     if (!err && (flags & O_DIRECT) && S_ISREG(inode->mode) && !(flags & O_PATH))
         err = -EINVAL;
+    /* Writing to a file of a stacking filesystem (overlay) writes its upper copy. */
+    if (!err && !created && !(flags & O_PATH) && S_ISREG(inode->mode) &&
+        ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)) && !mnt_readonly(p.mnt)) {
+        err = vfs_copy_up(p.dentry);
+        inode = p.dentry->inode;
+    }
     if (!err && (flags & O_TRUNC) && !created && S_ISREG(inode->mode) && !(flags & O_PATH) &&
         (flags & O_ACCMODE) != O_RDONLY && inode->size != 0)
         err = do_truncate(inode, 0);

@@ -261,6 +261,10 @@ struct super_operations {
     /* mount -o remount: switch the superblock to `flags & MS_RDONLY` before the VFS records
      * it (a filesystem that cannot go read-write refuses with -EROFS). NULL: always fine. */
     int (*remount)(struct super_block *sb, unsigned long flags);
+    /* A stacking filesystem (overlay): before the VFS changes the data or attributes of the
+     * file d names (open for writing, truncate, chmod, chown, utimes), move it to the
+     * writable layer and point d at it. NULL: nothing to do. 0 or -errno. */
+    int (*copy_up)(struct dentry *d);
 };
 
 struct kstatfs {
@@ -449,6 +453,7 @@ void ext2_init(void);
 void ofs_init(void);
 void isofs_init(void);          /* iso9660, read-only (fs/isofs) */
 void vfat_init(void);           /* vfat, read-only for now (fs/fat) */
+void overlayfs_init(void);      /* overlay: a writable layer over read-only ones (fs/overlayfs) */
 
 /* ---- super_bdev.c: superblocks of filesystems on block devices ---- */
 /* The superblock for a mount of `bdev` by `type` (Linux's get_tree_bdev): the one already
@@ -619,6 +624,8 @@ int file_open_path(struct path *p, unsigned flags, struct file **out);  /* consu
 /* A nameless file on `inode` (takes its own inode reference). */
 struct file *file_new_inode(struct inode *inode, const struct file_operations *ops, unsigned flags);
 int do_truncate(struct inode *inode, loff_t size);
+/* Before changing what d names: its filesystem's copy_up (overlay), else nothing. */
+int vfs_copy_up(struct dentry *d);
 loff_t generic_llseek(struct file *f, loff_t off, int whence);
 
 /* ---- fdtable.c ---- */

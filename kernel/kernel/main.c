@@ -204,6 +204,7 @@ __noreturn void kmain(unsigned long hartid, paddr_t fdt_pa)
     ofs_init();
     isofs_init();
     vfat_init();
+    overlayfs_init();
     loop_init();
     uart_init_irq(plat.uart.dev.has_irq ? plat.uart.dev.irq : 0);
     pci_init(fdt, fdt_size);   /* before virtio_init: virtio-pci devices are found here */

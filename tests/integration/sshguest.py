@@ -127,6 +127,8 @@ def booted_image(tmp_dir, keys, log_name, extra_forwards=()):
         assert r.returncode == 0, r.stderr
         ssh.console = child
         ssh.forwards = forwards
+        ssh.image = image           # to boot the same disk again (a reboot ends QEMU)
+        ssh.known_dir = known
         yield ssh
     finally:
         child.terminate(force=True)

@@ -16,7 +16,7 @@ import time
 import pexpect
 import pytest
 
-from sshguest import booted_image, free_port, make_keys
+from sshguest import Ssh, booted_image, free_port, make_keys, spawn_image
 
 pytestmark = pytest.mark.qemu
 
@@ -170,3 +170,57 @@ def test_local_port_forward_to_guest_httpd(booted, tmp_path):
     finally:
         fwd.terminate()
         fwd.wait(timeout=10)
+
+
+def test_etc_changes_persist_across_a_reboot_and_factory_reset(booted, keys):
+    """The /etc overlay (upper layer on /data): adduser, chpasswd, passwd, a hostname change, a
+    new file and a removed image file survive a reboot of the same disk; factory-reset brings
+    back the image's /etc. Last in this module: it reboots the guest."""
+    if "overlay" not in booted.run("cat /proc/filesystems").stdout.decode():
+        pytest.skip("this kernel has no overlay filesystem")
+    mounts = booted.run("cat /proc/mounts").stdout.decode()
+    assert any(line.split()[1:3] == ["/etc", "overlay"] for line in mounts.splitlines()), mounts
+    for command in ("adduser -D bob", "echo bob:bob-Pw-1 | chpasswd",
+                    "printf 'root-Pw-2\\nroot-Pw-2\\n' | passwd root",
+                    "echo persisted > /etc/hostname && hostname -F /etc/hostname",
+                    "echo x > /etc/newfile && rm /etc/os-release && sync"):
+        booted.run(command)
+    shadow = booted.run("grep -E '^(root|bob):' /etc/shadow").stdout.decode()
+    hashes = dict(line.split(":")[:2] for line in shadow.splitlines())
+    assert len(hashes["bob"]) > 2 and len(hashes["root"]) > 2, shadow
+    assert not hashes["root"].startswith("!") and not hashes["bob"].startswith("!"), shadow
+    passwd = booted.run("cat /etc/passwd").stdout.decode().splitlines()
+    assert [line.split(":")[0] for line in passwd] == ["root", "nobody", "bob"], passwd
+
+    booted.console.sendline("")
+    booted.console.expect("login:")
+    booted.run("reboot", check=False)
+    booted.console.expect(pexpect.EOF, timeout=120)     # -no-reboot: a reset ends QEMU
+    booted.console.wait()
+
+    port = free_port()
+    child = spawn_image(booted.image, forwards=((port, 22),))
+    try:
+        child.expect_exact("persisted login:", timeout=180)     # the new hostname
+        ssh = Ssh(port, keys / "id_test", booted.known_dir)
+        assert ssh.wait_ready(within=60).returncode == 0
+        run = lambda cmd: ssh.run(cmd).stdout.decode()  # noqa: E731
+        assert run("grep -E '^(root|bob):' /etc/shadow") == shadow
+        assert run("id -u bob").strip() == "1000"
+        assert run("hostname").strip() == "persisted"
+        assert run("cat /etc/newfile") == "x\n"
+        assert ssh.run("test -e /etc/os-release", check=False).returncode == 1
+        # Linux's whiteout format in the upper layer.
+        assert run("stat -c %F:%t:%T /data/overlay/etc/upper/os-release").strip() == \
+            "character special file:0:0"
+
+        # Factory reset, at once (no process holds a file in /etc) and without the reboot.
+        out = run("factory-reset -y -n")
+        assert "image's defaults" in out, out
+        assert ssh.run("grep -q ^bob: /etc/passwd", check=False).returncode == 1
+        assert run("grep ^root: /etc/shadow").startswith("root:!:")
+        assert run("cat /etc/hostname").strip() == "openv"
+        assert ssh.run("test -e /etc/newfile", check=False).returncode == 1
+        assert "openv" in run("cat /etc/os-release").lower()
+    finally:
+        child.terminate(force=True)
