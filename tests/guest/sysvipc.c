@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
@@ -74,13 +75,36 @@ static int write_file(const char *path, const char *text)
     return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
+/* Reads the whole table: other programs (the syscall fuzzer, say) may have left many objects
+ * behind, as they may on Linux, so the line can be far down. */
 static int proc_has_id(const char *path, int id)
 {
-    char buf[8192], pat[32];
-    if (read_file(path, buf, sizeof buf) < 0)
+    char pat[32], *buf = NULL;
+    size_t len = 0, cap = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
         return 0;
+    for (;;) {
+        if (cap - len < 4096) {
+            char *grown = realloc(buf, cap + 65536);
+            if (!grown)
+                break;
+            buf = grown;
+            cap += 65536;
+        }
+        ssize_t n = read(fd, buf + len, cap - len - 1);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    if (!buf)
+        return 0;
+    buf[len] = 0;
     snprintf(pat, sizeof pat, " %d ", id);
-    return strstr(buf, pat) != NULL;
+    int found = strstr(buf, pat) != NULL;
+    free(buf);
+    return found;
 }
 
 /* ---- message queues ---- */
