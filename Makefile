@@ -87,6 +87,7 @@ $(MUSL_CC):
 .PHONY: initramfs run-initramfs
 -include kernel/kernel.mk
 -include bootloader/bootloader.mk
+-include cloud-init/cloud-init.mk
 
 INITRAMFS := $(BUILD)/initramfs.cpio
 INITRAMFS_INPUTS := $(shell find rootfs image/initramfs tests/integration/guest-scripts -type f 2>/dev/null | sort)
@@ -149,7 +150,7 @@ release: image ## build/release/openv-VERSION-riscv64: image.xz, qcow2, SBOM, bu
 -include tests/go/go.mk
 -include tests/bench/bench.mk
 
-test-unit: test-unit-py unit-c unit-tty unit-block unit-pci unit-ofs ## host unit tests (cmocka and pytest)
+test-unit: test-unit-py unit-c unit-tty unit-block unit-pci unit-ofs unit-cloud-init ## host unit tests (cmocka and pytest)
 
 test-fuzz: ## a short run of every fuzz target (FUZZ_TIME seconds each; longer: make fuzz-smoke FUZZ_TIME=600)
 	@$(MAKE) --no-print-directory fuzz-smoke FUZZ_TIME=$(or $(TEST_FUZZ_TIME),5)

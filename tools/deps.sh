@@ -13,7 +13,7 @@ PACKAGES="
   e2fsprogs mtools dosfstools gdisk genisoimage cloud-image-utils cryptsetup-bin device-tree-compiler
   bison flex libssl-dev openssl
   dpkg-dev apt
-  libcmocka-dev clang
+  libcmocka-dev clang libyaml-dev
   golang-go
   python3 python3-pytest python3-pytest-xdist python3-pexpect openssh-client sshfs
   nodejs
