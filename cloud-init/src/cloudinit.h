@@ -95,6 +95,14 @@ int ci_run(struct ci_context *ctx, char *const argv[]);
 /* The same for a shell command line (sh -c). */
 int ci_run_shell(struct ci_context *ctx, const char *cmd);
 
+/* ---- network-config (netcfg.c) ------------------------------------------------------------ */
+
+/* Applies a NoCloud/ConfigDrive network-config (version 1 or 2; netcfg is the document's root
+ * map, with or without a top-level "network:" key) to the machine's interfaces and
+ * /etc/resolv.conf. Runs in `cloud-init init --local`, before anything uses the network.
+ * 0 (applied, or nothing to do), or -1 after ci_error with the reason. */
+int ci_netcfg_apply(struct ci_context *ctx, const struct ci_node *netcfg);
+
 /* ---- Modules (modules/) ---------------------------------------------------------------------- */
 
 /* cloud-init's frequencies: once per instance-id, every boot, once per machine ever. */
