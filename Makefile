@@ -24,6 +24,8 @@ QEMU_NET ?= mmio
 SSH_PORT ?= 2222
 # `make run SEED=seed.iso`: a cloud-init seed (cloud-localds) attached as a second, read-only disk.
 SEED ?=
+# `make run SEED_URL=http://10.0.2.2:8000/`: a NoCloud seed over HTTP (ds=nocloud;s=URL, -append).
+SEED_URL ?=
 # `make run`'s U-Boot: ours (build/bootloader/u-boot.bin: a signed FIT only, key in the -dtb it is
 # given), or UBOOT=/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf, Debian's (sha256-checked FIT).
 STOCK_UBOOT := /usr/lib/u-boot/qemu-riscv64_smode/uboot.elf
@@ -52,6 +54,7 @@ help: ## list the targets
 	@echo "  QEMU_NET=mmio|pci    the network's: virtio-net-device or virtio-net-pci (default mmio)"
 	@echo "  SSH_PORT=N           the host port forwarded to the guest's SSH server (default 2222)"
 	@echo "  SEED=seed.iso        a cloud-init seed (cloud-localds) as a second, read-only disk"
+	@echo "  SEED_URL=url         a NoCloud seed over HTTP: ds=nocloud;s=url on the command line"
 	@echo "  UBOOT=path           the U-Boot to boot: ours (default, signed FIT required) or"
 	@echo "                       $(STOCK_UBOOT) (Debian's: sha256-checked FIT)"
 	@echo "  QEMU_SMP=N QEMU_MEM=M  harts and memory (default 1, 512M); DEV_SSH_KEY=key.pub root's"
@@ -64,7 +67,8 @@ deps: ## install the Debian host packages the build and tests need (root or sudo
 run: ## build what is missing and boot build/openv.img through our signed U-Boot (Ctrl-A x quits)
 	@MAKE="$(MAKE)" BUILD="$(BUILD)" IMAGE="$(IMAGE)" QEMU="$(QEMU)" QEMU_MEM="$(QEMU_MEM)" \
 	    QEMU_SMP="$(QEMU_SMP)" UBOOT="$(UBOOT)" DEV_SSH_KEY="$(DEV_SSH_KEY)" \
-	    QEMU_DISK="$(QEMU_DISK)" QEMU_NET="$(QEMU_NET)" SSH_PORT="$(SSH_PORT)" SEED="$(SEED)" tools/run-image.sh
+	    QEMU_DISK="$(QEMU_DISK)" QEMU_NET="$(QEMU_NET)" SSH_PORT="$(SSH_PORT)" SEED="$(SEED)" \
+	    SEED_URL="$(SEED_URL)" tools/run-image.sh
 
 test: test-unit test-fuzz test-integration test-smp4 ## run all tests (unit, fuzz smoke, integration, again at -smp 4)
 

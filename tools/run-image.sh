@@ -6,7 +6,8 @@
 # Environment (from the Makefile): MAKE BUILD IMAGE QEMU QEMU_MEM QEMU_SMP UBOOT DEV_SSH_KEY
 # QEMU_DISK QEMU_NET (mmio or pci: the virtio transport of the disk, and of the network; the rng
 # goes with the disk) SSH_PORT (the host port forwarded to the guest's port 22) SEED (a cloud-init
-# seed image, attached read-only as a second disk on the disk's transport).
+# seed image, attached read-only as a second disk on the disk's transport) SEED_URL (a NoCloud seed
+# over HTTP: ds=nocloud;s=URL given with -append, our U-Boot only).
 set -euo pipefail
 
 say() { echo "openv: $*"; }
@@ -47,6 +48,18 @@ if [ -n "$seed" ]; then
     [ -f "$seed" ] && [ -r "$seed" ] ||
         fail "SEED=$seed: not a readable file (make one: cloud-localds seed.iso user-data meta-data)"
     seed=$(realpath "$seed")
+fi
+
+# QEMU puts -append in /chosen/bootargs of the -dtb tree; our U-Boot keeps it and the kernel
+# takes ds= from the boot loader (kernel/lib/bootargs.c). Debian's U-Boot replaces bootargs with
+# extlinux.conf's append line instead (docs/cloud-init.md says how to edit it).
+seed_url=${SEED_URL:-}
+if [ -n "$seed_url" ]; then
+    [[ $seed_url =~ ^https?://[^[:space:]\;\"]+$ ]] ||
+        fail "SEED_URL=$seed_url: an http:// URL without spaces, ';' or quotes (the guest reaches the host at 10.0.2.2)"
+    [ "$UBOOT" = "$BUILD/bootloader/u-boot.bin" ] ||
+        fail "SEED_URL= works with our U-Boot only; with UBOOT= put ds=nocloud;s=URL in extlinux.conf (docs/cloud-init.md)"
+    case $seed_url in */) ;; *) seed_url+=/ ;; esac
 fi
 
 key=${DEV_SSH_KEY:-}
@@ -98,6 +111,7 @@ qemu=("$QEMU" -M virt -m "$QEMU_MEM" -smp "$QEMU_SMP" -nographic -kernel "$uboot
       -netdev "user,id=n0,hostfwd=tcp::$port-:22" -device "$net_dev,netdev=n0"
       -device "$rng_dev")
 [ -n "$signed" ] && qemu+=(-dtb "$(realpath "$BUILD/ctrl.dtb")")
+[ -n "$seed_url" ] && qemu+=(-append "ds=nocloud;s=$seed_url")
 # The seed after the image: U-Boot and the kernel see the image first (vda), the seed second.
 [ -n "$seed" ] && qemu+=(-drive "file=$seed,format=raw,if=none,id=seed,readonly=on"
                          -device "$disk_dev,drive=seed")

@@ -56,7 +56,7 @@ void cmdline_init(const char *bootargs)
     have_builtin = n > 0;
     if (have_builtin)
         pr_notice("Kernel command line: built in; the boot loader may add only console=, "
-                  "earlycon, quiet, loglevel=, ignore_loglevel");
+                  "earlycon, quiet, loglevel=, ignore_loglevel, ds=");
     size_t len = bootargs_merge(builtin, bootargs, cmdline, sizeof cmdline, report_dropped);
     if (len >= sizeof cmdline)
         pr_warn("Kernel command line: truncated to %zu bytes", sizeof cmdline - 1);

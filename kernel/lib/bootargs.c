@@ -5,12 +5,18 @@
  * boot: root=, dm-mod.create=, init=, rdinit=, the verity policy... Only options that change
  * nothing of that kind may still come from /chosen/bootargs, which anybody who can edit the
  * boot partition (extlinux.conf) or the U-Boot environment controls. It is an allowlist, so
- * an option added later is refused from the boot loader until someone decides otherwise. */
+ * an option added later is refused from the boot loader until someone decides otherwise.
+ *
+ * ds= is cloud-init's datasource option (ds=nocloud;s=http://host/path/): it tells the agent
+ * where to fetch a seed. It grants nothing that attaching a cidata disk (the same physical
+ * access as editing extlinux.conf) does not already grant, the agent treats an HTTP seed like
+ * any other seed, and the kernel itself ignores it. */
 #include "bootargs.h"
 #include "string.h"
 
 static const char *const bootloader_allowed[] = {
     "console", "earlycon", "quiet", "loglevel", "ignore_loglevel",
+    "ds",
 };
 
 const char *bootargs_next_word(const char **p, size_t *len)

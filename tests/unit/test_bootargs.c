@@ -37,10 +37,12 @@ static void test_allowlist(void **state)
 {
 	(void)state;
 	static const char *const ok[] = { "console=ttyS0", "quiet", "loglevel=7", "earlycon",
-					  "ignore_loglevel", "console=" };
+					  "ignore_loglevel", "console=", "ds=nocloud;s=http://10.0.2.2:8000/",
+					  "ds=nocloud-net;s=http://h/;i=iid-1;h=vm1" };
 	static const char *const no[] = { "root=/dev/vda2", "init=/bin/sh", "rdinit=/bin/sh",
 					  "dm-mod.create=x", "rw", "ro", "openv.autologin",
-					  "consoleX=1", "consol", "rootwait", "quieter" };
+					  "consoleX=1", "consol", "rootwait", "quieter",
+					  "dsx=1", "d=1", "ds.x=1" };
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
 		assert_true(bootargs_allowed_from_bootloader(ok[i], strlen(ok[i])));
 	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
@@ -76,6 +78,14 @@ static void test_merge(void **state)
 	bootargs_merge(builtin, builtin, out, sizeof out, record_dropped);
 	assert_string_equal(out, builtin);
 	assert_string_equal(dropped, "");
+
+	/* cloud-init's ds= arrives whole: ';' and '=' inside a word are not separators. */
+	dropped[0] = 0;
+	bootargs_merge(builtin, "console=ttyS0 ds=nocloud;s=http://10.0.2.2:8000/ root=/dev/vdb",
+		       out, sizeof out, record_dropped);
+	assert_string_equal(out, "dm-mod.create=\"v,,,ro,0 8 verity 1 a b\" root=/dev/dm-0 ro "
+			    "console=ttyS0 ds=nocloud;s=http://10.0.2.2:8000/");
+	assert_string_equal(dropped, "[root=/dev/vdb]");
 
 	/* Too long: truncated at a word, NUL-terminated, the full length returned. */
 	char small[20];
