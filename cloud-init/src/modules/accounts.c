@@ -260,10 +260,14 @@ static bool id_used(const struct acct_file *f, long id)
     return false;
 }
 
-long acct_free_id(const struct acct_db *db, bool system, bool both)
+long acct_free_id(const struct acct_db *db, bool system, unsigned which)
 {
-    const struct acct_file *files[] = {&db->passwd, &db->group};
-    size_t nf = both ? 2 : 1;
+    const struct acct_file *files[2];
+    size_t nf = 0;
+    if (which & ACCT_IN_PASSWD)
+        files[nf++] = &db->passwd;
+    if (which & ACCT_IN_GROUP)
+        files[nf++] = &db->group;
     if (system) {
         for (long id = 999; id >= 100; id--) {
             bool used = false;

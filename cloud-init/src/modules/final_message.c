@@ -1,7 +1,8 @@
 /* cc_final_message (every boot, last): cloud-init's final message, to the console (stderr) and
- * the log, and /var/lib/cloud/instance/boot-finished as cloud-init writes it. The text is
+ * the log. The text is
  * `final_message` or cloud-init's default; {{version}}, {{ uptime }}, $timestamp, ${datasource}
- * (each of version, uptime, timestamp, datasource) are substituted. */
+ * (each of version, uptime, timestamp, datasource) are substituted. The core writes
+ * boot-finished after the stage. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,30 +11,13 @@
 
 #include "modules.h"
 
+#ifndef CI_VERSION
+#define CI_VERSION "dev"   /* the build passes release/VERSION */
+#endif
+
 static const char default_message[] =
     "Cloud-init v. {{version}} finished at {{timestamp}}. Datasource {{datasource}}.  "
     "Up {{uptime}} seconds";
-
-/* The agent's version: openv's, from os-release (the agent ships with the image). */
-static void read_version(struct ci_context *ctx, char *out, size_t len)
-{
-    snprintf(out, len, "unknown");
-    char *os = ci_read_file(ctx, "/etc/os-release", NULL);
-    for (char *p = os; p && *p; ) {
-        size_t l = strcspn(p, "\n");
-        if (!strncmp(p, "VERSION_ID=", 11)) {
-            const char *v = p + 11;
-            size_t vl = l - 11;
-            if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
-                v++;
-                vl -= 2;
-            }
-            snprintf(out, len, "%.*s", (int)vl, v);
-        }
-        p += l + (p[l] == '\n');
-    }
-    free(os);
-}
 
 static void read_uptime(struct ci_context *ctx, char *out, size_t len)
 {
@@ -107,15 +91,14 @@ int cc_final_message(struct ci_context *ctx)
         const char *nl = strchr(text, '\n');
         text = nl ? nl + 1 : "";
     }
-    char version[64], uptime[32], stamp[64] = "";
-    read_version(ctx, version, sizeof version);
+    char uptime[32], stamp[64] = "";
     read_uptime(ctx, uptime, sizeof uptime);
     time_t now = time(NULL);
     struct tm tm;
     if (gmtime_r(&now, &tm))
         strftime(stamp, sizeof stamp, "%a, %d %b %Y %H:%M:%S +0000", &tm);   /* RFC 2822 */
     const struct var vars[] = {
-        {"version", version},
+        {"version", CI_VERSION},
         {"uptime", uptime},
         {"timestamp", stamp},
         {"datasource", ctx->datasource ? ctx->datasource : "None"},
@@ -130,14 +113,5 @@ int cc_final_message(struct ci_context *ctx)
     fflush(stderr);
     ci_log(ctx, CI_INFO, "%s", msg.p ? msg.p : "");
     free(msg.p);
-    struct mod_buf fin = {0};
-    int rc = 0;
-    if (mod_buf_printf(&fin, "%s - %s - v. %s\n", uptime, stamp, version) < 0 ||
-        ci_mkdir_p(ctx, "/var/lib/cloud/instance", 0755) < 0 ||
-        ci_write_file(ctx, "/var/lib/cloud/instance/boot-finished", fin.p, fin.len, 0644,
-                      (uid_t)-1, (gid_t)-1) < 0) {
-        ci_warn(ctx, "cannot write /var/lib/cloud/instance/boot-finished: %s", strerror(errno));
-    }
-    free(fin.p);
-    return rc;
+    return 0;
 }

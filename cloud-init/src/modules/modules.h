@@ -93,8 +93,9 @@ int acct_append(struct acct_file *f, const char *line);
 int acct_uid(const struct acct_db *db, const char *user, uid_t *uid);
 int acct_gid(const struct acct_db *db, const char *group, gid_t *gid);
 /* A free id as useradd/groupadd pick one: regular ids above the largest in 1000..59999, system
- * ids the largest free one in 100..999 (taken in either passwd or group when both). -1: none. */
-long acct_free_id(const struct acct_db *db, bool system, bool both);
+ * ids the largest free one in 100..999, free in each file of which. -1: none. */
+enum { ACCT_IN_PASSWD = 1, ACCT_IN_GROUP = 2 };
+long acct_free_id(const struct acct_db *db, bool system, unsigned which);
 /* Adds user to group's member list (no-op if already a member); -1 when no such group. */
 int acct_add_member(struct acct_db *db, const char *group, const char *user);
 /* Days since the epoch, shadow's lastchg. */

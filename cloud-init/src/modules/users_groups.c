@@ -114,7 +114,7 @@ static int add_group(struct ci_context *ctx, struct acct_db *db, const char *nam
         free(s);
     }
     if (gid < 0)
-        gid = acct_free_id(db, system, false);
+        gid = acct_free_id(db, system, ACCT_IN_GROUP);
     if (gid < 0) {
         ci_error(ctx, "group %s: no free group id", name);
         return -1;
@@ -395,7 +395,8 @@ static int create_user(struct ci_context *ctx, const struct user *u)
                 free(s);
             }
         } else {
-            id = acct_free_id(&db, system, !primary);
+            /* With a group of its own, useradd keeps uid and gid equal: free in both. */
+            id = acct_free_id(&db, system, primary ? ACCT_IN_PASSWD : ACCT_IN_PASSWD | ACCT_IN_GROUP);
         }
         if (id < 0 && rc == 0) {
             ci_error(ctx, "user %s: no free user id", u->name);
