@@ -98,7 +98,7 @@ INITRAMFS_INPUTS := $(shell find rootfs image/initramfs tests/integration/guest-
 
 initramfs: $(INITRAMFS) ## the initramfs: BusyBox, Dropbear, rootfs/, guest tests (build/initramfs.cpio)
 
-$(INITRAMFS): packages ofs-guest-tools guest-tests bench-progs go-tests $(INITRAMFS_INPUTS) image/mkinitramfs.py release/VERSION
+$(INITRAMFS): packages cloud-init ofs-guest-tools guest-tests bench-progs go-tests $(INITRAMFS_INPUTS) image/mkinitramfs.py release/VERSION
 	@$(PYTHON) image/mkinitramfs.py --build $(BUILD) --out $@
 
 run-initramfs: kernel initramfs ## boot the kernel with the initramfs straight from QEMU (-kernel)
@@ -130,7 +130,7 @@ $(SIGNING_KEY_STAMP): FORCE
 	@mkdir -p $(@D)
 	@echo "$(SIGNING_KEY_DIR)" | cmp -s - $@ || echo "$(SIGNING_KEY_DIR)" > $@
 
-$(IMAGE): kernel packages ofs-guest-tools $(INITRAMFS_INPUTS) image/mkimage.py image/mkinitramfs.py image/verity.py $(DEV_KEY_COPY) $(SIGNING_KEY_STAMP) release/VERSION
+$(IMAGE): kernel packages cloud-init ofs-guest-tools $(INITRAMFS_INPUTS) image/mkimage.py image/mkinitramfs.py image/verity.py $(DEV_KEY_COPY) $(SIGNING_KEY_STAMP) release/VERSION
 	@DEV_SSH_KEY=$$([ -s $(DEV_KEY_COPY) ] && echo $(DEV_KEY_COPY)) \
 	    $(PYTHON) image/mkimage.py --build $(BUILD) --kernel $(BUILD)/kernel/Image --out $@
 

@@ -26,3 +26,22 @@ unit-cloud-init: $(CI_UNIT_BINS)
 $(CI_UNIT_DIR)/%: tests/unit/cloud-init/%.c $(CI_LIB_SRCS) $(CI_HDRS) $(wildcard tests/unit/cloud-init/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CI_UNIT_CFLAGS) -o $@ $< $(CI_LIB_SRCS) -lyaml -lcmocka -lcrypt
+
+# The guest binary: static riscv64 musl, libyaml from packages/libyaml (built, or taken from the
+# package cache, by pkgtool).
+CI_GUEST := $(BUILD)/cloud-init/cloud-init
+CI_LIBYAML := $(BUILD)/pkg/libyaml
+CI_GUEST_CFLAGS := $(CI_CFLAGS) -Os -ffile-prefix-map=$(CURDIR)=. -I$(CI_LIBYAML)/include
+
+.PHONY: cloud-init libyaml
+cloud-init: $(CI_GUEST) ## the cloud-init agent, static riscv64 (build/cloud-init/cloud-init)
+
+libyaml: toolchain
+	@$(PKGTOOL) build libyaml $(BUILD)/work $(CI_LIBYAML) >/dev/null
+
+$(CI_GUEST): $(CI_SRCS) $(CI_HDRS) cloud-init/cloud-init.mk release/VERSION | libyaml
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(CI_GUEST_CFLAGS) -DCI_VERSION='"$(shell cat release/VERSION)"' -static -o $@.tmp \
+	    $(CI_SRCS) -L$(CI_LIBYAML)/lib -lyaml
+	$(TOOLCHAIN)/bin/riscv64-linux-musl-strip $@.tmp
+	@mv $@.tmp $@

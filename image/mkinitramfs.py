@@ -11,6 +11,7 @@ Contents:
   BusyBox              /bin/busybox and a link per applet (from busybox.links)
   Dropbear             /usr/bin/dropbearmulti and its names
   OpenSSH              /usr/libexec/sftp-server (Dropbear's SFTPSERVER_PATH)
+  cloud-init           /usr/bin/cloud-init; /var/lib/cloud (and, on the disk, /var/log) -> /data
   tests                /opt/tests/guest/*, /opt/tests/bench/*, /opt/tests/go/* when built, and the shell
                        scripts of tests/integration/guest-scripts in /opt/tests/scripts;
                        BusyBox's testsuite and .config in /opt/busybox
@@ -192,6 +193,17 @@ def rootfs_tree(build_dir, initramfs):
     if os.path.exists(sftp):
         with open(sftp, "rb") as fh:
             a.file("usr/libexec/sftp-server", fh.read(), 0o755)
+
+    # The cloud-init agent (make cloud-init; cloud-init/README.md). Its state and logs live on
+    # /data (S10cloud-init makes the directories), so a read-only root still provisions once.
+    agent = os.path.join(build_dir, "cloud-init", "cloud-init")
+    if os.path.exists(agent):
+        with open(agent, "rb") as fh:
+            a.file("usr/bin/cloud-init", fh.read(), 0o755)
+    a.dir("var/lib")
+    a.symlink("var/lib/cloud", "/data/var/lib/cloud")
+    if not initramfs:
+        a.symlink("var/log", "/data/var/log")
 
     # The OFS tools for the data partition (make ofs-guest-tools).
     for tool in ("mkfs.ofs", "fsck.ofs"):

@@ -45,8 +45,9 @@ ARTEFACTS = [
 ]
 
 # Packages whose code is in the disk image (and so in openv.img.xz and openv.qcow2): lwIP is
-# compiled into the kernel, musl is linked statically into every guest program.
-IN_IMAGE = ["busybox", "dropbear", "lwip", "musl", "openssh"]
+# compiled into the kernel, musl is linked statically into every guest program, libyaml into
+# /usr/bin/cloud-init.
+IN_IMAGE = ["busybox", "dropbear", "libyaml", "lwip", "musl", "openssh"]
 
 # Host tools whose versions shape the output (buildinfo), as dpkg-query names them.
 HOST_TOOLS = ["gcc-riscv64-linux-gnu", "gcc-12-riscv64-linux-gnu", "binutils-riscv64-linux-gnu", "e2fsprogs", "mtools",
@@ -126,7 +127,7 @@ def purl(pkg):
 
 def package_component(pkg, artefacts):
     c = {
-        "type": "library" if pkg.name in ("musl", "lwip") else "application",
+        "type": "library" if pkg.name in ("musl", "lwip", "libyaml") else "application",
         "bom-ref": f"package:{pkg.name}",
         "name": pkg.name,
         "version": pkg.conf["DEB_VERSION"].split(":")[-1].split("-")[0].split("+")[0],
