@@ -1,7 +1,8 @@
 /* cc_write_files (init stage: entries without `defer: true`) and cc_write_files_deferred
  * (final stage, after users exist: the `defer: true` ones). Per entry, as cloud-init:
  * path (required), content (default empty), encoding (text/plain; b64/base64; gz/gzip;
- * gz+b64, gzip+base64, gz+base64, gzip+b64), owner (default root:root, names resolved in the
+ * gz+b64, gzip+base64, gz+base64, gzip+b64; gzip content given as `!!binary` is base64 text,
+ * decoded first), owner (default root:root, names resolved in the
  * system's /etc/passwd and /etc/group), permissions (default 0644: a string is octal, an
  * integer is taken as YAML reads it, so 0644 is octal and 420 decimal), append (default false).
  * A bad entry is an error for that file only; the others are still written. */
@@ -148,9 +149,14 @@ static int write_entry(struct ci_context *ctx, const struct ci_node *e, size_t i
         what = "base64";
         break;
     case ENC_GZ:
-        r = mod_gunzip(content, strlen(content), &data);
-        what = "gzip";
-        break;
+        /* Binary gzip data reaches YAML as `!!binary` base64 (a scalar cannot hold its NUL
+         * bytes): without gzip's magic number, the content is read as that base64. */
+        if ((unsigned char)content[0] == 0x1f && (unsigned char)content[1] == 0x8b) {
+            r = mod_gunzip(content, strlen(content), &data);
+            what = "gzip";
+            break;
+        }
+        /* fall through */
     case ENC_GZ_B64:
         r = mod_base64_decode(content, strlen(content), &tmp);
         what = "base64";
