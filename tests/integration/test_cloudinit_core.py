@@ -1,0 +1,94 @@
+"""The cloud-init agent's core on the disk image (the root read-only, state on /data): a boot
+without a seed says "disabled" and changes nothing; a boot with a `cloud-localds` seed finds it
+by label, records the instance under /var/lib/cloud, runs a `#!` user-data script once and
+reports `status: done` with the datasource; the next boot with the same seed (same
+instance-id) does not run the script again; `cloud-init clean --logs` makes the next boot a
+first boot. (ci-net's test_cloudinit.py covers the modules, the formats and the bad seeds.)"""
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from guest import kernel_image, qemu_machine
+from test_disk import DiskGuest, image, spawn  # noqa: F401  (image: the module's fixture)
+
+pytestmark = pytest.mark.qemu
+
+
+def boot(disk, seed, name):
+    argv = [*qemu_machine(), "-nographic", "-no-reboot",
+            "-global", "virtio-mmio.force-legacy=false", "-kernel", kernel_image(),
+            "-append", "root=/dev/vda2 ro rootwait console=ttyS0 openv.autologin",
+            "-drive", f"file={disk},format=raw,if=none,id=hd0",
+            "-device", "virtio-blk-device,drive=hd0"]
+    if seed:
+        argv += ["-drive", f"file={seed},format=raw,if=none,id=hd1,readonly=on",
+                 "-device", "virtio-blk-device,drive=hd1"]
+    child, log = spawn(argv, name)
+    g = DiskGuest(child, log)
+    try:
+        g.wait_for_shell(120)
+    except Exception:
+        g.close()
+        raise
+    return g
+
+
+def shutdown(g):
+    g.check("sync")
+    g.poweroff()
+    g.close()
+
+
+def test_no_seed_disabled_then_seed_runs_once_per_instance(image, tmp_path):  # noqa: F811
+    disk = str(tmp_path / "openv.img")
+    shutil.copyfile(image, disk)
+    (tmp_path / "user-data").write_text("#!/bin/sh\necho core-script-ran\n"
+                                        "echo ran >> /data/core-marker\n")
+    (tmp_path / "meta-data").write_text("instance-id: iid-core-1\nlocal-hostname: corebox\n")
+    seed = str(tmp_path / "seed.iso")
+    subprocess.run(["cloud-localds", seed, tmp_path / "user-data", tmp_path / "meta-data"],
+                   check=True)
+
+    g = boot(disk, None, "cloudinit-core-noseed")
+    try:
+        out, rc = g.run("cloud-init status --long")
+        assert rc == 0 and "status: disabled" in out, out
+        assert g.check("ls --color=never -A /var/lib/cloud/") == "data", "only status.json is written"
+        assert g.check("cloud-init --version").startswith("cloud-init ")
+    finally:
+        shutdown(g)
+
+    g = boot(disk, seed, "cloudinit-core-seed1")
+    try:
+        out, rc = g.run("cloud-init status --wait --long", timeout=120)
+        assert rc == 0, out
+        assert "status: done" in out, out
+        assert "detail: DataSourceNoCloud [seed=/dev/disk/by-label/cidata]" in out, out
+        doc = json.loads(g.check("cloud-init status --format json"))
+        assert doc["status"] == "done" and doc["errors"] == [], doc
+        assert g.check("readlink /var/lib/cloud/instance") == "instances/iid-core-1"
+        assert g.check("cat /var/lib/cloud/data/instance-id") == "iid-core-1"
+        assert g.check("cat /data/core-marker") == "ran"
+        assert "core-script-ran" in g.check("cat /var/log/cloud-init-output.log")
+        assert g.check("ls --color=never /var/lib/cloud/instance/sem/") == "config_scripts_user"
+        assert g.check("test -e /var/lib/cloud/instance/boot-finished && echo yes") == "yes"
+    finally:
+        shutdown(g)
+
+    g = boot(disk, seed, "cloudinit-core-seed2")
+    try:
+        out, rc = g.run("cloud-init status --wait --long", timeout=120)
+        assert rc == 0 and "status: done" in out, out
+        assert g.check("cat /data/core-marker") == "ran", "the per-instance script ran again"
+        assert "iid-core-1" in g.check("cat /var/log/cloud-init.log")
+        g.check("cloud-init clean --logs")
+        assert g.check("ls --color=never -A /var/lib/cloud/ | wc -l") == "0"
+        assert g.check("ls --color=never /var/log/cloud-init.log 2>/dev/null | wc -l") == "0"
+        out, rc = g.run("cloud-init status")
+        assert rc == 0 and "status: not run" in out, out
+    finally:
+        shutdown(g)
