@@ -28,6 +28,7 @@ import pexpect  # noqa: E402
 from guest import BUILD, REPO, Guest, GuestError, qemu_machine  # noqa: E402
 from sshguest import (LOGIN_PROMPT, UBOOT, Ssh, build_image_with_key, free_port,  # noqa: E402
                       spawn_image)
+import bench_cloudinit  # noqa: E402  (first boot with and without a cloud-init seed)
 
 IMAGE = os.path.join(BUILD, "openv.img")
 WORK = os.path.join(BUILD, "bench-system")     # not build/bench: that one goes into the initramfs
@@ -387,12 +388,15 @@ def measure(kernel):
     parts = [("image", lambda f: image_figures(f)), ("ssh", lambda f: ssh_figures(f, kernel)),
              ("ofs", lambda f: ofs_figures(f, kernel)),
              ("verity", lambda f: verity_figures(f, kernel)),
-             ("root", lambda f: root_figures(f, kernel))]
+             ("root", lambda f: root_figures(f, kernel)),
+             ("cloudinit", lambda f: bench_cloudinit.figures(f, kernel))]
     only = os.environ.get("BENCH_SYSTEM_PARTS")
     for name, part in parts:
         if only and name not in only.split(","):
             continue
         if name == "ssh" and os.environ.get("BENCH_SKIP_NET") == "1":
+            continue
+        if name == "cloudinit" and os.environ.get("BENCH_SKIP_CLOUDINIT") == "1":
             continue
         log(f"{name}...")
         start = time.monotonic()
@@ -407,6 +411,7 @@ def measure(kernel):
 
 
 NOTES = {
+    "cloudinit_*": bench_cloudinit.NOTE,
     "image_*": "build/openv.img: file size, allocated bytes of the sparse file, `xz -T1 -6` "
                "size; boot = QEMU start (make run's command line, disk as snapshot) to "
                "'openv login:' through OpenSBI + stock U-Boot; _pci: the same with disk, NIC and "
