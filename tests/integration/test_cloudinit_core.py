@@ -6,9 +6,11 @@ instance-id) does not run the script again; `cloud-init clean --logs` makes the 
 first boot. (ci-net's test_cloudinit.py covers the modules, the formats and the bad seeds.)"""
 
 import json
-import os
 import shutil
+import socket
 import subprocess
+import sys
+import time
 
 import pytest
 
@@ -18,12 +20,14 @@ from test_disk import DiskGuest, image, spawn  # noqa: F401  (image: the module'
 pytestmark = pytest.mark.qemu
 
 
-def boot(disk, seed, name):
+def boot(disk, seed, name, append="", net=False, snapshot=False):
     argv = [*qemu_machine(), "-nographic", "-no-reboot",
             "-global", "virtio-mmio.force-legacy=false", "-kernel", kernel_image(),
-            "-append", "root=/dev/vda2 ro rootwait console=ttyS0 openv.autologin",
-            "-drive", f"file={disk},format=raw,if=none,id=hd0",
+            "-append", f"root=/dev/vda2 ro rootwait console=ttyS0 openv.autologin {append}".strip(),
+            "-drive", f"file={disk},format=raw,if=none,id=hd0{',snapshot=on' if snapshot else ''}",
             "-device", "virtio-blk-device,drive=hd0"]
+    if net:
+        argv += ["-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"]
     if seed:
         argv += ["-drive", f"file={seed},format=raw,if=none,id=hd1,readonly=on",
                  "-device", "virtio-blk-device,drive=hd1"]
@@ -92,3 +96,45 @@ def test_no_seed_disabled_then_seed_runs_once_per_instance(image, tmp_path):  # 
         assert rc == 0 and "status: not run" in out, out
     finally:
         shutdown(g)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_nocloud_over_http_from_the_command_line(image, tmp_path):  # noqa: F811
+    """ds=nocloud;s=http://10.0.2.2:PORT/seed/;h=... : QEMU's user network reaches the host's
+    127.0.0.1, where python3 -m http.server serves the seed; h= wins over local-hostname."""
+    seed = tmp_path / "www" / "seed"
+    seed.mkdir(parents=True)
+    (seed / "meta-data").write_text('{"instance-id": "iid-http-1", "local-hostname": "x"}\n')
+    (seed / "user-data").write_text("#!/bin/sh\necho http-script-ran\n")
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+                               str(port), "--directory", str(tmp_path / "www")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        g = boot(image, None, "cloudinit-core-http",
+                 append=f"ds=nocloud;s=http://10.0.2.2:{port}/seed/;h=httpbox", net=True,
+                 snapshot=True)
+        try:
+            out, rc = g.run("cloud-init status --wait --long", timeout=120)
+            assert rc == 0 and "status: done" in out, out
+            assert f"DataSourceNoCloudNet [seed=http://10.0.2.2:{port}/seed/]" in out, out
+            assert json.loads(g.check("cloud-init status --format json"))["datasource"] == "nocloud"
+            assert g.check("cat /var/lib/cloud/data/instance-id") == "iid-http-1"
+            assert g.check("cat /var/lib/cloud/instance/hostname-override") == "httpbox"
+            assert "http-script-ran" in g.check("cat /var/log/cloud-init-output.log")
+        finally:
+            g.close()
+    finally:
+        server.terminate()
+        server.wait()
