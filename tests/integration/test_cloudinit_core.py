@@ -138,3 +138,53 @@ def test_nocloud_over_http_from_the_command_line(image, tmp_path):  # noqa: F811
     finally:
         server.terminate()
         server.wait()
+
+
+def test_vfat_configdrive_and_bad_seeds(image, tmp_path):  # noqa: F811
+    """A `cloud-localds -f vfat` seed and a `genisoimage -V config-2` ConfigDrive are found by
+    label and mounted with the right filesystem; a seed whose cloud-config is not YAML gives
+    status error (exit 1) with the line, and the boot still reaches sshd."""
+    t = tmp_path
+    (t / "user-data").write_text("#cloud-config\n")
+    (t / "meta-data").write_text("instance-id: iid-vfat\n")
+    vfat = str(t / "seed-vfat.img")
+    subprocess.run(["cloud-localds", "-f", "vfat", vfat, t / "user-data", t / "meta-data"],
+                   check=True)
+    cd = t / "cd" / "openstack" / "latest"
+    cd.mkdir(parents=True)
+    (cd / "meta_data.json").write_text('{"uuid": "83679162-1378-4288-a2d4-70e13ec132aa", '
+                                       '"hostname": "cfgdrive", "public_keys": {"k": "ssh-ed25519 AAAA"}}')
+    (cd / "user_data").write_text("#!/bin/sh\necho configdrive-script-ran\n")
+    configdrive = str(t / "configdrive.iso")
+    subprocess.run(["genisoimage", "-quiet", "-V", "config-2", "-J", "-R", "-o", configdrive,
+                    str(t / "cd")], check=True)
+    bad = t / "bad"
+    bad.mkdir()
+    (bad / "user-data").write_text("#cloud-config\nwrite_files: [\n  - path: /x\n")
+    (bad / "meta-data").write_text("instance-id: iid-bad\n")
+    badseed = str(t / "bad.iso")
+    subprocess.run(["cloud-localds", badseed, bad / "user-data", bad / "meta-data"], check=True)
+
+    for seed, name, detail, iid in (
+            (vfat, "vfat", "DataSourceNoCloud [seed=/dev/disk/by-label/cidata]", "iid-vfat"),
+            (configdrive, "configdrive", "DataSourceConfigDrive [seed=/dev/disk/by-label/config-2]",
+             "83679162-1378-4288-a2d4-70e13ec132aa")):
+        g = boot(image, seed, f"cloudinit-core-{name}", snapshot=True)
+        try:
+            out, rc = g.run("cloud-init status --wait --long", timeout=120)
+            assert rc == 0 and "status: done" in out and f"detail: {detail}" in out, out
+            assert g.check("cat /var/lib/cloud/data/instance-id") == iid
+            assert g.check("grep -c ' /run/cloud-init/seed ' /proc/mounts || true") == "0"
+            if name == "configdrive":
+                assert "configdrive-script-ran" in g.check("cat /var/log/cloud-init-output.log")
+        finally:
+            g.close()
+
+    g = boot(image, badseed, "cloudinit-core-bad", snapshot=True)
+    try:
+        out, rc = g.run("cloud-init status --wait --long", timeout=120)
+        assert rc == 1 and "status: error" in out, out
+        assert "user-data: invalid cloud-config: line" in out, out
+        assert g.check("test -s /run/dropbear.pid && echo up") == "up"
+    finally:
+        g.close()
