@@ -119,7 +119,7 @@ static void test_http_response(void **state)
     assert_int_equal(len, 5);
     assert_string_equal(body, "hello");
     free(body);
-    const char *chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    const char *chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n"
                           "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\n\r\n";
     assert_int_equal(ci_http_parse_response(chunked, strlen(chunked), &st, &body, &len, err, 200), 0);
     assert_string_equal(body, "hello, world");
