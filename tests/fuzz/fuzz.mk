@@ -35,6 +35,7 @@ FUZZ_TIME ?= 20
 
 FUZZ_TARGETS := fuzz_fdt fuzz_elf fuzz_cpio fuzz_gpt fuzz_ext2 fuzz_ofs fuzz_cmsg
 FUZZ_TARGETS += fuzz_netlink fuzz_pci fuzz_isofs fuzz_fat fuzz_verity
+FUZZ_TARGETS += fuzz_ci_mime fuzz_ci_userdata
 
 fuzz_fdt_SRCS  := tests/fuzz/fuzz_fdt.c kernel/lib/fdt.c
 fuzz_fdt_SEEDS := $(UNIT_DTBS)
@@ -142,12 +143,30 @@ $(FUZZ_DIR)/seeds/ofs-tiny.img: $(OFS_TOOLS_DIR)/mkfs.ofs tests/fuzz/fuzz.mk
 		-U 6f70656e-7600-4000-8000-0000000000f1 -d $(FUZZ_DIR)/seeds/ofs-root $@.full
 	head -c 65536 $@.full > $@
 
+# The cloud-init agent's seed parsers (cloud-init/src): the MIME splitter alone, and user-data,
+# meta-data and HTTP responses through node.c over the host's libyaml (Debian libyaml-dev).
+# User-space code: the C library's headers, not the kernel's (_INCLUDES replaces
+# -Ikernel/include).
+CI_FUZZ_CFLAGS := -D_GNU_SOURCE
+fuzz_ci_mime_INCLUDES := -Icloud-init/src
+fuzz_ci_userdata_INCLUDES := -Icloud-init/src
+fuzz_ci_mime_SRCS := tests/fuzz/fuzz_ci_mime.c cloud-init/src/mime.c
+fuzz_ci_mime_CFLAGS := $(CI_FUZZ_CFLAGS)
+fuzz_ci_mime_SEEDS := tests/unit/cloud-init/data/make-mime.txt
+fuzz_ci_userdata_SRCS := tests/fuzz/fuzz_ci_userdata.c cloud-init/src/userdata.c \
+	cloud-init/src/mime.c cloud-init/src/node.c cloud-init/src/metadata.c cloud-init/src/util.c \
+	cloud-init/src/state.c cloud-init/src/http.c
+fuzz_ci_userdata_CFLAGS := $(CI_FUZZ_CFLAGS)
+fuzz_ci_userdata_LIBS := -lyaml
+fuzz_ci_userdata_SEEDS := tests/unit/cloud-init/data/make-mime.txt \
+	tests/unit/cloud-init/data/cloud-config.yaml tests/unit/cloud-init/data/meta-data.json
+
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 
 define fuzz_target_rule
-$(FUZZ_DIR)/$(1): $$($(1)_SRCS) $$(wildcard kernel/include/*.h)
+$(FUZZ_DIR)/$(1): $$($(1)_SRCS) $$(wildcard kernel/include/*.h cloud-init/src/*.h)
 	@mkdir -p $$(@D)
-	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$($(1)_CFLAGS) -Ikernel/include -o $$@ $$($(1)_SRCS)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$($(1)_CFLAGS) $$(or $$($(1)_INCLUDES),-Ikernel/include) -o $$@ $$($(1)_SRCS) $$($(1)_LIBS)
 
 # Fresh corpus each run: seeds only, so the smoke test is repeatable.
 .PHONY: fuzz-run-$(1)
