@@ -40,7 +40,7 @@ export SOURCE_DATE_EPOCH ?= $(shell cat release/SOURCE_DATE_EPOCH)
 PKGTOOL := $(PYTHON) packages/pkgtool.py
 TOOLCHAIN := $(BUILD)/toolchain
 MUSL_CC := $(TOOLCHAIN)/bin/riscv64-linux-musl-gcc
-GUEST_PACKAGES := busybox dropbear openssh lwip
+GUEST_PACKAGES := busybox dropbear openssh lwip opendoas
 
 ##@ Start here
 .PHONY: help deps run test
@@ -80,7 +80,7 @@ fetch: ## download and verify every package's sources into the cache
 toolchain: ## the static riscv64 musl toolchain (build/toolchain)
 	@$(PKGTOOL) build musl $(BUILD)/work $(TOOLCHAIN) >/dev/null
 
-packages: toolchain ## BusyBox, Dropbear, OpenSSH's sftp-server and lwIP (build/pkg/NAME; cached by build key)
+packages: toolchain ## BusyBox, Dropbear, OpenSSH's sftp-server and lwIP, OpenDoas (build/pkg/NAME; cached by build key)
 	@for p in $(GUEST_PACKAGES); do $(PKGTOOL) build $$p $(BUILD)/work $(BUILD)/pkg/$$p >/dev/null; done
 	@echo "packages: ready in $(BUILD)/pkg ($(GUEST_PACKAGES))"
 

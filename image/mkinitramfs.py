@@ -11,6 +11,7 @@ Contents:
   BusyBox              /bin/busybox and a link per applet (from busybox.links)
   Dropbear             /usr/bin/dropbearmulti and its names
   OpenSSH              /usr/libexec/sftp-server (Dropbear's SFTPSERVER_PATH)
+  OpenDoas             /usr/bin/doas (setuid root) and /usr/bin/sudo, its sudo front end
   cloud-init           /usr/bin/cloud-init; /var/lib/cloud (and, on the disk, /var/log) -> /data
   tests                /opt/tests/guest/*, /opt/tests/bench/*, /opt/tests/go/* when built, and the shell
                        scripts of tests/integration/guest-scripts in /opt/tests/scripts;
@@ -193,6 +194,15 @@ def rootfs_tree(build_dir, initramfs):
     if os.path.exists(sftp):
         with open(sftp, "rb") as fh:
             a.file("usr/libexec/sftp-server", fh.read(), 0o755)
+
+    # doas (packages/opendoas), setuid root, and its sudo front end: users' sudo rules from
+    # cloud-init live in /etc/doas.conf (docs/cloud-init.md, "Users and sudo").
+    doas = os.path.join(build_dir, "pkg", "opendoas", "bin", "doas")
+    if os.path.exists(doas):
+        with open(doas, "rb") as fh:
+            a.file("usr/bin/doas", fh.read(), 0o4755)
+        with open(os.path.join(REPO, "packages", "opendoas", "sudo"), "rb") as fh:
+            a.file("usr/bin/sudo", fh.read(), 0o755)
 
     # The cloud-init agent (make cloud-init; cloud-init/README.md). Its state and logs live on
     # /data (S10cloud-init makes the directories), so a read-only root still provisions once.

@@ -47,7 +47,7 @@ ARTEFACTS = [
 # Packages whose code is in the disk image (and so in openv.img.xz and openv.qcow2): lwIP is
 # compiled into the kernel, musl is linked statically into every guest program, libyaml into
 # /usr/bin/cloud-init.
-IN_IMAGE = ["busybox", "dropbear", "libyaml", "lwip", "musl", "openssh"]
+IN_IMAGE = ["busybox", "dropbear", "libyaml", "lwip", "musl", "opendoas", "openssh"]
 
 # Host tools whose versions shape the output (buildinfo), as dpkg-query names them.
 HOST_TOOLS = ["gcc-riscv64-linux-gnu", "gcc-12-riscv64-linux-gnu", "binutils-riscv64-linux-gnu", "e2fsprogs", "mtools",

@@ -290,8 +290,11 @@ static int cmd_init(struct ci_context *ctx, bool local)
     if (local) {
         /* A new boot: forget the last boot's markers if /run survived (it does not: tmpfs). */
         char p[4096];
-        static const char *const marks[] = {DISABLED, READY, NEED_NET};
-        for (size_t i = 0; i < 3; i++)
+        /* and the last boot's status: this boot's starts afresh, as cloud-init's does. */
+        static const char *const marks[] = {DISABLED, READY, NEED_NET,
+                                            "/var/lib/cloud/data/status.json",
+                                            "/var/lib/cloud/data/result.json"};
+        for (size_t i = 0; i < sizeof marks / sizeof *marks; i++)
             if (ci_path(ctx, marks[i], p, sizeof p) == 0)
                 unlink(p);
     } else if (exists(ctx, DISABLED)) {
@@ -299,8 +302,7 @@ static int cmd_init(struct ci_context *ctx, bool local)
     }
     struct ci_cmdline cl;
     read_cmdline(ctx, &cl);
-    if (local || exists(ctx, NEED_NET))
-        ci_status_update(ctx, st, false, ci_now());
+    ci_status_update(ctx, st, false, ci_now());
     struct ci_seed s = {0};
     if (local) {
         int found = ci_find_local_seed(ctx, &s);
@@ -324,17 +326,15 @@ static int cmd_init(struct ci_context *ctx, bool local)
         ci_seed_free(&s);
         return finish(ctx, st);
     }
-    /* The network stage. */
+    /* The network stage: the HTTP seed, when init --local found none but the command line
+     * named one. */
     if (exists(ctx, NEED_NET)) {
-        ci_status_update(ctx, st, false, ci_now());
         if (ci_nocloud_http(ctx, cl.url, &s) == 0) {
             ctx->datasource = s.name;
             if (record_seed(ctx, &s, &cl) == 0)
                 apply_netcfg(ctx, &s);
         }
         ci_seed_free(&s);
-    } else {
-        ci_status_update(ctx, st, false, ci_now());
     }
     struct instance in;
     if (!exists(ctx, READY) || instance_load(ctx, &in, true) < 0)

@@ -307,14 +307,29 @@ static int exit_code(const struct summary *s)
     return 0;
 }
 
+/* cloud-init's short datasource name: "DataSourceNoCloudNet [seed=...]" -> "nocloud". */
+static void short_name(const char *ds, char *out, size_t outlen)
+{
+    size_t k = 0;
+    if (ds && !strncmp(ds, "DataSource", 10))
+        ds += 10;
+    for (; ds && *ds && *ds != ' ' && k + 1 < outlen; ds++)
+        out[k++] = (char)(*ds >= 'A' && *ds <= 'Z' ? *ds - 'A' + 'a' : *ds);
+    out[k] = '\0';
+    if (!strcmp(out, "nocloudnet"))
+        out[7] = '\0';
+}
+
 static void print_json(const struct summary *s, bool wait_dots)
 {
     (void)wait_dots;
     struct buf b = {0};
+    char ds[64];
+    short_name(s->datasource, ds, sizeof ds);
     puts_(&b, "{\n  \"boot_status_code\": ");
     put_json_str(&b, strcmp(s->status, "disabled") ? "enabled-by-sysvinit" : "disabled-by-no-datasource");
     puts_(&b, ",\n  \"datasource\": ");
-    put_json_str(&b, s->datasource ? s->datasource : "");
+    put_json_str(&b, ds);
     puts_(&b, ",\n  \"detail\": ");
     put_json_str(&b, s->detail ? s->detail : "");
     puts_(&b, ",\n  \"errors\": ");

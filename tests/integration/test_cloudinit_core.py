@@ -6,9 +6,11 @@ instance-id) does not run the script again; `cloud-init clean --logs` makes the 
 first boot. (ci-net's test_cloudinit.py covers the modules, the formats and the bad seeds.)"""
 
 import json
-import os
 import shutil
+import socket
 import subprocess
+import sys
+import time
 
 import pytest
 
@@ -18,12 +20,14 @@ from test_disk import DiskGuest, image, spawn  # noqa: F401  (image: the module'
 pytestmark = pytest.mark.qemu
 
 
-def boot(disk, seed, name):
+def boot(disk, seed, name, append="", net=False, snapshot=False):
     argv = [*qemu_machine(), "-nographic", "-no-reboot",
             "-global", "virtio-mmio.force-legacy=false", "-kernel", kernel_image(),
-            "-append", "root=/dev/vda2 ro rootwait console=ttyS0 openv.autologin",
-            "-drive", f"file={disk},format=raw,if=none,id=hd0",
+            "-append", f"root=/dev/vda2 ro rootwait console=ttyS0 openv.autologin {append}".strip(),
+            "-drive", f"file={disk},format=raw,if=none,id=hd0{',snapshot=on' if snapshot else ''}",
             "-device", "virtio-blk-device,drive=hd0"]
+    if net:
+        argv += ["-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"]
     if seed:
         argv += ["-drive", f"file={seed},format=raw,if=none,id=hd1,readonly=on",
                  "-device", "virtio-blk-device,drive=hd1"]
@@ -92,3 +96,95 @@ def test_no_seed_disabled_then_seed_runs_once_per_instance(image, tmp_path):  # 
         assert rc == 0 and "status: not run" in out, out
     finally:
         shutdown(g)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_nocloud_over_http_from_the_command_line(image, tmp_path):  # noqa: F811
+    """ds=nocloud;s=http://10.0.2.2:PORT/seed/;h=... : QEMU's user network reaches the host's
+    127.0.0.1, where python3 -m http.server serves the seed; h= wins over local-hostname."""
+    seed = tmp_path / "www" / "seed"
+    seed.mkdir(parents=True)
+    (seed / "meta-data").write_text('{"instance-id": "iid-http-1", "local-hostname": "x"}\n')
+    (seed / "user-data").write_text("#!/bin/sh\necho http-script-ran\n")
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+                               str(port), "--directory", str(tmp_path / "www")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        g = boot(image, None, "cloudinit-core-http",
+                 append=f"ds=nocloud;s=http://10.0.2.2:{port}/seed/;h=httpbox", net=True,
+                 snapshot=True)
+        try:
+            out, rc = g.run("cloud-init status --wait --long", timeout=120)
+            assert rc == 0 and "status: done" in out, out
+            assert f"DataSourceNoCloudNet [seed=http://10.0.2.2:{port}/seed/]" in out, out
+            assert json.loads(g.check("cloud-init status --format json"))["datasource"] == "nocloud"
+            assert g.check("cat /var/lib/cloud/data/instance-id") == "iid-http-1"
+            assert g.check("cat /var/lib/cloud/instance/hostname-override") == "httpbox"
+            assert "http-script-ran" in g.check("cat /var/log/cloud-init-output.log")
+        finally:
+            g.close()
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def test_vfat_configdrive_and_bad_seeds(image, tmp_path):  # noqa: F811
+    """A `cloud-localds -f vfat` seed and a `genisoimage -V config-2` ConfigDrive are found by
+    label and mounted with the right filesystem; a seed whose cloud-config is not YAML gives
+    status error (exit 1) with the line, and the boot still reaches sshd."""
+    t = tmp_path
+    (t / "user-data").write_text("#cloud-config\n")
+    (t / "meta-data").write_text("instance-id: iid-vfat\n")
+    vfat = str(t / "seed-vfat.img")
+    subprocess.run(["cloud-localds", "-f", "vfat", vfat, t / "user-data", t / "meta-data"],
+                   check=True)
+    cd = t / "cd" / "openstack" / "latest"
+    cd.mkdir(parents=True)
+    (cd / "meta_data.json").write_text('{"uuid": "83679162-1378-4288-a2d4-70e13ec132aa", '
+                                       '"hostname": "cfgdrive", "public_keys": {"k": "ssh-ed25519 AAAA"}}')
+    (cd / "user_data").write_text("#!/bin/sh\necho configdrive-script-ran\n")
+    configdrive = str(t / "configdrive.iso")
+    subprocess.run(["genisoimage", "-quiet", "-V", "config-2", "-J", "-R", "-o", configdrive,
+                    str(t / "cd")], check=True)
+    bad = t / "bad"
+    bad.mkdir()
+    (bad / "user-data").write_text("#cloud-config\nwrite_files: [\n  - path: /x\n")
+    (bad / "meta-data").write_text("instance-id: iid-bad\n")
+    badseed = str(t / "bad.iso")
+    subprocess.run(["cloud-localds", badseed, bad / "user-data", bad / "meta-data"], check=True)
+
+    for seed, name, detail, iid in (
+            (vfat, "vfat", "DataSourceNoCloud [seed=/dev/disk/by-label/cidata]", "iid-vfat"),
+            (configdrive, "configdrive", "DataSourceConfigDrive [seed=/dev/disk/by-label/config-2]",
+             "83679162-1378-4288-a2d4-70e13ec132aa")):
+        g = boot(image, seed, f"cloudinit-core-{name}", snapshot=True)
+        try:
+            out, rc = g.run("cloud-init status --wait --long", timeout=120)
+            assert rc == 0 and "status: done" in out and f"detail: {detail}" in out, out
+            assert g.check("cat /var/lib/cloud/data/instance-id") == iid
+            assert g.check("grep -c ' /run/cloud-init/seed ' /proc/mounts || true") == "0"
+            if name == "configdrive":
+                assert "configdrive-script-ran" in g.check("cat /var/log/cloud-init-output.log")
+        finally:
+            g.close()
+
+    g = boot(image, badseed, "cloudinit-core-bad", snapshot=True)
+    try:
+        out, rc = g.run("cloud-init status --wait --long", timeout=120)
+        assert rc == 1 and "status: error" in out, out
+        assert "user-data: invalid cloud-config: line" in out, out
+        assert g.check("test -s /run/dropbear.pid && echo up") == "up"
+    finally:
+        g.close()

@@ -59,3 +59,23 @@ def test_os_release_carries_release_version(tmp_path):
     assert 'ID=openv\n' in text
     assert f'VERSION_ID="{version}"\n' in text and f'VERSION="{version}"\n' in text
     assert f'PRETTY_NAME="openv {version} (riscv64 appliance)"\n' in text
+
+
+def test_doas_is_setuid_root(tmp_path, monkeypatch):
+    """doas keeps its setuid bit in the archive (and so, through mkimage.py's debugfs mode
+    fix-ups, on the disk), next to the sudo front end."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    build = fake_build(tmp_path)
+    doas = tmp_path / "build" / "pkg" / "opendoas" / "bin"
+    doas.mkdir(parents=True)
+    (doas / "doas").write_bytes(b"\x7fELF fake doas")
+    out = tmp_path / "i.cpio"
+    mkinitramfs.build(build, str(out))
+    entries = listing(out)
+    assert entries["usr/bin/doas"].startswith("-rwsr-xr-x")
+    assert entries["usr/bin/sudo"].startswith("-rwxr-xr-x")
+    sys.path.insert(0, os.path.join(mkinitramfs.REPO, "image"))
+    import mkimage
+    tree = mkinitramfs.rootfs_tree(build, initramfs=False)
+    fixups = mkimage.stage_rootfs(tree, str(tmp_path / "stage"))
+    assert "sif /usr/bin/doas mode 0104755" in fixups

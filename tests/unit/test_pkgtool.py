@@ -189,7 +189,7 @@ def test_cached_build_is_reused(fake_pkg, tmp_path, monkeypatch):
 
 
 def test_repo_pins_every_package():
-    for name in ("musl", "busybox", "dropbear", "lwip", "u-boot", "libyaml"):
+    for name in ("musl", "busybox", "dropbear", "lwip", "u-boot", "libyaml", "opendoas"):
         pkg = pkgtool.Package(name)
         assert pkg.file_named("orig"), f"{name}: no orig tarball pinned"
         assert len(pkg.files) >= 2

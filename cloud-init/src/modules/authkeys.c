@@ -99,8 +99,8 @@ int mod_add_authorized_keys(struct ci_context *ctx, const char *user, char *cons
 {
     if (!keys || !keys[0])
         return 0;
-    uid_t uid;
-    gid_t gid;
+    uid_t uid = 0;
+    gid_t gid = 0;
     char home[1024], dir[1100], file[1200], full[4096];
     if (user_info(ctx, user, &uid, &gid, home, sizeof home) < 0) {
         ci_error(ctx, "ssh keys for %s: no such user with a home directory", user);

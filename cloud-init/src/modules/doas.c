@@ -5,6 +5,7 @@
  * NOPASSWD: -> "nopass", PASSWD: or none -> a password is asked; commands ALL (no "cmd") or
  * absolute paths, one line each ("cmd PATH args ARGS..."). Anything else is not mapped. */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +45,11 @@ static bool plain_name(const char *s, size_t len)
 
 static int add_command(struct mod_buf *out, const char *prefix, const char *cmd, size_t len)
 {
+    const char *start = skip_blanks(cmd);
+    len = start - cmd < (ptrdiff_t)len ? len - (size_t)(start - cmd) : 0;
+    cmd = start;
     while (len && (cmd[len - 1] == ' ' || cmd[len - 1] == '\t'))
         len--;
-    cmd = skip_blanks(cmd);
     if (out->len && mod_buf_str(out, "\n") < 0)
         return -1;
     if (mod_buf_str(out, prefix) < 0)

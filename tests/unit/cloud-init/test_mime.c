@@ -37,7 +37,7 @@ static const char make_mime[] =
     "--===============4291038100093149247==\n"
     "Content-Type: text/x-include-url; charset=\"us-ascii\"\n"
     "\n"
-    "http://example.invalid/x\n"
+    "http://127.0.0.1/x\n"
     "--===============4291038100093149247==--\n";
 
 static void test_split(void **state)
