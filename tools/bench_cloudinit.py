@@ -125,7 +125,7 @@ def figures(out, kernel):
     out["cloudinit_provisioning_cost"] = fig(b - a, "s")
 
 
-NOTE = ("cloudinit_*: fresh image copy per boot (stock U-Boot, -smp as QEMU_SMP of the "
+NOTE = ("fresh image copy per boot (stock U-Boot, -smp as QEMU_SMP of the "
         "bench), QEMU start to the first successful `ssh true`: no seed (root, image key) and "
         "a cloud-localds iso9660 seed creating a user with a key (as that user), median of "
         "BENCH_CI_ROUNDS (3) alternated boots; cost = seeded - no seed (target < 0.5 s)")
