@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.qemu, pytest.mark.same_at_any_smp]   # make run's own 
 
 # What a user's environment might carry that would change what `make run` does.
 DROP_ENV = ("DEV_SSH_KEY", "SSH_AUTH_SOCK", "QEMU_DISK", "QEMU_NET", "SSH_PORT", "SEED",
-            "QEMU_SMP", "QEMU_MEM", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+            "SEED_URL", "QEMU_SMP", "QEMU_MEM", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
 
 
 def package_cache():
@@ -189,6 +189,9 @@ def test_make_run_on_pci(tmp_path):
     (["QEMU_DISK=PCI"], "QEMU_DISK=PCI: use mmio or pci"),
     (["SSH_PORT=22x"], "SSH_PORT=22x: not a TCP port number"),
     (["SEED=/nonexistent/seed.iso"], "SEED=/nonexistent/seed.iso: not a readable file"),
+    (["SEED_URL=http://10.0.2.2/a;b"], "SEED_URL=http://10.0.2.2/a;b: an http:// URL without"),
+    (["SEED_URL=http://10.0.2.2/", "UBOOT=/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf"],
+     "SEED_URL= works with our U-Boot only"),
 ])
 def test_make_run_refuses_bad_settings(tmp_path, args, message):
     env, _ = newcomer_env(tmp_path)
