@@ -7,7 +7,7 @@
  * boot partition (extlinux.conf) or the U-Boot environment controls. It is an allowlist, so
  * an option added later is refused from the boot loader until someone decides otherwise.
  *
- * ds= is cloud-init's datasource option (ds=nocloud;s=http://host/path/): it tells the agent
+ * ds= is cloud-init's datasource option (ds=nocloud;s=http://10.0.2.2:8000/): it tells the agent
  * where to fetch a seed. It grants nothing that attaching a cidata disk (the same physical
  * access as editing extlinux.conf) does not already grant, the agent treats an HTTP seed like
  * any other seed, and the kernel itself ignores it. */

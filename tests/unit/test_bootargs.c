@@ -38,7 +38,7 @@ static void test_allowlist(void **state)
 	(void)state;
 	static const char *const ok[] = { "console=ttyS0", "quiet", "loglevel=7", "earlycon",
 					  "ignore_loglevel", "console=", "ds=nocloud;s=http://10.0.2.2:8000/",
-					  "ds=nocloud-net;s=http://h/;i=iid-1;h=vm1" };
+					  "ds=nocloud-net;s=http://10.0.2.2/;i=iid-1;h=vm1" };
 	static const char *const no[] = { "root=/dev/vda2", "init=/bin/sh", "rdinit=/bin/sh",
 					  "dm-mod.create=x", "rw", "ro", "openv.autologin",
 					  "consoleX=1", "consol", "rootwait", "quieter",
