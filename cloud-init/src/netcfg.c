@@ -1,5 +1,5 @@
-/* network-config version 1 and 2 (NoCloud's network-config file, ConfigDrive's network data
- * once converted), applied to openv's one NIC.
+/* network-config version 1 and 2 (NoCloud's network-config file; ConfigDrive's
+ * network_data.json is another format, not read), applied to openv's one NIC.
  *
  * What openv's network can do decides what is applied (docs/network.md):
  *  - lwIP holds one IPv4 address per interface and one default route: the first static IPv4
