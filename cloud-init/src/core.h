@@ -77,6 +77,10 @@ struct ci_userdata {
 void ci_userdata_process(struct ci_context *ctx, const char *user, size_t ulen,
                          const char *vendor, size_t vlen, struct ci_userdata *out);
 void ci_userdata_free(struct ci_userdata *u);
+/* gzip data (one member) inflated into a malloc'd, NUL-terminated buffer of at most max bytes;
+ * 0, or -1 and err (bad or truncated data, CRC mismatch, too large). */
+int ci_gunzip(const void *data, size_t len, size_t max, char **out, size_t *outlen, char *err,
+              size_t errlen);
 
 /* ---- state under /var/lib/cloud (state.c) -------------------------------------------------- */
 /* instance-id made safe as a directory name; -1 when it cannot be. */
