@@ -395,7 +395,7 @@ static int usage(void)
             "usage: cloud-init init [--local]\n"
             "       cloud-init modules --mode init|config|final\n"
             "       cloud-init status [--wait] [--long] [--format json]\n"
-            "       cloud-init clean [--logs]\n"
+            "       cloud-init clean [--logs] [--reboot]\n"
             "       cloud-init --version\n");
     return 2;
 }
@@ -431,15 +431,23 @@ int main(int argc, char **argv)
     } else if (!strcmp(cmd, "status")) {
         return ci_status_command(&ctx, argc - 2, argv + 2);
     } else if (!strcmp(cmd, "clean")) {
-        bool logs = false;
+        bool logs = false, reboot = false;
         for (int i = 2; i < argc; i++) {
             if (!strcmp(argv[i], "--logs") || !strcmp(argv[i], "-l"))
                 logs = true;
+            else if (!strcmp(argv[i], "--reboot") || !strcmp(argv[i], "-r"))
+                reboot = true;
             else
                 return usage();
         }
         if (ci_state_clean(&ctx, logs) < 0) {
             fprintf(stderr, "cloud-init clean: could not remove everything: %s\n", strerror(errno));
+            return 1;
+        }
+        if (reboot) {
+            sync();
+            execlp("reboot", "reboot", (char *)NULL);
+            fprintf(stderr, "cloud-init clean: cannot run reboot: %s\n", strerror(errno));
             return 1;
         }
         return 0;
