@@ -35,7 +35,7 @@ FUZZ_TIME ?= 20
 
 FUZZ_TARGETS := fuzz_fdt fuzz_elf fuzz_cpio fuzz_gpt fuzz_ext2 fuzz_ofs fuzz_cmsg
 FUZZ_TARGETS += fuzz_netlink fuzz_pci fuzz_isofs fuzz_fat fuzz_verity
-FUZZ_TARGETS += fuzz_ci_mime fuzz_ci_userdata
+FUZZ_TARGETS += fuzz_ci_mime fuzz_ci_userdata fuzz_ci_modules
 
 fuzz_fdt_SRCS  := tests/fuzz/fuzz_fdt.c kernel/lib/fdt.c
 fuzz_fdt_SEEDS := $(UNIT_DTBS)
@@ -160,6 +160,13 @@ fuzz_ci_userdata_CFLAGS := $(CI_FUZZ_CFLAGS)
 fuzz_ci_userdata_LIBS := -lyaml
 fuzz_ci_userdata_SEEDS := tests/unit/cloud-init/data/make-mime.txt \
 	tests/unit/cloud-init/data/cloud-config.yaml tests/unit/cloud-init/data/meta-data.json
+# The config modules on a fuzzed #cloud-config, against a temporary root (fuzz_ci_modules.c).
+fuzz_ci_modules_INCLUDES := -Icloud-init/src
+fuzz_ci_modules_SRCS := tests/fuzz/fuzz_ci_modules.c $(sort $(wildcard cloud-init/src/modules/*.c)) \
+	cloud-init/src/node.c cloud-init/src/util.c cloud-init/src/run.c
+fuzz_ci_modules_CFLAGS := $(CI_FUZZ_CFLAGS)
+fuzz_ci_modules_LIBS := -lyaml -lcrypt
+fuzz_ci_modules_SEEDS := tests/fuzz/ci-modules-seeds/cloud-config.yaml
 
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 
