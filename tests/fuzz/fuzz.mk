@@ -35,7 +35,7 @@ FUZZ_TIME ?= 20
 
 FUZZ_TARGETS := fuzz_fdt fuzz_elf fuzz_cpio fuzz_gpt fuzz_ext2 fuzz_ofs fuzz_cmsg
 FUZZ_TARGETS += fuzz_netlink fuzz_pci fuzz_isofs fuzz_fat fuzz_verity
-FUZZ_TARGETS += fuzz_ci_mime fuzz_ci_userdata fuzz_ci_netcfg
+FUZZ_TARGETS += fuzz_ci_mime fuzz_ci_userdata fuzz_ci_modules fuzz_ci_netcfg
 
 fuzz_fdt_SRCS  := tests/fuzz/fuzz_fdt.c kernel/lib/fdt.c
 fuzz_fdt_SEEDS := $(UNIT_DTBS)
@@ -155,11 +155,12 @@ fuzz_ci_mime_CFLAGS := $(CI_FUZZ_CFLAGS)
 fuzz_ci_mime_SEEDS := tests/unit/cloud-init/data/make-mime.txt
 fuzz_ci_userdata_SRCS := tests/fuzz/fuzz_ci_userdata.c cloud-init/src/userdata.c \
 	cloud-init/src/mime.c cloud-init/src/node.c cloud-init/src/metadata.c cloud-init/src/util.c \
-	cloud-init/src/state.c cloud-init/src/http.c
+	cloud-init/src/state.c cloud-init/src/http.c cloud-init/src/gunzip.c
 fuzz_ci_userdata_CFLAGS := $(CI_FUZZ_CFLAGS)
 fuzz_ci_userdata_LIBS := -lyaml
 fuzz_ci_userdata_SEEDS := tests/unit/cloud-init/data/make-mime.txt \
-	tests/unit/cloud-init/data/cloud-config.yaml tests/unit/cloud-init/data/meta-data.json
+	tests/unit/cloud-init/data/cloud-config.yaml tests/unit/cloud-init/data/meta-data.json \
+	tests/unit/cloud-init/data/cloud-config.yaml.gz tests/unit/cloud-init/data/script-fixed.gz
 
 # network-config (netcfg.c) against a temporary root; ci_run only records commands there.
 fuzz_ci_netcfg_INCLUDES := -Icloud-init/src
@@ -169,6 +170,14 @@ fuzz_ci_netcfg_CFLAGS := $(CI_FUZZ_CFLAGS)
 fuzz_ci_netcfg_LIBS := -lyaml
 fuzz_ci_netcfg_SEEDS := tests/unit/cloud-init/data/network-config-v1.yaml \
 	tests/unit/cloud-init/data/network-config-v2.yaml
+
+# The config modules on a fuzzed #cloud-config, against a temporary root (fuzz_ci_modules.c).
+fuzz_ci_modules_INCLUDES := -Icloud-init/src
+fuzz_ci_modules_SRCS := tests/fuzz/fuzz_ci_modules.c $(sort $(wildcard cloud-init/src/modules/*.c)) \
+	cloud-init/src/node.c cloud-init/src/util.c cloud-init/src/run.c
+fuzz_ci_modules_CFLAGS := $(CI_FUZZ_CFLAGS)
+fuzz_ci_modules_LIBS := -lyaml -lcrypt
+fuzz_ci_modules_SEEDS := tests/fuzz/ci-modules-seeds/cloud-config.yaml
 
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 

@@ -1,5 +1,7 @@
 /* Reading cloud-config values the way cloud-init's modules do, and small text helpers. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,4 +211,28 @@ void mod_hostname_fqdn(const struct ci_context *ctx, char *host, size_t hostlen,
         copy(fqdn, fqdnlen, meta_host, strlen(meta_host));
         copy(host, hostlen, meta_host, strcspn(meta_host, "."));
     }
+}
+
+void mod_console(struct ci_context *ctx, const char *text)
+{
+    char path[4096];
+    int fd = ci_path(ctx, "/dev/console", path, sizeof path) == 0
+                 ? open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC) : -1;
+    if (fd < 0) {
+        fflush(stderr);
+        fd = dup(2);
+    }
+    if (fd < 0)
+        return;
+    size_t len = strlen(text);
+    while (len > 0) {
+        ssize_t w = write(fd, text, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        text += w;
+        len -= (size_t)w;
+    }
+    close(fd);
 }

@@ -67,8 +67,12 @@ static void act(struct ci_context *ctx, const char *mode, long delay_min, const 
         ci_log(ctx, CI_INFO, "power_state: condition not met: no %s", mode);
         return;
     }
-    if (message)
-        fprintf(stderr, "%s\n", message);
+    if (message) {
+        struct mod_buf line = {0};
+        if (mod_buf_printf(&line, "%s\n", message) == 0)
+            mod_console(ctx, line.p);
+        free(line.p);
+    }
     char delay[32];
     snprintf(delay, sizeof delay, "%ld", delay_min * 60);
     char *argv[] = {(char *)mode, "-d", delay, NULL};

@@ -172,21 +172,6 @@ static int collect_chpasswd(struct ci_context *ctx, const struct ci_node *cp, st
     return 0;
 }
 
-/* cloud-init's multi_log of random passwords: the console, else stderr. */
-static void print_random(struct ci_context *ctx, const struct mod_buf *text)
-{
-    char path[4096];
-    int fd = ci_path(ctx, "/dev/console", path, sizeof path) == 0
-                 ? open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC) : -1;
-    if (fd < 0)
-        fd = dup(2);
-    if (fd >= 0) {
-        if (write(fd, text->p, text->len) < 0)
-            ci_log(ctx, CI_WARNING, "cannot print the random passwords: %s", strerror(errno));
-        close(fd);
-    }
-}
-
 static int apply(struct ci_context *ctx, struct changes *c, bool expire)
 {
     struct acct_db db;
@@ -235,7 +220,7 @@ static int apply(struct ci_context *ctx, struct changes *c, bool expire)
         struct mod_buf msg = {0};
         mod_buf_printf(&msg, "Set the following 'random' passwords\n%s", randoms.p);
         if (msg.p)
-            print_random(ctx, &msg);
+            mod_console(ctx, msg.p);   /* as cloud-init's multi_log */
         free(msg.p);
     }
     free(randoms.p);

@@ -51,6 +51,31 @@ static void test_preserve_none_and_bad(void **state)
     assert_true(mt_said(t, "hostname ok failed (exit status 1)"));
 }
 
+static void test_update_keeps_user_hostname(void **state)
+{
+    struct mt *t = *state;
+    mt_put(t, "/etc/hostname", "openv\n", 0644);
+    mt_config(t, "{hostname: seedname}", NULL);
+    /* First boot of the instance: set_hostname, then update_hostname remembers the name. */
+    assert_int_equal(cc_set_hostname(&t->ctx), 0);
+    assert_int_equal(cc_update_hostname(&t->ctx), 0);
+    mt_assert_file(t, "/etc/hostname", "seedname\n");
+    mt_assert_file(t, "/var/lib/cloud/data/previous-hostname", "seedname\n");
+    mt_assert_file(t, "/.ci-commands", "hostname seedname\n");
+    /* The user renames the machine: later boots keep the user's name. */
+    mt_put(t, "/etc/hostname", "mine\n", 0644);
+    assert_int_equal(cc_update_hostname(&t->ctx), 0);
+    mt_assert_file(t, "/etc/hostname", "mine\n");
+    /* A new name in the seed while /etc/hostname still holds cloud-init's: updated. */
+    mt_put(t, "/etc/hostname", "seedname\n", 0644);
+    mt_config(t, "{hostname: newname}", NULL);
+    assert_int_equal(cc_update_hostname(&t->ctx), 0);
+    mt_assert_file(t, "/etc/hostname", "newname\n");
+    mt_assert_file(t, "/var/lib/cloud/data/previous-hostname", "newname\n");
+    mt_assert_file(t, "/.ci-commands", "hostname seedname\nhostname newname\n");
+    assert_int_equal(t->ctx.errors + t->ctx.warnings, 0);
+}
+
 static const char image_hosts[] = "127.0.0.1\tlocalhost\n127.0.1.1\topenv\n::1\tlocalhost\n";
 
 static void test_manage_etc_hosts(void **state)
@@ -91,6 +116,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         MT(test_hostname_sources),
         MT(test_preserve_none_and_bad),
+        MT(test_update_keeps_user_hostname),
         MT(test_manage_etc_hosts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
