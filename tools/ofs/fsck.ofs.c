@@ -37,6 +37,12 @@ static unsigned check(struct ofs_io *io, const char *path, bool quiet, unsigned 
                (unsigned long long)res.dirs, (unsigned long long)res.files,
                (unsigned long long)res.symlinks, (unsigned long long)res.used_blocks,
                (unsigned long long)fs->sb.total_blocks, res.tree_height);
+        if (fs->sb.version == OFS_VERSION_NO_DATASUMS)
+            printf(", format version 1 (data not checksummed)");
+        else
+            printf(", %llu data blocks scrubbed", (unsigned long long)res.scrubbed_blocks);
+        if (res.bad_data_blocks)
+            printf(", %llu BAD", (unsigned long long)res.bad_data_blocks);
         if (res.orphans)
             printf(", %u orphans (removed at the next read-write mount)", res.orphans);
         printf(errors ? ": %u ERRORS\n" : ": clean\n", errors);
