@@ -120,7 +120,7 @@ static void scrub(struct checker *c, uint64_t ino, uint64_t lstart, const struct
             c->res->bad_data_blocks++;
             err(c, "inode %llu block %llu (physical %llu): read error", (unsigned long long)ino,
                 (unsigned long long)(lstart + i), (unsigned long long)(x->pblk + i));
-        } else if (ofs_data_sum(c->databuf) != x->sum[i]) {
+        } else if (!ofs_crc_ok(x->sum[i], c->databuf, OFS_BLOCK_SIZE)) {
             c->res->bad_data_blocks++;
             err(c, "inode %llu block %llu (physical %llu): data checksum mismatch",
                 (unsigned long long)ino, (unsigned long long)(lstart + i),

@@ -230,7 +230,7 @@ static int read_block(struct ofs_fs *fs, uint64_t ino, uint64_t lblk, void *buf)
     r = fs->io.read(fs->io.ctx, p, buf);
     if (r < 0)
         return ofs_error(fs, ino, -EIO, "I/O error reading file data");
-    if (e.x.has_sums && ofs_data_sum(buf) != e.x.sum[lblk - e.start]) {
+    if (e.x.has_sums && !ofs_crc_ok(e.x.sum[lblk - e.start], buf, OFS_BLOCK_SIZE)) {
         memset(buf, 0, OFS_BLOCK_SIZE);
         return ofs_data_error(fs, ino, lblk, p);
     }
