@@ -2,6 +2,7 @@
  * The tables are the reflected polynomials 0xedb88320 and 0x82f63b78 expanded per byte value,
  * generated once and written out so the code needs no initialisation and stays read-only. */
 #include "crc32.h"
+#include "crc32c_slice8.h"
 
 static const uint32_t crc32_table[256] = {
     0x00000000, 0x77073096, 0xee0e612c, 0x990951ba, 0x076dc419, 0x706af48f,
@@ -113,12 +114,35 @@ uint32_t crc32(uint32_t crc, const void *buf, size_t len)
     return ~crc_update(crc32_table, ~crc, buf, len);
 }
 
+/* CRC-32C eight bytes at a time (slicing-by-8): OFS checksums every 4 KiB of file data it
+ * reads and writes, and the byte loop costs about 10 instructions a byte. One aligned 64-bit
+ * load and eight table lookups per step; the bytes are in little-endian order, which is
+ * riscv64's (and the host tests'). The head and tail go byte by byte. */
+static uint32_t crc32c_update(uint32_t crc, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    const uint32_t (*t)[256] = crc32c_slice8;
+    while (len && ((uintptr_t)p & 7)) {
+        crc = crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+        len--;
+    }
+    for (; len >= 8; len -= 8, p += 8) {
+        uint64_t x;
+        __builtin_memcpy(&x, __builtin_assume_aligned(p, 8), 8);
+        x ^= crc;
+        crc = t[7][x & 0xff] ^ t[6][(x >> 8) & 0xff] ^ t[5][(x >> 16) & 0xff] ^
+              t[4][(x >> 24) & 0xff] ^ t[3][(x >> 32) & 0xff] ^ t[2][(x >> 40) & 0xff] ^
+              t[1][(x >> 48) & 0xff] ^ t[0][x >> 56];
+    }
+    return crc_update(crc32c_table, crc, p, len);
+}
+
 uint32_t crc32c_le(uint32_t crc, const void *buf, size_t len)
 {
-    return crc_update(crc32c_table, crc, buf, len);
+    return crc32c_update(crc, buf, len);
 }
 
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
 {
-    return ~crc_update(crc32c_table, ~crc, buf, len);
+    return ~crc32c_update(~crc, buf, len);
 }

@@ -7,7 +7,11 @@
  * Usage: filemap [DIR]. DIR defaults to /tmp (also when the argument is not a directory, as
  * when the shared boot passes the program's own path). Files go in DIR/filemap.<pid>/; with
  * FILEMAP_KEEP set in the environment, DIR/filemap.kept stays behind for a later check
- * (tests/integration/test_disk.py reads it after umount and mount). */
+ * (tests/integration/test_disk.py reads it after umount and mount).
+ *
+ * Helper mode for tests/integration/test_ofs.py: `filemap --touch FILE OFFSET` maps FILE
+ * shared, read-only, reads the byte at OFFSET and prints "byte N" or "SIGBUS" (a page the
+ * filesystem cannot read, e.g. a data checksum mismatch, gives SIGBUS as on Linux). */
 #include "check.h"
 #include <fcntl.h>
 #include <setjmp.h>
@@ -278,8 +282,32 @@ static void test_madvise(void)
     munmap(m, PG);
 }
 
+/* --touch FILE OFFSET */
+static int touch_mode(const char *file, const char *offset)
+{
+    int fd = open(file, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        perror(file);
+        return 2;
+    }
+    long off = strtol(offset, NULL, 0);
+    char *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED || off < 0 || off >= st.st_size) {
+        fprintf(stderr, "filemap: cannot map %s at %ld\n", file, off);
+        return 2;
+    }
+    if (read_gives_sigbus(m + off))
+        printf("SIGBUS\n");
+    else
+        printf("byte %d\n", (unsigned char)m[off]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--touch") == 0)
+        return touch_mode(argv[2], argv[3]);
     check_begin("filemap");
     const char *base = "/tmp";
     struct stat st;

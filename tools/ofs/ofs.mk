@@ -71,7 +71,8 @@ $(BUILD)/unit/ofs/test_ofs: $(OFS_TEST_SRCS) $(OFS_HEADERS)
 # The tools are built too, and checked end to end: same input, same image; fsck clean; fsck
 # fails on damaged metadata; with the root node of the newest commit damaged (mkfs.ofs -d
 # leaves commit 2 in slot 0, whose root pointer is at byte 32), fsck exits 1 and fsck -y
-# goes back to commit 1 and exits 3, after which fsck is clean.
+# goes back to commit 1 and exits 3, after which fsck is clean. A flipped byte in a file's
+# data block (found with fsck.ofs -l): fsck names the block, exits 1, and -y writes nothing.
 unit-ofs: $(BUILD)/unit/ofs/test_ofs ofs-tools
 	$(BUILD)/unit/ofs/test_ofs
 	@d=$(BUILD)/unit/ofs; rm -rf $$d/tree; mkdir -p $$d/tree/sub; \
@@ -92,8 +93,16 @@ unit-ofs: $(BUILD)/unit/ofs/test_ofs ofs-tools
 	rc=0; $(OFS_TOOLS_DIR)/fsck.ofs -q -y $$d/two.img >/dev/null 2>&1 || rc=$$?; test $$rc = 3 || \
 		{ echo "unit-ofs: fsck.ofs -y did not go back to the older commit"; exit 1; }; \
 	$(OFS_TOOLS_DIR)/fsck.ofs -q $$d/two.img; \
+	SOURCE_DATE_EPOCH=1 $(OFS_TOOLS_DIR)/mkfs.ofs -q -s 8M -d $$d/tree $$d/three.img; \
+	p=$$($(OFS_TOOLS_DIR)/fsck.ofs -l /sub/hard $$d/three.img | sed -n 's/^inode [0-9]* block 0 physical //p'); \
+	printf '\x55' | dd of=$$d/three.img bs=1 seek=$$((4096 * p + 3)) conv=notrunc status=none; \
+	cp $$d/three.img $$d/three.before; \
+	rc=0; $(OFS_TOOLS_DIR)/fsck.ofs -y $$d/three.img > $$d/three.out 2>&1 || rc=$$?; \
+	{ test $$rc = 1 && grep -q "block 0 (physical $$p): data checksum mismatch" $$d/three.out && \
+	  grep -q "nothing to repair" $$d/three.out && cmp -s $$d/three.img $$d/three.before; } || \
+		{ cat $$d/three.out; echo "unit-ofs: fsck.ofs missed damaged file data"; exit 1; }; \
 	echo "unit-ofs: mkfs.ofs deterministic, fsck.ofs clean on good and failing on damaged images," \
-		"fsck.ofs -y repairs a damaged newest commit"
+		"fsck.ofs -y repairs a damaged newest commit, the scrub finds damaged data"
 
 # A long run boots a copy of the kernel, initramfs and fsck.ofs taken at its start, so that
 # rebuilding meanwhile does not change what it tests.

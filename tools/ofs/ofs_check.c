@@ -39,6 +39,7 @@ struct checker {
     uint64_t *orphans;
     size_t norphans, cap_orphans;
     uint64_t last_ext_ino, last_ext_end;
+    uint8_t databuf[OFS_BLOCK_SIZE];    /* the scrub's block */
 };
 
 static void err(struct checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -106,6 +107,26 @@ static struct ichk *find_inode(struct checker *c, uint64_t ino)
             hi = mid;
     }
     return NULL;
+}
+
+/* The data scrub: read every block of a checksummed extent and compare. */
+static void scrub(struct checker *c, uint64_t ino, uint64_t lstart, const struct ofs_extent *x)
+{
+    if (!x->has_sums)
+        return;
+    for (uint64_t i = 0; i < x->nblocks; i++) {
+        c->res->scrubbed_blocks++;
+        if (c->fs->io.read(c->fs->io.ctx, x->pblk + i, c->databuf) < 0) {
+            c->res->bad_data_blocks++;
+            err(c, "inode %llu block %llu (physical %llu): read error", (unsigned long long)ino,
+                (unsigned long long)(lstart + i), (unsigned long long)(x->pblk + i));
+        } else if (!ofs_crc_ok(x->sum[i], c->databuf, OFS_BLOCK_SIZE)) {
+            c->res->bad_data_blocks++;
+            err(c, "inode %llu block %llu (physical %llu): data checksum mismatch",
+                (unsigned long long)ino, (unsigned long long)(lstart + i),
+                (unsigned long long)(x->pblk + i));
+        }
+    }
 }
 
 static void check_item(struct checker *c, uint64_t blk, const struct ofs_key *k, const uint8_t *v,
@@ -184,12 +205,17 @@ static void check_item(struct checker *c, uint64_t blk, const struct ofs_key *k,
             err(c, "extent for inode %llu, which does not exist", (unsigned long long)k->obj);
             return;
         }
-        if (len != OFS_EXTENT_SIZE) {
+        struct ofs_extent x;
+        bool legacy = c->fs->sb.version == OFS_VERSION_NO_DATASUMS;
+        if (len < OFS_EXTENT_HDR || (len == OFS_EXTENT_HDR && !legacy) ||
+            (len > OFS_EXTENT_HDR && (len - OFS_EXTENT_HDR) % 4 != 0) ||
+            (len > OFS_EXTENT_HDR &&
+             (len - OFS_EXTENT_HDR) / 4 != ofs_get64(v + 8))) {
             err(c, "inode %llu: extent item of %zu bytes", (unsigned long long)k->obj, len);
             return;
         }
         uint64_t pblk = ofs_get64(v), n = ofs_get64(v + 8);
-        if (n == 0 || n > k->off) {
+        if (n == 0 || n > k->off || (len > OFS_EXTENT_HDR && n > OFS_EXTENT_MAX_BLOCKS)) {
             err(c, "inode %llu: extent ending at %llu has bad length %llu",
                 (unsigned long long)k->obj, (unsigned long long)k->off, (unsigned long long)n);
             return;
@@ -211,6 +237,8 @@ static void check_item(struct checker *c, uint64_t blk, const struct ofs_key *k,
         for (uint64_t b = 0; b < n; b++)
             use_block(c, pblk + b, "file data", k->obj);
         c->res->data_blocks += n;
+        if (ofs_extent_decode(v, len, k->off, c->fs->sb.total_blocks, legacy, &x) == 0)
+            scrub(c, k->obj, k->off - n, &x);
         break;
     }
     case OFS_TYPE_ORPHAN:

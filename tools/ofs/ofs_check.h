@@ -1,4 +1,5 @@
-/* The OFS consistency checker (host): every checksum and every invariant docs/ofs.md lists.
+/* The OFS consistency checker (host): every checksum and every invariant docs/ofs.md lists,
+ * and a scrub of all file data against the checksums in the extent items.
  * Used by fsck.ofs, the host tests (after every simulated crash) and the fuzz target. */
 #pragma once
 #include <stdio.h>
@@ -10,6 +11,8 @@ struct ofs_check_result {
     uint64_t inodes, dirs, files, symlinks;
     uint64_t used_blocks, data_blocks, tree_nodes;
     unsigned tree_height;
+    uint64_t scrubbed_blocks;   /* data blocks read and compared with their checksums */
+    uint64_t bad_data_blocks;   /* of those, mismatches and read errors (each is an error) */
 };
 
 /* Check a filesystem mounted read-only. Messages go to out (NULL: silent), at most

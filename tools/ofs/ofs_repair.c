@@ -38,7 +38,11 @@ static int hidden_read(void *ctx, uint64_t blk, void *buf)
 }
 
 /* Mount (read-only) what the device shows with slot `hide` hidden, and check it. Returns the
- * error count (UINT_MAX: not mountable); the mounted filesystem in *out if out. */
+ * error count (UINT_MAX: not mountable); the mounted filesystem in *out if out. Bad file
+ * data does not count: going back to another commit cannot bring it back (unchanged data is
+ * shared by the commits), and in the older commit it is data the damaged commit released and
+ * later writes reused, which the report flags ("its data may have been overwritten"); fsck
+ * reports each bad block after the repair. */
 static unsigned check_commit(struct hidden_dev *h, struct ofs_fs **out)
 {
     struct ofs_io io = { .ctx = h, .read = hidden_read, .nblocks = h->io->nblocks };
@@ -50,6 +54,7 @@ static unsigned check_commit(struct hidden_dev *h, struct ofs_fs **out)
     if (r == 0) {
         struct ofs_check_result res;
         errors = ofs_check(fs, NULL, 0, &res);
+        errors -= res.bad_data_blocks < errors ? (unsigned)res.bad_data_blocks : errors;
         if (out && errors == 0)
             *out = fs;
         else

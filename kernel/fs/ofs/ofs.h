@@ -62,6 +62,7 @@ struct ofs_fs {
     bool errors;                      /* corruption or an I/O error was seen */
     bool dirty;                       /* the transaction is not empty */
     uint64_t commits;                 /* statistics */
+    uint64_t data_errors;             /* data checksum mismatches seen by reads */
     unsigned dirty_limit;             /* commit on our own above this many dirty nodes */
     uint8_t *blockbuf;                /* scratch block for the commit and mount */
     uint8_t *iobuf;                   /* scratch block for partial data blocks */
@@ -104,6 +105,10 @@ void ofs_statfs(struct ofs_fs *fs, struct ofs_statfs *st);
 /* Log corruption (ino 0: not about one inode), make the filesystem read-only. Returns err. */
 int ofs_error(struct ofs_fs *fs, uint64_t ino, int err, const char *what);
 void ofs_now(struct ofs_fs *fs, struct ofs_timespec *ts);
+/* Log a data checksum mismatch of inode ino, logical block lblk at physical block pblk
+ * (rate-limited) and count it. The filesystem stays as it is: its structure is intact.
+ * Returns -EIO. */
+int ofs_data_error(struct ofs_fs *fs, uint64_t ino, uint64_t lblk, uint64_t pblk);
 
 /* ---- The tree (ofs_tree.c) ---- */
 /* Exact lookup: copies the value (at most cap bytes; *len is its full length). -ENOENT. */
@@ -188,6 +193,9 @@ struct ofs_setattr {
 int ofs_setattr(struct ofs_fs *fs, struct ofs_inode *in, const struct ofs_setattr *sa);
 /* Free everything of an inode with no links left (called when nobody uses it any more). */
 int ofs_evict(struct ofs_fs *fs, uint64_t ino);
+/* Version 1 -> 2: checksum every extent that has none (read-write mount; may commit).
+ * *converted: data blocks checksummed. The caller sets the version and commits. */
+int ofs_add_datasums(struct ofs_fs *fs, uint64_t *converted);
 /* Map logical block lblk: *pblk = 0 for a hole; *run = blocks contiguous from there. */
 int ofs_bmap(struct ofs_fs *fs, uint64_t ino, uint64_t lblk, uint64_t *pblk, uint64_t *run);
 

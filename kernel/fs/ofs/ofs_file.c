@@ -6,7 +6,11 @@
  *
  * Data is copy-on-write too: a block the last commit references is never overwritten; the
  * write goes to a new block and the extent map changes in the transaction. A block written
- * since the last commit (not yet referenced by any commit) is rewritten in place. */
+ * since the last commit (not yet referenced by any commit) is rewritten in place.
+ *
+ * Every extent item carries the CRC-32C of each of its blocks (format version 2), written in
+ * the same transaction as the data, and every read checks it: a damaged block reads as EIO,
+ * never as wrong bytes. */
 #include "ofs.h"
 #include "kernel.h"
 #include "mm.h"
@@ -41,39 +45,64 @@ int ofs_iput(struct ofs_fs *fs, const struct ofs_inode *in)
 
 /* ---- Extents ---- */
 
+/* Logical blocks [start, end) at x.pblk, with their checksums (version 2). */
 struct extent {
-    uint64_t start, end, pblk;
+    uint64_t start, end;
+    struct ofs_extent x;
 };
+
+/* A version-1 filesystem (not converted yet) has extents without checksums. */
+static bool legacy(const struct ofs_fs *fs)
+{
+    return fs->sb.version == OFS_VERSION_NO_DATASUMS;
+}
+
+static int extent_decode(struct ofs_fs *fs, uint64_t ino, uint64_t end, const uint8_t *v,
+                         size_t len, struct extent *e)
+{
+    if (ofs_extent_decode(v, len, end, fs->sb.total_blocks, legacy(fs), &e->x) < 0)
+        return ofs_error(fs, ino, -EUCLEAN, "invalid extent item");
+    e->end = end;
+    e->start = end - e->x.nblocks;
+    return 0;
+}
 
 /* The first extent of ino that ends after lblk: 1 and *e, 0 if none, or -errno. */
 static int extent_after(struct ofs_fs *fs, uint64_t ino, uint64_t lblk, struct extent *e)
 {
     struct ofs_key k = { ino, OFS_TYPE_EXTENT, lblk + 1 }, found;
-    uint8_t v[OFS_EXTENT_SIZE];
+    uint8_t v[OFS_EXTENT_MAX_SIZE];
     size_t len;
     int r = ofs_tree_next(fs, &k, &found, v, sizeof(v), &len);
     if (r == -ENOENT || (r == 0 && (found.obj != ino || found.type != OFS_TYPE_EXTENT)))
         return 0;
     if (r < 0)
         return r;
-    uint64_t pblk = ofs_get64(v), n = ofs_get64(v + 8);
-    if (len != OFS_EXTENT_SIZE || n == 0 || n > found.off || pblk < OFS_SB_SLOTS ||
-        pblk >= fs->sb.total_blocks || n > fs->sb.total_blocks - pblk)
+    if (len > sizeof(v))
         return ofs_error(fs, ino, -EUCLEAN, "invalid extent item");
-    e->end = found.off;
-    e->start = found.off - n;
-    e->pblk = pblk;
-    return 1;
+    r = extent_decode(fs, ino, found.off, v, len, e);
+    return r < 0 ? r : 1;
 }
 
-static int extent_put(struct ofs_fs *fs, uint64_t ino, uint64_t start, uint64_t end,
-                      uint64_t pblk)
+/* Store the extent item ending at `end` (replace: overwrite the item with that key). */
+static int extent_store(struct ofs_fs *fs, uint64_t ino, uint64_t end, const struct ofs_extent *x,
+                        bool replace)
 {
-    uint8_t v[OFS_EXTENT_SIZE];
-    ofs_put64(v, pblk);
-    ofs_put64(v + 8, end - start);
+    uint8_t v[OFS_EXTENT_MAX_SIZE];
+    size_t len = ofs_extent_encode(x, v);
     struct ofs_key k = { ino, OFS_TYPE_EXTENT, end };
-    return ofs_tree_insert(fs, &k, v, sizeof(v), false);
+    return ofs_tree_insert(fs, &k, v, len, replace);
+}
+
+/* The part [a, b) of e, checksums included, as a new item ending at b. */
+static int extent_put_slice(struct ofs_fs *fs, uint64_t ino, const struct extent *e, uint64_t a,
+                            uint64_t b)
+{
+    struct ofs_extent x = { .pblk = e->x.pblk + (a - e->start), .nblocks = b - a,
+                            .has_sums = e->x.has_sums };
+    if (x.has_sums)
+        memcpy(x.sum, e->x.sum + (a - e->start), sizeof(x.sum[0]) * (b - a));
+    return extent_store(fs, ino, b, &x, false);
 }
 
 int ofs_bmap(struct ofs_fs *fs, uint64_t ino, uint64_t lblk, uint64_t *pblk, uint64_t *run)
@@ -89,7 +118,7 @@ int ofs_bmap(struct ofs_fs *fs, uint64_t ino, uint64_t lblk, uint64_t *pblk, uin
         *pblk = 0;
         *run = e.start - lblk;
     } else {
-        *pblk = e.pblk + (lblk - e.start);
+        *pblk = e.x.pblk + (lblk - e.start);
         *run = e.end - lblk;
     }
     return 0;
@@ -114,13 +143,13 @@ static int punch(struct ofs_fs *fs, struct ofs_inode *in, uint64_t lstart, uint6
         struct ofs_key k = { in->ino, OFS_TYPE_EXTENT, e.end };
         r = ofs_tree_delete(fs, &k);
         if (r == 0 && e.start < a)
-            r = extent_put(fs, in->ino, e.start, a, e.pblk);
+            r = extent_put_slice(fs, in->ino, &e, e.start, a);
         if (r == 0 && b < e.end)
-            r = extent_put(fs, in->ino, b, e.end, e.pblk + (b - e.start));
+            r = extent_put_slice(fs, in->ino, &e, b, e.end);
         if (r < 0)
             return ofs_error(fs, in->ino, r, "cannot update the extent map");
         for (uint64_t x = a; x < b; x++)
-            ofs_free_block(fs, e.pblk + (x - e.start));
+            ofs_free_block(fs, e.x.pblk + (x - e.start));
         in->d.blocks = in->d.blocks >= b - a ? in->d.blocks - (b - a) : 0;
         if (reserve && (r = ofs_iput(fs, in)) < 0)
             return ofs_error(fs, in->ino, r, "cannot write the inode");
@@ -130,35 +159,38 @@ static int punch(struct ofs_fs *fs, struct ofs_inode *in, uint64_t lstart, uint6
     return ofs_error(fs, in->ino, -EUCLEAN, "extent map does not shrink");
 }
 
-/* Write one whole block of data at lblk (space reserved by the caller). */
+/* Write one whole block of data at lblk (space reserved by the caller). Its checksum goes
+ * into the extent item in the same transaction, so any commit has data and checksum of the
+ * same write: the block is either new or one no commit references yet. */
 static int write_block(struct ofs_fs *fs, struct ofs_inode *in, uint64_t lblk, const void *data)
 {
+    uint32_t sum = ofs_data_sum(data);
     struct extent e;
     int r = extent_after(fs, in->ino, lblk, &e);
     if (r < 0)
         return r;
     bool mapped = r == 1 && e.start <= lblk;
-    if (mapped) {
-        uint64_t p = e.pblk + (lblk - e.start);
-        if (!ofs_block_committed(fs, p))
-            return fs->io.write(fs->io.ctx, p, data);
+    if (mapped && e.x.has_sums) {
+        uint64_t p = e.x.pblk + (lblk - e.start);
+        if (!ofs_block_committed(fs, p)) {
+            if ((r = fs->io.write(fs->io.ctx, p, data)) < 0)
+                return r;
+            e.x.sum[lblk - e.start] = sum;
+            return extent_store(fs, in->ino, e.end, &e.x, true);
+        }
     }
     /* A new block, preferably right after the extent that ends where this block starts. */
-    uint8_t v[OFS_EXTENT_SIZE];
+    uint8_t v[OFS_EXTENT_MAX_SIZE];
     size_t len;
-    struct ofs_key left = { in->ino, OFS_TYPE_EXTENT, lblk };
-    bool has_left = lblk > 0 && ofs_tree_lookup(fs, &left, v, sizeof(v), &len) == 0 &&
-                    len == OFS_EXTENT_SIZE;
-    uint64_t lp = 0, ln = 0;
+    struct ofs_key left_key = { in->ino, OFS_TYPE_EXTENT, lblk };
+    struct extent left = { 0 };
+    bool has_left = lblk > 0 && ofs_tree_lookup(fs, &left_key, v, sizeof(v), &len) == 0;
     if (has_left) {
-        lp = ofs_get64(v);
-        ln = ofs_get64(v + 8);
-        if (ln == 0 || ln > lblk || lp < OFS_SB_SLOTS || lp >= fs->sb.total_blocks ||
-            ln > fs->sb.total_blocks - lp)
+        if (len > sizeof(v) || (r = extent_decode(fs, in->ino, lblk, v, len, &left)) < 0)
             return ofs_error(fs, in->ino, -EUCLEAN, "invalid extent item");
     }
     uint64_t q;
-    r = ofs_alloc_block(fs, has_left ? lp + ln : fs->alloc_cursor, &q);
+    r = ofs_alloc_block(fs, has_left ? left.x.pblk + left.x.nblocks : fs->alloc_cursor, &q);
     if (r < 0)
         return r;
     r = fs->io.write(fs->io.ctx, q, data);
@@ -166,12 +198,15 @@ static int write_block(struct ofs_fs *fs, struct ofs_inode *in, uint64_t lblk, c
         return r;
     if (mapped && (r = punch(fs, in, lblk, lblk + 1, false)) < 0)
         return r;
-    if (has_left && lp + ln == q) {
-        r = ofs_tree_delete(fs, &left);
+    if (has_left && left.x.has_sums && left.x.nblocks < OFS_EXTENT_MAX_BLOCKS &&
+        left.x.pblk + left.x.nblocks == q) {
+        left.x.sum[left.x.nblocks++] = sum;
+        r = ofs_tree_delete(fs, &left_key);
         if (r == 0)
-            r = extent_put(fs, in->ino, lblk - ln, lblk + 1, lp);
+            r = extent_store(fs, in->ino, lblk + 1, &left.x, false);
     } else {
-        r = extent_put(fs, in->ino, lblk, lblk + 1, q);
+        struct ofs_extent x = { .pblk = q, .nblocks = 1, .has_sums = true, .sum = { sum } };
+        r = extent_store(fs, in->ino, lblk + 1, &x, false);
     }
     if (r < 0)
         return r;
@@ -179,19 +214,26 @@ static int write_block(struct ofs_fs *fs, struct ofs_inode *in, uint64_t lblk, c
     return 0;
 }
 
+/* A checksum mismatch is damage to one file's data, not to the filesystem's structure: the
+ * read fails, the filesystem stays writable. The buffer never keeps the bad bytes. */
 static int read_block(struct ofs_fs *fs, uint64_t ino, uint64_t lblk, void *buf)
 {
-    uint64_t p, run;
-    int r = ofs_bmap(fs, ino, lblk, &p, &run);
+    struct extent e;
+    int r = extent_after(fs, ino, lblk, &e);
     if (r < 0)
         return r;
-    if (!p) {
+    if (r == 0 || e.start > lblk) {
         memset(buf, 0, OFS_BLOCK_SIZE);
         return 0;
     }
+    uint64_t p = e.x.pblk + (lblk - e.start);
     r = fs->io.read(fs->io.ctx, p, buf);
     if (r < 0)
         return ofs_error(fs, ino, -EIO, "I/O error reading file data");
+    if (e.x.has_sums && !ofs_crc_ok(e.x.sum[lblk - e.start], buf, OFS_BLOCK_SIZE)) {
+        memset(buf, 0, OFS_BLOCK_SIZE);
+        return ofs_data_error(fs, ino, lblk, p);
+    }
     return 0;
 }
 
@@ -418,4 +460,67 @@ int ofs_evict(struct ofs_fs *fs, uint64_t ino)
     if (fs->inode_count > 1)
         fs->inode_count--;
     return 0;
+}
+
+/* Format version 1 -> 2 (a read-write mount of a version-1 filesystem): every extent without
+ * checksums is replaced, OFS_EXTENT_MAX_BLOCKS blocks at a time from its start, by
+ * checksummed extents over the same blocks (no data moves). Each step is one consistent
+ * change (the checksummed head gets a new item, the item at the old key keeps the rest), so a
+ * commit may fall between steps: the superblock says version 1 until the caller's last commit,
+ * and version 1 accepts both kinds of items. The checksums are of the data as it is now:
+ * damage that happened before cannot be found afterwards. */
+int ofs_add_datasums(struct ofs_fs *fs, uint64_t *converted)
+{
+    struct ofs_key k = { 0, 0, 0 }, found;
+    uint8_t v[OFS_EXTENT_MAX_SIZE];
+    size_t len;
+    *converted = 0;
+    for (;;) {
+        int r = ofs_tree_next(fs, &k, &found, v, sizeof(v), &len);
+        if (r == -ENOENT)
+            return 0;
+        if (r < 0)
+            return r;
+        /* Skip straight to the next inode's extents. */
+        if (found.type < OFS_TYPE_EXTENT) {
+            k = (struct ofs_key){ found.obj, OFS_TYPE_EXTENT, 0 };
+            continue;
+        }
+        if (found.type > OFS_TYPE_EXTENT || len != OFS_EXTENT_HDR) {
+            if (found.type > OFS_TYPE_EXTENT || found.off == UINT64_MAX) {
+                if (found.obj == UINT64_MAX)
+                    return 0;
+                k = (struct ofs_key){ found.obj + 1, 0, 0 };
+            } else {
+                k = (struct ofs_key){ found.obj, OFS_TYPE_EXTENT, found.off + 1 };
+            }
+            continue;
+        }
+        struct extent e;
+        if ((r = extent_decode(fs, found.obj, found.off, v, len, &e)) < 0)
+            return r;
+        /* The head [start, start + m) gets checksums; the old key keeps the rest. */
+        uint64_t m = MIN(e.x.nblocks, (uint64_t)OFS_EXTENT_MAX_BLOCKS);
+        struct ofs_extent head = { .pblk = e.x.pblk, .nblocks = m, .has_sums = true };
+        for (uint64_t i = 0; i < m; i++) {
+            if ((r = fs->io.read(fs->io.ctx, e.x.pblk + i, fs->iobuf)) < 0)
+                return ofs_error(fs, found.obj, -EIO, "I/O error reading file data");
+            head.sum[i] = ofs_data_sum(fs->iobuf);
+        }
+        if ((r = ofs_begin(fs, 0, 2)) < 0)
+            return r;
+        if (m == e.x.nblocks) {
+            r = extent_store(fs, found.obj, e.end, &head, true);
+        } else {
+            struct ofs_extent rest = { .pblk = e.x.pblk + m, .nblocks = e.x.nblocks - m };
+            r = extent_store(fs, found.obj, e.start + m, &head, false);
+            if (r == 0)
+                r = extent_store(fs, found.obj, e.end, &rest, true);
+        }
+        if (r < 0)
+            return ofs_error(fs, found.obj, r, "cannot update the extent map");
+        *converted += m;
+        /* Continue with what is left of this extent (the same key), or after it. */
+        k = (struct ofs_key){ found.obj, OFS_TYPE_EXTENT, e.start + m + 1 };
+    }
 }

@@ -75,7 +75,7 @@ int ofs_super_decode(const uint8_t *b, unsigned slot, uint64_t dev_blocks, struc
     memcpy(sb->label, b + OFS_SB_OFF_LABEL, OFS_LABEL_LEN);
     sb->flags = ofs_get32(b + OFS_SB_OFF_FLAGS);
 
-    if (sb->version != OFS_VERSION)
+    if (sb->version != OFS_VERSION && sb->version != OFS_VERSION_NO_DATASUMS)
         return bad(why, "unsupported version");
     if (sb->block_size != OFS_BLOCK_SIZE)
         return bad(why, "unsupported block size");
@@ -265,4 +265,40 @@ uint8_t ofs_mode_to_dt(uint32_t mode)
     case 0140000u: return OFS_DT_SOCK;
     default: return OFS_DT_UNKNOWN;
     }
+}
+
+int ofs_extent_decode(const uint8_t *v, size_t len, uint64_t end, uint64_t total_blocks,
+                      bool legacy, struct ofs_extent *e)
+{
+    if (len < OFS_EXTENT_HDR)
+        return -EUCLEAN;
+    e->pblk = ofs_get64(v);
+    e->nblocks = ofs_get64(v + 8);
+    e->has_sums = len != OFS_EXTENT_HDR;
+    if (e->nblocks == 0 || e->nblocks > end || e->pblk < OFS_SB_SLOTS ||
+        e->pblk >= total_blocks || e->nblocks > total_blocks - e->pblk)
+        return -EUCLEAN;
+    if (!e->has_sums)
+        return legacy ? 0 : -EUCLEAN;
+    if (e->nblocks > OFS_EXTENT_MAX_BLOCKS || len != OFS_EXTENT_HDR + 4 * e->nblocks)
+        return -EUCLEAN;
+    for (uint64_t i = 0; i < e->nblocks; i++)
+        e->sum[i] = ofs_get32(v + OFS_EXTENT_HDR + 4 * i);
+    return 0;
+}
+
+size_t ofs_extent_encode(const struct ofs_extent *e, uint8_t *buf)
+{
+    ofs_put64(buf, e->pblk);
+    ofs_put64(buf + 8, e->nblocks);
+    if (!e->has_sums)
+        return OFS_EXTENT_HDR;
+    for (uint64_t i = 0; i < e->nblocks; i++)
+        ofs_put32(buf + OFS_EXTENT_HDR + 4 * i, e->sum[i]);
+    return OFS_EXTENT_HDR + 4 * e->nblocks;
+}
+
+uint32_t ofs_data_sum(const void *block)
+{
+    return crc32c(0, block, OFS_BLOCK_SIZE);
 }

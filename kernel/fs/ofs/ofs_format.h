@@ -16,7 +16,10 @@
 
 #define OFS_BLOCK_SIZE 4096u
 #define OFS_BLOCK_SHIFT 12
-#define OFS_VERSION 1u
+/* Version 2 added the data checksums in extent items (docs/ofs.md: "Data checksums").
+ * Version 1 is still read: a read-write mount converts it (ofs_super.c). */
+#define OFS_VERSION 2u
+#define OFS_VERSION_NO_DATASUMS 1u
 
 /* ---- Little-endian access ---- */
 static inline uint16_t ofs_get16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
@@ -123,7 +126,7 @@ int ofs_super_decode(const uint8_t *block, unsigned slot, uint64_t dev_blocks,
 /* Item types (the key's type byte). */
 #define OFS_TYPE_INODE 1            /* (ino, 1, 0): struct ofs_dinode */
 #define OFS_TYPE_DIRENT 2           /* (dir ino, 2, name hash): one or more entries */
-#define OFS_TYPE_EXTENT 3           /* (ino, 3, end lblk): u64 pblk, u64 nblocks */
+#define OFS_TYPE_EXTENT 3           /* (ino, 3, end lblk): u64 pblk, u64 nblocks, u32 crc[] */
 #define OFS_TYPE_ORPHAN 4           /* (0, 4, ino): empty; an unlinked inode still open */
 
 struct ofs_key {
@@ -185,7 +188,27 @@ void ofs_dinode_encode(const struct ofs_dinode *di, uint8_t *buf);
 /* Decodes and validates (known file type, nsec range, flags). 0 or -EUCLEAN. */
 int ofs_dinode_decode(const uint8_t *buf, size_t len, struct ofs_dinode *di);
 
-#define OFS_EXTENT_SIZE 16
+/* Extent item: u64 physical block, u64 length, then one CRC-32C of each 4096-byte data block
+ * (version 2). Version 1 items have no checksums (exactly OFS_EXTENT_HDR bytes). The length
+ * of a checksummed extent is at most OFS_EXTENT_MAX_BLOCKS, so the item stays small. */
+#define OFS_EXTENT_HDR 16
+#define OFS_EXTENT_MAX_BLOCKS 64u
+#define OFS_EXTENT_MAX_SIZE (OFS_EXTENT_HDR + 4 * OFS_EXTENT_MAX_BLOCKS)
+struct ofs_extent {
+    uint64_t pblk, nblocks;
+    bool has_sums;              /* false: a version-1 item (no checksums) */
+    uint32_t sum[OFS_EXTENT_MAX_BLOCKS];
+};
+/* Decode and validate the extent item ending at logical block `end` (length, range inside
+ * [2, total_blocks), value size). Items without checksums are accepted only if `legacy`
+ * (a version-1 filesystem). 0 or -EUCLEAN. */
+int ofs_extent_decode(const uint8_t *v, size_t len, uint64_t end, uint64_t total_blocks,
+                      bool legacy, struct ofs_extent *e);
+/* Encode into buf (OFS_EXTENT_MAX_SIZE bytes); returns the value's length. A checksummed
+ * extent must have 1 <= nblocks <= OFS_EXTENT_MAX_BLOCKS. */
+size_t ofs_extent_encode(const struct ofs_extent *e, uint8_t *buf);
+/* The checksum of one data block. */
+uint32_t ofs_data_sum(const void *block);
 /* Directory entries: each is u64 ino, u8 file type (DT_*), u8 name length, name bytes. */
 #define OFS_DIRENT_HDR 10
 #define OFS_NAME_MAX 255

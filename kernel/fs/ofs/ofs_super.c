@@ -36,6 +36,15 @@ int ofs_error(struct ofs_fs *fs, uint64_t ino, int err, const char *what)
     return err;
 }
 
+int ofs_data_error(struct ofs_fs *fs, uint64_t ino, uint64_t lblk, uint64_t pblk)
+{
+    fs->data_errors++;
+    pr_err_ratelimited("ofs: inode %llu block %llu (physical %llu): data checksum mismatch\n",
+                       (unsigned long long)ino, (unsigned long long)lblk,
+                       (unsigned long long)pblk);
+    return -EIO;
+}
+
 void ofs_now(struct ofs_fs *fs, struct ofs_timespec *ts)
 {
     ts->sec = 0;
@@ -130,6 +139,27 @@ static int process_orphans(struct ofs_fs *fs)
     return 0;
 }
 
+/* Convert a version-1 filesystem to version 2 (docs/ofs.md: "Upgrading from version 1").
+ * Without the space for it, the filesystem stays version 1 and is mounted read-only. */
+static int upgrade(struct ofs_fs *fs)
+{
+    uint64_t n;
+    pr_info("ofs: format version 1: adding data checksums (version 2); the data as it is now "
+            "is taken as good\n");
+    int r = ofs_add_datasums(fs, &n);
+    if (r == -ENOSPC) {
+        pr_err("ofs: no space to add data checksums: mounted read-only, still version 1\n");
+        fs->readonly = true;
+        return 0;
+    }
+    if (r < 0)
+        return r;
+    fs->sb.version = OFS_VERSION;
+    fs->dirty = true;
+    pr_info("ofs: format version 2: %llu data blocks checksummed\n", (unsigned long long)n);
+    return 0;
+}
+
 int ofs_mount(const struct ofs_io *io, unsigned flags, struct ofs_fs **out)
 {
     struct ofs_fs *fs = fs_alloc(io);
@@ -177,8 +207,13 @@ int ofs_mount(const struct ofs_io *io, unsigned flags, struct ofs_fs **out)
         if (r == 0 && !(root.d.mode & 0040000u))
             r = ofs_error(fs, OFS_ROOT_INO, -EUCLEAN, "the root is not a directory");
     }
+    if (r == 0 && fs->sb.version == OFS_VERSION_NO_DATASUMS && fs->readonly)
+        pr_warn("ofs: format version 1: file data is not checksummed (a read-write mount "
+                "converts the filesystem to version 2)\n");
     if (r == 0 && !fs->readonly) {
         r = process_orphans(fs);
+        if (r == 0 && fs->sb.version == OFS_VERSION_NO_DATASUMS)
+            r = upgrade(fs);
         if (r == 0)
             r = ofs_commit(fs);
     }

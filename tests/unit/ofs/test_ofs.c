@@ -185,10 +185,33 @@ static void fill(uint8_t *buf, size_t n, unsigned seed)
 
 /* ---- Format code ---- */
 
+/* CRC-32C one bit at a time: the definition crc32.c's tables must agree with. */
+static uint32_t crc32c_bitwise(uint32_t crc, const uint8_t *p, size_t n)
+{
+    crc = ~crc;
+    while (n--) {
+        crc ^= *p++;
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0x82f63b78u & -(crc & 1u));
+    }
+    return ~crc;
+}
+
 static void test_crc_and_superblock(void **state)
 {
     (void)state;
     assert_int_equal(crc32c(0, "123456789", 9), 0xe3069283u);
+    /* The 8-bytes-at-a-time path, every alignment and tail length, chained. */
+    static uint8_t data[OFS_BLOCK_SIZE + 64];
+    fill(data, sizeof(data), 5);
+    for (size_t off = 0; off < 16; off++)
+        for (size_t len = 0; len < 80; len++)
+            assert_int_equal(crc32c(off * 77u, data + off, len),
+                             crc32c_bitwise(off * 77u, data + off, len));
+    assert_int_equal(crc32c(0, data + 3, OFS_BLOCK_SIZE), crc32c_bitwise(0, data + 3, OFS_BLOCK_SIZE));
+    assert_int_equal(crc32c(crc32c(0, data, 1000), data + 1000, 3000),
+                     crc32c_bitwise(0, data, 4000));
+    assert_int_equal(crc32c_le(~0u, data, 4000), ~crc32c_bitwise(0, data, 4000));
     struct ofs_super sb = { .version = OFS_VERSION, .block_size = OFS_BLOCK_SIZE, .seq = 7,
                             .total_blocks = 1000, .root = { 5, 0x1234 }, .bmap = { 6, 9 },
                             .bmap_chunks = 1, .next_ino = 10, .inode_count = 3,
@@ -613,13 +636,9 @@ static void test_corruption_detected(void **state)
         memcpy(d->data, pristine, d->nblocks * OFS_BLOCK_SIZE);
         d->data[b * OFS_BLOCK_SIZE + 100] ^= 4;
         tried++;
-        bool is_data = true;
-        /* Metadata blocks carry a magic; data blocks hold the names written above. */
-        if (memcmp(d->data + b * OFS_BLOCK_SIZE, "OFS", 3) == 0)
-            is_data = false;
+        /* Data blocks too, since version 2 (their checksums are in the extent items). */
         unsigned e = fsck_dev(d, NULL);
-        if (!is_data)
-            assert_true(e > 0);
+        assert_true(e > 0);
         struct ofs_fs *w;
         if (ofs_mount(&io, 0, &w) == 0) {
             int err = 0;
@@ -633,6 +652,215 @@ static void test_corruption_detected(void **state)
     memcpy(d->data, pristine, d->nblocks * OFS_BLOCK_SIZE);
     free(pristine);
     free(used);
+    dev_free(d);
+}
+
+/* ---- Data checksums (format version 2) ---- */
+
+static void test_extent_format(void **state)
+{
+    (void)state;
+    struct ofs_extent x = { .pblk = 10, .nblocks = 3, .has_sums = true, .sum = { 1, 2, 0xdeadbeef } };
+    uint8_t v[OFS_EXTENT_MAX_SIZE];
+    size_t len = ofs_extent_encode(&x, v);
+    assert_int_equal(len, OFS_EXTENT_HDR + 12);
+    struct ofs_extent y;
+    assert_int_equal(ofs_extent_decode(v, len, 3, 100, false, &y), 0);
+    assert_true(y.has_sums);
+    assert_int_equal(y.pblk, 10);
+    assert_int_equal(y.nblocks, 3);
+    assert_int_equal(y.sum[2], 0xdeadbeef);
+    /* The value length must match the block count. */
+    assert_int_equal(ofs_extent_decode(v, len - 4, 3, 100, false, &y), -EUCLEAN);
+    assert_int_equal(ofs_extent_decode(v, len + 4, 3, 100, true, &y), -EUCLEAN);
+    /* Longer than the end, outside the device. */
+    assert_int_equal(ofs_extent_decode(v, len, 2, 100, false, &y), -EUCLEAN);
+    assert_int_equal(ofs_extent_decode(v, len, 3, 12, false, &y), -EUCLEAN);
+    /* Version-1 items (no checksums) only where the superblock says version 1. */
+    x.has_sums = false;
+    len = ofs_extent_encode(&x, v);
+    assert_int_equal(len, OFS_EXTENT_HDR);
+    assert_int_equal(ofs_extent_decode(v, len, 3, 100, false, &y), -EUCLEAN);
+    assert_int_equal(ofs_extent_decode(v, len, 3, 100, true, &y), 0);
+    assert_false(y.has_sums);
+    /* A checksummed extent holds at most OFS_EXTENT_MAX_BLOCKS blocks. */
+    uint8_t big[OFS_EXTENT_HDR + 4 * (OFS_EXTENT_MAX_BLOCKS + 1)];
+    memset(big, 0, sizeof(big));
+    ofs_put64(big, 10);
+    ofs_put64(big + 8, OFS_EXTENT_MAX_BLOCKS + 1);
+    assert_int_equal(ofs_extent_decode(big, sizeof(big), 1000, 10000, false, &y), -EUCLEAN);
+    uint8_t blk[OFS_BLOCK_SIZE];
+    memset(blk, 0, sizeof(blk));
+    assert_int_equal(ofs_data_sum(blk), crc32c(0, blk, sizeof(blk)));
+}
+
+/* fsck with the full result. */
+static unsigned fsck_result(struct dev *d, struct ofs_check_result *res)
+{
+    struct ofs_io io = dev_io(d);
+    io.write = NULL;
+    struct ofs_fs *fs;
+    assert_int_equal(ofs_mount(&io, OFS_MOUNT_RDONLY, &fs), 0);
+    unsigned e = ofs_check(fs, getenv("OFS_VERBOSE") ? stderr : NULL, 20, res);
+    ofs_unmount(fs);
+    return e;
+}
+
+/* Lengths of the extents of ino, in order; returns how many. */
+static size_t extent_lengths(struct ofs_fs *fs, uint64_t ino, uint64_t *out, size_t cap)
+{
+    struct ofs_key k = { ino, OFS_TYPE_EXTENT, 0 }, found;
+    uint8_t v[OFS_MAX_VALUE];
+    size_t len, n = 0;
+    while (ofs_tree_next(fs, &k, &found, v, sizeof(v), &len) == 0 && found.obj == ino &&
+           found.type == OFS_TYPE_EXTENT && n < cap) {
+        out[n++] = ofs_get64(v + 8);
+        assert_int_equal(len, OFS_EXTENT_HDR + 4 * ofs_get64(v + 8));
+        k.off = found.off + 1;
+    }
+    return n;
+}
+
+static void test_data_checksums(void **state)
+{
+    (void)state;
+    struct dev *d = dev_new(8 * MIB);
+    format(d);
+    struct ofs_fs *fs = mount_rw(d);
+    struct ofs_inode root = root_of(fs), f;
+    assert_int_equal(ofs_create(fs, &root, "f", 1, &file_attrs, &f), 0);
+    size_t nblk = OFS_EXTENT_MAX_BLOCKS + 6, n = nblk * OFS_BLOCK_SIZE;
+    uint8_t *buf = malloc(n), *back = malloc(n);
+    fill(buf, n, 3);
+    assert_int_equal(ofs_write(fs, &f, 0, buf, n), (ssize_t)n);
+    /* Rewritten before any commit: in place, and its checksum follows. */
+    fill(buf + 5 * OFS_BLOCK_SIZE, OFS_BLOCK_SIZE, 4);
+    assert_int_equal(ofs_write(fs, &f, 5 * OFS_BLOCK_SIZE, buf + 5 * OFS_BLOCK_SIZE,
+                               OFS_BLOCK_SIZE), OFS_BLOCK_SIZE);
+    uint64_t lens[8];
+    assert_int_equal(extent_lengths(fs, f.ino, lens, 8), 2);
+    assert_int_equal(lens[0], OFS_EXTENT_MAX_BLOCKS);
+    assert_int_equal(lens[1], 6);
+    assert_int_equal(ofs_unmount(fs), 0);
+    struct ofs_check_result res;
+    assert_int_equal(fsck_result(d, &res), 0);
+    assert_int_equal(res.scrubbed_blocks, nblk);
+    assert_int_equal(res.bad_data_blocks, 0);
+
+    /* Damage one byte of logical block 65. */
+    fs = mount_rw(d);
+    uint64_t p, run;
+    assert_int_equal(ofs_bmap(fs, f.ino, 65, &p, &run), 0);
+    assert_true(p >= 2);
+    d->data[p * OFS_BLOCK_SIZE + 1234] ^= 0x01;
+    /* The block reads as EIO, with no byte of it copied; the rest reads; the filesystem
+     * stays writable. */
+    memset(back, 0xaa, n);
+    assert_int_equal(ofs_read(fs, &f, 65 * OFS_BLOCK_SIZE + 100, back, 10), -EIO);
+    for (size_t i = 0; i < 10; i++)
+        assert_int_equal(back[i], 0xaa);
+    assert_int_equal(ofs_read(fs, &f, 0, back, n), 65 * OFS_BLOCK_SIZE);
+    assert_memory_equal(back, buf, 65 * OFS_BLOCK_SIZE);
+    assert_int_equal(ofs_read(fs, &f, 66 * OFS_BLOCK_SIZE, back, 4 * OFS_BLOCK_SIZE),
+                     4 * OFS_BLOCK_SIZE);
+    assert_memory_equal(back, buf + 66 * OFS_BLOCK_SIZE, 4 * OFS_BLOCK_SIZE);
+    assert_false(fs->readonly);
+    assert_true(fs->data_errors >= 2);
+    /* A partial write must read the block first: EIO, nothing written. */
+    assert_int_equal(ofs_write(fs, &f, 65 * OFS_BLOCK_SIZE + 5, "x", 1), -EIO);
+    assert_false(fs->readonly);
+    assert_int_equal(ofs_unmount(fs), 0);
+    /* fsck's scrub names the block and fails. */
+    assert_int_equal(fsck_result(d, &res), 1);
+    assert_int_equal(res.bad_data_blocks, 1);
+    /* Overwriting the whole block replaces it (copy on write): clean again. */
+    fs = mount_rw(d);
+    assert_int_equal(ofs_write(fs, &f, 65 * OFS_BLOCK_SIZE, buf + 65 * OFS_BLOCK_SIZE,
+                               OFS_BLOCK_SIZE), OFS_BLOCK_SIZE);
+    assert_int_equal(ofs_read(fs, &f, 0, back, n), (ssize_t)n);
+    assert_memory_equal(back, buf, n);
+    assert_int_equal(ofs_unmount(fs), 0);
+    assert_int_equal(fsck_result(d, &res), 0);
+    free(buf);
+    free(back);
+    dev_free(d);
+}
+
+/* A version-1 filesystem the way version 1 wrote it (extent items without checksums, one
+ * of them longer than a checksummed extent may be), checked, read read-only, converted by a
+ * read-write mount, and verified from then on. */
+static void test_upgrade_from_v1(void **state)
+{
+    (void)state;
+    struct dev *d = dev_new(8 * MIB);
+    format(d);
+    struct ofs_fs *fs = mount_rw(d);
+    fs->sb.version = OFS_VERSION_NO_DATASUMS;
+    struct ofs_inode root = root_of(fs), f;
+    assert_int_equal(ofs_create(fs, &root, "old", 3, &file_attrs, &f), 0);
+    uint64_t nblk = 2 * OFS_EXTENT_MAX_BLOCKS + 10;
+    size_t n = nblk * OFS_BLOCK_SIZE - 100;
+    uint8_t *buf = calloc(1, nblk * OFS_BLOCK_SIZE), *back = malloc(n);
+    fill(buf, n, 7);
+    assert_int_equal(ofs_begin(fs, nblk, 4), 0);
+    uint64_t first = 0, prev = 0;
+    for (uint64_t i = 0; i < nblk; i++) {
+        uint64_t q;
+        assert_int_equal(ofs_alloc_block(fs, i ? prev + 1 : 100, &q), 0);
+        if (i == 0)
+            first = q;
+        else
+            assert_int_equal(q, prev + 1);
+        prev = q;
+        assert_int_equal(dev_write(d, q, buf + i * OFS_BLOCK_SIZE), 0);
+    }
+    uint8_t v[OFS_EXTENT_HDR];
+    ofs_put64(v, first);
+    ofs_put64(v + 8, nblk);
+    struct ofs_key k = { f.ino, OFS_TYPE_EXTENT, nblk };
+    assert_int_equal(ofs_tree_insert(fs, &k, v, sizeof(v), false), 0);
+    f.d.size = n;
+    f.d.blocks = nblk;
+    assert_int_equal(ofs_iput(fs, &f), 0);
+    assert_int_equal(ofs_unmount(fs), 0);
+    struct ofs_check_result res;
+    assert_int_equal(fsck_result(d, &res), 0);
+    assert_int_equal(res.scrubbed_blocks, 0);
+
+    /* Read-only: readable, unchanged, still version 1. */
+    struct ofs_io io = dev_io(d);
+    struct ofs_fs *ro;
+    assert_int_equal(ofs_mount(&io, OFS_MOUNT_RDONLY, &ro), 0);
+    assert_int_equal(ro->sb.version, OFS_VERSION_NO_DATASUMS);
+    assert_int_equal(ofs_read(ro, &f, 0, back, n), (ssize_t)n);
+    assert_memory_equal(back, buf, n);
+    ofs_unmount(ro);
+
+    /* Read-write: converted in place, nothing moved. */
+    fs = mount_rw(d);
+    assert_int_equal(fs->sb.version, OFS_VERSION);
+    uint64_t lens[8];
+    assert_int_equal(extent_lengths(fs, f.ino, lens, 8), 3);
+    assert_int_equal(lens[0], OFS_EXTENT_MAX_BLOCKS);
+    assert_int_equal(lens[1], OFS_EXTENT_MAX_BLOCKS);
+    assert_int_equal(lens[2], 10);
+    uint64_t p, run;
+    assert_int_equal(ofs_bmap(fs, f.ino, 0, &p, &run), 0);
+    assert_int_equal(p, first);
+    assert_int_equal(ofs_read(fs, &f, 0, back, n), (ssize_t)n);
+    assert_memory_equal(back, buf, n);
+    assert_int_equal(ofs_unmount(fs), 0);
+    assert_int_equal(fsck_result(d, &res), 0);
+    assert_int_equal(res.scrubbed_blocks, nblk);
+    /* From now on damage is found. */
+    d->data[(first + 100) * OFS_BLOCK_SIZE] ^= 0x80;
+    assert_int_equal(fsck_result(d, &res), 1);
+    assert_int_equal(res.bad_data_blocks, 1);
+    fs = mount_rw(d);
+    assert_int_equal(ofs_read(fs, &f, 100 * OFS_BLOCK_SIZE, back, 1), -EIO);
+    assert_int_equal(ofs_unmount(fs), 0);
+    free(buf);
+    free(back);
     dev_free(d);
 }
 
@@ -1162,6 +1390,9 @@ int main(void)
         cmocka_unit_test(test_tree_shrinks),
         cmocka_unit_test(test_corruption_detected),
         cmocka_unit_test(test_io_errors_go_readonly),
+        cmocka_unit_test(test_extent_format),
+        cmocka_unit_test(test_data_checksums),
+        cmocka_unit_test(test_upgrade_from_v1),
         cmocka_unit_test(test_fsck_repair),
         cmocka_unit_test(test_fsck_repair_report),
         cmocka_unit_test(test_crash_consistency),
