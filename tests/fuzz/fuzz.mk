@@ -65,11 +65,13 @@ fuzz_pci_CFLAGS := -Ikernel/drivers/pci -Ikernel/drivers/virtio -Itests/unit/pci
 fuzz_pci_SEEDS := $(FUZZ_DIR)/seeds/pci-qemu.bin
 
 # The iso9660 core: mount with each name mapping and walk everything.
-fuzz_isofs_SRCS := tests/fuzz/fuzz_isofs.c tests/unit/isofs/iso_host.c $(ISOFS_CORE_SRCS)
+fuzz_isofs_SRCS := tests/fuzz/fuzz_isofs.c tests/unit/isofs/iso_host.c tests/unit/rofs/memdev_host.c \
+	$(ISOFS_CORE_SRCS)
 fuzz_isofs_SEEDS := $(FUZZ_DIR)/seeds/iso-rock.iso
 
 # The FAT core: mount and walk everything.
-fuzz_fat_SRCS := tests/fuzz/fuzz_fat.c tests/unit/fat/fat_host.c $(FAT_CORE_SRCS)
+fuzz_fat_SRCS := tests/fuzz/fuzz_fat.c tests/unit/fat/fat_host.c tests/unit/rofs/memdev_host.c \
+	$(FAT_CORE_SRCS)
 fuzz_fat_SEEDS := $(FUZZ_DIR)/seeds/fat12.img
 
 # dm-mod.create=, the verity target and the command line merge; the seed is the image's kind

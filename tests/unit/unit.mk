@@ -70,13 +70,15 @@ test_ext2_SRCS    := $(UNIT_SRC)/ext2/test_ext2.c $(UNIT_SRC)/ext2/ext2_host.c \
 UNIT_TESTS        += test_isofs
 ISOFS_CORE_SRCS   := kernel/fs/isofs/isofs_super.c kernel/fs/isofs/isofs_rock.c \
 	kernel/fs/isofs/isofs_inode.c kernel/fs/isofs/isofs_dir.c kernel/lib/kprintf.c
-test_isofs_SRCS   := $(UNIT_SRC)/isofs/test_isofs.c $(UNIT_SRC)/isofs/iso_host.c $(ISOFS_CORE_SRCS)
+test_isofs_SRCS   := $(UNIT_SRC)/isofs/test_isofs.c $(UNIT_SRC)/isofs/iso_host.c \
+	$(UNIT_SRC)/rofs/memdev_host.c $(ISOFS_CORE_SRCS)
 # The FAT core over an in-memory device; images from mkfs.vfat + mcopy and cloud-localds -f vfat
 # at test time (fat/mkimages.sh).
 UNIT_TESTS        += test_fat
 FAT_CORE_SRCS     := kernel/fs/fat/fat_super.c kernel/fs/fat/fat_inode.c kernel/fs/fat/fat_dir.c \
 	kernel/lib/kprintf.c
-test_fat_SRCS     := $(UNIT_SRC)/fat/test_fat.c $(UNIT_SRC)/fat/fat_host.c $(FAT_CORE_SRCS)
+test_fat_SRCS     := $(UNIT_SRC)/fat/test_fat.c $(UNIT_SRC)/fat/fat_host.c \
+	$(UNIT_SRC)/rofs/memdev_host.c $(FAT_CORE_SRCS)
 # The label probe behind /dev/disk/by-label, over the iso9660 and FAT cores; volumes from
 # mke2fs, genisoimage, mkfs.vfat and cloud-localds at test time.
 UNIT_TESTS        += test_fslabel

@@ -192,7 +192,7 @@ static void bpb_label(struct fat_fs *fs, const uint8_t *bs, unsigned sig_off)
     fs->label[n] = 0;
 }
 
-int fat_mount(const struct fat_io *io, const struct fat_options *opt, struct fat_fs **out)
+int fat_mount(const struct byte_io *io, const struct fat_options *opt, struct fat_fs **out)
 {
     struct fat_fs *fs = kzalloc(sizeof(*fs));
     uint8_t *bs = kmalloc(512);

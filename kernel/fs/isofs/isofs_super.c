@@ -195,7 +195,7 @@ static void detect_rock(struct iso_fs *fs, uint64_t root_dot)
     kfree(rr);
 }
 
-int iso_mount(const struct iso_io *io, const struct iso_options *opt, struct iso_fs **out)
+int iso_mount(const struct byte_io *io, const struct iso_options *opt, struct iso_fs **out)
 {
     struct iso_fs *fs = kzalloc(sizeof(*fs));
     uint8_t *vd = kmalloc(ISO_SECTOR);

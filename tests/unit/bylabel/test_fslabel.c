@@ -58,7 +58,7 @@ static void probe(const char *name, struct fslabel *out)
     m.data = malloc(m.size);
     assert_int_equal(fread(m.data, 1, m.size, f), m.size);
     fclose(f);
-    struct fslabel_io io = { .ctx = &m, .read = mem_read, .dev_size = m.size };
+    struct byte_io io = { .ctx = &m, .read = mem_read, .dev_size = m.size };
     assert_int_equal(fslabel_probe(&io, out), 0);
     free(m.data);
 }

@@ -55,17 +55,17 @@ static uint8_t *slurp(const char *path, size_t *len)
     return p;
 }
 
-static void load(struct fat_memdev *md, const char *name)
+static void load(struct memdev *md, const char *name)
 {
     md->data = slurp(wpath(name), &md->size);
     md->reads = 0;
 }
 
-static struct fat_fs *mount_opts(struct fat_memdev *md, const char *opts)
+static struct fat_fs *mount_opts(struct memdev *md, const char *opts)
 {
     struct fat_options o;
     assert_int_equal(fat_parse_options(opts, &o), 0);
-    struct fat_io io = fat_memdev_io(md);
+    struct byte_io io = memdev_io(md);
     struct fat_fs *fs = NULL;
     int err = fat_mount(&io, &o, &fs);
     if (err)
@@ -165,7 +165,7 @@ static bool one(void *ctx, const char *name, size_t len, uint64_t ino, unsigned 
 
 static void check_volume(const char *img, unsigned bits, const char *label)
 {
-    struct fat_memdev md;
+    struct memdev md;
     load(&md, img);
     struct fat_fs *fs = mount_opts(&md, NULL);
     assert_int_equal(fs->bits, bits);
@@ -236,7 +236,7 @@ static void test_fat32(void **state) { (void)state; check_volume("fat32.img", 32
 static void test_cloud_localds(void **state)
 {
     (void)state;
-    struct fat_memdev md;
+    struct memdev md;
     load(&md, "seed-vfat.img");
     struct fat_fs *fs = mount_opts(&md, NULL);
     assert_string_equal(fs->label, "cidata");
@@ -258,7 +258,7 @@ static void test_options(void **state)
     assert_int_equal(fat_parse_options("uid=", &o), -EINVAL);
 }
 
-static void set_fat(struct fat_fs *fs, struct fat_memdev *md, uint32_t cl, uint32_t v)
+static void set_fat(struct fat_fs *fs, struct memdev *md, uint32_t cl, uint32_t v)
 {
     uint8_t *f = md->data + fs->fat_start;
     if (fs->bits == 12) {
@@ -280,7 +280,7 @@ static void set_fat(struct fat_fs *fs, struct fat_memdev *md, uint32_t cl, uint3
 
 static void damage_chain(const char *img, const char *file, unsigned at, uint32_t to, int want)
 {
-    struct fat_memdev md;
+    struct memdev md;
     load(&md, img);
     struct fat_fs *fs = mount_opts(&md, NULL);
     struct fat_inode in;
@@ -308,12 +308,12 @@ static void test_damaged_chains(void **state)
         damage_chain(imgs[i], "many", 0, 1, -EIO);                /* a directory's loop */
     }
     /* The FAT32 root directory's chain looping: the mount fails. */
-    struct fat_memdev md;
+    struct memdev md;
     load(&md, "fat32.img");
     struct fat_fs *fs = mount_opts(&md, NULL);
     set_fat(fs, &md, fs->root_cluster, fs->root_cluster);
     fat_unmount(fs);
-    struct fat_io io = fat_memdev_io(&md);
+    struct byte_io io = memdev_io(&md);
     assert_int_equal(fat_mount(&io, NULL, &fs), -EIO);
     free(md.data);
 }
@@ -321,13 +321,13 @@ static void test_damaged_chains(void **state)
 static void test_damaged(void **state)
 {
     (void)state;
-    struct fat_memdev md;
+    struct memdev md;
     struct fat_fs *fs;
-    struct fat_io io;
+    struct byte_io io;
 
     /* Not FAT: an ISO, zeros, each boot sector field out of range. */
     load(&md, "fat16.img");
-    io = fat_memdev_io(&md);
+    io = memdev_io(&md);
     static const struct { unsigned off; uint8_t val; } bad[] = {
         { 0, 0 }, { 11, 1 }, { 12, 3 }, { 13, 3 }, { 13, 0 }, { 14, 0 }, { 16, 0 },
         { 16, 9 }, { 21, 0x12 }, { 22, 0 }, { 17, 0 },
@@ -365,7 +365,7 @@ static void test_damaged(void **state)
     fat_walk_all(fs, 1000);
     fat_unmount(fs);
     md.size = 1000;
-    io = fat_memdev_io(&md);
+    io = memdev_io(&md);
     assert_int_equal(fat_mount(&io, NULL, &fs), -EIO);
     free(md.data);
 

@@ -53,17 +53,17 @@ static uint8_t *slurp(const char *path, size_t *len)
     return p;
 }
 
-static void load(struct iso_memdev *md, const char *name)
+static void load(struct memdev *md, const char *name)
 {
     md->data = slurp(wpath(name), &md->size);
     md->reads = 0;
 }
 
-static struct iso_fs *mount_opts(struct iso_memdev *md, const char *opts)
+static struct iso_fs *mount_opts(struct memdev *md, const char *opts)
 {
     struct iso_options o;
     assert_int_equal(iso_parse_options(opts, &o), 0);
-    struct iso_io io = iso_memdev_io(md);
+    struct byte_io io = memdev_io(md);
     struct iso_fs *fs = NULL;
     int err = iso_mount(&io, &o, &fs);
     if (err)
@@ -159,7 +159,7 @@ static const char *long_name(void)
 static void test_rock(void **state)
 {
     (void)state;
-    struct iso_memdev md;
+    struct memdev md;
     load(&md, "rock.iso");
     struct iso_fs *fs = mount_opts(&md, NULL);
     assert_int_equal(fs->names, ISO_NAMES_ROCK);
@@ -235,7 +235,7 @@ static void test_rock(void **state)
 static void test_joliet_and_plain(void **state)
 {
     (void)state;
-    struct iso_memdev md;
+    struct memdev md;
     load(&md, "joliet.iso");
     struct iso_fs *fs = mount_opts(&md, NULL);
     assert_int_equal(fs->names, ISO_NAMES_JOLIET);
@@ -266,7 +266,7 @@ static void test_joliet_and_plain(void **state)
 static void test_cloud_localds(void **state)
 {
     (void)state;
-    struct iso_memdev md;
+    struct memdev md;
     load(&md, "seed.iso");
     struct iso_fs *fs = mount_opts(&md, NULL);
     assert_string_equal(fs->label, "cidata");
@@ -281,7 +281,7 @@ static void test_cloud_localds(void **state)
 static void test_relocated(void **state)
 {
     (void)state;
-    struct iso_memdev md;
+    struct memdev md;
     load(&md, "deep.iso");
     struct iso_fs *fs = mount_opts(&md, NULL);
     assert_same(fs, "1/2/3/4/5/6/7/8/9/10/file", wpath("deep/1/2/3/4/5/6/7/8/9/10/file"));
@@ -319,10 +319,10 @@ static void put_record(uint8_t *p, uint32_t extent, uint32_t size, uint8_t flags
     memcpy(p + 33, name, nlen);
 }
 
-static struct iso_memdev multi_extent_volume(unsigned nparts, const uint32_t *sizes)
+static struct memdev multi_extent_volume(unsigned nparts, const uint32_t *sizes)
 {
     unsigned blocks = 19 + nparts;
-    struct iso_memdev md = { .data = calloc(blocks, 2048), .size = (size_t)blocks * 2048 };
+    struct memdev md = { .data = calloc(blocks, 2048), .size = (size_t)blocks * 2048 };
     uint8_t *pvd = md.data + 16 * 2048, *term = pvd + 2048, *root = term + 2048;
     pvd[0] = 1, memcpy(pvd + 1, "CD001", 5), pvd[6] = 1;
     memset(pvd + 40, ' ', 32), memcpy(pvd + 40, "MULTI", 5);
@@ -347,7 +347,7 @@ static void test_multi_extent(void **state)
 {
     (void)state;
     static const uint32_t sizes[] = { 2048, 2048, 1000 };
-    struct iso_memdev md = multi_extent_volume(3, sizes);
+    struct memdev md = multi_extent_volume(3, sizes);
     struct iso_fs *fs = mount_opts(&md, NULL);
     assert_int_equal(fs->names, ISO_NAMES_PLAIN);
     assert_string_equal(fs->label, "MULTI");
@@ -393,7 +393,7 @@ static void test_options(void **state)
 }
 
 /* Find the first occurrence of a 2-letter SUSP signature with a plausible length. */
-static uint8_t *find_sig(struct iso_memdev *md, const char *sig, size_t from)
+static uint8_t *find_sig(struct memdev *md, const char *sig, size_t from)
 {
     for (size_t i = from; i + 4 < md->size; i++)
         if (md->data[i] == (uint8_t)sig[0] && md->data[i + 1] == (uint8_t)sig[1] &&
@@ -405,18 +405,18 @@ static uint8_t *find_sig(struct iso_memdev *md, const char *sig, size_t from)
 static void test_damaged(void **state)
 {
     (void)state;
-    struct iso_memdev md;
+    struct memdev md;
     struct iso_fs *fs;
-    struct iso_io io;
+    struct byte_io io;
 
     /* Not an ISO at all, and cut before the descriptors. */
     load(&md, "rock.iso");
     md.size = 16 * 2048 + 100;
-    io = iso_memdev_io(&md);
+    io = memdev_io(&md);
     assert_int_equal(iso_mount(&io, NULL, &fs), -EINVAL);
     memset(md.data + 16 * 2048, 0, 2048);
     md.size = 64 * 2048;
-    io = iso_memdev_io(&md);
+    io = memdev_io(&md);
     assert_int_equal(iso_mount(&io, NULL, &fs), -EINVAL);
     free(md.data);
 
@@ -440,7 +440,7 @@ static void test_damaged(void **state)
     /* A bad logical block size and a root record that is too short. */
     load(&md, "rock.iso");
     md.data[16 * 2048 + 128] = 3;
-    io = iso_memdev_io(&md);
+    io = memdev_io(&md);
     assert_int_equal(iso_mount(&io, NULL, &fs), -EIO);
     md.data[16 * 2048 + 128] = 0;
     md.data[16 * 2048 + 156] = 5;

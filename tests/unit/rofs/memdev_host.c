@@ -1,0 +1,45 @@
+/* Host stand-ins for the kernel services the read-only filesystem cores use, and an in-memory
+ * device (memdev_host.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "errno.h"
+#include "memdev_host.h"
+
+void *kmalloc(size_t n) { return malloc(n ? n : 1); }
+void *kzalloc(size_t n) { return calloc(1, n ? n : 1); }
+void kfree(void *p) { free(p); }
+
+unsigned host_printk_lines;
+
+int printk(const char *fmt, ...)
+{
+    static int verbose = -1;
+    if (verbose < 0)
+        verbose = getenv("ROFS_TEST_VERBOSE") != NULL;
+    host_printk_lines++;
+    if (!verbose)
+        return 0;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+static int md_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    struct memdev *md = ctx;
+    md->reads++;
+    if (off > md->size || len > md->size - off)
+        return -EIO;
+    memcpy(buf, md->data + off, len);
+    return 0;
+}
+
+struct byte_io memdev_io(struct memdev *md)
+{
+    struct byte_io io = { .ctx = md, .read = md_read, .dev_size = md->size };
+    return io;
+}
