@@ -7,27 +7,13 @@
 #include "byte_io.h"
 #include "blkdev.h"
 #include "kprintf.h"
-#include "string.h"
 
 static struct diskfs_ro_sb *RO_SB(struct super_block *sb) { return sb->fs_info; }
 
 static int bio_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
     struct super_block *sb = ctx;
-    unsigned block = RO_SB(sb)->type->io_block;
-    while (len) {
-        uint32_t in = (uint32_t)(off % block);
-        size_t n = MIN((size_t)(block - in), len);
-        struct buffer_head *bh = bread(sb->bdev, off / block, block);
-        if (!bh)
-            return -EIO;
-        memcpy(buf, (char *)bh->data + in, n);
-        brelse(bh);
-        buf = (char *)buf + n;
-        off += n;
-        len -= n;
-    }
-    return 0;
+    return bread_bytes(sb->bdev, RO_SB(sb)->type->io_block, off, buf, len);
 }
 
 int diskfs_ro_fill_super(struct super_block *sb, const void *data,

@@ -47,19 +47,7 @@ static int bio_read(void *ctx, uint64_t off, void *buf, size_t len)
     uint32_t bs = EXT2_SB(sb)->bsize;
     if (!bs)
         return bio_direct(sb->bdev, off, buf, len);
-    while (len) {
-        uint32_t in = (uint32_t)(off & (bs - 1));
-        size_t n = MIN((size_t)(bs - in), len);
-        struct buffer_head *bh = bread(sb->bdev, off / bs, bs);
-        if (!bh)
-            return -EIO;
-        memcpy(buf, (char *)bh->data + in, n);
-        brelse(bh);
-        buf = (char *)buf + n;
-        off += n;
-        len -= n;
-    }
-    return 0;
+    return bread_bytes(sb->bdev, bs, off, buf, len);
 }
 
 static int bio_write(void *ctx, uint64_t off, const void *buf, size_t len)
