@@ -82,7 +82,8 @@ test_fat_SRCS     := $(UNIT_SRC)/fat/test_fat.c $(UNIT_SRC)/fat/fat_host.c \
 # The label probe behind /dev/disk/by-label, over the iso9660 and FAT cores; volumes from
 # mke2fs, genisoimage, mkfs.vfat and cloud-localds at test time.
 UNIT_TESTS        += test_fslabel
-test_fslabel_SRCS := $(UNIT_SRC)/bylabel/test_fslabel.c kernel/fs/bylabel/fslabel.c \
+test_fslabel_SRCS := $(UNIT_SRC)/bylabel/test_fslabel.c $(UNIT_SRC)/rofs/memdev_host.c \
+	kernel/fs/bylabel/fslabel.c \
 	$(filter-out kernel/lib/kprintf.c,$(ISOFS_CORE_SRCS) $(FAT_CORE_SRCS)) kernel/lib/kprintf.c
 # Netlink message and attribute parsing/building (the rtnetlink request parser's base).
 UNIT_TESTS        += test_nlattr

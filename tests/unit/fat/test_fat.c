@@ -12,48 +12,13 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include "workdir.h"
 #include "fat_host.h"
 #include "uapi/stat.h"
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
-static char workdir[256];
 static const char *const LONG = "A file with a rather long name, to need several LFN entries.text";
-
-static void sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    if (rc != 0)
-        fail_msg("command failed (%d): %s", rc, cmd);
-}
-
-static char *wpath(const char *name)
-{
-    static char buf[16][512];
-    static int i;
-    i = (i + 1) & 15;
-    snprintf(buf[i], sizeof(buf[i]), "%s/%s", workdir, name);
-    return buf[i];
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(*len ? *len : 1);
-    assert_int_equal(fread(p, 1, *len, f), *len);
-    fclose(f);
-    return p;
-}
 
 static void load(struct memdev *md, const char *name)
 {
@@ -387,9 +352,7 @@ static void test_damaged(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(workdir, sizeof(workdir), "%s/fat-test-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(workdir))
+    if (workdir_make("fat-test"))
         return -1;
     sh("sh tests/unit/fat/mkimages.sh %s", workdir);
     return 0;
@@ -398,8 +361,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (!getenv("FAT_TEST_KEEP"))
-        sh("rm -rf %s", workdir);
+    workdir_remove("FAT_TEST_KEEP");
     return 0;
 }
 

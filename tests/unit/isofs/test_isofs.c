@@ -11,47 +11,11 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include "workdir.h"
 #include "iso_host.h"
 #include "uapi/stat.h"
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
-
-static char workdir[256];
-
-static void sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    if (rc != 0)
-        fail_msg("command failed (%d): %s", rc, cmd);
-}
-
-static char *wpath(const char *name)
-{
-    static char buf[16][512];
-    static int i;
-    i = (i + 1) & 15;
-    snprintf(buf[i], sizeof(buf[i]), "%s/%s", workdir, name);
-    return buf[i];
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(*len ? *len : 1);
-    assert_int_equal(fread(p, 1, *len, f), *len);
-    fclose(f);
-    return p;
-}
 
 static void load(struct memdev *md, const char *name)
 {
@@ -515,9 +479,7 @@ static void test_damaged(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(workdir, sizeof(workdir), "%s/isofs-test-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(workdir))
+    if (workdir_make("isofs-test"))
         return -1;
     sh("sh tests/unit/isofs/mkimages.sh %s", workdir);
     return 0;
@@ -526,8 +488,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (!getenv("ISOFS_TEST_KEEP"))
-        sh("rm -rf %s", workdir);
+    workdir_remove("ISOFS_TEST_KEEP");
     return 0;
 }
 

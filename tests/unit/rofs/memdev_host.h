@@ -1,6 +1,6 @@
-/* Host support shared by the read-only filesystem core tests (tests/unit/fat, tests/unit/isofs)
- * and their fuzz targets: stand-ins for the kernel services the cores use (kmalloc, printk)
- * and an in-memory device behind struct byte_io (kernel/include/byte_io.h). */
+/* Host support shared by the read-only filesystem core tests (tests/unit/fat, tests/unit/isofs,
+ * tests/unit/bylabel) and their fuzz targets: stand-ins for the kernel services the cores use
+ * (kmalloc, printk) and an in-memory device behind struct byte_io (kernel/include/byte_io.h). */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
