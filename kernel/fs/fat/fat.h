@@ -16,6 +16,7 @@
 #include "types.h"
 #include "errno.h"
 #include "byte_io.h"
+#include "byteorder.h"
 
 #define FAT_ROOT_INO 1u
 #define FAT_NAME_MAX 255u             /* longest name handed out (bytes of UTF-8) */
@@ -94,5 +95,3 @@ int fat_read_root_label(struct fat_fs *fs);
 #define FAT_ATTR_VOLUME 0x08
 #define FAT_ATTR_DIR 0x10
 #define FAT_ATTR_LFN 0x0f
-uint16_t fat_le16(const uint8_t *p);
-uint32_t fat_le32(const uint8_t *p);

@@ -56,10 +56,10 @@ int fat_iget(struct fat_fs *fs, uint64_t ino, struct fat_inode *out)
     if (de[0] == 0 || de[0] == 0xe5 || (attr & FAT_ATTR_LFN) == FAT_ATTR_LFN ||
         (attr & FAT_ATTR_VOLUME))
         return fat_error(fs, ino, "not a file entry");
-    out->start = fat_le16(de + 26) | (fs->bits == 32 ? (uint32_t)fat_le16(de + 20) << 16 : 0);
-    out->mtime = dos_time(fat_le16(de + 24), fat_le16(de + 22));
-    out->ctime = dos_time(fat_le16(de + 16), fat_le16(de + 14));
-    out->atime = dos_time(fat_le16(de + 18), 0);
+    out->start = get_le16(de + 26) | (fs->bits == 32 ? (uint32_t)get_le16(de + 20) << 16 : 0);
+    out->mtime = dos_time(get_le16(de + 24), get_le16(de + 22));
+    out->ctime = dos_time(get_le16(de + 16), get_le16(de + 14));
+    out->atime = dos_time(get_le16(de + 18), 0);
     int err = fat_chain_len(fs, ino, out->start, &out->chain_len);
     if (err)
         return err;
@@ -75,7 +75,7 @@ int fat_iget(struct fat_fs *fs, uint64_t ino, struct fat_inode *out)
     if (attr & FAT_ATTR_RO)
         out->mode &= ~0222u;
     out->nlink = 1;
-    out->size = fat_le32(de + 28);
+    out->size = get_le32(de + 28);
     uint64_t need = (out->size + fs->cluster_size - 1) / fs->cluster_size;
     if (need > out->chain_len)
         return fat_error(fs, ino, "cluster chain (%u) shorter than the file (%llu bytes)",

@@ -22,16 +22,6 @@ int fat_error(struct fat_fs *fs, uint64_t ino, const char *fmt, ...)
     return -EIO;
 }
 
-uint16_t fat_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-uint32_t fat_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 int fat_read_bytes(struct fat_fs *fs, uint64_t off, void *buf, size_t len)
 {
     if (off > fs->limit || len > fs->limit - off)
@@ -51,7 +41,7 @@ int fat_next(struct fat_fs *fs, uint32_t cl, uint32_t *next)
     int err;
     if (fs->bits == 12) {
         err = fat_read_bytes(fs, fs->fat_start + cl + cl / 2, b, 2);
-        v = fat_le16(b);
+        v = get_le16(b);
         v = (cl & 1) ? v >> 4 : v & 0xfff;
         if (v >= 0xff8)
             v = 0x0ffffff8;
@@ -59,14 +49,14 @@ int fat_next(struct fat_fs *fs, uint32_t cl, uint32_t *next)
             v = 0x0ffffff7;
     } else if (fs->bits == 16) {
         err = fat_read_bytes(fs, fs->fat_start + (uint64_t)cl * 2, b, 2);
-        v = fat_le16(b);
+        v = get_le16(b);
         if (v >= 0xfff8)
             v = 0x0ffffff8;
         else if (v == 0xfff7)
             v = 0x0ffffff7;
     } else {
         err = fat_read_bytes(fs, fs->fat_start + (uint64_t)cl * 4, b, 4);
-        v = fat_le32(b) & 0x0fffffff;
+        v = get_le32(b) & 0x0fffffff;
     }
     if (err)
         return fat_error(fs, 0, "cannot read the FAT entry of cluster %u", (unsigned)cl);
@@ -208,15 +198,15 @@ int fat_mount(const struct byte_io *io, const struct fat_options *opt, struct fa
     err = -EINVAL;                    /* anything unlike a FAT boot sector: not ours, silently */
     if (fat_read_bytes(fs, 0, bs, 512))
         goto fail;
-    uint32_t bps = fat_le16(bs + 11), spc = bs[13], reserved = fat_le16(bs + 14);
-    uint32_t nfats = bs[16], root_entries = fat_le16(bs + 17);
-    uint32_t total = fat_le16(bs + 19), fatsz = fat_le16(bs + 22);
+    uint32_t bps = get_le16(bs + 11), spc = bs[13], reserved = get_le16(bs + 14);
+    uint32_t nfats = bs[16], root_entries = get_le16(bs + 17);
+    uint32_t total = get_le16(bs + 19), fatsz = get_le16(bs + 22);
     uint8_t media = bs[21];
     if (!total)
-        total = fat_le32(bs + 32);
+        total = get_le32(bs + 32);
     bool fat32_layout = fatsz == 0;
     if (fat32_layout)
-        fatsz = fat_le32(bs + 36);
+        fatsz = get_le32(bs + 36);
     if ((bs[0] != 0xeb && bs[0] != 0xe9) || !pow2(bps) || bps < 512 || bps > 4096 ||
         !pow2(spc) || spc > 128 || reserved == 0 || nfats == 0 || nfats > 4 ||
         (media < 0xf8 && media != 0xf0) || fatsz == 0 || total == 0)
@@ -244,7 +234,7 @@ int fat_mount(const struct byte_io *io, const struct fat_options *opt, struct fa
     fs->total_bytes = (uint64_t)total * bps;
     fs->limit = MIN(fs->limit, fs->total_bytes);
     if (fs->bits == 32) {
-        fs->root_cluster = fat_le32(bs + 44);
+        fs->root_cluster = get_le32(bs + 44);
         if (fs->root_cluster < 2 || fs->root_cluster > fs->nclusters + 1) {
             err = fat_error(fs, 0, "root cluster %u outside the data area",
                             (unsigned)fs->root_cluster);

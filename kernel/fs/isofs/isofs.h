@@ -21,6 +21,7 @@
 #include "types.h"
 #include "errno.h"
 #include "byte_io.h"
+#include "byteorder.h"
 
 #define ISO_SECTOR 2048u              /* records never cross a 2048-byte logical sector */
 #define ISO_NAME_MAX 255u             /* longest name handed out (bytes of UTF-8) */
@@ -140,8 +141,6 @@ size_t iso_su_start(const struct iso_fs *fs, const uint8_t *rec, size_t rec_len)
 #define ISO_FLAG_ASSOC 0x04
 #define ISO_FLAG_MULTI 0x80
 
-uint32_t iso_le32(const uint8_t *p);
-uint16_t iso_le16(const uint8_t *p);
 /* The 7-byte recording date (years since 1900 .. GMT offset) as seconds since the epoch. */
 int64_t iso_date7(const uint8_t *p);
 /* The 17-byte ASCII date of descriptors and long TF stamps. */

@@ -27,16 +27,6 @@ int iso_error(struct iso_fs *fs, uint64_t ino, const char *fmt, ...)
     return -EIO;
 }
 
-uint32_t iso_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-uint16_t iso_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
 /* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
@@ -242,13 +232,13 @@ int iso_mount(const struct byte_io *io, const struct iso_options *opt, struct is
     if (err)
         goto fail;
     err = -EIO;
-    uint32_t bs = iso_le16(pvd + 128);
+    uint32_t bs = get_le16(pvd + 128);
     if (bs != 512 && bs != 1024 && bs != 2048) {
         iso_error(fs, 0, "logical block size %u", (unsigned)bs);
         goto fail;
     }
     fs->block_size = bs;
-    fs->volume_blocks = iso_le32(pvd + 80);
+    fs->volume_blocks = get_le32(pvd + 80);
     uint64_t vol_bytes = fs->volume_blocks * bs;
     if (vol_bytes < (uint64_t)(VD_START + 1) * ISO_SECTOR) {
         iso_error(fs, 0, "volume space size %llu blocks", (unsigned long long)fs->volume_blocks);
@@ -268,7 +258,7 @@ int iso_mount(const struct byte_io *io, const struct iso_options *opt, struct is
         iso_error(fs, 0, "bad root directory record");
         goto fail;
     }
-    uint64_t primary_root = (uint64_t)(iso_le32(root + ISO_DR_EXTENT) + root[ISO_DR_EXT_ATTR_LEN]) * bs;
+    uint64_t primary_root = (uint64_t)(get_le32(root + ISO_DR_EXTENT) + root[ISO_DR_EXT_ATTR_LEN]) * bs;
     detect_rock(fs, primary_root);
     if (fs->has_rock && !fs->opt.norock) {
         fs->names = ISO_NAMES_ROCK;
@@ -276,7 +266,7 @@ int iso_mount(const struct byte_io *io, const struct iso_options *opt, struct is
     } else if (have_joliet && !fs->opt.nojoliet && joliet_root[0] >= ISO_DR_MIN &&
                (joliet_root[ISO_DR_FLAGS] & ISO_FLAG_DIR)) {
         fs->names = ISO_NAMES_JOLIET;
-        fs->root_ino = (uint64_t)(iso_le32(joliet_root + ISO_DR_EXTENT) +
+        fs->root_ino = (uint64_t)(get_le32(joliet_root + ISO_DR_EXTENT) +
                                   joliet_root[ISO_DR_EXT_ATTR_LEN]) * bs;
     } else {
         fs->names = ISO_NAMES_PLAIN;
