@@ -2,6 +2,7 @@
  * Microsoft FAT specification defines it (the FAT type follows from the count of clusters
  * alone), the FAT itself and cluster chains. */
 #include "fat.h"
+#include "mount_opts.h"
 #include "kernel.h"
 #include "kprintf.h"
 #include "mm.h"
@@ -106,59 +107,38 @@ int fat_chain_len(struct fat_fs *fs, uint64_t ino, uint32_t start, uint32_t *len
 
 /* ---- Options ---- */
 
-static int parse_octal(const char *s, uint32_t *out, unsigned base)
-{
-    uint64_t v = 0;
-    if (!*s)
-        return -EINVAL;
-    for (; *s; s++) {
-        unsigned d = (*s >= '0' && *s <= '9') ? (unsigned)(*s - '0') : base;
-        if (d >= base)
-            return -EINVAL;
-        v = v * base + d;
-        if (v > 0xffffffffu)
-            return -EINVAL;
-    }
-    *out = (uint32_t)v;
-    return 0;
-}
+static bool is(const char *s, const char *what) { return s && !strcmp(s, what); }
 
 int fat_parse_options(const char *data, struct fat_options *o)
 {
     *o = (struct fat_options){ .fmask = 022, .dmask = 022 };
-    char opt[64];
-    while (data && *data) {
-        const char *comma = strchr(data, ',');
-        size_t len = comma ? (size_t)(comma - data) : strlen(data);
-        if (len >= sizeof opt)
-            return -EINVAL;
-        memcpy(opt, data, len);
-        opt[len] = 0;
-        data += len + (data[len] == ',');
-        if (!opt[0] || !strcmp(opt, "ro") || !strcmp(opt, "utf8") ||
-            !strcmp(opt, "iocharset=utf8") || !strcmp(opt, "utf8=1"))
+    struct mount_opts it;
+    char *opt, *val;
+    int more;
+    mount_opts_init(&it, data);
+    while ((more = mount_opts_next(&it, &opt, &val)) > 0) {
+        /* What we do anyway. */
+        if ((!val && (is(opt, "ro") || is(opt, "utf8"))) ||
+            (is(opt, "iocharset") && is(val, "utf8")) || (is(opt, "utf8") && is(val, "1")))
             continue;
-        char *val = strchr(opt, '=');
-        if (val)
-            *val++ = 0;
         int err = -EINVAL;
         uint32_t m;
         if (val && !strcmp(opt, "uid"))
-            err = parse_octal(val, &o->uid, 10);
+            err = mount_opt_u32(val, 10, &o->uid);
         else if (val && !strcmp(opt, "gid"))
-            err = parse_octal(val, &o->gid, 10);
-        else if (val && !strcmp(opt, "umask") && !(err = parse_octal(val, &m, 8)))
+            err = mount_opt_u32(val, 10, &o->gid);
+        else if (val && !strcmp(opt, "umask") && !(err = mount_opt_u32(val, 8, &m)))
             o->fmask = o->dmask = m & 0777;
-        else if (val && !strcmp(opt, "fmask") && !(err = parse_octal(val, &m, 8)))
+        else if (val && !strcmp(opt, "fmask") && !(err = mount_opt_u32(val, 8, &m)))
             o->fmask = m & 0777;
-        else if (val && !strcmp(opt, "dmask") && !(err = parse_octal(val, &m, 8)))
+        else if (val && !strcmp(opt, "dmask") && !(err = mount_opt_u32(val, 8, &m)))
             o->dmask = m & 0777;
         if (err) {
             pr_err("vfat: bad mount option '%s'\n", opt);
             return -EINVAL;
         }
     }
-    return 0;
+    return more;
 }
 
 /* ---- The boot sector ---- */

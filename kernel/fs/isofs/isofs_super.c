@@ -1,6 +1,7 @@
 /* iso9660 core: mount options, the volume descriptors (ECMA-119 8; Joliet's supplementary
  * descriptor), the shared record and date helpers. */
 #include "isofs.h"
+#include "mount_opts.h"
 #include "kernel.h"
 #include "kprintf.h"
 #include "mm.h"
@@ -94,53 +95,29 @@ int iso_read_record(struct iso_fs *fs, uint64_t off, uint8_t rec[255])
 
 /* ---- Options ---- */
 
-static int parse_uint(const char *s, unsigned base, uint32_t *out)
-{
-    uint64_t v = 0;
-    if (!*s)
-        return -EINVAL;
-    for (; *s; s++) {
-        unsigned d = (*s >= '0' && *s <= '9') ? (unsigned)(*s - '0') : base;
-        if (d >= base)
-            return -EINVAL;
-        v = v * base + d;
-        if (v > 0xffffffffu)
-            return -EINVAL;
-    }
-    *out = (uint32_t)v;
-    return 0;
-}
-
 int iso_parse_options(const char *data, struct iso_options *o)
 {
     *o = (struct iso_options){ .fmode = 0555, .dmode = 0555 };
-    char opt[64];
-    while (data && *data) {
-        const char *comma = strchr(data, ',');
-        size_t len = comma ? (size_t)(comma - data) : strlen(data);
-        if (len >= sizeof opt)
-            return -EINVAL;
-        memcpy(opt, data, len);
-        opt[len] = 0;
-        data += len + (data[len] == ',');
-        if (!opt[0] || !strcmp(opt, "ro"))
+    struct mount_opts it;
+    char *opt, *val;
+    int more;
+    mount_opts_init(&it, data);
+    while ((more = mount_opts_next(&it, &opt, &val)) > 0) {
+        if (!val && !strcmp(opt, "ro"))
             continue;
-        char *val = strchr(opt, '=');
-        if (val)
-            *val++ = 0;
         int err = 0;
         if (!strcmp(opt, "norock") && !val)
             o->norock = true;
         else if (!strcmp(opt, "nojoliet") && !val)
             o->nojoliet = true;
         else if (!strcmp(opt, "uid") && val)
-            err = parse_uint(val, 10, &o->uid);
+            err = mount_opt_u32(val, 10, &o->uid);
         else if (!strcmp(opt, "gid") && val)
-            err = parse_uint(val, 10, &o->gid);
+            err = mount_opt_u32(val, 10, &o->gid);
         else if (!strcmp(opt, "mode") && val)
-            err = parse_uint(val, 8, &o->fmode);
+            err = mount_opt_u32(val, 8, &o->fmode);
         else if (!strcmp(opt, "dmode") && val)
-            err = parse_uint(val, 8, &o->dmode);
+            err = mount_opt_u32(val, 8, &o->dmode);
         else
             err = -EINVAL;
         if (err) {
@@ -150,7 +127,7 @@ int iso_parse_options(const char *data, struct iso_options *o)
         o->fmode &= 07777;
         o->dmode &= 07777;
     }
-    return 0;
+    return more;
 }
 
 /* ---- Volume descriptors ---- */
