@@ -71,14 +71,14 @@ test_ext2_SRCS    := $(UNIT_SRC)/ext2/test_ext2.c $(UNIT_SRC)/ext2/ext2_host.c \
 UNIT_TESTS        += test_isofs
 ISOFS_CORE_SRCS   := kernel/fs/isofs/isofs_super.c kernel/fs/isofs/isofs_rock.c \
 	kernel/fs/isofs/isofs_inode.c kernel/fs/isofs/isofs_dir.c kernel/lib/kprintf.c \
-	kernel/lib/mount_opts.c
+	kernel/lib/mount_opts.c kernel/lib/rtc_lib.c
 test_isofs_SRCS   := $(UNIT_SRC)/isofs/test_isofs.c $(UNIT_SRC)/isofs/iso_host.c \
 	$(UNIT_SRC)/rofs/memdev_host.c $(ISOFS_CORE_SRCS)
 # The FAT core over an in-memory device; images from mkfs.vfat + mcopy and cloud-localds -f vfat
 # at test time (fat/mkimages.sh).
 UNIT_TESTS        += test_fat
 FAT_CORE_SRCS     := kernel/fs/fat/fat_super.c kernel/fs/fat/fat_inode.c kernel/fs/fat/fat_dir.c \
-	kernel/lib/kprintf.c kernel/lib/mount_opts.c
+	kernel/lib/kprintf.c kernel/lib/mount_opts.c kernel/lib/rtc_lib.c
 test_fat_SRCS     := $(UNIT_SRC)/fat/test_fat.c $(UNIT_SRC)/fat/fat_host.c \
 	$(UNIT_SRC)/rofs/memdev_host.c $(FAT_CORE_SRCS)
 # The label probe behind /dev/disk/by-label, over the iso9660 and FAT cores; volumes from
@@ -86,8 +86,8 @@ test_fat_SRCS     := $(UNIT_SRC)/fat/test_fat.c $(UNIT_SRC)/fat/fat_host.c \
 UNIT_TESTS        += test_fslabel
 test_fslabel_SRCS := $(UNIT_SRC)/bylabel/test_fslabel.c $(UNIT_SRC)/rofs/memdev_host.c \
 	kernel/fs/bylabel/fslabel.c \
-	$(filter-out kernel/lib/kprintf.c kernel/lib/mount_opts.c,$(ISOFS_CORE_SRCS) $(FAT_CORE_SRCS)) \
-	kernel/lib/kprintf.c kernel/lib/mount_opts.c
+	$(filter-out kernel/lib/%,$(ISOFS_CORE_SRCS) $(FAT_CORE_SRCS)) \
+	$(sort $(filter kernel/lib/%,$(ISOFS_CORE_SRCS) $(FAT_CORE_SRCS)))
 # Netlink message and attribute parsing/building (the rtnetlink request parser's base).
 UNIT_TESTS        += test_nlattr
 test_nlattr_SRCS  := $(UNIT_SRC)/test_nlattr.c kernel/net/netlink/nlattr.c \

@@ -1,21 +1,11 @@
 /* vfat core: inodes from 8.3 directory entries (the root from the boot sector), and file and
  * directory data through their cluster chains. */
 #include "fat.h"
+#include "rtc_lib.h"
 #include "kernel.h"
 #include "mm.h"
 #include "string.h"
 #include "uapi/stat.h"
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
 
 /* A DOS date and time (local time on the writer's machine; taken as UTC, as with tz=UTC). */
 static int64_t dos_time(uint16_t date, uint16_t time)
@@ -24,7 +14,7 @@ static int64_t dos_time(uint16_t date, uint16_t time)
     unsigned h = time >> 11, mi = (time >> 5) & 63, s = (time & 31) * 2;
     if (m < 1 || m > 12 || d < 1 || h > 23 || mi > 59 || s > 59)
         return 315532800;             /* 1980-01-01, FAT's epoch */
-    return days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60 + s;
+    return days_from_civil(y, (int)m, (int)d) * 86400 + h * 3600 + mi * 60 + s;
 }
 
 static int root_inode(struct fat_fs *fs, struct fat_inode *out)

@@ -1,6 +1,7 @@
 /* iso9660 core: mount options, the volume descriptors (ECMA-119 8; Joliet's supplementary
  * descriptor), the shared record and date helpers. */
 #include "isofs.h"
+#include "rtc_lib.h"
 #include "mount_opts.h"
 #include "kernel.h"
 #include "kprintf.h"
@@ -28,23 +29,12 @@ int iso_error(struct iso_fs *fs, uint64_t ino, const char *fmt, ...)
     return -EIO;
 }
 
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 static int64_t to_epoch(int64_t year, unsigned mon, unsigned day, unsigned h, unsigned mi,
                         unsigned s, int8_t gmtoff)
 {
     if (mon < 1 || mon > 12 || day < 1 || day > 31 || h > 23 || mi > 59 || s > 60)
         return 0;                     /* unset or nonsense: the epoch, as Linux */
-    int64_t t = days_from_civil(year, mon, day) * 86400 + h * 3600 + mi * 60 + s;
+    int64_t t = days_from_civil(year, (int)mon, (int)day) * 86400 + h * 3600 + mi * 60 + s;
     if (gmtoff >= -52 && gmtoff <= 52)
         t -= (int64_t)gmtoff * 15 * 60;
     return t;
