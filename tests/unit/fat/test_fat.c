@@ -82,38 +82,13 @@ static void assert_same(struct fat_fs *fs, const char *path, const char *host)
     free(want);
 }
 
-struct names {
-    char list[80][256];
-    unsigned n;
-};
-
-static bool collect(void *ctx, const char *name, size_t len, uint64_t ino, unsigned dtype,
-                    uint64_t next_pos)
-{
-    (void)ino, (void)dtype, (void)next_pos;
-    struct names *nm = ctx;
-    if (nm->n < 80) {
-        memcpy(nm->list[nm->n], name, len);
-        nm->list[nm->n++][len] = 0;
-    }
-    return true;
-}
-
-static bool has_name(const struct names *nm, const char *name)
-{
-    for (unsigned i = 0; i < nm->n; i++)
-        if (!strcmp(nm->list[i], name))
-            return true;
-    return false;
-}
-
 static void list_dir(struct fat_fs *fs, const char *path, struct names *nm)
 {
     struct fat_inode dir;
     memset(nm, 0, sizeof(*nm));
     assert_int_equal(resolve(fs, path, &dir), 0);
     uint64_t pos = 0;
-    assert_int_equal(fat_readdir(fs, &dir, &pos, collect, nm), 0);
+    assert_int_equal(fat_readdir(fs, &dir, &pos, names_collect, nm), 0);
 }
 
 /* Stop after one entry each call: positions must resume exactly. */
@@ -123,7 +98,7 @@ static bool one(void *ctx, const char *name, size_t len, uint64_t ino, unsigned 
     struct names *nm = ctx;
     if (nm->n & 0x100000)
         return false;
-    collect(ctx, name, len, ino, dtype, next_pos);
+    names_collect(ctx, name, len, ino, dtype, next_pos);
     nm->n |= 0x100000;
     return true;
 }
@@ -160,16 +135,16 @@ static void check_volume(const char *img, unsigned bits, const char *label)
 
     struct names nm;
     list_dir(fs, "", &nm);
-    assert_true(has_name(&nm, "."));
-    assert_true(has_name(&nm, ".."));
-    assert_true(has_name(&nm, "small.txt"));
-    assert_true(has_name(&nm, "UPPER.TXT"));
-    assert_true(has_name(&nm, LONG));
+    assert_true(names_has(&nm, "."));
+    assert_true(names_has(&nm, ".."));
+    assert_true(names_has(&nm, "small.txt"));
+    assert_true(names_has(&nm, "UPPER.TXT"));
+    assert_true(names_has(&nm, LONG));
     assert_int_equal(nm.n, 9);
     list_dir(fs, "many", &nm);
     assert_int_equal(nm.n, 62);
-    assert_true(has_name(&nm, "entry-number-0"));
-    assert_true(has_name(&nm, "entry-number-59"));
+    assert_true(names_has(&nm, "entry-number-0"));
+    assert_true(names_has(&nm, "entry-number-59"));
 
     /* One entry per call gives the same list. */
     struct names one_by_one = { 0 };
@@ -343,8 +318,8 @@ static void test_damaged(void **state)
             root[i * 32 + 13] ^= 0x55;
     struct names nm;
     list_dir(fs, "", &nm);
-    assert_false(has_name(&nm, LONG));
-    assert_true(has_name(&nm, "AFILEW~1.TEX"));
+    assert_false(names_has(&nm, LONG));
+    assert_true(names_has(&nm, "AFILEW~1.TEX"));
     fat_unmount(fs);
     free(md.data);
 }

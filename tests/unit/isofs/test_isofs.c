@@ -79,38 +79,13 @@ static void assert_same(struct iso_fs *fs, const char *path, const char *host)
     free(want);
 }
 
-struct names {
-    char list[64][256];
-    unsigned n;
-};
-
-static bool collect(void *ctx, const char *name, size_t len, uint64_t ino, unsigned dtype,
-                    uint64_t next_pos)
-{
-    (void)ino, (void)dtype, (void)next_pos;
-    struct names *nm = ctx;
-    if (nm->n < 64) {
-        memcpy(nm->list[nm->n], name, len);
-        nm->list[nm->n++][len] = 0;
-    }
-    return true;
-}
-
-static bool has_name(const struct names *nm, const char *name)
-{
-    for (unsigned i = 0; i < nm->n; i++)
-        if (!strcmp(nm->list[i], name))
-            return true;
-    return false;
-}
-
 static void list_dir(struct iso_fs *fs, const char *path, struct names *nm)
 {
     struct iso_inode dir;
     memset(nm, 0, sizeof(*nm));
     assert_int_equal(resolve(fs, path, &dir), 0);
     uint64_t pos = 0;
-    assert_int_equal(iso_readdir(fs, &dir, &pos, collect, nm), 0);
+    assert_int_equal(iso_readdir(fs, &dir, &pos, names_collect, nm), 0);
 }
 
 static const char *long_name(void)
@@ -161,11 +136,11 @@ static void test_rock(void **state)
 
     struct names nm;
     list_dir(fs, "", &nm);
-    assert_true(has_name(&nm, "."));
-    assert_true(has_name(&nm, ".."));
-    assert_true(has_name(&nm, "MixedCase.Name"));
-    assert_true(has_name(&nm, long_name()));
-    assert_true(has_name(&nm, "empty-dir"));
+    assert_true(names_has(&nm, "."));
+    assert_true(names_has(&nm, ".."));
+    assert_true(names_has(&nm, "MixedCase.Name"));
+    assert_true(names_has(&nm, long_name()));
+    assert_true(names_has(&nm, "empty-dir"));
     assert_int_equal(nm.n, 11);
     list_dir(fs, "empty-dir", &nm);
     assert_int_equal(nm.n, 2);
@@ -208,7 +183,7 @@ static void test_joliet_and_plain(void **state)
     assert_same(fs, "medium.txt", wpath("tree/medium.txt"));
     struct names nm;
     list_dir(fs, "sub/deeper", &nm);
-    assert_true(has_name(&nm, "file"));
+    assert_true(names_has(&nm, "file"));
     iso_unmount(fs);
     free(md.data);
 
@@ -219,7 +194,7 @@ static void test_joliet_and_plain(void **state)
     assert_same(fs, "small.txt", wpath("tree/small.txt"));
     assert_same(fs, "sub/deeper/file", wpath("tree/sub/deeper/file"));
     list_dir(fs, "", &nm);
-    assert_true(has_name(&nm, "medium.txt"));
+    assert_true(names_has(&nm, "medium.txt"));
     for (unsigned i = 0; i < nm.n; i++)
         for (const char *c = nm.list[i]; *c; c++)
             assert_false(*c >= 'A' && *c <= 'Z');
@@ -254,7 +229,7 @@ static void test_relocated(void **state)
     assert_true(S_ISDIR(in.mode));
     struct names nm;
     list_dir(fs, "1/2/3/4/5/6/7/8", &nm);
-    assert_true(has_name(&nm, "9"));
+    assert_true(names_has(&nm, "9"));
     list_dir(fs, "rr_moved", &nm);
     assert_int_equal(nm.n, 2);
     iso_unmount(fs);

@@ -1,5 +1,5 @@
-/* Host stand-ins for the kernel services the read-only filesystem cores use, and an in-memory
- * device (memdev_host.h). */
+/* Host stand-ins for the kernel services the read-only filesystem cores use, an in-memory
+ * device and a directory-name collector (memdev_host.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,4 +42,24 @@ struct byte_io memdev_io(struct memdev *md)
 {
     struct byte_io io = { .ctx = md, .read = md_read, .dev_size = md->size };
     return io;
+}
+
+bool names_collect(void *ctx, const char *name, size_t len, uint64_t ino, unsigned dtype,
+                   uint64_t next_pos)
+{
+    (void)ino, (void)dtype, (void)next_pos;
+    struct names *nm = ctx;
+    if (nm->n < NAMES_MAX) {
+        memcpy(nm->list[nm->n], name, len);
+        nm->list[nm->n++][len] = 0;
+    }
+    return true;
+}
+
+bool names_has(const struct names *nm, const char *name)
+{
+    for (unsigned i = 0; i < nm->n; i++)
+        if (!strcmp(nm->list[i], name))
+            return true;
+    return false;
 }

@@ -3,6 +3,7 @@
  * (kmalloc, printk) and an in-memory device behind struct byte_io (kernel/include/byte_io.h). */
 #pragma once
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include "byte_io.h"
 
@@ -18,3 +19,14 @@ struct byte_io memdev_io(struct memdev *md);
 /* Lines printk was asked for (tests count a core's error lines); they go to stderr only when
  * ROFS_TEST_VERBOSE is set. */
 extern unsigned host_printk_lines;
+
+/* The names a directory read gives, in order (at most NAMES_MAX): names_collect has the shape
+ * of the cores' readdir callbacks, with a struct names as ctx. */
+#define NAMES_MAX 80
+struct names {
+    char list[NAMES_MAX][256];
+    unsigned n;
+};
+bool names_collect(void *ctx, const char *name, size_t len, uint64_t ino, unsigned dtype,
+                   uint64_t next_pos);
+bool names_has(const struct names *nm, const char *name);
