@@ -11,12 +11,6 @@
 static struct iso_fs *FS(struct super_block *sb) { return diskfs_ro_core(sb); }
 static struct iso_inode *ISOI(struct inode *inode) { return diskfs_core(inode); }
 
-static void ts_set(struct kernel_timespec *ts, int64_t sec)
-{
-    ts->tv_sec = sec;
-    ts->tv_nsec = 0;
-}
-
 static void iso_to_vfs(struct inode *inode)
 {
     struct iso_inode *m = ISOI(inode);
@@ -26,9 +20,9 @@ static void iso_to_vfs(struct inode *inode)
     inode->nlink = m->nlink;
     inode->size = (loff_t)m->size;
     inode->blocks = (m->size + 511) / 512;
-    ts_set(&inode->atime, m->atime);
-    ts_set(&inode->mtime, m->mtime);
-    ts_set(&inode->ctime, m->ctime);
+    inode->atime = timespec_from_sec(m->atime);
+    inode->mtime = timespec_from_sec(m->mtime);
+    inode->ctime = timespec_from_sec(m->ctime);
     inode->rdev = MKDEV(m->rdev_major, m->rdev_minor);
 }
 
