@@ -315,6 +315,23 @@ void brelse(struct buffer_head *bh)
         bc_shrink(0);
 }
 
+int bread_bytes(struct block_device *bdev, uint32_t bs, uint64_t off, void *buf, size_t len)
+{
+    while (len) {
+        uint32_t in = (uint32_t)(off % bs);
+        size_t n = MIN((size_t)(bs - in), len);
+        struct buffer_head *bh = bread(bdev, off / bs, bs);
+        if (!bh)
+            return -EIO;
+        memcpy(buf, (char *)bh->data + in, n);
+        brelse(bh);
+        buf = (char *)buf + n;
+        off += n;
+        len -= n;
+    }
+    return 0;
+}
+
 void mark_buffer_dirty(struct buffer_head *bh)
 {
     spin_lock(&bc_lock);

@@ -14,6 +14,7 @@
 #include "fs.h"
 #include "mm.h"
 #include "string.h"
+#include "mount_opts.h"
 #include "blkdev.h"
 #include "uapi/falloc.h"
 #include "uapi/statfs.h"
@@ -359,22 +360,11 @@ static int tmpfs_parse_options(struct super_block *sb, const char *data, bool ra
 {
     struct tmpfs_sb_info *sbi = TSB(sb);
     struct inode *root = sb->root->inode;
-    char opt[64];
-    while (data && *data) {
-        const char *comma = strchr(data, ',');
-        size_t len = comma ? (size_t)(comma - data) : strlen(data);
-        if (len >= sizeof opt) {
-            pr_warn("tmpfs: mount option too long");
-            return -EINVAL;
-        }
-        memcpy(opt, data, len);
-        opt[len] = 0;
-        data += len + (data[len] == ',');
-        if (!opt[0])
-            continue;
-        char *val = strchr(opt, '=');
-        if (val)
-            *val++ = 0;
+    struct mount_opts it;
+    char *opt, *val;
+    int more;
+    mount_opts_init(&it, data);
+    while ((more = mount_opts_next(&it, &opt, &val)) > 0) {
         uint64_t n;
         int err = -EINVAL;
         if (ramfs && strcmp(opt, "mode") != 0)
@@ -413,7 +403,9 @@ static int tmpfs_parse_options(struct super_block *sb, const char *data, bool ra
             return err;
         }
     }
-    return 0;
+    if (more < 0)
+        pr_warn("tmpfs: mount option too long");
+    return more;
 }
 
 static int tmpfs_get_sb(struct file_system_type *type, const char *source, unsigned long flags,

@@ -207,6 +207,8 @@ struct buffer_head *getblk(struct block_device *bdev, uint64_t block, uint32_t s
 void set_buffer_uptodate(struct buffer_head *bh);
 /* Drop a reference (NULL is ignored). The buffer stays cached. */
 void brelse(struct buffer_head *bh);
+/* Any byte range through the cache, in blocks of bs bytes as bread takes them: 0 or -EIO. */
+int bread_bytes(struct block_device *bdev, uint32_t bs, uint64_t off, void *buf, size_t len);
 /* The caller changed bh->data: it will be written back by sync_dev, sync_dirty_buffer, or
  * eviction. Modify the data first, then mark: a write-back that starts after the mark writes
  * the new data. */

@@ -564,6 +564,50 @@ int diskfs_write_inodes(struct super_block *sb);
 bool diskfs_emit(void *ctx, const char *name, size_t len, uint64_t ino, unsigned dtype,
                  uint64_t next_pos);
 
+/* ---- diskfs_ro.c: a read-only disk filesystem (iso9660, vfat) over diskfs ----
+ * Such a filesystem's core reads the device through a struct byte_io (include/byte_io.h)
+ * that diskfs_ro maps onto the buffer cache in io_block-sized blocks. It supplies its
+ * struct diskfs_operations (inodes, lookup, readlink, read, readdir, statfs) with the
+ * diskfs_ro_* operations below for everything that would change the disk, and a struct
+ * diskfs_ro_type; its fill_super is diskfs_ro_fill_super() and its fs_info_size
+ * sizeof(struct diskfs_ro_sb). A read-write mount or remount is refused with EROFS (BusyBox's
+ * mount then retries read-only). */
+struct byte_io;
+struct diskfs_ro_type {
+    const char *log_name;             /* the prefix of its log lines */
+    unsigned io_block;                /* buffer-cache block size of the core's reads */
+    unsigned long magic;              /* statfs f_type */
+    const struct diskfs_operations *ops;
+    /* Parse the mount options `data` and mount the core over io: 0 and *core, -EINVAL
+     * (bad options, or not this filesystem: nothing logged here), -errno. */
+    int (*mount)(const struct byte_io *io, const char *data, void **core);
+    void (*unmount)(void *core);
+    ino_t (*root_ino)(const void *core);
+    /* What the "mounted" log line says about the volume (label, variant). */
+    void (*describe)(const void *core, char *buf, size_t size);
+};
+
+struct diskfs_ro_sb {                 /* the fs_info of a read-only disk filesystem */
+    struct diskfs_sb df;              /* first: diskfs's part */
+    const struct diskfs_ro_type *type;
+    void *core;                       /* what type->mount gave */
+};
+
+static inline void *diskfs_ro_core(struct super_block *sb)
+{
+    return ((struct diskfs_ro_sb *)sb->fs_info)->core;
+}
+int diskfs_ro_fill_super(struct super_block *sb, const void *data,
+                         const struct diskfs_ro_type *type);
+/* The diskfs_operations that are the same for every read-only filesystem. */
+int diskfs_ro_write_attrs(struct inode *inode);
+void diskfs_ro_evict_inode(struct inode *inode);
+int diskfs_ro_writable(struct super_block *sb);
+int diskfs_ro_fsync(struct inode *inode);
+int diskfs_ro_sync_fs(struct super_block *sb);
+int diskfs_ro_remount(struct super_block *sb, unsigned long flags);
+int diskfs_ro_unmount(struct super_block *sb);
+
 /* ---- cred.c: permissions ---- */
 #define MAY_EXEC 1
 #define MAY_WRITE 2

@@ -5,6 +5,13 @@
 
 #define NSEC_PER_SEC 1000000000ULL
 
+/* A whole number of seconds as a timespec: the times of filesystems that keep seconds only
+ * (ext2, FAT, iso9660). */
+static inline struct kernel_timespec timespec_from_sec(int64_t sec)
+{
+    return (struct kernel_timespec){ .tv_sec = sec, .tv_nsec = 0 };
+}
+
 uint64_t ktime_mono_ns(void);      /* CLOCK_MONOTONIC, ns since boot */
 void ktime_real(struct kernel_timespec *ts);   /* CLOCK_REALTIME */
 /* Sets CLOCK_REALTIME (settimeofday's effect; the RTC's time at boot: drivers/rtc). Until

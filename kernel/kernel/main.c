@@ -7,6 +7,7 @@
 #include "fs.h"
 #include "mm.h"
 #include "fdt.h"
+#include "byteorder.h"
 #include "pci.h"
 #include "uart.h"
 #include "string.h"
@@ -28,12 +29,6 @@
 #include "ipc.h"
 
 static struct fdt_platform plat;
-
-static uint32_t be32(const void *p)
-{
-    const uint8_t *b = p;
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
 
 static void setup_console_level(void)
 {
@@ -170,7 +165,7 @@ __noreturn void kmain(unsigned long hartid, paddr_t fdt_pa)
     sbi_init();
 
     const void *fdt = pa_to_va(fdt_pa);
-    uint32_t fdt_size = be32((const char *)fdt + 4);
+    uint32_t fdt_size = get_be32((const char *)fdt + 4);
     int fr = fdt_parse_platform(fdt, fdt_size, &plat);
     if (plat.uart.dev.present)
         uart_early_init(plat.uart.dev.base, plat.uart.reg_shift);

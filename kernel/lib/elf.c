@@ -7,23 +7,9 @@
  */
 #include "elf.h"
 #include "errno.h"
+#include "byteorder.h"
 
 /* ---- Helpers ------------------------------------------------------------ */
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)le16(p) | (uint32_t)le16(p + 2) << 16;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 /* Is [off, off + len) inside [0, limit)? */
 static bool range_ok(uint64_t off, uint64_t len, uint64_t limit)
@@ -63,31 +49,31 @@ static void read_ehdr(const uint8_t *p, Elf64_Ehdr *eh)
 {
 	for (int i = 0; i < EI_NIDENT; i++)
 		eh->e_ident[i] = p[i];
-	eh->e_type = le16(p + 16);
-	eh->e_machine = le16(p + 18);
-	eh->e_version = le32(p + 20);
-	eh->e_entry = le64(p + 24);
-	eh->e_phoff = le64(p + 32);
-	eh->e_shoff = le64(p + 40);
-	eh->e_flags = le32(p + 48);
-	eh->e_ehsize = le16(p + 52);
-	eh->e_phentsize = le16(p + 54);
-	eh->e_phnum = le16(p + 56);
-	eh->e_shentsize = le16(p + 58);
-	eh->e_shnum = le16(p + 60);
-	eh->e_shstrndx = le16(p + 62);
+	eh->e_type = get_le16(p + 16);
+	eh->e_machine = get_le16(p + 18);
+	eh->e_version = get_le32(p + 20);
+	eh->e_entry = get_le64(p + 24);
+	eh->e_phoff = get_le64(p + 32);
+	eh->e_shoff = get_le64(p + 40);
+	eh->e_flags = get_le32(p + 48);
+	eh->e_ehsize = get_le16(p + 52);
+	eh->e_phentsize = get_le16(p + 54);
+	eh->e_phnum = get_le16(p + 56);
+	eh->e_shentsize = get_le16(p + 58);
+	eh->e_shnum = get_le16(p + 60);
+	eh->e_shstrndx = get_le16(p + 62);
 }
 
 static void read_phdr(const uint8_t *p, Elf64_Phdr *ph)
 {
-	ph->p_type = le32(p);
-	ph->p_flags = le32(p + 4);
-	ph->p_offset = le64(p + 8);
-	ph->p_vaddr = le64(p + 16);
-	ph->p_paddr = le64(p + 24);
-	ph->p_filesz = le64(p + 32);
-	ph->p_memsz = le64(p + 40);
-	ph->p_align = le64(p + 48);
+	ph->p_type = get_le32(p);
+	ph->p_flags = get_le32(p + 4);
+	ph->p_offset = get_le64(p + 8);
+	ph->p_vaddr = get_le64(p + 16);
+	ph->p_paddr = get_le64(p + 24);
+	ph->p_filesz = get_le64(p + 32);
+	ph->p_memsz = get_le64(p + 40);
+	ph->p_align = get_le64(p + 48);
 }
 
 /* ---- Validation --------------------------------------------------------- */

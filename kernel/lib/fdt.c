@@ -9,6 +9,7 @@
  */
 #include "fdt.h"
 #include "errno.h"
+#include "byteorder.h"
 
 /* Structure block tokens (spec 5.4.1). */
 #define FDT_BEGIN_NODE 0x1u
@@ -33,21 +34,10 @@ enum {
 
 /* ---- Small helpers ---------------------------------------------------- */
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static uint64_t be64(const uint8_t *p)
-{
-	return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
-
 /* One or two big-endian cells as a u64. */
 static uint64_t read_cells(const uint8_t *p, int cells)
 {
-	return cells == 2 ? be64(p) : be32(p);
+	return cells == 2 ? get_be64(p) : get_be32(p);
 }
 
 static uint32_t align4(uint32_t x)
@@ -119,7 +109,7 @@ static int read_token(const struct fdt *fdt, int off, uint32_t *tag, int *next)
 	if (off < 0 || (off & 3) || !range_ok((uint32_t)off, 4, size))
 		return -EINVAL;
 	uint32_t pos = (uint32_t)off + 4;
-	*tag = be32(struct_ptr(fdt, (uint32_t)off));
+	*tag = get_be32(struct_ptr(fdt, (uint32_t)off));
 
 	switch (*tag) {
 	case FDT_BEGIN_NODE: {
@@ -132,7 +122,7 @@ static int read_token(const struct fdt *fdt, int off, uint32_t *tag, int *next)
 	case FDT_PROP: {
 		if (!range_ok(pos, 8, size))
 			return -EINVAL;
-		uint32_t len = be32(struct_ptr(fdt, pos));
+		uint32_t len = get_be32(struct_ptr(fdt, pos));
 		pos += 8;
 		if (!range_ok(pos, len, size))
 			return -EINVAL;
@@ -180,7 +170,7 @@ static int node_body(const struct fdt *fdt, int node)
  * inside the strings block; NULL if it is not NUL-terminated there. */
 static const char *prop_name(const struct fdt *fdt, int prop)
 {
-	uint32_t nameoff = be32(struct_ptr(fdt, (uint32_t)prop + 8));
+	uint32_t nameoff = get_be32(struct_ptr(fdt, (uint32_t)prop + 8));
 	if (nameoff >= fdt->strings_size)
 		return NULL;
 	const uint8_t *s = fdt->blob + fdt->strings_off + nameoff;
@@ -193,23 +183,23 @@ static const char *prop_name(const struct fdt *fdt, int prop)
 
 static int check_header(const uint8_t *b, size_t maxlen)
 {
-	if (b == NULL || maxlen < HDR_SIZE_V16 || be32(b + HDR_MAGIC) != FDT_MAGIC)
+	if (b == NULL || maxlen < HDR_SIZE_V16 || get_be32(b + HDR_MAGIC) != FDT_MAGIC)
 		return -EINVAL;
 
-	uint32_t version = be32(b + HDR_VERSION);
+	uint32_t version = get_be32(b + HDR_VERSION);
 	uint32_t hdr_size = version >= 17 ? HDR_SIZE_V17 : HDR_SIZE_V16;
-	uint32_t total = be32(b + HDR_TOTALSIZE);
-	if (version < 16 || be32(b + HDR_LAST_COMP) > 17 || maxlen < hdr_size)
+	uint32_t total = get_be32(b + HDR_TOTALSIZE);
+	if (version < 16 || get_be32(b + HDR_LAST_COMP) > 17 || maxlen < hdr_size)
 		return -EINVAL;
 	if (total < hdr_size || total > maxlen || total > FDT_MAX_TOTALSIZE)
 		return -EINVAL;
 
-	uint32_t st_off = be32(b + HDR_OFF_STRUCT);
-	uint32_t st_size = version >= 17 ? be32(b + HDR_SIZE_STRUCT)
+	uint32_t st_off = get_be32(b + HDR_OFF_STRUCT);
+	uint32_t st_size = version >= 17 ? get_be32(b + HDR_SIZE_STRUCT)
 					 : (st_off <= total ? total - st_off : 0);
-	uint32_t str_off = be32(b + HDR_OFF_STRINGS);
-	uint32_t str_size = be32(b + HDR_SIZE_STRINGS);
-	uint32_t rsv_off = be32(b + HDR_OFF_RSVMAP);
+	uint32_t str_off = get_be32(b + HDR_OFF_STRINGS);
+	uint32_t str_size = get_be32(b + HDR_SIZE_STRINGS);
+	uint32_t rsv_off = get_be32(b + HDR_OFF_RSVMAP);
 
 	if ((st_off & 3) || st_off < hdr_size || !range_ok(st_off, st_size, total))
 		return -EINVAL;
@@ -226,7 +216,7 @@ static int count_rsvmap(const struct fdt *fdt)
 	uint32_t off = fdt->rsvmap_off;
 	for (uint32_t n = 0; range_ok(off, RSV_ENTRY_SIZE, fdt->totalsize); n++) {
 		const uint8_t *e = fdt->blob + off;
-		if (be64(e) == 0 && be64(e + 8) == 0)
+		if (get_be64(e) == 0 && get_be64(e + 8) == 0)
 			return (int)n;
 		off += RSV_ENTRY_SIZE;
 	}
@@ -269,15 +259,15 @@ static int check_structure(const struct fdt *fdt)
 static void load_header(struct fdt *fdt, const uint8_t *b)
 {
 	fdt->blob = b;
-	fdt->totalsize = be32(b + HDR_TOTALSIZE);
-	fdt->version = be32(b + HDR_VERSION);
-	fdt->boot_cpuid = be32(b + HDR_BOOT_CPUID);
-	fdt->struct_off = be32(b + HDR_OFF_STRUCT);
-	fdt->struct_size = fdt->version >= 17 ? be32(b + HDR_SIZE_STRUCT)
+	fdt->totalsize = get_be32(b + HDR_TOTALSIZE);
+	fdt->version = get_be32(b + HDR_VERSION);
+	fdt->boot_cpuid = get_be32(b + HDR_BOOT_CPUID);
+	fdt->struct_off = get_be32(b + HDR_OFF_STRUCT);
+	fdt->struct_size = fdt->version >= 17 ? get_be32(b + HDR_SIZE_STRUCT)
 					      : fdt->totalsize - fdt->struct_off;
-	fdt->strings_off = be32(b + HDR_OFF_STRINGS);
-	fdt->strings_size = be32(b + HDR_SIZE_STRINGS);
-	fdt->rsvmap_off = be32(b + HDR_OFF_RSVMAP);
+	fdt->strings_off = get_be32(b + HDR_OFF_STRINGS);
+	fdt->strings_size = get_be32(b + HDR_SIZE_STRINGS);
+	fdt->rsvmap_off = get_be32(b + HDR_OFF_RSVMAP);
 	fdt->rsvmap_count = 0;
 }
 
@@ -317,8 +307,8 @@ int fdt_get_mem_rsv(const struct fdt *fdt, unsigned index,
 	uint64_t off = fdt->rsvmap_off + (uint64_t)index * RSV_ENTRY_SIZE;
 	if (!range_ok(off, RSV_ENTRY_SIZE, fdt->totalsize))
 		return -EINVAL;
-	*addr = be64(fdt->blob + off);
-	*size = be64(fdt->blob + off + 8);
+	*addr = get_be64(fdt->blob + off);
+	*size = get_be64(fdt->blob + off + 8);
 	return 0;
 }
 
@@ -582,7 +572,7 @@ int fdt_prop_info(const struct fdt *fdt, int prop, const char **name,
 	if (value)
 		*value = struct_ptr(fdt, (uint32_t)prop + 12);
 	if (len)
-		*len = be32(struct_ptr(fdt, (uint32_t)prop + 4));
+		*len = get_be32(struct_ptr(fdt, (uint32_t)prop + 4));
 	return 0;
 }
 
@@ -619,7 +609,7 @@ int fdt_read_u32(const struct fdt *fdt, int node, const char *name,
 		return len;
 	if (len != 4)
 		return -EINVAL;
-	*out = be32(p);
+	*out = get_be32(p);
 	return 0;
 }
 
@@ -912,7 +902,7 @@ static bool fill_device(const struct fdt *fdt, int node, struct fdt_device *dev)
 	const uint8_t *irqs = fdt_getprop(fdt, node, "interrupts", &len);
 	if (irqs && len >= 4) {
 		dev->has_irq = true;
-		dev->irq = be32(irqs);
+		dev->irq = get_be32(irqs);
 	}
 	dev->present = true;
 	return true;

@@ -3,6 +3,7 @@
 #include "gpt.h"
 #include "crc32.h"
 #include "errno.h"
+#include "byteorder.h"
 
 /* On-disk header offsets (UEFI 2.x table 5-5). */
 #define H_SIGNATURE 0
@@ -27,16 +28,6 @@
 #define E_LAST 40
 #define E_ATTRS 48
 #define E_NAME 56
-
-static uint32_t get_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-    return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
 
 static void copy_bytes(void *dst, const void *src, size_t n)
 {

@@ -16,8 +16,7 @@ static int days_in_month(int64_t year, int mon)
     return days[mon] + (mon == 1 && is_leap(year));
 }
 
-/* Days since 1970-01-01 of year-mon(1..12)-day. */
-static int64_t days_from_civil(int64_t y, int m, int d)
+int64_t days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;

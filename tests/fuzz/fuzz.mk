@@ -59,18 +59,21 @@ fuzz_netlink_SRCS := tests/fuzz/fuzz_netlink.c kernel/net/netlink/nlattr.c \
 fuzz_netlink_SEEDS := $(FUZZ_DIR)/seeds/netlink-newaddr-newroute.bin
 # PCI enumeration and assignment over the unit tests' fake ECAM (layout in fuzz_pci.c), and
 # the virtio-pci capability parser on what it finds.
-fuzz_pci_SRCS := tests/fuzz/fuzz_pci.c tests/unit/pci/fake_ecam.c kernel/drivers/pci/pci_dt.c \
+fuzz_pci_SRCS := tests/fuzz/fuzz_pci.c tests/unit/pci/fake_ecam.c tests/unit/log_host.c \
+	kernel/drivers/pci/pci_dt.c \
 	kernel/drivers/pci/pci_probe.c kernel/drivers/pci/pci_assign.c kernel/drivers/pci/pci_lib.c \
 	kernel/lib/fdt.c kernel/lib/kprintf.c kernel/drivers/virtio/virtio_pci_caps.c
-fuzz_pci_CFLAGS := -Ikernel/drivers/pci -Ikernel/drivers/virtio -Itests/unit/pci
+fuzz_pci_CFLAGS := -Ikernel/drivers/pci -Ikernel/drivers/virtio -Itests/unit/pci -Itests/unit
 fuzz_pci_SEEDS := $(FUZZ_DIR)/seeds/pci-qemu.bin
 
 # The iso9660 core: mount with each name mapping and walk everything.
-fuzz_isofs_SRCS := tests/fuzz/fuzz_isofs.c tests/unit/isofs/iso_host.c $(ISOFS_CORE_SRCS)
+fuzz_isofs_SRCS := tests/fuzz/fuzz_isofs.c tests/unit/isofs/iso_host.c tests/unit/rofs/memdev_host.c \
+	$(ISOFS_CORE_SRCS)
 fuzz_isofs_SEEDS := $(FUZZ_DIR)/seeds/iso-rock.iso
 
 # The FAT core: mount and walk everything.
-fuzz_fat_SRCS := tests/fuzz/fuzz_fat.c tests/unit/fat/fat_host.c $(FAT_CORE_SRCS)
+fuzz_fat_SRCS := tests/fuzz/fuzz_fat.c tests/unit/fat/fat_host.c tests/unit/rofs/memdev_host.c \
+	$(FAT_CORE_SRCS)
 fuzz_fat_SEEDS := $(FUZZ_DIR)/seeds/fat12.img
 
 # dm-mod.create=, the verity target and the command line merge; the seed is the image's kind

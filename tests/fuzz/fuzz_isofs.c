@@ -18,9 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const opts[] = { NULL, "norock", "norock,nojoliet" };
 	if (size > (8u << 20))
 		return 0;
-	struct iso_memdev md = { .data = malloc(size ? size : 1), .size = size };
+	struct memdev md = { .data = malloc(size ? size : 1), .size = size };
 	memcpy(md.data, data, size);
-	struct iso_io io = iso_memdev_io(&md);
+	struct byte_io io = memdev_io(&md);
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		struct iso_options o;
 		struct iso_fs *fs;

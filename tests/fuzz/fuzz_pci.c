@@ -28,14 +28,7 @@ static void qemu_host(struct pci_host *host)
 {
     struct pci_host_info *info = &host->info;
     memset(host, 0, sizeof *host);
-    memcpy(info->name, "fuzz.pci", sizeof "fuzz.pci");
-    info->bus_end = 255;
-    info->ecam_size = 0x10000000;
-    info->win[PCI_HWIN_IO] = (struct pci_window){ .cpu_start = 0x3000000, .size = 0x10000 };
-    info->win[PCI_HWIN_MEM32] = (struct pci_window){ .cpu_start = 0x40000000,
-        .bus_start = 0x40000000, .size = 0x40000000 };
-    info->win[PCI_HWIN_MEM64] = (struct pci_window){ .cpu_start = 0x400000000ull,
-        .bus_start = 0x400000000ull, .size = 0x400000000ull };
+    fake_qemu_windows(info, "fuzz.pci");
     /* QEMU's map: slot bits 0-1 and the pin pick PLIC 32..35. */
     info->has_irq_map = true;
     info->irq_mask[0] = 0x1800;
@@ -104,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     host.ops_ctx = e;
     host.devs = devs;
     host.max_devs = 32;
-    pci_log_clear();
+    host_log_clear();
     int n = pci_setup_host(&host);
     if (n < 0 || (unsigned)n > host.max_devs || e->bad_args)
         abort();

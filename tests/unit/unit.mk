@@ -50,6 +50,7 @@ test_bootargs_SRCS := $(UNIT_SRC)/test_bootargs.c kernel/lib/bootargs.c
 # The whole VFS in a host process: host_stubs.c stands in for the core's services.
 test_vfs_SRCS     := $(UNIT_SRC)/fs/test_vfs.c $(UNIT_SRC)/fs/host_stubs.c \
 	$(sort $(wildcard kernel/fs/*.c)) kernel/mm/filemap.c kernel/lib/cpio.c kernel/lib/kprintf.c \
+	kernel/lib/mount_opts.c \
 	$(sort $(wildcard kernel/fs/proc/*.c)) $(UNIT_SRC)/fs/proc_host_stubs.c \
 	$(sort $(wildcard kernel/fs/sysfs/*.c)) $(UNIT_SRC)/fs/sysfs_host_stubs.c \
 	kernel/lib/rtc_lib.c
@@ -69,23 +70,32 @@ test_ext2_SRCS    := $(UNIT_SRC)/ext2/test_ext2.c $(UNIT_SRC)/ext2/ext2_host.c \
 # test time (isofs/mkimages.sh).
 UNIT_TESTS        += test_isofs
 ISOFS_CORE_SRCS   := kernel/fs/isofs/isofs_super.c kernel/fs/isofs/isofs_rock.c \
-	kernel/fs/isofs/isofs_inode.c kernel/fs/isofs/isofs_dir.c kernel/lib/kprintf.c
-test_isofs_SRCS   := $(UNIT_SRC)/isofs/test_isofs.c $(UNIT_SRC)/isofs/iso_host.c $(ISOFS_CORE_SRCS)
+	kernel/fs/isofs/isofs_inode.c kernel/fs/isofs/isofs_dir.c kernel/lib/kprintf.c \
+	kernel/lib/mount_opts.c kernel/lib/rtc_lib.c
+test_isofs_SRCS   := $(UNIT_SRC)/isofs/test_isofs.c $(UNIT_SRC)/isofs/iso_host.c \
+	$(UNIT_SRC)/rofs/memdev_host.c $(ISOFS_CORE_SRCS)
 # The FAT core over an in-memory device; images from mkfs.vfat + mcopy and cloud-localds -f vfat
 # at test time (fat/mkimages.sh).
 UNIT_TESTS        += test_fat
 FAT_CORE_SRCS     := kernel/fs/fat/fat_super.c kernel/fs/fat/fat_inode.c kernel/fs/fat/fat_dir.c \
-	kernel/lib/kprintf.c
-test_fat_SRCS     := $(UNIT_SRC)/fat/test_fat.c $(UNIT_SRC)/fat/fat_host.c $(FAT_CORE_SRCS)
+	kernel/lib/kprintf.c kernel/lib/mount_opts.c kernel/lib/rtc_lib.c
+test_fat_SRCS     := $(UNIT_SRC)/fat/test_fat.c $(UNIT_SRC)/fat/fat_host.c \
+	$(UNIT_SRC)/rofs/memdev_host.c $(FAT_CORE_SRCS)
 # The label probe behind /dev/disk/by-label, over the iso9660 and FAT cores; volumes from
 # mke2fs, genisoimage, mkfs.vfat and cloud-localds at test time.
 UNIT_TESTS        += test_fslabel
-test_fslabel_SRCS := $(UNIT_SRC)/bylabel/test_fslabel.c kernel/fs/bylabel/fslabel.c \
-	$(filter-out kernel/lib/kprintf.c,$(ISOFS_CORE_SRCS) $(FAT_CORE_SRCS)) kernel/lib/kprintf.c
+test_fslabel_SRCS := $(UNIT_SRC)/bylabel/test_fslabel.c $(UNIT_SRC)/rofs/memdev_host.c \
+	kernel/fs/bylabel/fslabel.c \
+	$(filter-out kernel/lib/%,$(ISOFS_CORE_SRCS) $(FAT_CORE_SRCS)) \
+	$(sort $(filter kernel/lib/%,$(ISOFS_CORE_SRCS) $(FAT_CORE_SRCS)))
 # Netlink message and attribute parsing/building (the rtnetlink request parser's base).
 UNIT_TESTS        += test_nlattr
 test_nlattr_SRCS  := $(UNIT_SRC)/test_nlattr.c kernel/net/netlink/nlattr.c \
 	kernel/net/netlink/rtnl_parse.c
+
+# The mount option walk shared by tmpfs, vfat and iso9660.
+UNIT_TESTS        += test_mount_opts
+test_mount_opts_SRCS := $(UNIT_SRC)/test_mount_opts.c kernel/lib/mount_opts.c
 
 # The rate-limit decision behind printk_ratelimited.
 UNIT_TESTS        += test_ratelimit
@@ -96,7 +106,7 @@ UNIT_TESTS        += test_rtc_lib
 test_rtc_lib_SRCS := $(UNIT_SRC)/test_rtc_lib.c kernel/lib/rtc_lib.c
 
 UNIT_LIB_SRCS := kernel/lib/fdt.c kernel/lib/elf.c kernel/lib/cpio.c kernel/lib/bootargs.c \
-	kernel/lib/kprintf.c kernel/lib/ratelimit.c kernel/lib/rtc_lib.c
+	kernel/lib/kprintf.c kernel/lib/ratelimit.c kernel/lib/rtc_lib.c kernel/lib/mount_opts.c
 UNIT_HEADERS := $(wildcard kernel/include/*.h kernel/include/uapi/*.h) $(UNIT_SRC)/test_util.h
 
 UNIT_BINS := $(addprefix $(UNIT_DIR)/,$(UNIT_TESTS))

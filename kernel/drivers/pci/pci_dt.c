@@ -8,6 +8,7 @@
 #include "kernel.h"
 #include "kprintf.h"
 #include "pci_core.h"
+#include "byteorder.h"
 
 /* phys.hi of a 3-cell PCI address: npt000ss bbbbbbbb dddddfff rrrrrrrr. */
 #define PHYS_HI_SPACE(hi) (((hi) >> 24) & 3)
@@ -16,16 +17,10 @@ enum { SPACE_CONFIG, SPACE_IO, SPACE_MEM32, SPACE_MEM64 };
 
 #define ECAM_BUS_SHIFT 20       /* 1 MiB of ECAM per bus: 32 devices x 8 functions x 4 KiB */
 
-static uint32_t be32(const void *p)
-{
-    const uint8_t *b = p;
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 /* @n (1 or 2) big-endian cells at @p. */
 static uint64_t cells(const uint8_t *p, unsigned n)
 {
-    return n == 2 ? (uint64_t)be32(p) << 32 | be32(p + 4) : be32(p);
+    return n == 2 ? (uint64_t)get_be32(p) << 32 | get_be32(p + 4) : get_be32(p);
 }
 
 /* Is [start, start + size) a non-empty range that ends below 2^64 - 1? Keeping the last
@@ -126,8 +121,8 @@ static void parse_ranges(const struct fdt *fdt, int node, int parent, struct pci
                      len, entry);
     pci_host_info(host, "host bridge %s ranges:", fdt_node_name(fdt, node, NULL));
     for (unsigned off = 0; off + entry <= (unsigned)len; off += entry) {
-        uint32_t hi = be32(p + off);
-        uint64_t bus = (uint64_t)be32(p + off + 4) << 32 | be32(p + off + 8);
+        uint32_t hi = get_be32(p + off);
+        uint64_t bus = (uint64_t)get_be32(p + off + 4) << 32 | get_be32(p + off + 8);
         uint64_t cpu = cells(p + off + 12, (unsigned)pac);
         uint64_t size = cells(p + off + 12 + 4 * (unsigned)pac, (unsigned)sc);
         unsigned space = PHYS_HI_SPACE(hi);
@@ -175,7 +170,7 @@ static int parse_irq_map(const struct fdt *fdt, int node, struct pci_host *host)
             return -EINVAL;
         }
         for (unsigned i = 0; i < 4; i++)
-            info->irq_mask[i] = be32(mask + 4 * i);
+            info->irq_mask[i] = get_be32(mask + 4 * i);
     }
     if (len % 4) {
         pci_host_err(host, "interrupt-map is %d bytes, not whole cells", len);
@@ -192,7 +187,7 @@ static int parse_irq_map(const struct fdt *fdt, int node, struct pci_host *host)
             pci_host_err(host, "interrupt-map is cut off in entry %u", info->irq_map_len);
             return -EINVAL;
         }
-        uint32_t phandle = be32(map + 4 * (pos + 4));
+        uint32_t phandle = get_be32(map + 4 * (pos + 4));
         if (pnode < 0 || phandle != last_phandle) {
             pnode = fdt_find_phandle(fdt, phandle);
             if (pnode < 0) {
@@ -221,8 +216,8 @@ static int parse_irq_map(const struct fdt *fdt, int node, struct pci_host *host)
         }
         struct pci_irq_map_entry *e = &info->irq_map[info->irq_map_len++];
         for (unsigned i = 0; i < 4; i++)
-            e->child[i] = be32(map + 4 * (pos + i));
-        e->parent_irq = be32(map + 4 * (pos + 5 + pac));
+            e->child[i] = get_be32(map + 4 * (pos + i));
+        e->parent_irq = get_be32(map + 4 * (pos + 5 + pac));
         e->parent_is_plic = plic;
         pos += 5 + pac + pic;
     }
@@ -288,7 +283,7 @@ int pci_dt_parse_host(const struct fdt *fdt, int node, unsigned index, struct pc
     info->bus_start = 0;
     info->bus_end = 255;
     if (br) {
-        uint32_t start = len == 8 ? be32(br) : 1, end = len == 8 ? be32(br + 4) : 0;
+        uint32_t start = len == 8 ? get_be32(br) : 1, end = len == 8 ? get_be32(br + 4) : 0;
         if (start > end || end > 255) {
             pci_host_err(host, "bad bus-range (%d bytes, %u..%u)", len, start, end);
             return -EINVAL;

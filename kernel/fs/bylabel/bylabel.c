@@ -29,7 +29,7 @@ static int bdev_read(void *ctx, uint64_t off, void *buf, size_t len)
 
 static void probe_one(struct block_device *bdev)
 {
-    struct fslabel_io io = { .ctx = bdev, .read = bdev_read,
+    struct byte_io io = { .ctx = bdev, .read = bdev_read,
                              .dev_size = bdev->nr_sectors << SECTOR_SHIFT };
     struct fslabel fl;
     char name[160], path[200], target[64];

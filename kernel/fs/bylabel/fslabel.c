@@ -20,7 +20,7 @@ static void set_label(struct fslabel *out, const char *type, const char *label, 
     out->label[n] = 0;
 }
 
-static bool probe_ext2(const struct fslabel_io *io, struct fslabel *out)
+static bool probe_ext2(const struct byte_io *io, struct fslabel *out)
 {
     uint8_t sb[EXT2_VOLNAME_OFF + 16];
     if (io->dev_size < EXT2_SB_OFF + 1024 || io->read(io->ctx, EXT2_SB_OFF, sb, sizeof sb))
@@ -32,33 +32,31 @@ static bool probe_ext2(const struct fslabel_io *io, struct fslabel *out)
     return true;
 }
 
-static bool probe_iso(const struct fslabel_io *io, struct fslabel *out)
+static bool probe_iso(const struct byte_io *io, struct fslabel *out)
 {
-    struct iso_io iio = { .ctx = io->ctx, .read = io->read, .dev_size = io->dev_size };
     struct iso_options opt;
     struct iso_fs *fs;
     iso_parse_options(NULL, &opt);
-    if (iso_mount(&iio, &opt, &fs))
+    if (iso_mount(io, &opt, &fs))
         return false;
     set_label(out, "iso9660", fs->label, strlen(fs->label));
     iso_unmount(fs);
     return true;
 }
 
-static bool probe_fat(const struct fslabel_io *io, struct fslabel *out)
+static bool probe_fat(const struct byte_io *io, struct fslabel *out)
 {
-    struct fat_io fio = { .ctx = io->ctx, .read = io->read, .dev_size = io->dev_size };
     struct fat_options opt;
     struct fat_fs *fs;
     fat_parse_options(NULL, &opt);
-    if (fat_mount(&fio, &opt, &fs))
+    if (fat_mount(io, &opt, &fs))
         return false;
     set_label(out, "vfat", fs->label, strlen(fs->label));
     fat_unmount(fs);
     return true;
 }
 
-int fslabel_probe(const struct fslabel_io *io, struct fslabel *out)
+int fslabel_probe(const struct byte_io *io, struct fslabel *out)
 {
     out->type = NULL;
     out->label[0] = 0;

@@ -4,13 +4,7 @@
  * boot sector and root directory) plus the ext2 superblock's volume name, so it runs on the
  * host (tests/unit/bylabel, fuzz_fslabel). */
 #pragma once
-#include "types.h"
-
-struct fslabel_io {
-    void *ctx;
-    int (*read)(void *ctx, uint64_t off, void *buf, size_t len);   /* 0 or -errno */
-    uint64_t dev_size;                /* bytes */
-};
+#include "byte_io.h"
 
 struct fslabel {
     const char *type;                 /* "ext2", "iso9660", "vfat"; NULL: none found */
@@ -18,7 +12,7 @@ struct fslabel {
 };
 
 /* 0 and *out (out->type NULL if no known filesystem), or -ENOMEM. */
-int fslabel_probe(const struct fslabel_io *io, struct fslabel *out);
+int fslabel_probe(const struct byte_io *io, struct fslabel *out);
 /* The label as a /dev/disk/by-label name, escaped as udev does (bytes outside
  * [A-Za-z0-9#+-.:=@_] as \xHH): its length, 0 if unusable (empty, ".", "..", too long). */
 size_t fslabel_devname(const char *label, char *out, size_t size);

@@ -47,19 +47,7 @@ static int bio_read(void *ctx, uint64_t off, void *buf, size_t len)
     uint32_t bs = EXT2_SB(sb)->bsize;
     if (!bs)
         return bio_direct(sb->bdev, off, buf, len);
-    while (len) {
-        uint32_t in = (uint32_t)(off & (bs - 1));
-        size_t n = MIN((size_t)(bs - in), len);
-        struct buffer_head *bh = bread(sb->bdev, off / bs, bs);
-        if (!bh)
-            return -EIO;
-        memcpy(buf, (char *)bh->data + in, n);
-        brelse(bh);
-        buf = (char *)buf + n;
-        off += n;
-        len -= n;
-    }
-    return 0;
+    return bread_bytes(sb->bdev, bs, off, buf, len);
 }
 
 static int bio_write(void *ctx, uint64_t off, const void *buf, size_t len)
@@ -110,12 +98,6 @@ static void bio_set_block_size(void *ctx, uint32_t size)
 
 /* ---- Inodes ---- */
 
-static void ts_set(struct kernel_timespec *ts, uint32_t sec)
-{
-    ts->tv_sec = sec;
-    ts->tv_nsec = 0;
-}
-
 /* Core -> VFS after the core changed the inode. */
 static void to_vfs(struct inode *inode)
 {
@@ -126,9 +108,9 @@ static void to_vfs(struct inode *inode)
     inode->nlink = m->d.i_links_count;
     inode->size = (loff_t)ext2_isize(m);
     inode->blocks = m->d.i_blocks;
-    ts_set(&inode->atime, m->d.i_atime);
-    ts_set(&inode->mtime, m->d.i_mtime);
-    ts_set(&inode->ctime, m->d.i_ctime);
+    inode->atime = timespec_from_sec(m->d.i_atime);
+    inode->mtime = timespec_from_sec(m->d.i_mtime);
+    inode->ctime = timespec_from_sec(m->d.i_ctime);
     unsigned ma = 0, mi = 0;
     if (S_ISCHR(m->d.i_mode) || S_ISBLK(m->d.i_mode))
         ext2_get_dev(m, &ma, &mi);

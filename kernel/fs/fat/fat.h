@@ -1,7 +1,7 @@
 /* vfat core: the on-disk logic of FAT12/16/32 volumes with VFAT long names, read-only for
  * now, independent of the VFS and of the block layer.
  *
- * The core reaches storage only through struct fat_io (any byte range by offset) and memory
+ * The core reaches storage only through struct byte_io (any byte range by offset) and memory
  * only through kmalloc/kfree, so it runs unchanged in a host process (tests/unit/fat,
  * tests/fuzz/fuzz_fat.c) and in the kernel (fat_vfs.c maps the I/O onto the buffer cache).
  *
@@ -15,17 +15,12 @@
 #pragma once
 #include "types.h"
 #include "errno.h"
+#include "byte_io.h"
+#include "byteorder.h"
 
 #define FAT_ROOT_INO 1u
 #define FAT_NAME_MAX 255u             /* longest name handed out (bytes of UTF-8) */
 #define MSDOS_SUPER_MAGIC 0x4d44
-
-struct fat_io {
-    void *ctx;
-    /* Read `len` bytes at byte offset `off` of the device: 0 or -errno. */
-    int (*read)(void *ctx, uint64_t off, void *buf, size_t len);
-    uint64_t dev_size;                /* bytes; 0 = unknown (the volume's own size is used) */
-};
 
 /* Mount options, spelled as Linux's: uid=, gid=, umask=, fmask=, dmask= (octal); ro, utf8 and
  * iocharset=utf8 (what we do anyway) are accepted. The default mask is 022. */
@@ -36,7 +31,7 @@ struct fat_options {
 int fat_parse_options(const char *data, struct fat_options *out);
 
 struct fat_fs {
-    struct fat_io io;
+    struct byte_io io;
     struct fat_options opt;
     unsigned bits;                    /* 12, 16 or 32 */
     uint32_t sector_size, cluster_size;
@@ -64,7 +59,7 @@ struct fat_inode {
 
 /* ---- fat_super.c ---- */
 /* Read and validate the boot sector: 0, -EINVAL (not FAT), -EIO, -ENOMEM. */
-int fat_mount(const struct fat_io *io, const struct fat_options *opt, struct fat_fs **out);
+int fat_mount(const struct byte_io *io, const struct fat_options *opt, struct fat_fs **out);
 void fat_unmount(struct fat_fs *fs);
 int fat_read_bytes(struct fat_fs *fs, uint64_t off, void *buf, size_t len);
 int fat_error(struct fat_fs *fs, uint64_t ino, const char *fmt, ...)
@@ -100,5 +95,3 @@ int fat_read_root_label(struct fat_fs *fs);
 #define FAT_ATTR_VOLUME 0x08
 #define FAT_ATTR_DIR 0x10
 #define FAT_ATTR_LFN 0x0f
-uint16_t fat_le16(const uint8_t *p);
-uint32_t fat_le32(const uint8_t *p);

@@ -59,7 +59,7 @@ static void lfn_add(struct lfn *l, const uint8_t *de)
         return;
     }
     for (unsigned i = 0; i < 13; i++)
-        l->u[(ord - 1) * 13 + i] = fat_le16(de + offs[i]);
+        l->u[(ord - 1) * 13 + i] = get_le16(de + offs[i]);
     l->next_ord = ord - 1;
 }
 

@@ -1,21 +1,11 @@
 /* vfat core: inodes from 8.3 directory entries (the root from the boot sector), and file and
  * directory data through their cluster chains. */
 #include "fat.h"
+#include "rtc_lib.h"
 #include "kernel.h"
 #include "mm.h"
 #include "string.h"
 #include "uapi/stat.h"
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
 
 /* A DOS date and time (local time on the writer's machine; taken as UTC, as with tz=UTC). */
 static int64_t dos_time(uint16_t date, uint16_t time)
@@ -24,7 +14,7 @@ static int64_t dos_time(uint16_t date, uint16_t time)
     unsigned h = time >> 11, mi = (time >> 5) & 63, s = (time & 31) * 2;
     if (m < 1 || m > 12 || d < 1 || h > 23 || mi > 59 || s > 59)
         return 315532800;             /* 1980-01-01, FAT's epoch */
-    return days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60 + s;
+    return days_from_civil(y, (int)m, (int)d) * 86400 + h * 3600 + mi * 60 + s;
 }
 
 static int root_inode(struct fat_fs *fs, struct fat_inode *out)
@@ -56,10 +46,10 @@ int fat_iget(struct fat_fs *fs, uint64_t ino, struct fat_inode *out)
     if (de[0] == 0 || de[0] == 0xe5 || (attr & FAT_ATTR_LFN) == FAT_ATTR_LFN ||
         (attr & FAT_ATTR_VOLUME))
         return fat_error(fs, ino, "not a file entry");
-    out->start = fat_le16(de + 26) | (fs->bits == 32 ? (uint32_t)fat_le16(de + 20) << 16 : 0);
-    out->mtime = dos_time(fat_le16(de + 24), fat_le16(de + 22));
-    out->ctime = dos_time(fat_le16(de + 16), fat_le16(de + 14));
-    out->atime = dos_time(fat_le16(de + 18), 0);
+    out->start = get_le16(de + 26) | (fs->bits == 32 ? (uint32_t)get_le16(de + 20) << 16 : 0);
+    out->mtime = dos_time(get_le16(de + 24), get_le16(de + 22));
+    out->ctime = dos_time(get_le16(de + 16), get_le16(de + 14));
+    out->atime = dos_time(get_le16(de + 18), 0);
     int err = fat_chain_len(fs, ino, out->start, &out->chain_len);
     if (err)
         return err;
@@ -75,7 +65,7 @@ int fat_iget(struct fat_fs *fs, uint64_t ino, struct fat_inode *out)
     if (attr & FAT_ATTR_RO)
         out->mode &= ~0222u;
     out->nlink = 1;
-    out->size = fat_le32(de + 28);
+    out->size = get_le32(de + 28);
     uint64_t need = (out->size + fs->cluster_size - 1) / fs->cluster_size;
     if (need > out->chain_len)
         return fat_error(fs, ino, "cluster chain (%u) shorter than the file (%llu bytes)",

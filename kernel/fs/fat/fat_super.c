@@ -2,6 +2,7 @@
  * Microsoft FAT specification defines it (the FAT type follows from the count of clusters
  * alone), the FAT itself and cluster chains. */
 #include "fat.h"
+#include "mount_opts.h"
 #include "kernel.h"
 #include "kprintf.h"
 #include "mm.h"
@@ -20,16 +21,6 @@ int fat_error(struct fat_fs *fs, uint64_t ino, const char *fmt, ...)
     else
         pr_err("vfat: error: %s\n", msg);
     return -EIO;
-}
-
-uint16_t fat_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-uint32_t fat_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 int fat_read_bytes(struct fat_fs *fs, uint64_t off, void *buf, size_t len)
@@ -51,7 +42,7 @@ int fat_next(struct fat_fs *fs, uint32_t cl, uint32_t *next)
     int err;
     if (fs->bits == 12) {
         err = fat_read_bytes(fs, fs->fat_start + cl + cl / 2, b, 2);
-        v = fat_le16(b);
+        v = get_le16(b);
         v = (cl & 1) ? v >> 4 : v & 0xfff;
         if (v >= 0xff8)
             v = 0x0ffffff8;
@@ -59,14 +50,14 @@ int fat_next(struct fat_fs *fs, uint32_t cl, uint32_t *next)
             v = 0x0ffffff7;
     } else if (fs->bits == 16) {
         err = fat_read_bytes(fs, fs->fat_start + (uint64_t)cl * 2, b, 2);
-        v = fat_le16(b);
+        v = get_le16(b);
         if (v >= 0xfff8)
             v = 0x0ffffff8;
         else if (v == 0xfff7)
             v = 0x0ffffff7;
     } else {
         err = fat_read_bytes(fs, fs->fat_start + (uint64_t)cl * 4, b, 4);
-        v = fat_le32(b) & 0x0fffffff;
+        v = get_le32(b) & 0x0fffffff;
     }
     if (err)
         return fat_error(fs, 0, "cannot read the FAT entry of cluster %u", (unsigned)cl);
@@ -116,59 +107,38 @@ int fat_chain_len(struct fat_fs *fs, uint64_t ino, uint32_t start, uint32_t *len
 
 /* ---- Options ---- */
 
-static int parse_octal(const char *s, uint32_t *out, unsigned base)
-{
-    uint64_t v = 0;
-    if (!*s)
-        return -EINVAL;
-    for (; *s; s++) {
-        unsigned d = (*s >= '0' && *s <= '9') ? (unsigned)(*s - '0') : base;
-        if (d >= base)
-            return -EINVAL;
-        v = v * base + d;
-        if (v > 0xffffffffu)
-            return -EINVAL;
-    }
-    *out = (uint32_t)v;
-    return 0;
-}
+static bool is(const char *s, const char *what) { return s && !strcmp(s, what); }
 
 int fat_parse_options(const char *data, struct fat_options *o)
 {
     *o = (struct fat_options){ .fmask = 022, .dmask = 022 };
-    char opt[64];
-    while (data && *data) {
-        const char *comma = strchr(data, ',');
-        size_t len = comma ? (size_t)(comma - data) : strlen(data);
-        if (len >= sizeof opt)
-            return -EINVAL;
-        memcpy(opt, data, len);
-        opt[len] = 0;
-        data += len + (data[len] == ',');
-        if (!opt[0] || !strcmp(opt, "ro") || !strcmp(opt, "utf8") ||
-            !strcmp(opt, "iocharset=utf8") || !strcmp(opt, "utf8=1"))
+    struct mount_opts it;
+    char *opt, *val;
+    int more;
+    mount_opts_init(&it, data);
+    while ((more = mount_opts_next(&it, &opt, &val)) > 0) {
+        /* What we do anyway. */
+        if ((!val && (is(opt, "ro") || is(opt, "utf8"))) ||
+            (is(opt, "iocharset") && is(val, "utf8")) || (is(opt, "utf8") && is(val, "1")))
             continue;
-        char *val = strchr(opt, '=');
-        if (val)
-            *val++ = 0;
         int err = -EINVAL;
         uint32_t m;
         if (val && !strcmp(opt, "uid"))
-            err = parse_octal(val, &o->uid, 10);
+            err = mount_opt_u32(val, 10, &o->uid);
         else if (val && !strcmp(opt, "gid"))
-            err = parse_octal(val, &o->gid, 10);
-        else if (val && !strcmp(opt, "umask") && !(err = parse_octal(val, &m, 8)))
+            err = mount_opt_u32(val, 10, &o->gid);
+        else if (val && !strcmp(opt, "umask") && !(err = mount_opt_u32(val, 8, &m)))
             o->fmask = o->dmask = m & 0777;
-        else if (val && !strcmp(opt, "fmask") && !(err = parse_octal(val, &m, 8)))
+        else if (val && !strcmp(opt, "fmask") && !(err = mount_opt_u32(val, 8, &m)))
             o->fmask = m & 0777;
-        else if (val && !strcmp(opt, "dmask") && !(err = parse_octal(val, &m, 8)))
+        else if (val && !strcmp(opt, "dmask") && !(err = mount_opt_u32(val, 8, &m)))
             o->dmask = m & 0777;
         if (err) {
             pr_err("vfat: bad mount option '%s'\n", opt);
             return -EINVAL;
         }
     }
-    return 0;
+    return more;
 }
 
 /* ---- The boot sector ---- */
@@ -192,7 +162,7 @@ static void bpb_label(struct fat_fs *fs, const uint8_t *bs, unsigned sig_off)
     fs->label[n] = 0;
 }
 
-int fat_mount(const struct fat_io *io, const struct fat_options *opt, struct fat_fs **out)
+int fat_mount(const struct byte_io *io, const struct fat_options *opt, struct fat_fs **out)
 {
     struct fat_fs *fs = kzalloc(sizeof(*fs));
     uint8_t *bs = kmalloc(512);
@@ -208,15 +178,15 @@ int fat_mount(const struct fat_io *io, const struct fat_options *opt, struct fat
     err = -EINVAL;                    /* anything unlike a FAT boot sector: not ours, silently */
     if (fat_read_bytes(fs, 0, bs, 512))
         goto fail;
-    uint32_t bps = fat_le16(bs + 11), spc = bs[13], reserved = fat_le16(bs + 14);
-    uint32_t nfats = bs[16], root_entries = fat_le16(bs + 17);
-    uint32_t total = fat_le16(bs + 19), fatsz = fat_le16(bs + 22);
+    uint32_t bps = get_le16(bs + 11), spc = bs[13], reserved = get_le16(bs + 14);
+    uint32_t nfats = bs[16], root_entries = get_le16(bs + 17);
+    uint32_t total = get_le16(bs + 19), fatsz = get_le16(bs + 22);
     uint8_t media = bs[21];
     if (!total)
-        total = fat_le32(bs + 32);
+        total = get_le32(bs + 32);
     bool fat32_layout = fatsz == 0;
     if (fat32_layout)
-        fatsz = fat_le32(bs + 36);
+        fatsz = get_le32(bs + 36);
     if ((bs[0] != 0xeb && bs[0] != 0xe9) || !pow2(bps) || bps < 512 || bps > 4096 ||
         !pow2(spc) || spc > 128 || reserved == 0 || nfats == 0 || nfats > 4 ||
         (media < 0xf8 && media != 0xf0) || fatsz == 0 || total == 0)
@@ -244,7 +214,7 @@ int fat_mount(const struct fat_io *io, const struct fat_options *opt, struct fat
     fs->total_bytes = (uint64_t)total * bps;
     fs->limit = MIN(fs->limit, fs->total_bytes);
     if (fs->bits == 32) {
-        fs->root_cluster = fat_le32(bs + 44);
+        fs->root_cluster = get_le32(bs + 44);
         if (fs->root_cluster < 2 || fs->root_cluster > fs->nclusters + 1) {
             err = fat_error(fs, 0, "root cluster %u outside the data area",
                             (unsigned)fs->root_cluster);

@@ -1,7 +1,7 @@
 /* iso9660 core: the on-disk logic of ISO 9660 (ECMA-119) volumes with the Rock Ridge (SUSP,
  * RRIP) and Joliet extensions, read-only, independent of the VFS and of the block layer.
  *
- * The core reaches storage only through struct iso_io (any byte range by offset) and memory
+ * The core reaches storage only through struct byte_io (any byte range by offset) and memory
  * only through kmalloc/kfree, so it runs unchanged in a host process (tests/unit/isofs,
  * tests/fuzz/fuzz_isofs.c) and in the kernel (isofs_vfs.c maps the I/O onto the buffer cache).
  *
@@ -20,18 +20,13 @@
 #pragma once
 #include "types.h"
 #include "errno.h"
+#include "byte_io.h"
+#include "byteorder.h"
 
 #define ISO_SECTOR 2048u              /* records never cross a 2048-byte logical sector */
 #define ISO_NAME_MAX 255u             /* longest name handed out (bytes of UTF-8) */
 #define ISO_MAX_EXTENTS 8u            /* a multi-extent file's pieces we follow */
 #define ISOFS_SUPER_MAGIC 0x9660
-
-struct iso_io {
-    void *ctx;
-    /* Read `len` bytes at byte offset `off` of the device: 0 or -errno. */
-    int (*read)(void *ctx, uint64_t off, void *buf, size_t len);
-    uint64_t dev_size;                /* bytes; 0 = unknown (the volume's own size is used) */
-};
 
 /* Mount options, spelled as Linux's: norock, nojoliet, uid=, gid=, mode=, dmode=
  * (the last four for files without Rock Ridge attributes); ro is accepted. */
@@ -47,7 +42,7 @@ int iso_parse_options(const char *data, struct iso_options *out);
 enum iso_names { ISO_NAMES_PLAIN, ISO_NAMES_JOLIET, ISO_NAMES_ROCK };
 
 struct iso_fs {
-    struct iso_io io;
+    struct byte_io io;
     struct iso_options opt;
     uint32_t block_size;              /* logical block size: 512, 1024 or 2048 */
     uint64_t limit;                   /* bytes: nothing at or past this is read */
@@ -78,7 +73,7 @@ struct iso_inode {
 /* ---- isofs_super.c ---- */
 /* Find and validate the volume descriptors and the root: 0 or -EINVAL (not iso9660), -EIO,
  * -ENOMEM. */
-int iso_mount(const struct iso_io *io, const struct iso_options *opt, struct iso_fs **out);
+int iso_mount(const struct byte_io *io, const struct iso_options *opt, struct iso_fs **out);
 void iso_unmount(struct iso_fs *fs);
 /* Read len bytes at byte offset off, refusing anything past the volume/device. */
 int iso_read_bytes(struct iso_fs *fs, uint64_t off, void *buf, size_t len);
@@ -146,8 +141,6 @@ size_t iso_su_start(const struct iso_fs *fs, const uint8_t *rec, size_t rec_len)
 #define ISO_FLAG_ASSOC 0x04
 #define ISO_FLAG_MULTI 0x80
 
-uint32_t iso_le32(const uint8_t *p);
-uint16_t iso_le16(const uint8_t *p);
 /* The 7-byte recording date (years since 1900 .. GMT offset) as seconds since the epoch. */
 int64_t iso_date7(const uint8_t *p);
 /* The 17-byte ASCII date of descriptors and long TF stamps. */

@@ -40,8 +40,8 @@ static int add_extent(struct iso_fs *fs, struct iso_inode *out, const uint8_t *r
     if (out->nextents == ISO_MAX_EXTENTS)
         return iso_error(fs, out->ino, "more than %u extents", ISO_MAX_EXTENTS);
     struct iso_extent *x = &out->ext[out->nextents++];
-    x->block = iso_le32(rec + ISO_DR_EXTENT) + rec[ISO_DR_EXT_ATTR_LEN];
-    x->len = iso_le32(rec + ISO_DR_SIZE);
+    x->block = get_le32(rec + ISO_DR_EXTENT) + rec[ISO_DR_EXT_ATTR_LEN];
+    x->len = get_le32(rec + ISO_DR_SIZE);
     out->size += x->len;
     return 0;
 }

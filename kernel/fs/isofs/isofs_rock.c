@@ -121,9 +121,9 @@ static void parse_area(struct iso_fs *fs, struct rr_state *st, const uint8_t *a,
         case SIG('C', 'E'):
             if (len >= 28) {
                 st->ce_pending = true;
-                st->ce_block = iso_le32(e + 4);
-                st->ce_off = iso_le32(e + 12);
-                st->ce_len = iso_le32(e + 20);
+                st->ce_block = get_le32(e + 4);
+                st->ce_off = get_le32(e + 12);
+                st->ce_len = get_le32(e + 20);
             }
             break;
         case SIG('S', 'T'):
@@ -136,17 +136,17 @@ static void parse_area(struct iso_fs *fs, struct rr_state *st, const uint8_t *a,
         case SIG('P', 'X'):
             if (len >= 36) {
                 rr->rock_seen = rr->has_px = true;
-                rr->mode = iso_le32(e + 4);
-                rr->nlink = iso_le32(e + 12);
-                rr->uid = iso_le32(e + 20);
-                rr->gid = iso_le32(e + 28);
+                rr->mode = get_le32(e + 4);
+                rr->nlink = get_le32(e + 12);
+                rr->uid = get_le32(e + 20);
+                rr->gid = get_le32(e + 28);
             }
             break;
         case SIG('P', 'N'):
             if (len >= 20) {
                 rr->has_pn = true;
-                rr->dev_high = iso_le32(e + 4);
-                rr->dev_low = iso_le32(e + 12);
+                rr->dev_high = get_le32(e + 4);
+                rr->dev_low = get_le32(e + 12);
             }
             break;
         case SIG('N', 'M'):
@@ -164,7 +164,7 @@ static void parse_area(struct iso_fs *fs, struct rr_state *st, const uint8_t *a,
         case SIG('C', 'L'):
             if (len >= 12) {
                 rr->has_cl = true;
-                rr->cl_block = iso_le32(e + 4);
+                rr->cl_block = get_le32(e + 4);
             }
             break;
         case SIG('R', 'E'):

@@ -1,6 +1,8 @@
 /* iso9660 core: mount options, the volume descriptors (ECMA-119 8; Joliet's supplementary
  * descriptor), the shared record and date helpers. */
 #include "isofs.h"
+#include "rtc_lib.h"
+#include "mount_opts.h"
 #include "kernel.h"
 #include "kprintf.h"
 #include "mm.h"
@@ -27,33 +29,12 @@ int iso_error(struct iso_fs *fs, uint64_t ino, const char *fmt, ...)
     return -EIO;
 }
 
-uint32_t iso_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-uint16_t iso_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 static int64_t to_epoch(int64_t year, unsigned mon, unsigned day, unsigned h, unsigned mi,
                         unsigned s, int8_t gmtoff)
 {
     if (mon < 1 || mon > 12 || day < 1 || day > 31 || h > 23 || mi > 59 || s > 60)
         return 0;                     /* unset or nonsense: the epoch, as Linux */
-    int64_t t = days_from_civil(year, mon, day) * 86400 + h * 3600 + mi * 60 + s;
+    int64_t t = days_from_civil(year, (int)mon, (int)day) * 86400 + h * 3600 + mi * 60 + s;
     if (gmtoff >= -52 && gmtoff <= 52)
         t -= (int64_t)gmtoff * 15 * 60;
     return t;
@@ -104,53 +85,29 @@ int iso_read_record(struct iso_fs *fs, uint64_t off, uint8_t rec[255])
 
 /* ---- Options ---- */
 
-static int parse_uint(const char *s, unsigned base, uint32_t *out)
-{
-    uint64_t v = 0;
-    if (!*s)
-        return -EINVAL;
-    for (; *s; s++) {
-        unsigned d = (*s >= '0' && *s <= '9') ? (unsigned)(*s - '0') : base;
-        if (d >= base)
-            return -EINVAL;
-        v = v * base + d;
-        if (v > 0xffffffffu)
-            return -EINVAL;
-    }
-    *out = (uint32_t)v;
-    return 0;
-}
-
 int iso_parse_options(const char *data, struct iso_options *o)
 {
     *o = (struct iso_options){ .fmode = 0555, .dmode = 0555 };
-    char opt[64];
-    while (data && *data) {
-        const char *comma = strchr(data, ',');
-        size_t len = comma ? (size_t)(comma - data) : strlen(data);
-        if (len >= sizeof opt)
-            return -EINVAL;
-        memcpy(opt, data, len);
-        opt[len] = 0;
-        data += len + (data[len] == ',');
-        if (!opt[0] || !strcmp(opt, "ro"))
+    struct mount_opts it;
+    char *opt, *val;
+    int more;
+    mount_opts_init(&it, data);
+    while ((more = mount_opts_next(&it, &opt, &val)) > 0) {
+        if (!val && !strcmp(opt, "ro"))
             continue;
-        char *val = strchr(opt, '=');
-        if (val)
-            *val++ = 0;
         int err = 0;
         if (!strcmp(opt, "norock") && !val)
             o->norock = true;
         else if (!strcmp(opt, "nojoliet") && !val)
             o->nojoliet = true;
         else if (!strcmp(opt, "uid") && val)
-            err = parse_uint(val, 10, &o->uid);
+            err = mount_opt_u32(val, 10, &o->uid);
         else if (!strcmp(opt, "gid") && val)
-            err = parse_uint(val, 10, &o->gid);
+            err = mount_opt_u32(val, 10, &o->gid);
         else if (!strcmp(opt, "mode") && val)
-            err = parse_uint(val, 8, &o->fmode);
+            err = mount_opt_u32(val, 8, &o->fmode);
         else if (!strcmp(opt, "dmode") && val)
-            err = parse_uint(val, 8, &o->dmode);
+            err = mount_opt_u32(val, 8, &o->dmode);
         else
             err = -EINVAL;
         if (err) {
@@ -160,7 +117,7 @@ int iso_parse_options(const char *data, struct iso_options *o)
         o->fmode &= 07777;
         o->dmode &= 07777;
     }
-    return 0;
+    return more;
 }
 
 /* ---- Volume descriptors ---- */
@@ -195,7 +152,7 @@ static void detect_rock(struct iso_fs *fs, uint64_t root_dot)
     kfree(rr);
 }
 
-int iso_mount(const struct iso_io *io, const struct iso_options *opt, struct iso_fs **out)
+int iso_mount(const struct byte_io *io, const struct iso_options *opt, struct iso_fs **out)
 {
     struct iso_fs *fs = kzalloc(sizeof(*fs));
     uint8_t *vd = kmalloc(ISO_SECTOR);
@@ -242,13 +199,13 @@ int iso_mount(const struct iso_io *io, const struct iso_options *opt, struct iso
     if (err)
         goto fail;
     err = -EIO;
-    uint32_t bs = iso_le16(pvd + 128);
+    uint32_t bs = get_le16(pvd + 128);
     if (bs != 512 && bs != 1024 && bs != 2048) {
         iso_error(fs, 0, "logical block size %u", (unsigned)bs);
         goto fail;
     }
     fs->block_size = bs;
-    fs->volume_blocks = iso_le32(pvd + 80);
+    fs->volume_blocks = get_le32(pvd + 80);
     uint64_t vol_bytes = fs->volume_blocks * bs;
     if (vol_bytes < (uint64_t)(VD_START + 1) * ISO_SECTOR) {
         iso_error(fs, 0, "volume space size %llu blocks", (unsigned long long)fs->volume_blocks);
@@ -268,7 +225,7 @@ int iso_mount(const struct iso_io *io, const struct iso_options *opt, struct iso
         iso_error(fs, 0, "bad root directory record");
         goto fail;
     }
-    uint64_t primary_root = (uint64_t)(iso_le32(root + ISO_DR_EXTENT) + root[ISO_DR_EXT_ATTR_LEN]) * bs;
+    uint64_t primary_root = (uint64_t)(get_le32(root + ISO_DR_EXTENT) + root[ISO_DR_EXT_ATTR_LEN]) * bs;
     detect_rock(fs, primary_root);
     if (fs->has_rock && !fs->opt.norock) {
         fs->names = ISO_NAMES_ROCK;
@@ -276,7 +233,7 @@ int iso_mount(const struct iso_io *io, const struct iso_options *opt, struct iso
     } else if (have_joliet && !fs->opt.nojoliet && joliet_root[0] >= ISO_DR_MIN &&
                (joliet_root[ISO_DR_FLAGS] & ISO_FLAG_DIR)) {
         fs->names = ISO_NAMES_JOLIET;
-        fs->root_ino = (uint64_t)(iso_le32(joliet_root + ISO_DR_EXTENT) +
+        fs->root_ino = (uint64_t)(get_le32(joliet_root + ISO_DR_EXTENT) +
                                   joliet_root[ISO_DR_EXT_ATTR_LEN]) * bs;
     } else {
         fs->names = ISO_NAMES_PLAIN;

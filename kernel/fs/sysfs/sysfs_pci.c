@@ -135,41 +135,24 @@ static int link_driver_device(const struct sysfs_ctx *c, char *buf, size_t size)
 
 /* ---- attributes ---- */
 
-static int show_vendor(const struct sysfs_ctx *c, char *buf, size_t size)
-{
-    return ksnprintf(buf, size, "0x%04x\n", c->pdev->vendor);
-}
+/* An attribute that prints one field of the function, as Linux's pci_config_attr(). */
+#define FIELD_ATTR(field, fmt)                                                                \
+    static int show_##field(const struct sysfs_ctx *c, char *buf, size_t size)               \
+    {                                                                                         \
+        return ksnprintf(buf, size, fmt, c->pdev->field);                                     \
+    }
 
-static int show_device(const struct sysfs_ctx *c, char *buf, size_t size)
-{
-    return ksnprintf(buf, size, "0x%04x\n", c->pdev->device);
-}
-
-static int show_subsystem_vendor(const struct sysfs_ctx *c, char *buf, size_t size)
-{
-    return ksnprintf(buf, size, "0x%04x\n", c->pdev->subsystem_vendor);
-}
-
-static int show_subsystem_device(const struct sysfs_ctx *c, char *buf, size_t size)
-{
-    return ksnprintf(buf, size, "0x%04x\n", c->pdev->subsystem_device);
-}
-
-static int show_class(const struct sysfs_ctx *c, char *buf, size_t size)
-{
-    return ksnprintf(buf, size, "0x%06x\n", c->pdev->class);
-}
-
-static int show_revision(const struct sysfs_ctx *c, char *buf, size_t size)
-{
-    return ksnprintf(buf, size, "0x%02x\n", c->pdev->revision);
-}
-
+FIELD_ATTR(vendor, "0x%04x\n")
+FIELD_ATTR(device, "0x%04x\n")
+FIELD_ATTR(subsystem_vendor, "0x%04x\n")
+FIELD_ATTR(subsystem_device, "0x%04x\n")
+FIELD_ATTR(class, "0x%06x\n")
+FIELD_ATTR(revision, "0x%02x\n")
 /* The PLIC interrupt its INTx arrives on (Linux prints its own irq number there). */
-static int show_irq(const struct sysfs_ctx *c, char *buf, size_t size)
-{
-    return ksnprintf(buf, size, "%u\n", c->pdev->irq);
-}
+FIELD_ATTR(irq, "%u\n")
+/* Bridges. */
+FIELD_ATTR(secondary, "%u\n")
+FIELD_ATTR(subordinate, "%u\n")
 
 static int show_modalias(const struct sysfs_ctx *c, char *buf, size_t size)
 {
@@ -273,16 +256,6 @@ static int show_config(const struct sysfs_ctx *c, char *buf, size_t size)
     return (int)n;
 }
 
-static int show_secondary_bus(const struct sysfs_ctx *c, char *buf, size_t size)
-{
-    return ksnprintf(buf, size, "%u\n", c->pdev->secondary);
-}
-
-static int show_subordinate_bus(const struct sysfs_ctx *c, char *buf, size_t size)
-{
-    return ksnprintf(buf, size, "%u\n", c->pdev->subordinate);
-}
-
 #undef EMIT
 
 /* ---- directories ---- */
@@ -309,8 +282,8 @@ static long next_in_function(const struct sysfs_ctx *parent, long from, char nam
 static const struct sysfs_entry function_entries[] = { FUNCTION_ENTRIES };
 static const struct sysfs_entry bridge_entries[] = {
     FUNCTION_ENTRIES,
-    ATTR("secondary_bus_number", show_secondary_bus),
-    ATTR("subordinate_bus_number", show_subordinate_bus),
+    ATTR("secondary_bus_number", show_secondary),
+    ATTR("subordinate_bus_number", show_subordinate),
 };
 static const struct sysfs_dir function_dir = {
     function_entries, ARRAY_SIZE(function_entries), next_in_function,

@@ -98,15 +98,16 @@ struct unix_sock *unix_sock_new(int type)
 
 /* ---- names ---- */
 
-int unix_mkname(struct sockaddr_un *sun, int len)
+int unix_mkname(const void *uaddr, int len, struct unix_name *name)
 {
-    if (len <= SUN_PATH_OFF || len > (int)sizeof(*sun) || sun->sun_family != AF_UNIX)
+    if (len <= SUN_PATH_OFF || len > (int)sizeof(name->sun))
         return -EINVAL;
-    if (sun->sun_path[0]) {
-        /* sockaddr_storage has room for the terminator past a full sun_path. */
-        ((char *)sun)[len] = 0;
-        return (int)(SUN_PATH_OFF + strlen(sun->sun_path) + 1);
-    }
+    memset(name, 0, sizeof(*name));
+    memcpy(name->bytes, uaddr, (size_t)len);
+    if (name->sun.sun_family != AF_UNIX)
+        return -EINVAL;
+    if (name->sun.sun_path[0])        /* bytes[len] (zeroed) ends a path that fills len */
+        return (int)(SUN_PATH_OFF + strnlen(name->sun.sun_path, (size_t)len - SUN_PATH_OFF) + 1);
     return len;
 }
 
@@ -221,25 +222,18 @@ int unix_autobind_locked(struct unix_sock *u)
 static int unix_bind(struct socket *sock, const void *uaddr, int len)
 {
     struct unix_sock *u = usk(sock);
-    struct sockaddr_un sun;
-    if (len < (int)sizeof(sa_family_t))
-        return -EINVAL;
-    memset(&sun, 0, sizeof(sun));
-    memcpy(&sun, uaddr, (size_t)MIN(len, (int)sizeof(sun)));
-    if (len == SUN_PATH_OFF && sun.sun_family == AF_UNIX) {
+    /* The family alone: an autobind, as in Linux. */
+    if (len == SUN_PATH_OFF && ((const struct sockaddr *)uaddr)->sa_family == AF_UNIX) {
         mutex_lock(&unix_mutex);
         int err = u->addr || u->binding ? -EINVAL : unix_autobind_locked(u);
         mutex_unlock(&unix_mutex);
         return err;
     }
-    char buf[sizeof(struct sockaddr_storage) + 1];
-    memset(buf, 0, sizeof(buf));
-    memcpy(buf, uaddr, (size_t)len);
-    struct sockaddr_un *s = (struct sockaddr_un *)buf;
-    int nlen = unix_mkname(s, len);
+    struct unix_name name;
+    int nlen = unix_mkname(uaddr, len, &name);
     if (nlen < 0)
         return nlen;
-    struct unix_addr *a = addr_new(s, nlen);
+    struct unix_addr *a = addr_new(&name.sun, nlen);
     if (!a)
         return -ENOMEM;
     mutex_lock(&unix_mutex);
@@ -248,9 +242,9 @@ static int unix_bind(struct socket *sock, const void *uaddr, int len)
         addr_put(a);
         return -EINVAL;
     }
-    if (!s->sun_path[0]) {
+    if (!name.sun.sun_path[0]) {
         int err = 0;
-        if (find_abstract(s, nlen, u->type)) {
+        if (find_abstract(&name.sun, nlen, u->type)) {
             err = -EADDRINUSE;
             addr_put(a);
         } else {
@@ -266,7 +260,7 @@ static int unix_bind(struct socket *sock, const void *uaddr, int len)
 
     struct dentry *d;
     mode_t mode = S_IFSOCK | (0777 & ~current_umask());
-    int err = vfs_mknod_at(AT_FDCWD, s->sun_path, mode, 0, &d);
+    int err = vfs_mknod_at(AT_FDCWD, name.sun.sun_path, mode, 0, &d);
     if (err == -EEXIST)
         err = -EADDRINUSE;
     struct inode *inode = NULL;

@@ -13,11 +13,8 @@ int unix_dgram_connect(struct socket *sock, const void *uaddr, int len, int flag
     struct unix_sock *other = NULL;
     int err;
     if (sa->sa_family != AF_UNSPEC) {
-        char buf[sizeof(struct sockaddr_storage) + 1];
-        memset(buf, 0, sizeof(buf));
-        memcpy(buf, uaddr, (size_t)len);
-        struct sockaddr_un *s = (struct sockaddr_un *)buf;
-        int nlen = unix_mkname(s, len);
+        struct unix_name name;
+        int nlen = unix_mkname(uaddr, len, &name);
         if (nlen < 0)
             return nlen;
         if (sock->passcred) {
@@ -27,7 +24,7 @@ int unix_dgram_connect(struct socket *sock, const void *uaddr, int len, int flag
             if (err)
                 return err;
         }
-        other = unix_find(s, nlen, SOCK_DGRAM, &err);
+        other = unix_find(&name.sun, nlen, SOCK_DGRAM, &err);
         if (!other)
             return err;
     }
@@ -78,14 +75,11 @@ long unix_dgram_sendmsg(struct socket *sock, struct kmsghdr *msg, size_t len, in
     struct unix_sock *other = NULL;       /* an explicit destination (+ref) */
     int err = 0;
     if (!seqpacket && msg->namelen) {
-        char buf[sizeof(struct sockaddr_storage) + 1];
-        memset(buf, 0, sizeof(buf));
-        memcpy(buf, msg->name, (size_t)msg->namelen);
-        struct sockaddr_un *s = (struct sockaddr_un *)buf;
-        int nlen = unix_mkname(s, msg->namelen);
+        struct unix_name name;
+        int nlen = unix_mkname(msg->name, msg->namelen, &name);
         if (nlen < 0)
             return nlen;
-        other = unix_find(s, nlen, SOCK_DGRAM, &err);
+        other = unix_find(&name.sun, nlen, SOCK_DGRAM, &err);
         if (!other)
             return err;
     }

@@ -31,13 +31,8 @@ int unix_listen(struct socket *sock, int backlog)
 int unix_stream_connect(struct socket *sock, const void *uaddr, int len, int flags)
 {
     struct unix_sock *u = usk(sock);
-    char buf[sizeof(struct sockaddr_storage) + 1];
-    if (len < (int)sizeof(sa_family_t))
-        return -EINVAL;
-    memset(buf, 0, sizeof(buf));
-    memcpy(buf, uaddr, (size_t)len);
-    struct sockaddr_un *s = (struct sockaddr_un *)buf;
-    int nlen = unix_mkname(s, len);
+    struct unix_name name;
+    int nlen = unix_mkname(uaddr, len, &name);
     if (nlen < 0)
         return nlen;
     mutex_lock(&unix_mutex);
@@ -48,7 +43,7 @@ int unix_stream_connect(struct socket *sock, const void *uaddr, int len, int fla
     if (err)
         return err;
 
-    struct unix_sock *other = unix_find(s, nlen, u->type, &err);
+    struct unix_sock *other = unix_find(&name.sun, nlen, u->type, &err);
     if (!other)
         return err;
     struct unix_sock *embryo = unix_sock_new(u->type);

@@ -148,9 +148,17 @@ struct unix_skb *unix_skb_new(size_t len);
 void unix_skb_free(struct unix_skb *skb);
 /* Free what a release or a read collected, after dropping unix_mutex. */
 void unix_deferred_run(struct unix_deferred *d);
-/* Check a sockaddr_un and make it canonical (paths NUL-terminated, length recomputed).
- * Returns the name's length or -EINVAL. */
-int unix_mkname(struct sockaddr_un *sun, int len);
+/* A caller's address (len bytes, already in kernel memory) as a checked, canonical name: a
+ * path NUL-terminated and its length recomputed, so a name that fills sun_path needs the
+ * extra byte. */
+struct unix_name {
+    union {
+        struct sockaddr_un sun;
+        char bytes[sizeof(struct sockaddr_un) + 1];
+    };
+};
+/* Copy uaddr into *name: the name's length, or -EINVAL (too short or long, not AF_UNIX). */
+int unix_mkname(const void *uaddr, int len, struct unix_name *name);
 /* Find the socket a (canonical) name refers to; returns it with a reference, or NULL with
  * *err: ENOENT/EACCES/... from the path walk, ECONNREFUSED if nothing is bound there. Takes
  * and releases unix_mutex itself. */

@@ -39,7 +39,7 @@ BLOCK_TESTS := test_gpt test_bcache test_verity
 
 test_gpt_SRCS := $(BLOCK_SRC)/test_gpt.c kernel/lib/gpt.c kernel/lib/crc32.c
 # The block layer proper, on a RAM disk, with the kernel services it uses stubbed.
-test_bcache_SRCS := $(BLOCK_SRC)/test_bcache.c $(BLOCK_SRC)/kstubs.c \
+test_bcache_SRCS := $(BLOCK_SRC)/test_bcache.c $(BLOCK_SRC)/kstubs.c tests/unit/log_host.c \
 	kernel/block/blkdev.c kernel/block/bcache.c kernel/block/partition.c \
 	kernel/lib/gpt.c kernel/lib/crc32.c kernel/lib/kprintf.c
 
@@ -48,7 +48,7 @@ test_verity_SRCS := $(BLOCK_SRC)/test_verity.c kernel/lib/sha256.c kernel/lib/ve
 	kernel/lib/dm_table.c
 
 BLOCK_HEADERS := $(wildcard kernel/include/*.h) $(wildcard $(BLOCK_SRC)/*.h) \
-	tests/unit/test_util.h $(wildcard kernel/block/*.h)
+	tests/unit/test_util.h tests/unit/log_host.h $(wildcard kernel/block/*.h)
 BLOCK_BINS := $(addprefix $(BLOCK_DIR)/,$(BLOCK_TESTS))
 
 define block_test_rule

@@ -1,6 +1,6 @@
 /*
- * Host stand-ins for the kernel services the block layer calls: logging into a buffer the
- * tests can search, libc allocation, no-op locks, and wait queues that are never slept on
+ * Host stand-ins for the kernel services the block layer calls (printk, into a buffer the
+ * tests can search, is ../log_host.c): libc allocation, no-op locks, and wait queues that are never slept on
  * (blk_can_sleep() is false, as in early boot, so every wait polls the driver).
  */
 #include "ratelimit.h"
@@ -16,38 +16,12 @@
 #include "sched.h"
 #include "spinlock.h"
 
-char kstub_log[1 << 16];
-static size_t kstub_log_len;
-
 /* Every message is printed on the host. */
 bool ___ratelimit(struct ratelimit_state *rs, const char *func)
 {
     (void)rs;
     (void)func;
     return true;
-}
-
-int printk(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (getenv("KSTUB_VERBOSE"))
-		fputs(line, stderr);
-	size_t len = strlen(line);
-	if (kstub_log_len + len < sizeof kstub_log) {
-		memcpy(kstub_log + kstub_log_len, line, len + 1);
-		kstub_log_len += len;
-	}
-	return n;
-}
-
-void kstub_log_clear(void)
-{
-	kstub_log_len = 0;
-	kstub_log[0] = '\0';
 }
 
 void panic(const char *fmt, ...)

@@ -2,7 +2,6 @@
 #ifndef OPENV_KSTUBS_H
 #define OPENV_KSTUBS_H
 
-extern char kstub_log[1 << 16];	/* everything printk'd since kstub_log_clear() */
-void kstub_log_clear(void);
+#include "log_host.h"		/* printk: host_log */
 
 #endif

@@ -115,7 +115,7 @@ static int setup_small(void **state)
 {
 	(void)state;
 	if (!small) {
-		kstub_log_clear();
+		host_log_clear();
 		small = ram_new("gpt-small.img", 0, 512, 65536);
 		assert_int_equal(blkdev_register_disk(&small->disk), 0);
 	}
@@ -125,7 +125,7 @@ static int setup_small(void **state)
 static void test_register_gpt(void **state)
 {
 	(void)state;
-	assert_non_null(strstr(kstub_log, "vda: GPT: 3 partitions"));
+	assert_non_null(strstr(host_log, "vda: GPT: 3 partitions"));
 	struct block_device *p2 = blkdev_lookup_by_name("vda2");
 	assert_non_null(p2);
 	assert_ptr_equal(blkdev_lookup_by_name("/dev/vda2"), p2);
@@ -174,12 +174,12 @@ static void test_register_gpt(void **state)
 static void test_corrupt_gpt_no_partitions(void **state)
 {
 	(void)state;
-	kstub_log_clear();
+	host_log_clear();
 	struct ramdisk *r = ram_new("gpt-small.img", 0, 512, 65536);
 	r->data[512 + 60] ^= 1;			/* primary header */
 	r->data[(r->disk.nr_sectors - 1) * 512 + 60] ^= 1;	/* backup header */
 	assert_int_equal(blkdev_register_disk(&r->disk), 0);
-	assert_non_null(strstr(kstub_log, "both invalid"));
+	assert_non_null(strstr(host_log, "both invalid"));
 	char name[16];
 	snprintf(name, sizeof name, "%s1", r->disk.name);
 	assert_null(blkdev_lookup_by_name(name));
@@ -189,11 +189,11 @@ static void test_corrupt_gpt_no_partitions(void **state)
 static void test_backup_gpt_used(void **state)
 {
 	(void)state;
-	kstub_log_clear();
+	host_log_clear();
 	struct ramdisk *r = ram_new("gpt-small.img", 0, 512, 65536);
 	memset(r->data + 1024, 0xff, 512);	/* primary array's first sector */
 	assert_int_equal(blkdev_register_disk(&r->disk), 0);
-	assert_non_null(strstr(kstub_log, "using the backup"));
+	assert_non_null(strstr(host_log, "using the backup"));
 	char name[16];
 	snprintf(name, sizeof name, "%s3", r->disk.name);
 	assert_non_null(blkdev_lookup_by_name(name));
@@ -202,16 +202,16 @@ static void test_backup_gpt_used(void **state)
 static void test_unpartitioned_and_many(void **state)
 {
 	(void)state;
-	kstub_log_clear();
+	host_log_clear();
 	struct ramdisk *r = ram_new(NULL, 1 << 20, 512, 65536);
 	assert_int_equal(blkdev_register_disk(&r->disk), 0);
-	assert_non_null(strstr(kstub_log, "no partition table"));
+	assert_non_null(strstr(host_log, "no partition table"));
 
 	/* 20 partitions: 1..15 get devices, the rest are reported. */
-	kstub_log_clear();
+	host_log_clear();
 	r = ram_new("gpt-many.img", 0, 512, 65536);
 	assert_int_equal(blkdev_register_disk(&r->disk), 0);
-	assert_non_null(strstr(kstub_log, "partition 16 ignored"));
+	assert_non_null(strstr(host_log, "partition 16 ignored"));
 	char name[16];
 	snprintf(name, sizeof name, "%s15", r->disk.name);
 	struct block_device *p15 = blkdev_lookup_by_name(name);
@@ -521,7 +521,7 @@ static void test_direct_io_coherence(void **state)
 static void test_rescan(void **state)
 {
 	(void)state;
-	kstub_log_clear();
+	host_log_clear();
 	struct ramdisk *r = ram_new("gpt-small.img", 0, 512, 65536);
 	assert_int_equal(blkdev_register_disk(&r->disk), 0);
 	char name[16];

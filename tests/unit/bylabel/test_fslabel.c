@@ -10,57 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "workdir.h"
 #include "errno.h"
 #include "../../../kernel/fs/bylabel/fslabel.h"
-
-static char workdir[256];
-
-void *kmalloc(size_t n) { return malloc(n ? n : 1); }
-void *kzalloc(size_t n) { return calloc(1, n ? n : 1); }
-void kfree(void *p) { free(p); }
-int printk(const char *fmt, ...) { (void)fmt; return 0; }
-
-static void sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0)
-        fail_msg("command failed: %s", cmd);
-}
-
-struct mem {
-    uint8_t *data;
-    size_t size;
-};
-
-static int mem_read(void *ctx, uint64_t off, void *buf, size_t len)
-{
-    struct mem *m = ctx;
-    if (off > m->size || len > m->size - off)
-        return -EIO;
-    memcpy(buf, m->data + off, len);
-    return 0;
-}
+#include "../rofs/memdev_host.h"
 
 static void probe(const char *name, struct fslabel *out)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", workdir, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    struct mem m;
-    fseek(f, 0, SEEK_END);
-    m.size = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    m.data = malloc(m.size);
-    assert_int_equal(fread(m.data, 1, m.size, f), m.size);
-    fclose(f);
-    struct fslabel_io io = { .ctx = &m, .read = mem_read, .dev_size = m.size };
+    struct memdev md = { 0 };
+    md.data = slurp(wpath(name), &md.size);
+    struct byte_io io = memdev_io(&md);
     assert_int_equal(fslabel_probe(&io, out), 0);
-    free(m.data);
+    free(md.data);
 }
 
 static void expect(const char *img, const char *type, const char *label)
@@ -105,9 +66,7 @@ static void test_devname(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(workdir, sizeof(workdir), "%s/fslabel-test-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(workdir))
+    if (workdir_make("fslabel-test"))
         return -1;
     const char *w = workdir;
     sh("truncate -s 4M %s/ext2.img && mke2fs -q -F -t ext2 -L rootfs %s/ext2.img", w, w);
@@ -124,7 +83,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    sh("rm -rf %s", workdir);
+    workdir_remove(NULL);
     return 0;
 }
 

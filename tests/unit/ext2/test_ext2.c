@@ -16,32 +16,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "workdir.h"
 #include "ext2_host.h"
-
-static char workdir[256];
-
-static void sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    if (rc != 0)
-        fail_msg("command failed (%d): %s", rc, cmd);
-}
-
-static int sh_rc(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 static void load(struct memdev *md, const char *path)
 {
@@ -63,15 +39,6 @@ static void save(struct memdev *md, const char *path)
     assert_non_null(f);
     assert_int_equal(fwrite(md->data, 1, md->size, f), md->size);
     fclose(f);
-}
-
-static char *wpath(const char *name)
-{
-    static char buf[64][512];
-    static int i;
-    i = (i + 1) & 63;
-    snprintf(buf[i], sizeof(buf[i]), "%s/%s", workdir, name);
-    return buf[i];
 }
 
 /* Build tree-<bs> and img-<bs> once per block size. */
@@ -760,8 +727,7 @@ static void test_truncated_and_io_errors(void **s)
 static int setup(void **s)
 {
     (void)s;
-    snprintf(workdir, sizeof(workdir), "%s/ext2-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(workdir))
+    if (workdir_make("ext2-test"))
         return -1;
     return 0;
 }
@@ -769,8 +735,7 @@ static int setup(void **s)
 static int teardown(void **s)
 {
     (void)s;
-    if (!getenv("EXT2_TEST_KEEP"))
-        sh_rc("rm -rf %s", workdir);
+    workdir_remove("EXT2_TEST_KEEP");
     return 0;
 }
 

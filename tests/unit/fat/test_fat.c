@@ -12,60 +12,25 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include "workdir.h"
 #include "fat_host.h"
 #include "uapi/stat.h"
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
-static char workdir[256];
 static const char *const LONG = "A file with a rather long name, to need several LFN entries.text";
 
-static void sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    if (rc != 0)
-        fail_msg("command failed (%d): %s", rc, cmd);
-}
-
-static char *wpath(const char *name)
-{
-    static char buf[16][512];
-    static int i;
-    i = (i + 1) & 15;
-    snprintf(buf[i], sizeof(buf[i]), "%s/%s", workdir, name);
-    return buf[i];
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(*len ? *len : 1);
-    assert_int_equal(fread(p, 1, *len, f), *len);
-    fclose(f);
-    return p;
-}
-
-static void load(struct fat_memdev *md, const char *name)
+static void load(struct memdev *md, const char *name)
 {
     md->data = slurp(wpath(name), &md->size);
     md->reads = 0;
 }
 
-static struct fat_fs *mount_opts(struct fat_memdev *md, const char *opts)
+static struct fat_fs *mount_opts(struct memdev *md, const char *opts)
 {
     struct fat_options o;
     assert_int_equal(fat_parse_options(opts, &o), 0);
-    struct fat_io io = fat_memdev_io(md);
+    struct byte_io io = memdev_io(md);
     struct fat_fs *fs = NULL;
     int err = fat_mount(&io, &o, &fs);
     if (err)
@@ -117,38 +82,13 @@ static void assert_same(struct fat_fs *fs, const char *path, const char *host)
     free(want);
 }
 
-struct names {
-    char list[80][256];
-    unsigned n;
-};
-
-static bool collect(void *ctx, const char *name, size_t len, uint64_t ino, unsigned dtype,
-                    uint64_t next_pos)
-{
-    (void)ino, (void)dtype, (void)next_pos;
-    struct names *nm = ctx;
-    if (nm->n < 80) {
-        memcpy(nm->list[nm->n], name, len);
-        nm->list[nm->n++][len] = 0;
-    }
-    return true;
-}
-
-static bool has_name(const struct names *nm, const char *name)
-{
-    for (unsigned i = 0; i < nm->n; i++)
-        if (!strcmp(nm->list[i], name))
-            return true;
-    return false;
-}
-
 static void list_dir(struct fat_fs *fs, const char *path, struct names *nm)
 {
     struct fat_inode dir;
     memset(nm, 0, sizeof(*nm));
     assert_int_equal(resolve(fs, path, &dir), 0);
     uint64_t pos = 0;
-    assert_int_equal(fat_readdir(fs, &dir, &pos, collect, nm), 0);
+    assert_int_equal(fat_readdir(fs, &dir, &pos, names_collect, nm), 0);
 }
 
 /* Stop after one entry each call: positions must resume exactly. */
@@ -158,14 +98,14 @@ static bool one(void *ctx, const char *name, size_t len, uint64_t ino, unsigned 
     struct names *nm = ctx;
     if (nm->n & 0x100000)
         return false;
-    collect(ctx, name, len, ino, dtype, next_pos);
+    names_collect(ctx, name, len, ino, dtype, next_pos);
     nm->n |= 0x100000;
     return true;
 }
 
 static void check_volume(const char *img, unsigned bits, const char *label)
 {
-    struct fat_memdev md;
+    struct memdev md;
     load(&md, img);
     struct fat_fs *fs = mount_opts(&md, NULL);
     assert_int_equal(fs->bits, bits);
@@ -195,16 +135,16 @@ static void check_volume(const char *img, unsigned bits, const char *label)
 
     struct names nm;
     list_dir(fs, "", &nm);
-    assert_true(has_name(&nm, "."));
-    assert_true(has_name(&nm, ".."));
-    assert_true(has_name(&nm, "small.txt"));
-    assert_true(has_name(&nm, "UPPER.TXT"));
-    assert_true(has_name(&nm, LONG));
+    assert_true(names_has(&nm, "."));
+    assert_true(names_has(&nm, ".."));
+    assert_true(names_has(&nm, "small.txt"));
+    assert_true(names_has(&nm, "UPPER.TXT"));
+    assert_true(names_has(&nm, LONG));
     assert_int_equal(nm.n, 9);
     list_dir(fs, "many", &nm);
     assert_int_equal(nm.n, 62);
-    assert_true(has_name(&nm, "entry-number-0"));
-    assert_true(has_name(&nm, "entry-number-59"));
+    assert_true(names_has(&nm, "entry-number-0"));
+    assert_true(names_has(&nm, "entry-number-59"));
 
     /* One entry per call gives the same list. */
     struct names one_by_one = { 0 };
@@ -236,7 +176,7 @@ static void test_fat32(void **state) { (void)state; check_volume("fat32.img", 32
 static void test_cloud_localds(void **state)
 {
     (void)state;
-    struct fat_memdev md;
+    struct memdev md;
     load(&md, "seed-vfat.img");
     struct fat_fs *fs = mount_opts(&md, NULL);
     assert_string_equal(fs->label, "cidata");
@@ -258,7 +198,7 @@ static void test_options(void **state)
     assert_int_equal(fat_parse_options("uid=", &o), -EINVAL);
 }
 
-static void set_fat(struct fat_fs *fs, struct fat_memdev *md, uint32_t cl, uint32_t v)
+static void set_fat(struct fat_fs *fs, struct memdev *md, uint32_t cl, uint32_t v)
 {
     uint8_t *f = md->data + fs->fat_start;
     if (fs->bits == 12) {
@@ -280,7 +220,7 @@ static void set_fat(struct fat_fs *fs, struct fat_memdev *md, uint32_t cl, uint3
 
 static void damage_chain(const char *img, const char *file, unsigned at, uint32_t to, int want)
 {
-    struct fat_memdev md;
+    struct memdev md;
     load(&md, img);
     struct fat_fs *fs = mount_opts(&md, NULL);
     struct fat_inode in;
@@ -308,12 +248,12 @@ static void test_damaged_chains(void **state)
         damage_chain(imgs[i], "many", 0, 1, -EIO);                /* a directory's loop */
     }
     /* The FAT32 root directory's chain looping: the mount fails. */
-    struct fat_memdev md;
+    struct memdev md;
     load(&md, "fat32.img");
     struct fat_fs *fs = mount_opts(&md, NULL);
     set_fat(fs, &md, fs->root_cluster, fs->root_cluster);
     fat_unmount(fs);
-    struct fat_io io = fat_memdev_io(&md);
+    struct byte_io io = memdev_io(&md);
     assert_int_equal(fat_mount(&io, NULL, &fs), -EIO);
     free(md.data);
 }
@@ -321,13 +261,13 @@ static void test_damaged_chains(void **state)
 static void test_damaged(void **state)
 {
     (void)state;
-    struct fat_memdev md;
+    struct memdev md;
     struct fat_fs *fs;
-    struct fat_io io;
+    struct byte_io io;
 
     /* Not FAT: an ISO, zeros, each boot sector field out of range. */
     load(&md, "fat16.img");
-    io = fat_memdev_io(&md);
+    io = memdev_io(&md);
     static const struct { unsigned off; uint8_t val; } bad[] = {
         { 0, 0 }, { 11, 1 }, { 12, 3 }, { 13, 3 }, { 13, 0 }, { 14, 0 }, { 16, 0 },
         { 16, 9 }, { 21, 0x12 }, { 22, 0 }, { 17, 0 },
@@ -365,7 +305,7 @@ static void test_damaged(void **state)
     fat_walk_all(fs, 1000);
     fat_unmount(fs);
     md.size = 1000;
-    io = fat_memdev_io(&md);
+    io = memdev_io(&md);
     assert_int_equal(fat_mount(&io, NULL, &fs), -EIO);
     free(md.data);
 
@@ -378,8 +318,8 @@ static void test_damaged(void **state)
             root[i * 32 + 13] ^= 0x55;
     struct names nm;
     list_dir(fs, "", &nm);
-    assert_false(has_name(&nm, LONG));
-    assert_true(has_name(&nm, "AFILEW~1.TEX"));
+    assert_false(names_has(&nm, LONG));
+    assert_true(names_has(&nm, "AFILEW~1.TEX"));
     fat_unmount(fs);
     free(md.data);
 }
@@ -387,9 +327,7 @@ static void test_damaged(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(workdir, sizeof(workdir), "%s/fat-test-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(workdir))
+    if (workdir_make("fat-test"))
         return -1;
     sh("sh tests/unit/fat/mkimages.sh %s", workdir);
     return 0;
@@ -398,8 +336,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (!getenv("FAT_TEST_KEEP"))
-        sh("rm -rf %s", workdir);
+    workdir_remove("FAT_TEST_KEEP");
     return 0;
 }
 

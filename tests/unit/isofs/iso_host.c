@@ -1,50 +1,7 @@
-/* Host stand-ins for the kernel services the iso9660 core uses, an in-memory device, and a
- * bounded walk over a whole volume. */
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+/* A bounded walk over a whole iso9660 volume (the kernel stand-ins and the in-memory device are
+ * ../rofs/memdev_host.c). */
 #include "iso_host.h"
 #include "uapi/stat.h"
-
-void *kmalloc(size_t n) { return malloc(n ? n : 1); }
-void *kzalloc(size_t n) { return calloc(1, n ? n : 1); }
-void kfree(void *p) { free(p); }
-
-unsigned iso_printk_lines;
-
-int printk(const char *fmt, ...)
-{
-    static int verbose = -1;
-    if (verbose < 0)
-        verbose = getenv("ISOFS_TEST_VERBOSE") != NULL;
-    iso_printk_lines++;
-    if (!verbose)
-        return 0;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    return n;
-}
-
-static int md_read(void *ctx, uint64_t off, void *buf, size_t len)
-{
-    struct iso_memdev *md = ctx;
-    md->reads++;
-    if (off > md->size || len > md->size - off)
-        return -EIO;
-    memcpy(buf, md->data + off, len);
-    return 0;
-}
-
-struct iso_io iso_memdev_io(struct iso_memdev *md)
-{
-    struct iso_io io = { .ctx = md, .read = md_read, .dev_size = md->size };
-    return io;
-}
-
-/* ---- Walk ---- */
 
 struct walk {
     struct iso_fs *fs;

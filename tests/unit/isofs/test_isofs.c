@@ -11,59 +11,23 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include "workdir.h"
 #include "iso_host.h"
 #include "uapi/stat.h"
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
-static char workdir[256];
-
-static void sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    if (rc != 0)
-        fail_msg("command failed (%d): %s", rc, cmd);
-}
-
-static char *wpath(const char *name)
-{
-    static char buf[16][512];
-    static int i;
-    i = (i + 1) & 15;
-    snprintf(buf[i], sizeof(buf[i]), "%s/%s", workdir, name);
-    return buf[i];
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(*len ? *len : 1);
-    assert_int_equal(fread(p, 1, *len, f), *len);
-    fclose(f);
-    return p;
-}
-
-static void load(struct iso_memdev *md, const char *name)
+static void load(struct memdev *md, const char *name)
 {
     md->data = slurp(wpath(name), &md->size);
     md->reads = 0;
 }
 
-static struct iso_fs *mount_opts(struct iso_memdev *md, const char *opts)
+static struct iso_fs *mount_opts(struct memdev *md, const char *opts)
 {
     struct iso_options o;
     assert_int_equal(iso_parse_options(opts, &o), 0);
-    struct iso_io io = iso_memdev_io(md);
+    struct byte_io io = memdev_io(md);
     struct iso_fs *fs = NULL;
     int err = iso_mount(&io, &o, &fs);
     if (err)
@@ -115,38 +79,13 @@ static void assert_same(struct iso_fs *fs, const char *path, const char *host)
     free(want);
 }
 
-struct names {
-    char list[64][256];
-    unsigned n;
-};
-
-static bool collect(void *ctx, const char *name, size_t len, uint64_t ino, unsigned dtype,
-                    uint64_t next_pos)
-{
-    (void)ino, (void)dtype, (void)next_pos;
-    struct names *nm = ctx;
-    if (nm->n < 64) {
-        memcpy(nm->list[nm->n], name, len);
-        nm->list[nm->n++][len] = 0;
-    }
-    return true;
-}
-
-static bool has_name(const struct names *nm, const char *name)
-{
-    for (unsigned i = 0; i < nm->n; i++)
-        if (!strcmp(nm->list[i], name))
-            return true;
-    return false;
-}
-
 static void list_dir(struct iso_fs *fs, const char *path, struct names *nm)
 {
     struct iso_inode dir;
     memset(nm, 0, sizeof(*nm));
     assert_int_equal(resolve(fs, path, &dir), 0);
     uint64_t pos = 0;
-    assert_int_equal(iso_readdir(fs, &dir, &pos, collect, nm), 0);
+    assert_int_equal(iso_readdir(fs, &dir, &pos, names_collect, nm), 0);
 }
 
 static const char *long_name(void)
@@ -159,7 +98,7 @@ static const char *long_name(void)
 static void test_rock(void **state)
 {
     (void)state;
-    struct iso_memdev md;
+    struct memdev md;
     load(&md, "rock.iso");
     struct iso_fs *fs = mount_opts(&md, NULL);
     assert_int_equal(fs->names, ISO_NAMES_ROCK);
@@ -197,11 +136,11 @@ static void test_rock(void **state)
 
     struct names nm;
     list_dir(fs, "", &nm);
-    assert_true(has_name(&nm, "."));
-    assert_true(has_name(&nm, ".."));
-    assert_true(has_name(&nm, "MixedCase.Name"));
-    assert_true(has_name(&nm, long_name()));
-    assert_true(has_name(&nm, "empty-dir"));
+    assert_true(names_has(&nm, "."));
+    assert_true(names_has(&nm, ".."));
+    assert_true(names_has(&nm, "MixedCase.Name"));
+    assert_true(names_has(&nm, long_name()));
+    assert_true(names_has(&nm, "empty-dir"));
     assert_int_equal(nm.n, 11);
     list_dir(fs, "empty-dir", &nm);
     assert_int_equal(nm.n, 2);
@@ -235,7 +174,7 @@ static void test_rock(void **state)
 static void test_joliet_and_plain(void **state)
 {
     (void)state;
-    struct iso_memdev md;
+    struct memdev md;
     load(&md, "joliet.iso");
     struct iso_fs *fs = mount_opts(&md, NULL);
     assert_int_equal(fs->names, ISO_NAMES_JOLIET);
@@ -244,7 +183,7 @@ static void test_joliet_and_plain(void **state)
     assert_same(fs, "medium.txt", wpath("tree/medium.txt"));
     struct names nm;
     list_dir(fs, "sub/deeper", &nm);
-    assert_true(has_name(&nm, "file"));
+    assert_true(names_has(&nm, "file"));
     iso_unmount(fs);
     free(md.data);
 
@@ -255,7 +194,7 @@ static void test_joliet_and_plain(void **state)
     assert_same(fs, "small.txt", wpath("tree/small.txt"));
     assert_same(fs, "sub/deeper/file", wpath("tree/sub/deeper/file"));
     list_dir(fs, "", &nm);
-    assert_true(has_name(&nm, "medium.txt"));
+    assert_true(names_has(&nm, "medium.txt"));
     for (unsigned i = 0; i < nm.n; i++)
         for (const char *c = nm.list[i]; *c; c++)
             assert_false(*c >= 'A' && *c <= 'Z');
@@ -266,7 +205,7 @@ static void test_joliet_and_plain(void **state)
 static void test_cloud_localds(void **state)
 {
     (void)state;
-    struct iso_memdev md;
+    struct memdev md;
     load(&md, "seed.iso");
     struct iso_fs *fs = mount_opts(&md, NULL);
     assert_string_equal(fs->label, "cidata");
@@ -281,7 +220,7 @@ static void test_cloud_localds(void **state)
 static void test_relocated(void **state)
 {
     (void)state;
-    struct iso_memdev md;
+    struct memdev md;
     load(&md, "deep.iso");
     struct iso_fs *fs = mount_opts(&md, NULL);
     assert_same(fs, "1/2/3/4/5/6/7/8/9/10/file", wpath("deep/1/2/3/4/5/6/7/8/9/10/file"));
@@ -290,7 +229,7 @@ static void test_relocated(void **state)
     assert_true(S_ISDIR(in.mode));
     struct names nm;
     list_dir(fs, "1/2/3/4/5/6/7/8", &nm);
-    assert_true(has_name(&nm, "9"));
+    assert_true(names_has(&nm, "9"));
     list_dir(fs, "rr_moved", &nm);
     assert_int_equal(nm.n, 2);
     iso_unmount(fs);
@@ -319,10 +258,10 @@ static void put_record(uint8_t *p, uint32_t extent, uint32_t size, uint8_t flags
     memcpy(p + 33, name, nlen);
 }
 
-static struct iso_memdev multi_extent_volume(unsigned nparts, const uint32_t *sizes)
+static struct memdev multi_extent_volume(unsigned nparts, const uint32_t *sizes)
 {
     unsigned blocks = 19 + nparts;
-    struct iso_memdev md = { .data = calloc(blocks, 2048), .size = (size_t)blocks * 2048 };
+    struct memdev md = { .data = calloc(blocks, 2048), .size = (size_t)blocks * 2048 };
     uint8_t *pvd = md.data + 16 * 2048, *term = pvd + 2048, *root = term + 2048;
     pvd[0] = 1, memcpy(pvd + 1, "CD001", 5), pvd[6] = 1;
     memset(pvd + 40, ' ', 32), memcpy(pvd + 40, "MULTI", 5);
@@ -347,7 +286,7 @@ static void test_multi_extent(void **state)
 {
     (void)state;
     static const uint32_t sizes[] = { 2048, 2048, 1000 };
-    struct iso_memdev md = multi_extent_volume(3, sizes);
+    struct memdev md = multi_extent_volume(3, sizes);
     struct iso_fs *fs = mount_opts(&md, NULL);
     assert_int_equal(fs->names, ISO_NAMES_PLAIN);
     assert_string_equal(fs->label, "MULTI");
@@ -393,7 +332,7 @@ static void test_options(void **state)
 }
 
 /* Find the first occurrence of a 2-letter SUSP signature with a plausible length. */
-static uint8_t *find_sig(struct iso_memdev *md, const char *sig, size_t from)
+static uint8_t *find_sig(struct memdev *md, const char *sig, size_t from)
 {
     for (size_t i = from; i + 4 < md->size; i++)
         if (md->data[i] == (uint8_t)sig[0] && md->data[i + 1] == (uint8_t)sig[1] &&
@@ -405,18 +344,18 @@ static uint8_t *find_sig(struct iso_memdev *md, const char *sig, size_t from)
 static void test_damaged(void **state)
 {
     (void)state;
-    struct iso_memdev md;
+    struct memdev md;
     struct iso_fs *fs;
-    struct iso_io io;
+    struct byte_io io;
 
     /* Not an ISO at all, and cut before the descriptors. */
     load(&md, "rock.iso");
     md.size = 16 * 2048 + 100;
-    io = iso_memdev_io(&md);
+    io = memdev_io(&md);
     assert_int_equal(iso_mount(&io, NULL, &fs), -EINVAL);
     memset(md.data + 16 * 2048, 0, 2048);
     md.size = 64 * 2048;
-    io = iso_memdev_io(&md);
+    io = memdev_io(&md);
     assert_int_equal(iso_mount(&io, NULL, &fs), -EINVAL);
     free(md.data);
 
@@ -440,7 +379,7 @@ static void test_damaged(void **state)
     /* A bad logical block size and a root record that is too short. */
     load(&md, "rock.iso");
     md.data[16 * 2048 + 128] = 3;
-    io = iso_memdev_io(&md);
+    io = memdev_io(&md);
     assert_int_equal(iso_mount(&io, NULL, &fs), -EIO);
     md.data[16 * 2048 + 128] = 0;
     md.data[16 * 2048 + 156] = 5;
@@ -515,9 +454,7 @@ static void test_damaged(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(workdir, sizeof(workdir), "%s/isofs-test-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(workdir))
+    if (workdir_make("isofs-test"))
         return -1;
     sh("sh tests/unit/isofs/mkimages.sh %s", workdir);
     return 0;
@@ -526,8 +463,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (!getenv("ISOFS_TEST_KEEP"))
-        sh("rm -rf %s", workdir);
+    workdir_remove("ISOFS_TEST_KEEP");
     return 0;
 }
 

@@ -46,7 +46,7 @@ PCI_CROSS_CFLAGS := -std=c11 -ffreestanding -fno-builtin -nostdlib \
 # The pure core (everything in kernel/drivers/pci but the driver model and the kernel glue).
 PCI_CORE_SRCS := kernel/drivers/pci/pci_dt.c kernel/drivers/pci/pci_probe.c \
 	kernel/drivers/pci/pci_assign.c kernel/drivers/pci/pci_lib.c \
-	kernel/lib/fdt.c kernel/lib/kprintf.c $(PCI_SRC)/fake_ecam.c
+	kernel/lib/fdt.c kernel/lib/kprintf.c $(PCI_SRC)/fake_ecam.c tests/unit/log_host.c
 
 PCI_TESTS := test_pci_dt test_pci_scan test_pci_driver test_virtio_pci_caps
 
@@ -61,7 +61,7 @@ test_virtio_pci_caps_SRCS := $(PCI_SRC)/test_virtio_pci_caps.c \
 
 PCI_HEADERS := $(wildcard kernel/include/*.h) $(wildcard kernel/drivers/pci/*.h) \
 	kernel/drivers/virtio/virtio_pci.h \
-	$(wildcard $(PCI_SRC)/*.h) tests/unit/test_util.h
+	$(wildcard $(PCI_SRC)/*.h) tests/unit/test_util.h tests/unit/log_host.h
 PCI_BINS := $(addprefix $(PCI_DIR)/,$(PCI_TESTS))
 PCI_DTBS := $(addprefix $(UNIT_FIXTURES)/,qemu-virt-smp1.dtb qemu-virt-smp4.dtb \
 	qemu-virt-bootargs.dtb qemu-virt-aplic.dtb pci-hosts.dtb)

@@ -13,8 +13,8 @@ struct rig {
 
 static inline void assert_logged(const char *text)
 {
-    if (!pci_log_has(text))
-        fail_msg("expected \"%s\" in the log:\n%s", text, pci_log);
+    if (!host_log_has(text))
+        fail_msg("expected \"%s\" in the log:\n%s", text, host_log);
 }
 
 /* QEMU virt's windows, without an interrupt-map. */
@@ -26,15 +26,7 @@ static inline struct rig *rig_new(void)
     r->host = calloc(1, sizeof *r->host);
     assert_non_null(r->e);
     assert_non_null(r->host);
-    struct pci_host_info *info = &r->host->info;
-    memcpy(info->name, "test.pci", sizeof "test.pci");
-    info->bus_end = 255;
-    info->ecam_size = 0x10000000;
-    info->win[PCI_HWIN_IO] = (struct pci_window){ .cpu_start = 0x3000000, .size = 0x10000 };
-    info->win[PCI_HWIN_MEM32] = (struct pci_window){ .cpu_start = 0x40000000,
-        .bus_start = 0x40000000, .size = 0x40000000 };
-    info->win[PCI_HWIN_MEM64] = (struct pci_window){ .cpu_start = 0x400000000ull,
-        .bus_start = 0x400000000ull, .size = 0x400000000ull };
+    fake_qemu_windows(&r->host->info, "test.pci");
     return r;
 }
 
@@ -61,7 +53,7 @@ static inline void rig_run(struct rig *r, unsigned max_devs)
     r->host->devs = calloc(max_devs, sizeof(struct pci_dev));
     r->host->max_devs = max_devs;
     assert_non_null(r->host->devs);
-    pci_log_clear();
+    host_log_clear();
     r->n = pci_setup_host(r->host);
     assert_int_equal(r->e->bad_args, 0);    /* the core only makes well-formed accesses */
 }

@@ -104,7 +104,7 @@ static void test_drivers(void **state)
 
     rig = rig_qemu();
     rig_run(rig, 64);
-    pci_log_clear();
+    host_log_clear();
     pci_add_devices(rig->host->devs, rig->host->ndevs);
 
     /* In enumeration order, all virtio functions. */
@@ -115,7 +115,7 @@ static void test_drivers(void **state)
         assert_ptr_equal(probed[i], fn_at(want[i][0], want[i][1]));
     assert_ptr_equal(fn_at(1, 0)->driver, &virtio_drv);
     assert_null(fn_at(2, 0)->driver);                   /* declined */
-    assert_false(pci_log_has("probe failed"));          /* -ENODEV is not a failure */
+    assert_false(host_log_has("probe failed"));          /* -ENODEV is not a failure */
 
     /* A later driver gets what is still unbound, and only that. */
     nprobed = 0;
@@ -152,7 +152,7 @@ static void test_iomap(void **state)
     struct pci_dev *blk = fn_at(1, 0);
     uint64_t bar4 = pci_resource_start(blk, 4);
     unsigned errors = rig->host->errors;
-    pci_log_clear();
+    host_log_clear();
     assert_ptr_equal(pci_iomap_range(blk, 4, 0x3000, 0x1000), pa_to_va(bar4 + 0x3000));
     assert_ptr_equal(pci_iomap(blk, 4), pa_to_va(bar4));
     assert_ptr_equal(pci_iomap_range(blk, 4, 0x3fff, 1), pa_to_va(bar4 + 0x3fff));
@@ -210,7 +210,7 @@ static void test_shared_intx(void **state)
     /* The PLIC refuses the line: the error comes back, and nothing is half set up. */
     struct pci_dev *modern = fn_at(2, 0);
     assert_int_equal(modern->irq, 34);
-    pci_log_clear();
+    host_log_clear();
     assert_int_equal(pci_request_irq(modern, handler, (void *)2), -EBUSY);
     assert_logged("pci 0000:00:02.0: irq 34: cannot install a handler (-16)");
 

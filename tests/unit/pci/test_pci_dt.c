@@ -37,14 +37,14 @@ static int parse(const struct dt *d, const char *path, struct pci_host **out)
     if (node < 0)
         fail_msg("no node %s", path);
     *out = host_new();
-    pci_log_clear();
+    host_log_clear();
     return pci_dt_parse_host(&d->fdt, node, 0, *out);
 }
 
 static void assert_logged(const char *text)
 {
-    if (!pci_log_has(text))
-        fail_msg("expected \"%s\" in the log:\n%s", text, pci_log);
+    if (!host_log_has(text))
+        fail_msg("expected \"%s\" in the log:\n%s", text, host_log);
 }
 
 /* ---- QEMU's own trees ---- */
@@ -264,7 +264,7 @@ static void test_ecam_smaller_than_bus_range(void **state)
     dt_open(&d, "pci-hosts.dtb");
     int node = fdt_path_offset(&d.fdt, "/ecam-two-buses@30000000");
     host = host_new();
-    pci_log_clear();
+    host_log_clear();
     assert_int_equal(pci_dt_parse_host(&d.fdt, node, 2, host), 0);
     assert_logged("ECAM area can only accommodate [bus 00-01] (reduced from [bus 00-ff] desired)");
     assert_logged("linux,pci-domain 65536 is out of range");
@@ -357,7 +357,7 @@ static void test_scrambled_properties(void **state)
             val[pos] = (uint8_t)((seed >> 20) % 3 == 0 ? seed >> 24 : (seed >> 24) % 5);
         }
         struct pci_host *host = host_new();
-        pci_log_clear();
+        host_log_clear();
         int err = pci_dt_parse_host(&d.fdt, node, 0, host);
         assert_true(err == 0 || err == -EINVAL);
         if (err == 0) {

@@ -11,7 +11,7 @@ static struct rig *setup(void)
 {
     struct rig *r = rig_qemu();
     rig_run(r, 64);
-    pci_log_clear();
+    host_log_clear();
     return r;
 }
 
@@ -68,7 +68,7 @@ static void test_qemu_functions(void **state)
         assert_region(&l.notify, 4, 0x3000, 0x1000);
         assert_int_equal(l.notify_multiplier, 4);
     }
-    assert_int_equal(pci_log[0], '\0');        /* nothing to complain about */
+    assert_int_equal(host_log[0], '\0');        /* nothing to complain about */
     rig_free(r);
 }
 
@@ -129,8 +129,8 @@ static void test_hostile_fields(void **state)
             fake_set32(r->e, idx, pos + m->field, m->val);
         struct virtio_pci_layout l;
         int got = virtio_pci_parse_caps(dev, &l);
-        if (got != m->want || (m->logged && !pci_log_has(m->logged)))
-            fail_msg("mutation %u: got %d, log:\n%s", i, got, pci_log);
+        if (got != m->want || (m->logged && !host_log_has(m->logged)))
+            fail_msg("mutation %u: got %d, log:\n%s", i, got, host_log);
         rig_free(r);
     }
 }
