@@ -13,6 +13,11 @@ struct ci_seed {
     bool meta_is_configdrive;              /* meta is OpenStack's meta_data.json */
 };
 void ci_seed_free(struct ci_seed *s);
+/* The largest seed file read (meta-data, user-data, ...): bigger ones are an error. */
+#define CI_SEED_FILE_MAX (16 << 20)
+/* dir/name under ctx->root, or NULL (absent, unreadable, or *too_big). */
+char *ci_seed_file(const struct ci_context *ctx, const char *dir, const char *name, size_t *len,
+                   bool *too_big);
 /* Reads meta-data, user-data, vendor-data, network-config from a directory under ctx->root
  * (a mounted NoCloud seed). 0, or -1 when meta-data or user-data is missing (err says which). */
 int ci_nocloud_read_dir(const struct ci_context *ctx, const char *dir, struct ci_seed *s,
@@ -77,6 +82,10 @@ struct ci_userdata {
 void ci_userdata_process(struct ci_context *ctx, const char *user, size_t ulen,
                          const char *vendor, size_t vlen, struct ci_userdata *out);
 void ci_userdata_free(struct ci_userdata *u);
+/* gzip data (one member) inflated into a malloc'd, NUL-terminated buffer of at most max bytes;
+ * 0, or -1 and err (bad or truncated data, CRC mismatch, too large). */
+int ci_gunzip(const void *data, size_t len, size_t max, char **out, size_t *outlen, char *err,
+              size_t errlen);
 
 /* ---- state under /var/lib/cloud (state.c) -------------------------------------------------- */
 /* instance-id made safe as a directory name; -1 when it cannot be. */

@@ -9,15 +9,19 @@
 int ci_configdrive_read_dir(const struct ci_context *ctx, const char *dir, struct ci_seed *s,
                             char *err, size_t errlen)
 {
-    char abs[1024];
-    snprintf(abs, sizeof abs, "%s/openstack/latest/meta_data.json", dir);
-    s->meta = ci_read_file(ctx, abs, &s->meta_len);
+    bool big_meta, big_user;
+    s->meta = ci_seed_file(ctx, dir, "openstack/latest/meta_data.json", &s->meta_len, &big_meta);
+    s->user = ci_seed_file(ctx, dir, "openstack/latest/user_data", &s->user_len, &big_user);
+    if (big_meta || big_user) {
+        snprintf(err, errlen, "openstack/latest/%s is larger than %d bytes",
+                 big_meta ? "meta_data.json" : "user_data", CI_SEED_FILE_MAX);
+        return -1;
+    }
     if (!s->meta) {
         snprintf(err, errlen, "the config drive has no openstack/latest/meta_data.json");
         return -1;
     }
-    snprintf(abs, sizeof abs, "%s/openstack/latest/user_data", dir);
-    s->user = ci_read_file(ctx, abs, &s->user_len);   /* optional on a config drive */
+    /* user_data is optional on a config drive. */
     s->meta_is_configdrive = true;
     return 0;
 }

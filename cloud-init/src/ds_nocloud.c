@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -16,21 +17,43 @@ void ci_seed_free(struct ci_seed *s)
     memset(s, 0, sizeof *s);
 }
 
-static char *read_in(const struct ci_context *ctx, const char *dir, const char *name, size_t *len)
+char *ci_seed_file(const struct ci_context *ctx, const char *dir, const char *name, size_t *len,
+                   bool *too_big)
 {
-    char abs[1024];
-    if (snprintf(abs, sizeof abs, "%s/%s", dir, name) >= (int)sizeof abs)
+    char abs[1024], path[4096];
+    struct stat st;
+    *too_big = false;
+    if (snprintf(abs, sizeof abs, "%s/%s", dir, name) >= (int)sizeof abs ||
+        ci_path(ctx, abs, path, sizeof path) < 0 || stat(path, &st) < 0)
         return NULL;
+    /* A seed is untrusted: a file far larger than any real seed is refused before reading. */
+    if (st.st_size > CI_SEED_FILE_MAX) {
+        *too_big = true;
+        return NULL;
+    }
     return ci_read_file(ctx, abs, len);
+}
+
+static char *read_in(const struct ci_context *ctx, const char *dir, const char *name, size_t *len,
+                     char *err, size_t errlen)
+{
+    bool too_big;
+    char *s = ci_seed_file(ctx, dir, name, len, &too_big);
+    if (too_big && !err[0])
+        snprintf(err, errlen, "%s is larger than %d bytes", name, CI_SEED_FILE_MAX);
+    return s;
 }
 
 int ci_nocloud_read_dir(const struct ci_context *ctx, const char *dir, struct ci_seed *s,
                         char *err, size_t errlen)
 {
-    s->meta = read_in(ctx, dir, "meta-data", &s->meta_len);
-    s->user = read_in(ctx, dir, "user-data", &s->user_len);
-    s->vendor = read_in(ctx, dir, "vendor-data", &s->vendor_len);
-    s->netcfg = read_in(ctx, dir, "network-config", &s->netcfg_len);
+    err[0] = '\0';
+    s->meta = read_in(ctx, dir, "meta-data", &s->meta_len, err, errlen);
+    s->user = read_in(ctx, dir, "user-data", &s->user_len, err, errlen);
+    s->vendor = read_in(ctx, dir, "vendor-data", &s->vendor_len, err, errlen);
+    s->netcfg = read_in(ctx, dir, "network-config", &s->netcfg_len, err, errlen);
+    if (err[0])
+        return -1;
     if (!s->meta || !s->user) {
         snprintf(err, errlen, "the seed has no %s", !s->meta ? "meta-data" : "user-data");
         return -1;

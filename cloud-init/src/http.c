@@ -124,10 +124,10 @@ int ci_http_parse_response(const char *buf, size_t len, int *status, char **body
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    size_t vl, olen = avail;
-    const char *te = header(buf, hend, "Transfer-Encoding", &vl);
+    size_t tel = 0, vl = 0, olen = avail;
+    const char *te = header(buf, hend, "Transfer-Encoding", &tel);
     const char *cl = header(buf, hend, "Content-Length", &vl);
-    if (te && vl >= 7 && !strncasecmp(te + vl - 7, "chunked", 7)) {
+    if (te && tel >= 7 && !strncasecmp(te + tel - 7, "chunked", 7)) {
         if (dechunk(b, avail, out, &olen, err, errlen) < 0) {
             free(out);
             return -1;
@@ -135,7 +135,7 @@ int ci_http_parse_response(const char *buf, size_t len, int *status, char **body
     } else {
         if (cl) {
             char tmp[24];
-            size_t l = cl && (size_t)vl < sizeof tmp ? vl : 0;
+            size_t l = vl < sizeof tmp ? vl : 0;
             memcpy(tmp, cl, l);
             tmp[l] = '\0';
             char *end;

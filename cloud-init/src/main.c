@@ -2,6 +2,7 @@
  * --version. Each stage is its own process (rcS runs them in order); they share the state under
  * /var/lib/cloud and, for this boot only, markers under /run/cloud-init. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,11 +40,19 @@ static void open_logs(struct ci_context *ctx, const char *stage)
 {
     char p[4096];
     ci_mkdir_p(ctx, "/var/log", 0755);
-    if (ci_path(ctx, "/var/log/cloud-init.log", p, sizeof p) == 0)
-        ctx->log = fopen(p, "a");
+    /* Readable by root only (cloud-init: root and group adm): messages may quote a seed, and
+     * the output log holds what user scripts print. */
+    if (ci_path(ctx, "/var/log/cloud-init.log", p, sizeof p) == 0) {
+        int fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (fd >= 0 && !(ctx->log = fdopen(fd, "a")))
+            close(fd);
+    }
     ctx->output_log = "/var/log/cloud-init-output.log";
     if (ci_path(ctx, ctx->output_log, p, sizeof p) == 0) {
-        FILE *o = fopen(p, "a");
+        int fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        FILE *o = fd >= 0 ? fdopen(fd, "a") : NULL;
+        if (fd >= 0 && !o)
+            close(fd);
         if (o) {
             char when[64] = "";
             time_t t = time(NULL);
@@ -395,7 +404,7 @@ static int usage(void)
             "usage: cloud-init init [--local]\n"
             "       cloud-init modules --mode init|config|final\n"
             "       cloud-init status [--wait] [--long] [--format json]\n"
-            "       cloud-init clean [--logs]\n"
+            "       cloud-init clean [--logs] [--reboot]\n"
             "       cloud-init --version\n");
     return 2;
 }
@@ -431,15 +440,23 @@ int main(int argc, char **argv)
     } else if (!strcmp(cmd, "status")) {
         return ci_status_command(&ctx, argc - 2, argv + 2);
     } else if (!strcmp(cmd, "clean")) {
-        bool logs = false;
+        bool logs = false, reboot = false;
         for (int i = 2; i < argc; i++) {
             if (!strcmp(argv[i], "--logs") || !strcmp(argv[i], "-l"))
                 logs = true;
+            else if (!strcmp(argv[i], "--reboot") || !strcmp(argv[i], "-r"))
+                reboot = true;
             else
                 return usage();
         }
         if (ci_state_clean(&ctx, logs) < 0) {
             fprintf(stderr, "cloud-init clean: could not remove everything: %s\n", strerror(errno));
+            return 1;
+        }
+        if (reboot) {
+            sync();
+            execlp("reboot", "reboot", (char *)NULL);
+            fprintf(stderr, "cloud-init clean: cannot run reboot: %s\n", strerror(errno));
             return 1;
         }
         return 0;

@@ -129,7 +129,7 @@ static void handle(struct ci_context *ctx, struct ci_userdata *u, struct ci_node
     } else if ((type && !strcmp(type, "text/x-shellscript")) || starts(buf, len, "#!")) {
         add_script(ctx, u, filename, buf, len);
     } else if (len >= 2 && (unsigned char)buf[0] == 0x1f && (unsigned char)buf[1] == 0x8b) {
-        ci_error(ctx, "%s: gzip-compressed user-data is not supported: send it uncompressed", what);
+        ci_error(ctx, "%s: gzip inside gzip is not supported", what);
     } else if (type && strcmp(type, "text/plain") && strcmp(type, "text/x-not-multipart")) {
         ci_warn(ctx, "%s: MIME part of type %s is not supported: skipped", what, type);
     } else {
@@ -151,13 +151,32 @@ static bool is_mime(const char *buf, size_t len)
     return starts(buf, len, "Content-Type:") || starts(buf, len, "MIME-Version:");
 }
 
+enum { GUNZIP_MAX = 4 << 20 };   /* what compressed user-data may expand to */
+
 static void process_one(struct ci_context *ctx, struct ci_userdata *u, struct ci_node **cfg,
                         const char *what, const char *buf, size_t len)
 {
     if (!buf || !len)
         return;
+    /* Compressed user-data (cloud-init accepts it: some clouds limit its size): once. */
+    char *plain = NULL;
+    if (len >= 2 && (unsigned char)buf[0] == 0x1f && (unsigned char)buf[1] == 0x8b) {
+        size_t plen;
+        char err[200];
+        if (ci_gunzip(buf, len, GUNZIP_MAX, &plain, &plen, err, sizeof err) < 0) {
+            ci_error(ctx, "%s: %s", what, err);
+            return;
+        }
+        buf = plain;
+        len = plen;
+        if (!len) {
+            free(plain);
+            return;
+        }
+    }
     if (!is_mime(buf, len)) {
         handle(ctx, u, cfg, what, NULL, NULL, buf, len);
+        free(plain);
         return;
     }
     struct ci_part *parts;
@@ -165,6 +184,7 @@ static void process_one(struct ci_context *ctx, struct ci_userdata *u, struct ci
     char err[200];
     if (ci_mime_split(buf, len, &parts, &n, err, sizeof err) < 0) {
         ci_error(ctx, "%s: invalid MIME multi-part: %s", what, err);
+        free(plain);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -173,6 +193,7 @@ static void process_one(struct ci_context *ctx, struct ci_userdata *u, struct ci
         handle(ctx, u, cfg, label, parts[i].type, parts[i].filename, parts[i].body, parts[i].len);
     }
     ci_parts_free(parts, n);
+    free(plain);
 }
 
 void ci_userdata_process(struct ci_context *ctx, const char *user, size_t ulen,

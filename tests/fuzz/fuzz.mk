@@ -155,11 +155,12 @@ fuzz_ci_mime_CFLAGS := $(CI_FUZZ_CFLAGS)
 fuzz_ci_mime_SEEDS := tests/unit/cloud-init/data/make-mime.txt
 fuzz_ci_userdata_SRCS := tests/fuzz/fuzz_ci_userdata.c cloud-init/src/userdata.c \
 	cloud-init/src/mime.c cloud-init/src/node.c cloud-init/src/metadata.c cloud-init/src/util.c \
-	cloud-init/src/state.c cloud-init/src/http.c
+	cloud-init/src/state.c cloud-init/src/http.c cloud-init/src/gunzip.c
 fuzz_ci_userdata_CFLAGS := $(CI_FUZZ_CFLAGS)
 fuzz_ci_userdata_LIBS := -lyaml
 fuzz_ci_userdata_SEEDS := tests/unit/cloud-init/data/make-mime.txt \
-	tests/unit/cloud-init/data/cloud-config.yaml tests/unit/cloud-init/data/meta-data.json
+	tests/unit/cloud-init/data/cloud-config.yaml tests/unit/cloud-init/data/meta-data.json \
+	tests/unit/cloud-init/data/cloud-config.yaml.gz tests/unit/cloud-init/data/script-fixed.gz
 # The config modules on a fuzzed #cloud-config, against a temporary root (fuzz_ci_modules.c).
 fuzz_ci_modules_INCLUDES := -Icloud-init/src
 fuzz_ci_modules_SRCS := tests/fuzz/fuzz_ci_modules.c $(sort $(wildcard cloud-init/src/modules/*.c)) \

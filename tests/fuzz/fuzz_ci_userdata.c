@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for what the cloud-init agent makes of a seed: the input as user-data (with
- * its second half as vendor-data too), as NoCloud and ConfigDrive meta-data, and as an HTTP
+ * its second half as vendor-data too; gzip input goes through the inflater), as NoCloud and ConfigDrive meta-data, and as an HTTP
  * response from a NoCloud server. Errors are fine; crashes, leaks and overruns are not. YAML
  * comes through node.c over the host's libyaml, with node.c's limits (aliases, depth).
  */

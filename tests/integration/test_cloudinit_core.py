@@ -3,9 +3,12 @@ without a seed says "disabled" and changes nothing; a boot with a `cloud-localds
 by label, records the instance under /var/lib/cloud, runs a `#!` user-data script once and
 reports `status: done` with the datasource; the next boot with the same seed (same
 instance-id) does not run the script again; `cloud-init clean --logs` makes the next boot a
-first boot. (ci-net's test_cloudinit.py covers the modules, the formats and the bad seeds.)"""
+first boot. Also: NoCloud over HTTP, vfat and ConfigDrive seeds, a malformed seed, and every
+stage of the binary under qemu-user on a directory root. (ci-net's test_cloudinit.py covers the
+modules, the formats and the bad seeds in full.)"""
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -14,7 +17,7 @@ import time
 
 import pytest
 
-from guest import kernel_image, qemu_machine
+from guest import BUILD, kernel_image, qemu_machine
 from test_disk import DiskGuest, image, spawn  # noqa: F401  (image: the module's fixture)
 
 pytestmark = pytest.mark.qemu
@@ -188,3 +191,45 @@ def test_vfat_configdrive_and_bad_seeds(image, tmp_path):  # noqa: F811
         assert g.check("test -s /run/dropbear.pid && echo up") == "up"
     finally:
         g.close()
+
+
+def test_every_stage_of_the_guest_binary_under_qemu_user(qemu_user, tmp_path):
+    """build/cloud-init/cloud-init itself, stage after stage, on a directory standing for the
+    root (CLOUD_INIT_ROOT; there /dev/disk/by-label/cidata may be a directory holding the seed's
+    files, and commands are recorded in /.ci-commands rather than run): a MIME user-data with a
+    cloud-config part carrying an unknown key and a script ends `done`, degraded (exit 2)."""
+    agent = os.path.join(BUILD, "cloud-init", "cloud-init")
+    root = tmp_path / "root"
+    seed = root / "dev" / "disk" / "by-label" / "cidata"
+    seed.mkdir(parents=True)
+    (root / "proc").mkdir()
+    (root / "proc" / "cmdline").write_text("console=ttyS0 ds=nocloud;h=qemuuser\n")
+    (seed / "meta-data").write_text("instance-id: iid-qemu-user\n")
+    (seed / "user-data").write_text(
+        'Content-Type: multipart/mixed; boundary="XX"\nMIME-Version: 1.0\n\n'
+        '--XX\nContent-Type: text/cloud-config\n\n#cloud-config\nbogus_key: 1\n'
+        '--XX\nContent-Type: text/x-shellscript\n\n#!/bin/sh\necho hi\n--XX--\n')
+    env = dict(os.environ, CLOUD_INIT_ROOT=str(root))
+
+    def agent_run(*args):
+        return qemu_user([agent, *args], env=env, text=True)
+
+    assert agent_run("--version").stdout.startswith("cloud-init ")
+    for stage in (["init", "--local"], ["init"], ["modules", "--mode", "config"],
+                  ["modules", "--mode", "final"]):
+        r = agent_run(*stage)
+        assert r.returncode == 0, (stage, r.stdout, r.stderr)
+    r = agent_run("status", "--format", "json")
+    assert r.returncode == 2, r.stdout + r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "done" and doc["extended_status"] == "degraded done", doc
+    assert any("bogus_key" in w for w in doc["recoverable_errors"]["WARNING"]), doc
+    assert doc["detail"] == "DataSourceNoCloud [seed=/dev/disk/by-label/cidata]", doc
+    inst = root / "var" / "lib" / "cloud" / "instances" / "iid-qemu-user"
+    assert (inst / "hostname-override").read_text() == "qemuuser"
+    # The line break before a MIME delimiter belongs to the delimiter (RFC 2046).
+    assert (inst / "scripts" / "part-001").read_text() == "#!/bin/sh\necho hi"
+    assert "scripts/part-001" in (root / ".ci-commands").read_text()
+    assert (root / "var" / "log" / "cloud-init.log").stat().st_mode & 0o777 == 0o640
+    r = agent_run("clean", "--logs")
+    assert r.returncode == 0 and not any((root / "var" / "lib" / "cloud").iterdir())

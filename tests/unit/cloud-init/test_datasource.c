@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core.h"
 #include "test_helpers.h"
@@ -67,6 +68,21 @@ static void test_nocloud_missing_userdata(void **state)
     ci_context_release(&ctx);
 }
 
+static void test_seed_file_too_big(void **state)
+{
+    struct ci_context ctx = ctx_for(state);
+    put(&ctx, "/dev/disk/by-label/cidata/meta-data", "instance-id: x\n");
+    put(&ctx, "/dev/disk/by-label/cidata/user-data", "");
+    char path[4096];
+    assert_int_equal(ci_path(&ctx, "/dev/disk/by-label/cidata/user-data", path, sizeof path), 0);
+    assert_int_equal(truncate(path, CI_SEED_FILE_MAX + 1), 0);   /* sparse: never read */
+    struct ci_seed s = {0};
+    assert_int_equal(ci_find_local_seed(&ctx, &s), -1);
+    assert_non_null(strstr(ctx.error_msgs[0], "larger than"));
+    fclose(ctx.log);
+    ci_context_release(&ctx);
+}
+
 static void test_configdrive_dir(void **state)
 {
     struct ci_context ctx = ctx_for(state);
@@ -119,7 +135,7 @@ static void test_http_response(void **state)
     assert_int_equal(len, 5);
     assert_string_equal(body, "hello");
     free(body);
-    const char *chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    const char *chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n"
                           "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\n\r\n";
     assert_int_equal(ci_http_parse_response(chunked, strlen(chunked), &st, &body, &len, err, 200), 0);
     assert_string_equal(body, "hello, world");
@@ -154,6 +170,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_seed, ci_test_make_root, ci_test_drop_root),
         cmocka_unit_test_setup_teardown(test_nocloud_dir, ci_test_make_root, ci_test_drop_root),
         cmocka_unit_test_setup_teardown(test_nocloud_missing_userdata, ci_test_make_root, ci_test_drop_root),
+        cmocka_unit_test_setup_teardown(test_seed_file_too_big, ci_test_make_root, ci_test_drop_root),
         cmocka_unit_test_setup_teardown(test_configdrive_dir, ci_test_make_root, ci_test_drop_root),
         cmocka_unit_test(test_cmdline),
         cmocka_unit_test(test_http_response),

@@ -153,6 +153,53 @@ static void test_userdata_formats(void **state)
     done(&ctx);
 }
 
+static char *slurp(const char *name, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", CI_TEST_DATA, name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = malloc(1 << 16);
+    *len = fread(buf, 1, 1 << 16, f);
+    fclose(f);
+    return buf;
+}
+
+static void test_gzip(void **state)
+{
+    (void)state;
+    struct ci_context ctx = quiet_ctx();
+    struct ci_userdata u;
+    size_t len;
+    /* Python's gzip.compress: a dynamic-Huffman, a stored and a fixed-Huffman block. */
+    char *gz = slurp("cloud-config.yaml.gz", &len);
+    ci_userdata_process(&ctx, gz, len, NULL, 0, &u);
+    assert_string_equal(ci_scalar(ci_map_get(u.cfg, "hostname")), "box");
+    ci_userdata_free(&u);
+    char *out, err[200];
+    size_t olen;
+    assert_int_equal(ci_gunzip(gz, len, 4 << 20, &out, &olen, err, sizeof err), 0);
+    assert_memory_equal(out, "#cloud-config\n", 14);
+    free(out);
+    assert_int_equal(ci_gunzip(gz, len, 100, &out, &olen, err, sizeof err), -1);   /* a bomb */
+    assert_non_null(strstr(err, "too large"));
+    assert_int_equal(ci_gunzip(gz, len / 2, 4 << 20, &out, &olen, err, sizeof err), -1);
+    gz[len - 6] ^= 1;                                                              /* the CRC */
+    assert_int_equal(ci_gunzip(gz, len, 4 << 20, &out, &olen, err, sizeof err), -1);
+    free(gz);
+    assert_int_equal(ctx.errors, 0);
+    for (int i = 0; i < 2; i++) {
+        gz = slurp(i ? "script-fixed.gz" : "script-stored.gz", &len);
+        ci_userdata_process(&ctx, gz, len, NULL, 0, &u);
+        assert_int_equal(u.n_scripts, 1);
+        assert_string_equal(u.scripts[0].body, i ? "#!/bin/sh\necho fixed\n" : "#!/bin/sh\necho stored\n");
+        ci_userdata_free(&u);
+        free(gz);
+    }
+    assert_int_equal(ctx.errors, 0);
+    done(&ctx);
+}
+
 static void test_metadata(void **state)
 {
     (void)state;
@@ -188,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_userdata_mime),
         cmocka_unit_test(test_userdata_vendor_merge),
         cmocka_unit_test(test_userdata_formats),
+        cmocka_unit_test(test_gzip),
         cmocka_unit_test(test_metadata),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
