@@ -1,5 +1,4 @@
-/* cc_final_message (every boot, last): cloud-init's final message, to the console
- * (/dev/console, else stderr) and the log. The text is
+/* cc_final_message (every boot, last): cloud-init's final message, to stderr and the log. The text is
  * `final_message` or cloud-init's default; {{version}}, {{ uptime }}, $timestamp, ${datasource}
  * (each of version, uptime, timestamp, datasource) are substituted. The core writes
  * boot-finished after the stage. */
@@ -109,9 +108,11 @@ int cc_final_message(struct ci_context *ctx)
         ci_error(ctx, "final_message: out of memory");
         return -1;
     }
+    /* stderr, not /dev/console: the final stage runs in the background while the console is in
+     * use (S60cloud-final chooses where its stderr goes). */
+    fprintf(stderr, "%s\n", msg.p ? msg.p : "");
+    fflush(stderr);
     ci_log(ctx, CI_INFO, "%s", msg.p ? msg.p : "");
-    if (mod_buf_str(&msg, "\n") == 0)
-        mod_console(ctx, msg.p);
     free(msg.p);
     return 0;
 }

@@ -37,7 +37,7 @@ int mod_buf_shell_word(struct mod_buf *b, const char *word);
 int mod_cmd_line(struct ci_context *ctx, const struct ci_node *entry, const char *what,
                  struct mod_buf *out);
 /* Writes text to the console (/dev/console under ctx->root), else to stderr: what cloud-init's
- * multi_log shows users (random passwords, final_message, power_state's message). */
+ * multi_log shows users (random passwords, power_state's message). */
 void mod_console(struct ci_context *ctx, const char *text);
 /* cloud-init's shellify: "#!/bin/sh" and one line per entry (mod_cmd_line) of a list (or of
  * one string). 0, 1 when some entries were skipped (warned), -1 on ENOMEM. */

@@ -18,10 +18,13 @@
 
 #include "modules.h"
 
+/* cloud-init's default, with one difference: its echo of \"$USER\" relies on OpenSSH turning
+ * \" back into " inside command="..."; Dropbear passes the command on as it is written, so the
+ * quotes are printf's \042 here and the user reads the same line as on Ubuntu. */
 static const char default_root_opts[] =
     "no-port-forwarding,no-agent-forwarding,no-X11-forwarding,"
-    "command=\"echo 'Please login as the user \\\"$USER\\\" rather than the user "
-    "\\\"$DISABLE_USER\\\".';echo;sleep 10;exit 142\"";
+    "command=\"printf 'Please login as the user \\042$USER\\042 rather than the user "
+    "\\042$DISABLE_USER\\042.\\n';echo;sleep 10;exit 142\"";
 
 static const char *const key_types[] = {"rsa", "ecdsa", "ed25519", NULL};
 

@@ -6,8 +6,8 @@
 #define KEY_B "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABBBBB b@host"
 #define KEY_DEV "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDEV dev@build"
 #define ROOT_PREFIX "no-port-forwarding,no-agent-forwarding,no-X11-forwarding," \
-    "command=\"echo 'Please login as the user \\\"openv\\\" rather than the user " \
-    "\\\"root\\\".';echo;sleep 10;exit 142\""
+    "command=\"printf 'Please login as the user \\042openv\\042 rather than the user " \
+    "\\042root\\042.\\n';echo;sleep 10;exit 142\""
 
 static void add_openv(struct mt *t)
 {
@@ -87,7 +87,7 @@ static void test_no_default_user(void **state)
     assert_int_equal(ci_mkdir_p(&t->ctx, "/root", 0700), 0);
     mt_config(t, "#cloud-config\nssh_authorized_keys: ['" KEY_A "']\n", NULL);
     assert_int_equal(cc_ssh(&t->ctx), 0);
-    mt_assert_contains(t, "/root/.ssh/authorized_keys", "the user \\\"NONE\\\" rather");
+    mt_assert_contains(t, "/root/.ssh/authorized_keys", "the user \\042NONE\\042 rather");
 }
 
 static void test_host_keys(void **state)
