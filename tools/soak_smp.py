@@ -10,8 +10,9 @@ tests/integration/test_smp.py::test_guest_programs_in_parallel.
 A round that does not finish within --round-timeout is a hang: the tool sends a BREAK and
 SysRq 't' on the serial console (kernel/kernel/sysrq.c: every task's state, hart and kernel
 backtrace), waits for the dump, interrupts the shell and collects each copy's output. Everything
-goes to build/soak/<UTC time>/: console.log (the whole serial log), copy.<k>.out for a hung
-round, summary.json. Exit status 0 if no round hung or failed, 1 otherwise.
+goes to build/soak/<UTC time>/: console.<round>.log (the serial log of each boot), copy.<k>.out for a hung
+round, sysrq-from-process.txt (the same report asked through /proc/sysrq-trigger once the shell
+is back, with each futex waiter's word), summary.json. Exit status 0 if no round hung or failed, 1 otherwise.
 """
 
 import argparse
@@ -69,6 +70,13 @@ def dump_hung_state(g, out_dir, copies):
             out = f"(could not read: {e})"
         with open(os.path.join(out_dir, f"copy.{k}.out"), "w", encoding="utf-8") as f:
             f.write(out + "\n")
+    # From a process the report also reads each futex waiter's word (sysrq.c, futex.c).
+    try:
+        out, _ = g.run("echo t > /proc/sysrq-trigger; sleep 1", timeout=60)
+    except GuestError as e:
+        out = f"(no answer: {e})"
+    with open(os.path.join(out_dir, "sysrq-from-process.txt"), "w", encoding="utf-8") as f:
+        f.write(out + "\n")
     return dumped
 
 

@@ -608,6 +608,30 @@ SYSCALL_DEFINE6(futex, uaddr_t, uaddr, int, op, uint32_t, val, uaddr_t, utime, u
     }
 }
 
+/* SysRq 't' (sysrq.c): the queued waiters, read without futex_lock (its holder may be the
+ * stuck one). A task asleep in sys_futex that is not listed here was dequeued by a wake-up
+ * that did not make it runnable. */
+void futex_show_waiters(bool may_sleep)
+{
+    if (!futex_ready)
+        return;
+    pr_err("  futex waiters (tid: key base, addr; flags; the word now):\n");
+    for (int i = 0; i < NBUCKETS; i++) {
+        struct futex_waiter *w;
+        list_for_each_entry(w, &buckets[i], node) {
+            /* The word, read through the waiter's mm (a private key's base). */
+            uint32_t word = 0;
+            bool have_word = may_sleep && w->key.base &&
+                             mm_read_remote((struct mm_struct *)w->key.base, w->key.addr, &word,
+                                            sizeof word) == sizeof word;
+            pr_err("    %5d: %lx %llx%s%s%s word %s%x\n", w->task->tid,
+                   (unsigned long)w->key.base, (unsigned long long)w->key.addr,
+                   w->pi ? " pi" : "", w->requeue_pi ? " requeue-pi" : "",
+                   w->woken ? " woken" : "", have_word ? "" : "? ", word);
+        }
+    }
+}
+
 /* ---- robust futexes ---- */
 
 SYSCALL_DEFINE2(set_robust_list, uaddr_t, head, size_t, len)

@@ -54,7 +54,7 @@ static void show_task(struct task *t)
     backtrace_walk(p->ctx.s[0], lo, hi, print_frame, NULL);
 }
 
-static void show_task_states(void)
+static void show_task_states(bool may_sleep)
 {
     pr_err("sysrq: show task states\n");
     for (int c = 0; c < NR_CPUS; c++) {
@@ -71,24 +71,25 @@ static void show_task_states(void)
         if (t)
             show_task(t);
     }
+    futex_show_waiters(may_sleep);
     pr_err("sysrq: end of task states\n");
 }
 
 struct sysrq_key {
     char key;
     const char *help;
-    void (*fn)(void);
+    void (*fn)(bool may_sleep);
 };
 
 static const struct sysrq_key sysrq_keys[] = {
     { 't', "show-task-states(t)", show_task_states },
 };
 
-void handle_sysrq(char key)
+void handle_sysrq(char key, bool may_sleep)
 {
     for (size_t i = 0; i < ARRAY_SIZE(sysrq_keys); i++)
         if (sysrq_keys[i].key == key) {
-            sysrq_keys[i].fn();
+            sysrq_keys[i].fn(may_sleep);
             return;
         }
     char help[128] = "";

@@ -105,7 +105,7 @@ static bool uart_sysrq_filter(uint8_t lsr, char c)
         bool in_window = ktime_mono_ns() < uart_sysrq_until;
         uart_sysrq_until = 0;
         if (in_window) {
-            handle_sysrq(c);
+            handle_sysrq(c, false);
             return false;
         }
     }

@@ -28,7 +28,7 @@ static int mounts_link(const struct proc_ctx *c, char *buf, size_t size)
 static int store_sysrq_trigger(const char *buf, size_t len)
 {
     if (len)
-        handle_sysrq(buf[0]);
+        handle_sysrq(buf[0], true);
     return 0;
 }
 

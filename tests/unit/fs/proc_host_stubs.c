@@ -194,4 +194,4 @@ __attribute__((weak)) void bcache_get_stats(struct bcache_stats *st)
     memset(st, 0, sizeof *st);
 }
 /* /proc/sysrq-trigger: the host has no task table to show. */
-void handle_sysrq(char key) { (void)key; }
+void handle_sysrq(char key, bool may_sleep) { (void)key; (void)may_sleep; }
