@@ -9,10 +9,11 @@ tests/integration/test_smp.py::test_guest_programs_in_parallel.
 
 A round that does not finish within --round-timeout is a hang: the tool sends a BREAK and
 SysRq 't' on the serial console (kernel/kernel/sysrq.c: every task's state, hart and kernel
-backtrace), waits for the dump, interrupts the shell and collects each copy's output. Everything
-goes to build/soak/<UTC time>/: console.<round>.log (the serial log of each boot), copy.<k>.out for a hung
-round, sysrq-from-process.txt (the same report asked through /proc/sysrq-trigger once the shell
-is back, with each futex waiter's word), summary.json. Exit status 0 if no round hung or failed, 1 otherwise.
+backtrace, and the futex waiters), waits for the dump, interrupts the shell and collects each
+copy's output. Everything goes to build/soak/<UTC time>/: console.<round>.log (the serial log
+of each boot), for a hung round hang.<round>/copy.<k>.out and sysrq-from-process.txt (the same
+report asked through /proc/sysrq-trigger once the shell is back: it also shows each futex
+waiter's word), summary.json. Exit status 0 if no round hung or failed, 1 otherwise.
 """
 
 import argparse
@@ -87,9 +88,11 @@ def main():
     ap.add_argument("--smp", type=int, default=4)
     ap.add_argument("--spinners", type=int, default=os.cpu_count() or 2,
                     help="host processes burning CPU meanwhile (default: one per host core)")
-    ap.add_argument("--rounds", type=int, default=0, help="stop after this many rounds (0: no limit)")
+    ap.add_argument("--rounds", type=int, default=0,
+                    help="stop after this many rounds (0: no limit)")
     ap.add_argument("--minutes", type=float, default=30, help="stop after this long")
-    ap.add_argument("--round-timeout", type=int, default=600, help="seconds before a round is a hang")
+    ap.add_argument("--round-timeout", type=int, default=600,
+                    help="seconds before a round is a hang")
     ap.add_argument("--keep-going", action="store_true", help="reboot and go on after a hang")
     args = ap.parse_args()
 
@@ -120,7 +123,8 @@ def main():
                               flush=True)
                         break
                     rcs = dict(re.findall(r"rc\.(\d+)=(\d+)", out))
-                    bad = sorted(k for k in map(str, range(1, args.copies + 1)) if rcs.get(k) != "0")
+                    bad = sorted(k for k in map(str, range(1, args.copies + 1))
+                                 if rcs.get(k) != "0")
                     secs = round(time.monotonic() - start, 1)
                     summary["rounds"].append({"round": n, "seconds": secs, "failed_copies": bad})
                     if bad:
