@@ -17,6 +17,29 @@ struct chrdev {
     struct chrdev *next;
 };
 
+/* The modes devtmpfs gives character-device nodes, as Linux's devnode callbacks do (mem_devnode,
+ * tty_devnode): crw------- root:root unless listed. So a user cannot open the serial line or
+ * the console (whose TIOCSTI would type commands into a root shell), while the memory devices,
+ * /dev/tty (one's own controlling terminal) and /dev/ptmx stay open to all. login and getty
+ * chown the line to whoever logs in there; pty slaves get their owner from pty.c. */
+struct chrdev_mode {
+    const char *name;
+    mode_t perm;
+};
+static const struct chrdev_mode chrdev_modes[] = {
+    { "null", 0666 }, { "zero", 0666 }, { "full", 0666 }, { "random", 0666 },
+    { "urandom", 0666 }, { "kmsg", 0644 }, { "tty", 0666 }, { "ptmx", 0666 },
+};
+#define CHRDEV_DEFAULT_PERM 0600
+
+static mode_t chrdev_perm(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(chrdev_modes); i++)
+        if (strcmp(chrdev_modes[i].name, name) == 0)
+            return chrdev_modes[i].perm;
+    return CHRDEV_DEFAULT_PERM;
+}
+
 static struct chrdev *chrdevs;
 static spinlock_t chrdev_lock = SPINLOCK_INIT("chrdev");
 static struct super_block *devfs_sb;
@@ -161,8 +184,7 @@ int register_chrdev(unsigned major, unsigned minor, const char *name,
     c->next = chrdevs;
     chrdevs = c;
     spin_unlock(&chrdev_lock);
-    /* tty-like devices are world read-writable in /dev like Linux's defaults for these. */
-    return devfs_make(name, S_IFCHR | 0666, MKDEV(major, minor), NULL);
+    return devfs_make(name, S_IFCHR | chrdev_perm(name), MKDEV(major, minor), NULL);
 }
 
 void unregister_chrdev(unsigned major, unsigned minor)
@@ -288,8 +310,8 @@ void devfs_init(void)
         list[n++] = c;
     spin_unlock(&chrdev_lock);
     for (int i = n - 1; i >= 0; i--)
-        devfs_make(list[i]->name, S_IFCHR | 0666, MKDEV(list[i]->major, list[i]->minor), NULL);
-    /* After that loop, which would remake its nodes 0666: /dev/kmsg is 0644. */
+        devfs_make(list[i]->name, S_IFCHR | chrdev_perm(list[i]->name),
+                   MKDEV(list[i]->major, list[i]->minor), NULL);
     memdev_init();
     devfs_make("pts", S_IFDIR | 0755, 0, NULL);
     devfs_make("shm", S_IFDIR | 01777, 0, NULL);

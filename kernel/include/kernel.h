@@ -45,6 +45,9 @@ void printk_panic_emit(const char *s, size_t n);
 #define pr_info(...) printk(KERN_INFO __VA_ARGS__)
 #define pr_debug(...) printk(KERN_DEBUG __VA_ARGS__)
 
+/* The frame-pointer chain from fp, kept inside [lo, hi): fn gets each return address. */
+void backtrace_walk(unsigned long fp, unsigned long lo, unsigned long hi,
+                    void (*fn)(unsigned long ra, void *arg), void *arg);
 /* Prints the message, the registers and a symbolized backtrace, then stops all harts. */
 __noreturn void panic(const char *fmt, ...) __printf(1, 2);
 /* A trap handler about to panic on a trap sets this: panic() prints its registers. */

@@ -76,9 +76,10 @@ struct wait_queue {
 };
 /* A waiter: a task to wake, or (poll tables that outlive a system call: epoll) a function
  * that wake_up() calls instead, with interrupts off and the queue's lock held; key: the POLL*
- * bits of the event, 0 if not known. Function entries may be exclusive (EPOLLEXCLUSIVE): they
- * sit after all others, and a wake-up stops at the first one whose function returns nonzero
- * (it woke a task), as Linux's __wake_up with nr_exclusive = 1. */
+ * bits of the event, 0 if not known. Function entries may be exclusive (EPOLLEXCLUSIVE): a
+ * wake-up reaches every other entry, but only exclusive ones up to the first whose function
+ * returns nonzero (it woke a task), as Linux's __wake_up with nr_exclusive = 1
+ * (kernel/waitqueue.c). */
 struct wait_entry;
 typedef int (*wait_func_t)(struct wait_entry *e, unsigned key);
 struct wait_entry {

@@ -207,6 +207,7 @@ void rlimits_init_defaults(struct krlimit *r);
 /* futex.c */
 void futex_wake_addr(uaddr_t uaddr, int n);   /* wake n waiters, shared or private */
 void exit_robust_list(struct task *t);        /* mark t's robust futexes OWNER_DIED */
+void futex_show_waiters(bool may_sleep);      /* SysRq: every queued waiter, no futex_lock */
 
 /* signal_pending() (sched.h) inline, with task_has_signal_work, because every return to
  * user mode asks: an unblocked signal is pending, or the process is exiting or stopped. */

@@ -131,6 +131,14 @@ __noreturn void do_exit(int code)
     } else if (p->stop_pending_count > 0 && p->stopped == false) {
         /* a group stop in progress no longer waits for this thread */
     }
+    /* The thread's reference goes: from here on p may be freed at any moment (the parent
+     * reaps a zombie on another hart), while this task still runs until schedule() and
+     * takes timer ticks with interrupts on. Nothing may reach p through it any more: the
+     * tick charged ITIMER_PROF to the freed struct process, whose 1 KiB slab slot had become
+     * a new thread's task_private, and its "expired" reload zeroed that thread's
+     * clear_child_tid (the same offset), so musl's thread-list lock was never released at
+     * its exit (tools/soak_smp.py: pthread_join hung at -smp 4 under host load). */
+    tp->proc = NULL;
     if (--p->refcount == 0)
         kfree(p);
     t->state = TASK_DEAD;

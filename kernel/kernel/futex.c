@@ -87,6 +87,45 @@ static int get_key(uaddr_t uaddr, bool private, struct futex_key *k)
     return 0;
 }
 
+/* The word must be writable: read it and swap it with itself (a write fault resolves
+ * copy-on-write) before the lock is taken, so the accesses under it do not sleep. */
+static int prefault_word(uaddr_t uaddr)
+{
+    uint32_t v, found;
+    if (get_user_u32(&v, uaddr) || futex_atomic_cmpxchg_user(uaddr, v, v, &found))
+        return -EFAULT;
+    return 0;
+}
+
+/* Faults the word in (for writing too if `writable`: the PI paths swap it), takes futex_lock
+ * and reads the word again under it, closing the race with a waker. 0 with futex_lock held,
+ * or -EFAULT without it. */
+static int lock_and_read_word(uaddr_t uaddr, bool writable, uint32_t *v)
+{
+    if (writable ? prefault_word(uaddr) : get_user_u32(v, uaddr))
+        return -EFAULT;
+    spin_lock(&futex_lock);
+    if (get_user_u32(v, uaddr)) {
+        spin_unlock(&futex_lock);
+        return -EFAULT;
+    }
+    return 0;
+}
+
+/* lock_and_read_word, then the word must still be `val`: 0 with futex_lock held, else
+ * -EAGAIN or -EFAULT without it. */
+static int lock_if_word_is(uaddr_t uaddr, uint32_t val)
+{
+    uint32_t cur;
+    if (lock_and_read_word(uaddr, false, &cur))
+        return -EFAULT;
+    if (cur != val) {
+        spin_unlock(&futex_lock);
+        return -EAGAIN;
+    }
+    return 0;
+}
+
 static int futex_wait(uaddr_t uaddr, bool private, uint32_t val, uint64_t deadline, uint32_t bitset)
 {
     futex_init_once();
@@ -96,20 +135,10 @@ static int futex_wait(uaddr_t uaddr, bool private, uint32_t val, uint64_t deadli
     int r = get_key(uaddr, private, &key);
     if (r)
         return r;
-    uint32_t cur;
-    if (get_user_u32(&cur, uaddr))
-        return -EFAULT;
     struct futex_waiter w = { .task = current, .key = key, .bitset = bitset, .woken = false };
-    spin_lock(&futex_lock);
-    /* The page is present now; reading again under the lock closes the race with a waker. */
-    if (get_user_u32(&cur, uaddr)) {
-        spin_unlock(&futex_lock);
-        return -EFAULT;
-    }
-    if (cur != val) {
-        spin_unlock(&futex_lock);
-        return -EAGAIN;
-    }
+    r = lock_if_word_is(uaddr, val);
+    if (r)
+        return r;
     list_add_tail(&w.node, bucket(&key));
     set_current_state(TASK_INTERRUPTIBLE);
     spin_unlock(&futex_lock);
@@ -174,13 +203,12 @@ static int futex_requeue(uaddr_t u1, uaddr_t u2, bool private, int nwake, int nm
         r = get_key(u2, private, &k2);
     if (r)
         return r;
-    uint32_t cur;
-    if (cmp && get_user_u32(&cur, u1))
-        return -EFAULT;
-    spin_lock(&futex_lock);
-    if (cmp && (get_user_u32(&cur, u1) || cur != val)) {
-        spin_unlock(&futex_lock);
-        return -EAGAIN;
+    if (cmp) {
+        r = lock_if_word_is(u1, val);
+        if (r)
+            return r;
+    } else {
+        spin_lock(&futex_lock);
     }
     int woke = wake_key(&k1, nwake, FUTEX_BITSET_MATCH_ANY), moved = 0;
     struct futex_waiter *w, *tmp;
@@ -199,16 +227,6 @@ static int futex_requeue(uaddr_t u1, uaddr_t u2, bool private, int nwake, int nm
 }
 
 /* ---- PI futexes ---- */
-
-/* The word must be writable: read it and swap it with itself (a write fault resolves
- * copy-on-write) before the lock is taken, so the accesses under it do not sleep. */
-static int prefault_word(uaddr_t uaddr)
-{
-    uint32_t v, found;
-    if (get_user_u32(&v, uaddr) || futex_atomic_cmpxchg_user(uaddr, v, v, &found))
-        return -EFAULT;
-    return 0;
-}
 
 static struct futex_waiter *first_pi_waiter(const struct futex_key *key, struct futex_waiter *after)
 {
@@ -279,14 +297,9 @@ static int futex_lock_pi(uaddr_t uaddr, bool private, uint64_t deadline, bool tr
         return r;
     pid_t tid = current->tid;
     for (;;) {
-        if (prefault_word(uaddr))
-            return -EFAULT;
-        spin_lock(&futex_lock);
         uint32_t v, found;
-        if (get_user_u32(&v, uaddr)) {
-            spin_unlock(&futex_lock);
+        if (lock_and_read_word(uaddr, true, &v))
             return -EFAULT;
-        }
         uint32_t owner = v & FUTEX_TID_MASK;
         if (owner == (uint32_t)tid) {
             spin_unlock(&futex_lock);
@@ -361,14 +374,9 @@ static int futex_unlock_pi(uaddr_t uaddr, bool private)
     if (r)
         return r;
     for (;;) {
-        if (prefault_word(uaddr))
-            return -EFAULT;
-        spin_lock(&futex_lock);
         uint32_t v;
-        if (get_user_u32(&v, uaddr)) {
-            spin_unlock(&futex_lock);
+        if (lock_and_read_word(uaddr, true, &v))
             return -EFAULT;
-        }
         if ((v & FUTEX_TID_MASK) != (uint32_t)current->tid) {
             spin_unlock(&futex_lock);
             return -EPERM;
@@ -396,18 +404,9 @@ static int futex_wait_requeue_pi(uaddr_t uaddr, bool private, uint32_t val, uint
         return r;
     if (prefault_word(uaddr2))
         return -EFAULT;
-    uint32_t cur;
-    if (get_user_u32(&cur, uaddr))
-        return -EFAULT;
-    spin_lock(&futex_lock);
-    if (get_user_u32(&cur, uaddr)) {
-        spin_unlock(&futex_lock);
-        return -EFAULT;
-    }
-    if (cur != val) {
-        spin_unlock(&futex_lock);
-        return -EAGAIN;
-    }
+    r = lock_if_word_is(uaddr, val);
+    if (r)
+        return r;
     struct futex_waiter w = { .task = current, .key = key, .bitset = FUTEX_BITSET_MATCH_ANY,
                               .requeue_pi = true, .key2 = key2, .uaddr = uaddr2,
                               .mm = current->mm };
@@ -440,18 +439,11 @@ static int futex_cmp_requeue_pi(uaddr_t uaddr, uaddr_t uaddr2, bool private, int
         r = get_key(uaddr2, private, &k2);
     if (r)
         return r;
-    uint32_t cur;
-    if (get_user_u32(&cur, uaddr) || prefault_word(uaddr2))
+    if (prefault_word(uaddr2))
         return -EFAULT;
-    spin_lock(&futex_lock);
-    if (get_user_u32(&cur, uaddr)) {
-        spin_unlock(&futex_lock);
-        return -EFAULT;
-    }
-    if (cur != val3) {
-        spin_unlock(&futex_lock);
-        return -EAGAIN;
-    }
+    r = lock_if_word_is(uaddr, val3);
+    if (r)
+        return r;
     int count = 0;
     struct futex_waiter *w, *tmp;
     list_for_each_entry_safe(w, tmp, bucket(&k1), node) {
@@ -537,6 +529,35 @@ static void exit_pi_locks(struct task *t)
     }
 }
 
+/* The timeout of a waiting operation as an absolute CLOCK_MONOTONIC deadline in ns (0: none):
+ * FUTEX_WAIT's is relative; LOCK_PI's (always) and any with FUTEX_CLOCK_REALTIME are absolute
+ * CLOCK_REALTIME; the others absolute CLOCK_MONOTONIC. */
+static int futex_deadline(uaddr_t utime, int cmd, bool realtime, uint64_t *deadline)
+{
+    *deadline = 0;
+    if (!utime)
+        return 0;
+    struct kernel_timespec ts;
+    if (copy_from_user(&ts, utime, sizeof ts))
+        return -EFAULT;
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (int64_t)NSEC_PER_SEC)
+        return -EINVAL;
+    uint64_t ns = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+    if (cmd == FUTEX_WAIT) {
+        *deadline = ktime_mono_ns() + ns;
+    } else if (realtime || cmd == FUTEX_LOCK_PI) {
+        struct kernel_timespec now;
+        ktime_real(&now);
+        uint64_t rn = (uint64_t)now.tv_sec * NSEC_PER_SEC + (uint64_t)now.tv_nsec;
+        *deadline = ktime_mono_ns() + (ns > rn ? ns - rn : 0);
+    } else {
+        *deadline = ns;
+    }
+    if (*deadline == 0)
+        *deadline = 1;
+    return 0;
+}
+
 SYSCALL_DEFINE6(futex, uaddr_t, uaddr, int, op, uint32_t, val, uaddr_t, utime, uaddr_t, uaddr2,
                 uint32_t, val3)
 {
@@ -545,12 +566,11 @@ SYSCALL_DEFINE6(futex, uaddr_t, uaddr, int, op, uint32_t, val, uaddr_t, utime, u
     int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     bool timed = cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_LOCK_PI ||
                  cmd == FUTEX_LOCK_PI2 || cmd == FUTEX_WAIT_REQUEUE_PI;
-    if (timed && utime) {     /* the timeout is checked first, as Linux does */
-        struct kernel_timespec ts;
-        if (copy_from_user(&ts, utime, sizeof ts))
-            return -EFAULT;
-        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (int64_t)NSEC_PER_SEC)
-            return -EINVAL;
+    uint64_t deadline = 0;
+    if (timed) {              /* the timeout is checked first, as Linux does */
+        int r = futex_deadline(utime, cmd, realtime, &deadline);
+        if (r)
+            return r;
     }
     if (realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT &&
         cmd != FUTEX_WAIT_REQUEUE_PI && cmd != FUTEX_LOCK_PI2)
@@ -558,32 +578,9 @@ SYSCALL_DEFINE6(futex, uaddr_t, uaddr, int, op, uint32_t, val, uaddr_t, utime, u
     switch (cmd) {
     case FUTEX_LOCK_PI:
     case FUTEX_LOCK_PI2:
-    case FUTEX_WAIT_REQUEUE_PI: {
-        /* Absolute timeouts: CLOCK_REALTIME for LOCK_PI (always) and with the flag,
-         * else CLOCK_MONOTONIC. */
-        uint64_t deadline = 0;
-        if (utime) {
-            struct kernel_timespec ts;
-            if (copy_from_user(&ts, utime, sizeof ts))
-                return -EFAULT;
-            if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (int64_t)NSEC_PER_SEC)
-                return -EINVAL;
-            uint64_t ns = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-            if (realtime || cmd == FUTEX_LOCK_PI) {
-                struct kernel_timespec now;
-                ktime_real(&now);
-                uint64_t rn = (uint64_t)now.tv_sec * NSEC_PER_SEC + (uint64_t)now.tv_nsec;
-                deadline = ktime_mono_ns() + (ns > rn ? ns - rn : 0);
-            } else {
-                deadline = ns;
-            }
-            if (deadline == 0)
-                deadline = 1;
-        }
-        if (cmd == FUTEX_WAIT_REQUEUE_PI)
-            return futex_wait_requeue_pi(uaddr, private, val, deadline, uaddr2);
         return futex_lock_pi(uaddr, private, deadline, false);
-    }
+    case FUTEX_WAIT_REQUEUE_PI:
+        return futex_wait_requeue_pi(uaddr, private, val, deadline, uaddr2);
     case FUTEX_TRYLOCK_PI:
         return futex_lock_pi(uaddr, private, 0, true);
     case FUTEX_UNLOCK_PI:
@@ -593,31 +590,9 @@ SYSCALL_DEFINE6(futex, uaddr_t, uaddr, int, op, uint32_t, val, uaddr_t, utime, u
             return -EINVAL;
         return futex_cmp_requeue_pi(uaddr, uaddr2, private, (int)val, (int)(uint32_t)utime, val3);
     case FUTEX_WAIT:
-    case FUTEX_WAIT_BITSET: {
-        uint64_t deadline = 0;
-        if (utime) {
-            struct kernel_timespec ts;
-            if (copy_from_user(&ts, utime, sizeof ts))
-                return -EFAULT;
-            if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (int64_t)NSEC_PER_SEC)
-                return -EINVAL;
-            uint64_t ns = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-            if (cmd == FUTEX_WAIT) {
-                deadline = ktime_mono_ns() + ns;
-            } else if (realtime) {   /* absolute CLOCK_REALTIME: convert to monotonic */
-                struct kernel_timespec now;
-                ktime_real(&now);
-                uint64_t rn = (uint64_t)now.tv_sec * NSEC_PER_SEC + (uint64_t)now.tv_nsec;
-                deadline = ktime_mono_ns() + (ns > rn ? ns - rn : 0);
-            } else {
-                deadline = ns;
-            }
-            if (deadline == 0)
-                deadline = 1;
-        }
+    case FUTEX_WAIT_BITSET:
         return futex_wait(uaddr, private, val, deadline,
                           cmd == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : val3);
-    }
     case FUTEX_WAKE:
         return futex_wake(uaddr, private, (int)MIN(val, (uint32_t)INT32_MAX), FUTEX_BITSET_MATCH_ANY);
     case FUTEX_WAKE_BITSET:
@@ -630,6 +605,30 @@ SYSCALL_DEFINE6(futex, uaddr_t, uaddr, int, op, uint32_t, val, uaddr_t, utime, u
                              cmd == FUTEX_CMP_REQUEUE, val3);
     default:
         return -ENOSYS;
+    }
+}
+
+/* SysRq 't' (sysrq.c): the queued waiters, read without futex_lock (its holder may be the
+ * stuck one). A task asleep in sys_futex that is not listed here was dequeued by a wake-up
+ * that did not make it runnable. */
+void futex_show_waiters(bool may_sleep)
+{
+    if (!futex_ready)
+        return;
+    pr_err("  futex waiters (tid: key base, addr; flags; the word now):\n");
+    for (int i = 0; i < NBUCKETS; i++) {
+        struct futex_waiter *w;
+        list_for_each_entry(w, &buckets[i], node) {
+            /* The word, read through the waiter's mm (a private key's base). */
+            uint32_t word = 0;
+            bool have_word = may_sleep && w->key.base &&
+                             mm_read_remote((struct mm_struct *)w->key.base, w->key.addr, &word,
+                                            sizeof word) == sizeof word;
+            pr_err("    %5d: %lx %llx%s%s%s word %s%x\n", w->task->tid,
+                   (unsigned long)w->key.base, (unsigned long long)w->key.addr,
+                   w->pi ? " pi" : "", w->requeue_pi ? " requeue-pi" : "",
+                   w->woken ? " woken" : "", have_word ? "" : "? ", word);
+        }
     }
 }
 

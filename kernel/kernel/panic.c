@@ -48,18 +48,32 @@ static void dump_trapframe(const struct trapframe *tf)
 
 static bool is_kernel_addr(unsigned long a) { return a >= PAGE_OFFSET && (a & 7) == 0; }
 
-static void backtrace_from(unsigned long fp)
+/* Walks the frame-pointer chain from fp while it stays inside [lo, hi), calling fn with each
+ * return address (panic(), and sysrq's task dump on a sleeping task's stack). */
+void backtrace_walk(unsigned long fp, unsigned long lo, unsigned long hi,
+                    void (*fn)(unsigned long ra, void *arg), void *arg)
 {
-    for (int depth = 0; depth < 32 && is_kernel_addr(fp) && fp > 16; depth++) {
+    for (int depth = 0; depth < 32 && is_kernel_addr(fp) && fp > lo + 16 && fp <= hi; depth++) {
         unsigned long ra = ((unsigned long *)fp)[-1];
         unsigned long next = ((unsigned long *)fp)[-2];
         if (ra < PAGE_OFFSET)
             break;
-        print_symbol("  ", ra);
+        fn(ra, arg);
         if (next <= fp)
             break;
         fp = next;
     }
+}
+
+static void print_frame(unsigned long ra, void *arg)
+{
+    (void)arg;
+    print_symbol("  ", ra);
+}
+
+static void backtrace_from(unsigned long fp)
+{
+    backtrace_walk(fp, 0, ~0UL, print_frame, NULL);
 }
 
 __noreturn void panic(const char *fmt, ...)

@@ -1,6 +1,6 @@
 /* The scheduler: one run queue, preemption of user code by the tick. The kernel itself is
  * not preempted: a task in the kernel runs until it sleeps or returns to user mode.
- * Wait queues and sleeping (sched.h) are here too.
+ * Sleeping (sched.h) is here too; wait queues are in waitqueue.c.
  *
  * Fairness is CFS's idea, kept small: every task has a virtual runtime, the CPU time it used
  * scaled by 1024 / its weight (Linux's nice-to-weight table, so each nice step is ~10% of
@@ -352,99 +352,6 @@ int schedule_timeout(uint64_t deadline_ns)
             return 0;
     }
     return 1;
-}
-
-/* ---- wait queues ---- */
-
-void wait_queue_init(struct wait_queue *wq)
-{
-    spin_init(&wq->lock, "waitqueue");
-    list_init(&wq->waiters);
-}
-
-static bool on_queue(struct wait_queue *wq, struct wait_entry *e)
-{
-    struct list_head *pos;
-    list_for_each(pos, &wq->waiters)
-        if (pos == &e->node)
-            return true;
-    return false;
-}
-
-/* The entry may be uninitialised on the first call (the wait_event pattern reuses it): the
- * queue is searched rather than trusting the entry. */
-void prepare_to_wait(struct wait_queue *wq, struct wait_entry *e, int state)
-{
-    irqflags_t f = spin_lock_irqsave(&wq->lock);
-    if (!on_queue(wq, e)) {
-        e->task = current;
-        e->func = NULL;
-        e->exclusive = false;
-        list_add_tail(&e->node, &wq->waiters);
-    }
-    current->state = state;
-    spin_unlock_irqrestore(&wq->lock, f);
-}
-
-void add_wait_queue(struct wait_queue *wq, struct wait_entry *e)
-{
-    irqflags_t f = spin_lock_irqsave(&wq->lock);
-    if (!on_queue(wq, e)) {
-        e->task = current;
-        e->func = NULL;
-        e->exclusive = false;
-        list_add_tail(&e->node, &wq->waiters);
-    }
-    spin_unlock_irqrestore(&wq->lock, f);
-}
-
-void finish_wait(struct wait_queue *wq, struct wait_entry *e)
-{
-    current->state = TASK_RUNNING;
-    irqflags_t f = spin_lock_irqsave(&wq->lock);
-    if (on_queue(wq, e))
-        list_del(&e->node);
-    spin_unlock_irqrestore(&wq->lock, f);
-}
-
-void wake_up_key(struct wait_queue *wq, unsigned key)
-{
-    irqflags_t f = spin_lock_irqsave(&wq->lock);
-    struct wait_entry *e, *n;
-    list_for_each_entry_safe(e, n, &wq->waiters, node) {
-        if (!e->func)
-            wake_up_process(e->task);
-        else if (e->func(e, key) && e->exclusive)
-            break;
-    }
-    spin_unlock_irqrestore(&wq->lock, f);
-}
-
-void wake_up(struct wait_queue *wq) { wake_up_key(wq, 0); }
-
-/* Plain function entries go first, exclusive ones last (Linux's add_wait_queue and
- * add_wait_queue_exclusive), so that every plain waiter sees a wake-up that an exclusive one
- * ends. */
-void add_wait_queue_func(struct wait_queue *wq, struct wait_entry *e, wait_func_t func,
-                         bool exclusive)
-{
-    irqflags_t f = spin_lock_irqsave(&wq->lock);
-    e->task = NULL;
-    e->func = func;
-    e->exclusive = exclusive;
-    if (exclusive)
-        list_add_tail(&e->node, &wq->waiters);
-    else
-        list_add(&e->node, &wq->waiters);
-    spin_unlock_irqrestore(&wq->lock, f);
-}
-
-void remove_wait_queue(struct wait_queue *wq, struct wait_entry *e)
-{
-    irqflags_t f = spin_lock_irqsave(&wq->lock);
-    if (on_queue(wq, e))
-        list_del(&e->node);
-    spin_unlock_irqrestore(&wq->lock, f);
 }
 
 /* ---- sleeping locks ---- */

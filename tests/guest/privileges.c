@@ -6,7 +6,10 @@
  *     returns 0 when there is one (kill(-1, 0) as uid 1000 owning a process);
  *   - /proc/sys/kernel/dmesg_restrict governs syslog(2) and opening /dev/kmsg to read;
  *   - /dev/kmsg writers are rate-limited (10 lines per open per 5 s, as Linux);
- *   - sync(2) and fsync of an unbound loop device log nothing ("flush failed").
+ *   - sync(2) and fsync of an unbound loop device log nothing ("flush failed");
+ *   - device nodes have Linux's devtmpfs modes: a user opens /dev/null, /dev/tty, /dev/ptmx
+ *     and friends, but not the serial line or the console for writing (TIOCSTI would type
+ *     into a root shell) nor a block device for reading.
  * Runs as root; the checks as a user run in children that drop to uid 1000 and report
  * through their exit status. Validated on Linux (the sysctls need a writable /proc/sys).
  */
@@ -279,6 +282,69 @@ static void test_log(void)
     CHECK_EQ(count_in_log("flush failed"), before, "sync logs no 'flush failed'");
 }
 
+/* ---- device nodes ---- */
+
+/* errno of open(path, flags), 0 if it opened. */
+static int open_errno(const char *path, int flags)
+{
+    int fd = open(path, flags | O_NOCTTY);
+    if (fd < 0)
+        return errno;
+    close(fd);
+    return 0;
+}
+
+static int user_opens_devices(void)
+{
+    int bad = 0;
+    static const char *const open_to_all[] = { "/dev/null", "/dev/zero", "/dev/full",
+                                               "/dev/random", "/dev/urandom", "/dev/ptmx" };
+    for (size_t i = 0; i < sizeof open_to_all / sizeof *open_to_all; i++)
+        if (open_errno(open_to_all[i], O_RDWR) != 0)
+            bad |= 1;
+    if (open_errno("/dev/tty", O_RDWR) == EACCES)   /* ENXIO without a controlling tty */
+        bad |= 2;
+    if (open_errno("/dev/console", O_WRONLY) != EACCES)
+        bad |= 4;
+    if (access("/dev/ttyS0", F_OK) == 0 && open_errno("/dev/ttyS0", O_WRONLY) != EACCES)
+        bad |= 8;
+    if (access("/dev/loop0", F_OK) == 0 && open_errno("/dev/loop0", O_RDONLY) != EACCES)
+        bad |= 16;
+    if (open_errno("/dev/kmsg", O_WRONLY) != EACCES)
+        bad |= 32;
+    return bad;
+}
+
+/* The permission bits of path, or -1. */
+static int perm_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+}
+
+static void test_device_nodes(void)
+{
+    static const char *const world_rw[] = { "/dev/null", "/dev/zero", "/dev/full",
+                                            "/dev/random", "/dev/urandom", "/dev/tty",
+                                            "/dev/ptmx" };
+    for (size_t i = 0; i < sizeof world_rw / sizeof *world_rw; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "%s is 0666", world_rw[i]);
+        CHECK_EQ(perm_of(world_rw[i]), 0666, what);
+    }
+    CHECK_EQ(perm_of("/dev/kmsg"), 0644, "/dev/kmsg is 0644");
+    CHECK_EQ(perm_of("/dev/console"), 0600, "/dev/console is 0600");
+    int tty_s0 = perm_of("/dev/ttyS0");
+    CHECKF(tty_s0 == -1 || (tty_s0 & 0007) == 0, "/dev/ttyS0 gives others nothing", "mode %o",
+           tty_s0);
+    int loop0 = perm_of("/dev/loop0");
+    CHECKF(loop0 == -1 || (loop0 & 0007) == 0, "/dev/loop0 gives others nothing", "mode %o",
+           loop0);
+    pid_t pid = as_user(user_opens_devices);
+    check_child(pid, "uid 1000 opens null, zero, full, random, urandom, ptmx and tty, not "
+                     "console, ttyS0, kmsg (write) or loop0 (read)");
+}
+
 int main(void)
 {
     check_begin("privileges");
@@ -289,5 +355,6 @@ int main(void)
     test_ports();
     test_kill_all();
     test_log();
+    test_device_nodes();
     return check_done();
 }

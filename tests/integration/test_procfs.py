@@ -317,3 +317,15 @@ def test_proc_sys_kernel(guest):
 def test_proc_files_are_read_only(guest):
     out, rc = guest.run("echo x > /proc/meminfo")
     assert rc != 0, out
+
+
+def test_sysrq_trigger_dumps_tasks_for_root_only(guest, sleeper):
+    # openv-only format: kernel/kernel/sysrq.c. A sleeping task shows where it sleeps.
+    if not is_openv():
+        pytest.skip("openv's SysRq report format")
+    out = guest.check("echo t > /proc/sysrq-trigger; sleep 1", timeout=60)
+    dump = out[out.index("sysrq: show task states"):out.index("sysrq: end of task states")]
+    line = next(ln for ln in dump.splitlines() if re.search(rf"\b{sleeper}\s+{sleeper} sleep\s+S ", ln))
+    assert "do_nanosleep" in dump[dump.index(line):], dump
+    out, rc = guest.run("su -s /bin/sh nobody -c 'echo t > /proc/sysrq-trigger' 2>&1")
+    assert rc != 0 and "sysrq: show task states" not in out, out

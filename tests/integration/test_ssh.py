@@ -172,6 +172,30 @@ def test_local_port_forward_to_guest_httpd(booted, tmp_path):
         fwd.wait(timeout=10)
 
 
+def test_user_gets_its_own_pty_but_not_the_console(booted, keys):
+    """A normal user logs in with a pty that Dropbear hands to it (uid:tty 0620), and cannot
+    write to the serial line or the console (TIOCSTI into root's shell) or read the disk."""
+    booted.run("adduser -D carol && mkdir -p /home/carol/.ssh && "
+               "cp /data/root/.ssh/authorized_keys /home/carol/.ssh/ && "
+               "chown -R carol /home/carol/.ssh && chmod 700 /home/carol/.ssh")
+    try:
+        argv = booted.argv(extra=("-tt",))
+        argv[-1] = "carol@127.0.0.1"
+        script = ("id -u; t=$(tty); stat -c 'pty %U %G %a' $t; "
+                  "for d in /dev/ttyS0 /dev/console; do echo x 2>/dev/null >$d || echo no-$d; done; "
+                  "head -c 1 /dev/vda >/dev/null 2>&1 || echo no-vda")
+        r = subprocess.run([*argv, script], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        out = r.stdout.decode().replace("\r", "")
+        assert r.returncode == 0, (out, r.stderr)
+        assert out.splitlines()[0] == "1000", out
+        assert "pty carol tty 620" in out, out
+        for denied in ("no-/dev/ttyS0", "no-/dev/console", "no-vda"):
+            assert denied in out, out
+    finally:
+        booted.run("deluser --remove-home carol", check=False)
+
+
 def test_etc_changes_persist_across_a_reboot_and_factory_reset(booted, keys):
     """The /etc overlay (upper layer on /data): adduser, chpasswd, passwd, a hostname change, a
     new file and a removed image file survive a reboot of the same disk; factory-reset brings

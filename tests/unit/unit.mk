@@ -105,6 +105,11 @@ test_ratelimit_SRCS := $(UNIT_SRC)/test_ratelimit.c kernel/lib/ratelimit.c
 UNIT_TESTS        += test_rtc_lib
 test_rtc_lib_SRCS := $(UNIT_SRC)/test_rtc_lib.c kernel/lib/rtc_lib.c
 
+# Who a wake-up reaches (exclusive and plain entries), the queue code over host stand-ins.
+UNIT_TESTS        += test_waitqueue
+test_waitqueue_SRCS := $(UNIT_SRC)/test_waitqueue.c kernel/kernel/waitqueue.c
+test_waitqueue_CFLAGS := -include $(UNIT_SRC)/fs/host_current.h
+
 UNIT_LIB_SRCS := kernel/lib/fdt.c kernel/lib/elf.c kernel/lib/cpio.c kernel/lib/bootargs.c \
 	kernel/lib/kprintf.c kernel/lib/ratelimit.c kernel/lib/rtc_lib.c kernel/lib/mount_opts.c
 UNIT_HEADERS := $(wildcard kernel/include/*.h kernel/include/uapi/*.h) $(UNIT_SRC)/test_util.h

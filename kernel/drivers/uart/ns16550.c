@@ -7,6 +7,8 @@
 #include "memlayout.h"
 #include "uart.h"
 #include "irq.h"
+#include "sysrq.h"
+#include "time.h"
 
 #define RBR 0   /* receive buffer (read) */
 #define THR 0   /* transmit holding (write) */
@@ -16,6 +18,7 @@
 #define MCR 4   /* modem control */
 #define LSR 5   /* line status */
 #define LSR_DR 0x01
+#define LSR_BI 0x10     /* a BREAK arrived (as a NUL byte in the FIFO) */
 #define LSR_THRE 0x20
 #define IER_RDI 0x01
 
@@ -82,18 +85,54 @@ static void uart_tty_write(struct tty *tty, const char *buf, size_t n)
 
 static const struct tty_driver_ops uart_tty_ops = { .write = uart_tty_write };
 
+/* Magic SysRq on the serial line, as Linux's uart_handle_break: a BREAK arms it, and the next
+ * byte within SYSRQ_WINDOW_NS is the key (kernel/sysrq.c), not input. */
+#define SYSRQ_WINDOW_NS (5 * NSEC_PER_SEC)
+static bool uart_break_seen;        /* LSR said BREAK; its NUL is still in the FIFO */
+static uint64_t uart_sysrq_until;   /* monotonic ns; 0 = not armed */
+
+/* One received byte: true if it is input for the tty, false if the break logic took it. */
+static bool uart_sysrq_filter(uint8_t lsr, char c)
+{
+    if (lsr & LSR_BI)
+        uart_break_seen = true;
+    if (uart_break_seen && c == 0) {
+        uart_break_seen = false;
+        uart_sysrq_until = ktime_mono_ns() + SYSRQ_WINDOW_NS;
+        return false;
+    }
+    if (uart_sysrq_until) {
+        bool in_window = ktime_mono_ns() < uart_sysrq_until;
+        uart_sysrq_until = 0;
+        if (in_window) {
+            handle_sysrq(c, false);
+            return false;
+        }
+    }
+    return true;
+}
+
 static void uart_irq(void *arg)
 {
     (void)arg;
     char buf[32];
     for (;;) {
         size_t n = 0;
-        while (n < sizeof buf && (uart_in(LSR) & LSR_DR))
-            buf[n++] = (char)uart_in(RBR);
-        if (n == 0)
-            break;
-        if (uart_tty)
+        bool more = true;
+        while (n < sizeof buf) {
+            uint8_t lsr = uart_in(LSR);
+            if (!(lsr & LSR_DR)) {
+                more = false;
+                break;
+            }
+            char c = (char)uart_in(RBR);
+            if (uart_sysrq_filter(lsr, c))
+                buf[n++] = c;
+        }
+        if (n && uart_tty)
             tty_receive(uart_tty, buf, n);
+        if (!more)
+            break;
     }
 }
 

@@ -2,6 +2,7 @@
  * and one directory per process. */
 #include "proc_internal.h"
 #include "procinfo.h"
+#include "sysrq.h"
 
 static int self_link(const struct proc_ctx *c, char *buf, size_t size)
 {
@@ -23,6 +24,14 @@ static int mounts_link(const struct proc_ctx *c, char *buf, size_t size)
     return proc_copy_link(buf, size, "self/mounts");
 }
 
+/* Root writes a key (the first byte) to make the kernel report its state (include/sysrq.h). */
+static int store_sysrq_trigger(const char *buf, size_t len)
+{
+    if (len)
+        handle_sysrq(buf[0], true);
+    return 0;
+}
+
 #define FILE(n, fn) { .base = { n, S_IFREG | 0444 }, .show = fn }
 static const struct proc_entry root_entries[] = {
     { .base = { "self", S_IFLNK | 0777 }, .link = self_link },
@@ -40,6 +49,7 @@ static const struct proc_entry root_entries[] = {
     FILE("partitions", proc_show_partitions),
     FILE("stat", proc_show_stat),
     FILE("swaps", proc_show_swaps),
+    { .base = { "sysrq-trigger", S_IFREG | 0200 }, .store = store_sysrq_trigger },
     FILE("uptime", proc_show_uptime),
     FILE("version", proc_show_version),
 };

@@ -113,7 +113,7 @@ static void test_self_and_listing(void **state)
     host_nprocs = 2;
     list_dir("/proc", buf, sizeof buf);
     assert_string_equal(buf, "self thread-self mounts sys net sysvipc cmdline cpuinfo filesystems interrupts "
-                             "loadavg meminfo partitions stat swaps uptime version 1 42 ");
+                             "loadavg meminfo partitions stat swaps sysrq-trigger uptime version 1 42 ");
     struct kst st;
     assert_int_equal(sstat("/proc/42/stat", &st, 0), 0);
     assert_int_equal(sstat("/proc/43", &st, 0), -ENOENT);
@@ -323,7 +323,7 @@ static void test_registered_files(void **state)
     assert_string_equal(buf, "dev ");
     list_dir("/proc", buf, sizeof buf);
     assert_string_equal(buf, "self thread-self mounts sys net sysvipc cmdline cpuinfo filesystems interrupts "
-                             "loadavg meminfo partitions stat swaps uptime version openv 1 ");
+                             "loadavg meminfo partitions stat swaps sysrq-trigger uptime version openv 1 ");
 }
 
 static char stored[32];
