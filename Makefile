@@ -134,7 +134,7 @@ $(IMAGE): kernel packages ofs-guest-tools $(INITRAMFS_INPUTS) image/mkimage.py i
 .PHONY: release
 RELEASE_KEY ?=
 SBOM_VALIDATOR := $(OPENV_CACHE)/sbom-validator/node_modules
-release: image ## build/release/openv-VERSION-riscv64: image.xz, qcow2, SBOM, buildinfo, signed SHA256SUMS (RELEASE_KEY=ed25519 key)
+release: image bootloader ## build/release/openv-VERSION-riscv64: image.xz, qcow2, SBOM, buildinfo, signed SHA256SUMS (RELEASE_KEY=ed25519 key)
 	@RELEASE_KEY="$(RELEASE_KEY)" $(PYTHON) tools/release.py --build $(BUILD)
 	@NODE_PATH=$(SBOM_VALIDATOR) node tools/sbom/validate.js $(BUILD)/release/openv-$(shell cat release/VERSION)-riscv64/sbom.cdx.json
 
