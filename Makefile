@@ -138,6 +138,17 @@ release: image bootloader ## build/release/openv-VERSION-riscv64: image.xz, qcow
 	@RELEASE_KEY="$(RELEASE_KEY)" $(PYTHON) tools/release.py --build $(BUILD)
 	@NODE_PATH=$(SBOM_VALIDATOR) node tools/sbom/validate.js $(BUILD)/release/openv-$(shell cat release/VERSION)-riscv64/sbom.cdx.json
 
+# Rebuild RELEASE=DIR from its commit with an empty package cache under varied conditions and
+# compare every artefact with its SHA256SUMS (tools/rebuild_check.py, docs/release.md).
+# REBUILD_VARY=all (default) | none | name,name...; REBUILD_DIR=where (default build/rebuild-check).
+.PHONY: rebuild-check
+RELEASE ?=
+REBUILD_VARY ?= all
+REBUILD_DIR ?=
+rebuild-check: ## rebuild RELEASE=DIR from source (empty cache, varied conditions) and compare it
+	@$(PYTHON) tools/rebuild_check.py --release "$(RELEASE)" --build $(BUILD) --vary $(REBUILD_VARY) \
+	    $(if $(REBUILD_DIR),--work "$(REBUILD_DIR)")
+
 ##@ Tests
 .PHONY: test-unit test-integration test-unit-py test-fuzz test-smp4
 -include tests/unit/unit.mk
