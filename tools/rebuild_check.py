@@ -69,7 +69,8 @@ VARIATIONS = [
     ("build_path", "another build path (a fresh clone in a different, longer directory)", lambda: None),
     ("home", "an empty HOME and an empty package cache (OPENV_CACHE)", lambda: None),
     ("umask", "umask 0002 (the release: 0022)", lambda: None),
-    ("locale_tz", "TZ=Pacific/Kiritimati LANG=LC_ALL=fr_FR.UTF-8 (the Makefile pins C/UTC)", lambda: None),
+    ("locale_tz", "TZ=Pacific/Kiritimati (UTC+14), LANG and LC_ALL another locale (the Makefile "
+                  "pins LC_ALL=C TZ=UTC; the release: C/UTC)", lambda: None),
     ("jobs", "JOBS=1 (make's default: 2)", lambda: None),
     ("clock", "the clock 3 years ahead (faketime -f +3y)", probe_faketime),
     ("hostname", "another hostname (unshare -u)", probe_unshare_uts),
@@ -79,6 +80,13 @@ NOT_VARIED = [
     ("user", "another user: the cache, the clone and QEMU's tools are set up for the calling "
              "user; not tried yet"),
 ]
+
+
+def other_locale():
+    """fr_FR.UTF-8 where it is installed (package locales), else C.UTF-8: still not C."""
+    r = subprocess.run(["locale", "-a"], stdout=subprocess.PIPE, text=True)
+    names = r.stdout.split()
+    return "fr_FR.UTF-8" if {"fr_FR.utf8", "fr_FR.UTF-8"} & set(names) else "C.UTF-8"
 
 
 def read_buildinfo(release):
@@ -204,11 +212,12 @@ def main(argv):
 
     # A fresh work directory: the clone, an empty cache and HOME, the logs and the report.
     if os.path.isdir(work):
-        subprocess.run(["fusermount", "-u", "-q", os.path.join(work, "openv rebuild path", "src")],
+        subprocess.run(["fusermount", "-u", "-q", os.path.join(work, "openv-rebuild-path", "src")],
                        stderr=subprocess.DEVNULL)
         shutil.rmtree(work)
-    # build_path: a directory name with a space and more depth than a usual checkout.
-    base = os.path.join(work, "openv rebuild path") if "build_path" in active else work
+    # build_path: a deeper directory than a usual checkout (a space in the path breaks
+    # -ffile-prefix-map in kernel/kernel.mk: not varied).
+    base = os.path.join(work, "openv-rebuild-path") if "build_path" in active else work
     real_src = os.path.join(base, "src.real" if "dirorder" in active else "src")
     src = os.path.join(base, "src")
     cache = os.path.join(work, "cache")
@@ -254,7 +263,7 @@ def main(argv):
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "OPENV_CACHE": cache,
            "SOURCE_DATE_EPOCH": sde, "JOBS": jobs, "TERM": "dumb"}
     if "locale_tz" in active:
-        env.update(TZ="Pacific/Kiritimati", LANG="fr_FR.UTF-8", LC_ALL="fr_FR.UTF-8")
+        env.update(TZ="Pacific/Kiritimati", LANG=other_locale(), LC_ALL=other_locale())
     else:
         env.update(TZ="UTC", LANG="C.UTF-8", LC_ALL="C.UTF-8")
     prefix = []
