@@ -173,10 +173,11 @@ test-unit-py:
 # (TEST_JOBS), each test file on one worker (its shared boot stays shared). Run afterwards,
 # alone: the files that run `make` in this tree (make run rebuilds build/openv.img), and
 # test_smp.py, whose four-hart guests want the host's cores to themselves (beside another
-# worker's QEMU, one copy of `threads` in its parallel run has hung twice: under study).
+# worker's QEMU, one copy of `threads` in its parallel run has hung twice: under study), and
+# test_rebuild_check.py, a full rebuild from source (OPENV_SKIP_REBUILD_CHECK=1 skips it).
 TEST_JOBS ?= $(shell nproc)
 SERIAL_TESTS := tests/integration/test_make_run.py tests/integration/test_packages.py \
-	tests/integration/test_smp.py
+	tests/integration/test_smp.py tests/integration/test_rebuild_check.py
 test-integration: packages kernel initramfs bootloader ## integration tests (pytest; boot QEMU, run guest binaries)
 	$(PYTHON) -m pytest -q -n $(TEST_JOBS) --dist loadfile tests/integration \
 	    $(addprefix --ignore=,$(SERIAL_TESTS))
