@@ -155,6 +155,32 @@ def diff_report(name, ours, theirs, out_dir):
     return report
 
 
+def put_release_fit(src, release, work):
+    """The release's signed FIT in place of the rebuilt one in src/build/openv.img, if they are
+    the same tree but for the signature (this checker's tools/release.py decides; the clone's
+    release.py --rebuild-of then finds its work done). Fails with a diff report otherwise."""
+    sys.path.insert(0, os.path.join(REPO, "tools"))
+    import release as release_tool
+    image = os.path.join(src, "build", "openv.img")
+    tmp = os.path.join(work, "fit")
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    try:
+        release_tool.copy_release_fit(image, release, os.path.join(release, "openv-key.dtb"),
+                                      os.path.join(src, "build", "bootloader", "bin", "fit_check_sign"),
+                                      image + ".release-fit", tmp)
+    except SystemExit as e:
+        report = diff_report("openv.itb", os.path.join(tmp, "rebuilt.itb"),
+                             os.path.join(tmp, "released.itb"), work) \
+            if os.path.exists(os.path.join(tmp, "rebuilt.itb")) else None
+        fail(f"{e}", [f"read {report}" if report else "read the message above",
+                      "the kernel or its command line (root hash) differs: compare "
+                      "build/kernel/Image and the root filesystems"])
+    os.replace(image + ".release-fit", image)
+    say("the rebuilt FIT is the release's but for the signature: the release's signed FIT is in "
+        "its place (fit_check_sign passes)")
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--release", required=True, help="the release directory to check")
@@ -163,6 +189,8 @@ def main(argv):
     ap.add_argument("--vary", default="all",
                     help="comma-separated variations, or all (default), or none: "
                          + ", ".join(n for n, _, _ in VARIATIONS))
+    ap.add_argument("--no-rebuild", action="store_true",
+                    help="reuse WORK's last rebuild: only make the release's files and compare")
     ap.add_argument("--downloads", default=os.environ.get("OPENV_REBUILD_DOWNLOADS"),
                     help="a directory of Debian source files to use instead of downloading "
                          "(checked against the pinned sha256; default: this machine's cache; "
@@ -210,11 +238,6 @@ def main(argv):
         skipped[name] = why
         say(f"variation {name}: not varied: {why}")
 
-    # A fresh work directory: the clone, an empty cache and HOME, the logs and the report.
-    if os.path.isdir(work):
-        subprocess.run(["fusermount", "-u", "-q", os.path.join(work, "openv-rebuild-path", "src")],
-                       stderr=subprocess.DEVNULL)
-        shutil.rmtree(work)
     # build_path: a deeper directory than a usual checkout (a space in the path breaks
     # -ffile-prefix-map in kernel/kernel.mk: not varied).
     base = os.path.join(work, "openv-rebuild-path") if "build_path" in active else work
@@ -223,41 +246,52 @@ def main(argv):
     cache = os.path.join(work, "cache")
     home = os.path.join(work, "home") if "home" in active else os.environ.get("HOME", "/root")
     log = os.path.join(work, "build.log")
-    for d in (base, cache, home):
-        os.makedirs(d, exist_ok=True)
-
-    say(f"cloning {commit[:12]} from {REPO} into {real_src}")
-    if run_logged(["git", "clone", "-q", "--no-checkout", REPO, real_src], log) or \
-            run_logged(["git", "-C", real_src, "checkout", "-q", commit], log):
-        fail(f"cannot check out {commit} (log: {log})",
-             [f"git fetch the commit the release was made from into {REPO}, then run this again"])
-
-    downloads = os.path.join(cache, "downloads")
-    os.makedirs(downloads)
-    mirror = args.downloads or os.path.join(
-        os.environ.get("OPENV_CACHE") or os.path.expanduser("~/.cache/openv"), "downloads")
-    if args.downloads != "none" and os.path.isdir(mirror):
-        n = 0
-        for fname in sorted(os.listdir(mirror)):
-            if os.path.isfile(os.path.join(mirror, fname)) and not fname.startswith("."):
-                shutil.copyfile(os.path.join(mirror, fname), os.path.join(downloads, fname))
-                n += 1
-        say(f"package cache {cache}: empty; {n} Debian source files copied from {mirror} "
-            "(pkgtool checks each against its pinned sha256 before use)")
-    else:
-        say(f"package cache {cache}: empty; the Debian sources are downloaded with apt-get source")
-
     mounted = False
-    if "dirorder" in active:
-        os.makedirs(src)
-        if run_logged(["disorderfs", "--reverse-dirents=yes", "--multi-user=no", real_src, src], log):
-            skipped["dirorder"] = f"disorderfs could not mount (log: {log})"
-            active.remove("dirorder")
-            say(f"variation dirorder: SKIPPED: {skipped['dirorder']}")
-            os.rmdir(src)
-            os.rename(real_src, src)
+    if args.no_rebuild:
+        if not os.path.isdir(os.path.join(real_src, "build")):
+            fail(f"--no-rebuild: no earlier rebuild in {real_src}", ["run without --no-rebuild"])
+        src = real_src
+        say(f"reusing the rebuild in {src}")
+    else:
+        # A fresh work directory: the clone, an empty cache and HOME, the logs and the report.
+        if os.path.isdir(work):
+            subprocess.run(["fusermount", "-u", "-q", os.path.join(work, "openv-rebuild-path", "src")],
+                           stderr=subprocess.DEVNULL)
+            shutil.rmtree(work)
+        for d in (base, cache, home):
+            os.makedirs(d, exist_ok=True)
+
+        say(f"cloning {commit[:12]} from {REPO} into {real_src}")
+        if run_logged(["git", "clone", "-q", "--no-checkout", REPO, real_src], log) or \
+                run_logged(["git", "-C", real_src, "checkout", "-q", commit], log):
+            fail(f"cannot check out {commit} (log: {log})",
+                 [f"git fetch the commit the release was made from into {REPO}, then run this again"])
+
+        downloads = os.path.join(cache, "downloads")
+        os.makedirs(downloads)
+        mirror = args.downloads or os.path.join(
+            os.environ.get("OPENV_CACHE") or os.path.expanduser("~/.cache/openv"), "downloads")
+        if args.downloads != "none" and os.path.isdir(mirror):
+            n = 0
+            for fname in sorted(os.listdir(mirror)):
+                if os.path.isfile(os.path.join(mirror, fname)) and not fname.startswith("."):
+                    shutil.copyfile(os.path.join(mirror, fname), os.path.join(downloads, fname))
+                    n += 1
+            say(f"package cache {cache}: empty; {n} Debian source files copied from {mirror} "
+                "(pkgtool checks each against its pinned sha256 before use)")
         else:
-            mounted = True
+            say(f"package cache {cache}: empty; the Debian sources are downloaded with apt-get source")
+
+        if "dirorder" in active:
+            os.makedirs(src)
+            if run_logged(["disorderfs", "--reverse-dirents=yes", "--multi-user=no", real_src, src], log):
+                skipped["dirorder"] = f"disorderfs could not mount (log: {log})"
+                active.remove("dirorder")
+                say(f"variation dirorder: SKIPPED: {skipped['dirorder']}")
+                os.rmdir(src)
+                os.rename(real_src, src)
+            else:
+                mounted = True
 
     jobs = "1" if "jobs" in active else "2"
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "OPENV_CACHE": cache,
@@ -275,15 +309,27 @@ def main(argv):
     old_umask = os.umask(umask)
     out_dir = os.path.join(work, "release")
     started = time.monotonic()
+    seconds = 0
+    if args.no_rebuild:
+        try:
+            with open(os.path.join(work, "rebuild-check.json"), encoding="utf-8") as f:
+                seconds = json.load(f)["seconds"]
+        except (OSError, ValueError, KeyError):
+            pass
     try:
-        say(f"building from source in {src} (make image bootloader JOBS={jobs}; log: {log})")
-        rc = run_logged([*prefix, "make", "--no-print-directory", "image", "bootloader",
-                         f"JOBS={jobs}", "PYTHON=/usr/bin/python3"], log, cwd=src, env=env)
+        rc = 0
+        if not args.no_rebuild:
+            say(f"building from source in {src} (make image bootloader JOBS={jobs}; log: {log})")
+            rc = run_logged([*prefix, "make", "--no-print-directory", "image", "bootloader",
+                             f"JOBS={jobs}", "PYTHON=/usr/bin/python3"], log, cwd=src, env=env)
+            seconds = time.monotonic() - started
+            say(f"rebuilt in {seconds:.0f} s")
         if rc:
             fail(f"the rebuild failed (exit {rc}); the end of {log}:\n"
                  + "".join(open(log, encoding="utf-8", errors="replace").readlines()[-25:]),
                  [f"read {log}", "rerun with fewer variations (REBUILD_VARY=none) to see whether "
                   "a variation breaks the build"])
+        put_release_fit(src, release, work)
         say("making the release's files with the release's keys and signatures "
             "(tools/release.py --rebuild-of)")
         rc = run_logged([*prefix, "/usr/bin/python3", "tools/release.py", "--build", "build",
@@ -296,8 +342,6 @@ def main(argv):
         os.umask(old_umask)
         if mounted:
             subprocess.run(["fusermount", "-u", src])
-    seconds = time.monotonic() - started
-    say(f"rebuilt in {seconds:.0f} s")
 
     theirs = read_sums(os.path.join(release, "SHA256SUMS"))
     rebuilt = os.path.join(out_dir, os.path.basename(release.rstrip("/")))

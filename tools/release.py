@@ -280,10 +280,12 @@ def allowed_signers(out, pub):
 # Rebuilds (make rebuild-check): the signatures come from the release being checked
 #
 # A rebuilder has no private key, so its FIT carries a signature by a throw-away key. As
-# F-Droid's apksigcopier does for APKs, the release's signature value is copied into the rebuilt
-# FIT (the same number of bytes, at the same place); the rebuilt FIT must then verify against
-# the release's public key (fit_check_sign), which proves that the signed content (the kernel,
-# its command line with the root hash) is the same. Everything else must then match bit for bit.
+# F-Droid's apksigcopier does for APKs, the release's signed FIT replaces the rebuilt one, but
+# only if the two are the same device tree except for the signature's value (dtc's source of
+# both compared: every property, hash and the kernel's bytes). The bytes outside the tree that
+# differ too are libfdt's alignment padding, left over from signing with the other key. The
+# image must then pass fit_check_sign with the release's key; everything else must match bit
+# for bit.
 
 SIG_NODE = "/configurations/conf-1/signature-1"
 
@@ -292,40 +294,57 @@ def boot_partition_fit(image, out):
     """Copy openv.itb out of partition 1 of the raw `image` into `out`."""
     import mkimage
     parts, _ = mkimage.layout()
-    run(["mcopy", "-n", "-i", f"{image}@@{parts[0][4] * 512}", "::openv.itb", out])
+    run(["mcopy", "-n", "-o", "-i", f"{image}@@{parts[0][4] * 512}", "::openv.itb", out])
     return out
 
 
-def fit_signature(fit):
-    words = run(["fdtget", "-t", "bx", fit, SIG_NODE, "value"]).decode().split()
-    return bytes(int(w, 16) for w in words)
+def fit_source_without_signature(fit):
+    """dtc's source of the FIT with the signature node's value line left out."""
+    lines, in_sig = [], False
+    for line in run(["dtc", "-q", "-I", "dtb", "-O", "dts", fit]).decode().splitlines():
+        if line.strip().startswith("signature-1 {"):
+            in_sig = True
+        elif in_sig and line.strip() == "};":
+            in_sig = False
+        if in_sig and line.strip().startswith("value = "):
+            continue
+        lines.append(line)
+    return "\n".join(lines)
 
 
-def transplant_signature(image, release_dir, key_dtb, fit_check_sign, out, work):
-    """`image` with its FIT's signature replaced by the release's, written to `out`."""
+def copy_release_fit(image, release_dir, key_dtb, fit_check_sign, out, work):
+    """`image` with its FIT replaced by the release's signed one, written to `out`; exits when
+    the two FITs differ in more than the signature."""
     released = os.path.join(work, "released.img")
     with open(released, "wb") as f:
         subprocess.run(["xz", "-dc", os.path.join(release_dir, "openv.img.xz")], stdout=f, check=True)
-    theirs = fit_signature(boot_partition_fit(released, os.path.join(work, "released.itb")))
+    theirs_fit = boot_partition_fit(released, os.path.join(work, "released.itb"))
     os.unlink(released)
-    ours = fit_signature(boot_partition_fit(image, os.path.join(work, "rebuilt.itb")))
+    ours_fit = boot_partition_fit(image, os.path.join(work, "rebuilt.itb"))
+    if fit_source_without_signature(ours_fit) != fit_source_without_signature(theirs_fit):
+        sys.exit("release: the rebuilt FIT differs from the release's in more than its signature "
+                 f"(compare: dtc -I dtb -O dts {ours_fit} and {theirs_fit})")
+    with open(ours_fit, "rb") as f:
+        ours = f.read()
+    with open(theirs_fit, "rb") as f:
+        theirs = f.read()
     with open(image, "rb") as f:
         data = bytearray(f.read())
     at = data.find(ours)
     if len(ours) != len(theirs) or at < 0 or data.find(ours, at + 1) >= 0:
-        sys.exit("release: the rebuilt FIT's signature is not once in the image with the "
-                 "release's length: cannot copy the release's signature in")
+        sys.exit("release: the rebuilt FIT is not once and contiguous on partition 1, or not the "
+                 "release's length: cannot put the release's signed FIT in its place")
     data[at:at + len(ours)] = theirs
     with open(out, "wb") as f:
         f.write(data)
-    fit = boot_partition_fit(out, os.path.join(work, "transplanted.itb"))
+    fit = boot_partition_fit(out, os.path.join(work, "copied.itb"))
     r = subprocess.run([fit_check_sign, "-f", fit, "-k", key_dtb], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
-        sys.exit("release: the rebuilt FIT does not verify with the release's signature and key: "
-                 "what the signature covers (the kernel, its command line and root hash) differs.\n"
+        sys.exit("release: the release's FIT does not verify against the release's key:\n"
                  + r.stdout[-1500:])
-    print("release: the release's FIT signature verifies on the rebuilt FIT (fit_check_sign)")
+    print("release: the rebuilt FIT is the release's but for its signature; the release's signed "
+          "FIT put in its place verifies (fit_check_sign)")
 
 
 def release_type_of(release_dir):
@@ -342,7 +361,7 @@ def main(argv):
     ap.add_argument("--key", default=os.environ.get("RELEASE_KEY", ""),
                     help="the ed25519 release key (default: RELEASE_KEY; none: a TEST release)")
     ap.add_argument("--rebuild-of", metavar="RELEASE_DIR",
-                    help="make rebuild-check: take the keys and signatures from this release, "
+                    help="make rebuild-check: take the keys and the signed FIT from this release, "
                          "sign nothing (SHA256SUMS without .sig)")
     args = ap.parse_args(argv)
     build = os.path.abspath(args.build)
@@ -393,7 +412,7 @@ def main(argv):
         shutil.rmtree(work, ignore_errors=True)
         os.makedirs(work)
         patched = os.path.join(work, "openv.img")
-        transplant_signature(image, rebuild, key_dtb, fit_check_sign, patched, work)
+        copy_release_fit(image, rebuild, key_dtb, fit_check_sign, patched, work)
         image = patched
         shutil.copy(os.path.join(rebuild, "allowed_signers"), os.path.join(tmp, "allowed_signers"))
     else:

@@ -200,21 +200,7 @@ def test_a_fit_signed_by_another_key_fails_fit_check_sign(releases):
     ctrl.dtb (and re-signed by the release key): fit_check_sign fails."""
     tmp = releases["tmp"] / "other-fit"
     tmp.mkdir()
-    other = tmp / "keys"
-    other.mkdir()
-    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
-                    "-out", str(other / "openv.key")], check=True, capture_output=True)
-    subprocess.run(["openssl", "req", "-batch", "-new", "-x509", "-days", "1", "-subj", "/CN=other",
-                    "-key", str(other / "openv.key"), "-out", str(other / "openv.crt")], check=True)
-    image = str(tmp / "openv.img")
-    old = os.environ.get("SIGNING_KEY_DIR")
-    os.environ["SIGNING_KEY_DIR"] = str(other)
-    try:
-        mkimage.build(BUILD, kernel_image(), image)
-    finally:
-        os.environ.pop("SIGNING_KEY_DIR")
-        if old is not None:
-            os.environ["SIGNING_KEY_DIR"] = old
+    image = image_signed_by(other_boot_key(tmp / "keys"), str(tmp / "openv.img"))
     d = make_release(image, releases["key"], str(tmp / "out"))
     for name in ("ctrl.dtb", "openv-key.dtb"):
         shutil.copy(os.path.join(releases["first"], name), os.path.join(d, name))
@@ -222,6 +208,50 @@ def test_a_fit_signed_by_another_key_fails_fit_check_sign(releases):
     rc, out = verify(d)
     assert rc == 1, out
     assert "ok    dm-verity" in out and "FAIL  fit signature" in out, out
+
+
+def other_boot_key(directory):
+    """A fresh RSA 2048 FIT signing key pair (SIGNING_KEY_DIR layout) in directory."""
+    directory.mkdir()
+    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                    "-out", str(directory / "openv.key")], check=True, capture_output=True)
+    subprocess.run(["openssl", "req", "-batch", "-new", "-x509", "-days", "1", "-subj", "/CN=other",
+                    "-key", str(directory / "openv.key"), "-out", str(directory / "openv.crt")],
+                   check=True)
+    return str(directory)
+
+
+def image_signed_by(keydir, image):
+    old = os.environ.get("SIGNING_KEY_DIR")
+    os.environ["SIGNING_KEY_DIR"] = keydir
+    try:
+        mkimage.build(BUILD, kernel_image(), image)
+    finally:
+        os.environ.pop("SIGNING_KEY_DIR")
+        if old is not None:
+            os.environ["SIGNING_KEY_DIR"] = old
+    return image
+
+
+def test_a_rebuild_signed_by_another_key_takes_the_release_signature(releases):
+    """make rebuild-check's last step (release.py --rebuild-of): an image rebuilt with a
+    throw-away boot key gets the release's signed FIT (the same tree but for the signature)
+    and then matches the release byte for byte, the signed-boot files too; nothing is signed."""
+    tmp = releases["tmp"] / "rebuilt"
+    tmp.mkdir()
+    image = image_signed_by(other_boot_key(tmp / "keys"), str(tmp / "openv.img"))
+    r = subprocess.run(["/usr/bin/python3", RELEASE, "--build", BUILD, "--image", image,
+                        "--out", str(tmp / "out"), "--rebuild-of", releases["first"]],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO)
+    assert r.returncode == 0, r.stdout
+    assert "signed FIT put in its place verifies" in r.stdout, r.stdout
+    d = os.path.join(tmp / "out", os.path.basename(releases["first"]))
+    assert not os.path.exists(os.path.join(d, "SHA256SUMS.sig"))
+    with open(os.path.join(d, "SHA256SUMS"), encoding="utf-8") as f:
+        ours = f.read()
+    with open(os.path.join(releases["first"], "SHA256SUMS"), encoding="utf-8") as f:
+        theirs = f.read()
+    assert ours == theirs
 
 
 def test_sbom_is_valid_cyclonedx_and_lists_every_package(releases):
