@@ -309,11 +309,14 @@ def main(argv):
     old_umask = os.umask(umask)
     out_dir = os.path.join(work, "release")
     started = time.monotonic()
-    seconds = 0
+    t = os.times()
+    cpu_before = t.children_user + t.children_system
+    seconds = cpu_seconds = 0
     if args.no_rebuild:
         try:
             with open(os.path.join(work, "rebuild-check.json"), encoding="utf-8") as f:
-                seconds = json.load(f)["seconds"]
+                last = json.load(f)
+                seconds, cpu_seconds = last["seconds"], last.get("cpu_seconds", 0)
         except (OSError, ValueError, KeyError):
             pass
     try:
@@ -323,7 +326,10 @@ def main(argv):
             rc = run_logged([*prefix, "make", "--no-print-directory", "image", "bootloader",
                              f"JOBS={jobs}", "PYTHON=/usr/bin/python3"], log, cwd=src, env=env)
             seconds = time.monotonic() - started
-            say(f"rebuilt in {seconds:.0f} s")
+            t = os.times()
+            cpu_seconds = t.children_user + t.children_system - cpu_before
+            say(f"rebuilt in {seconds:.0f} s ({cpu_seconds:.0f} s of CPU: the time on 2 idle "
+                "cores is about half of it plus the serial parts)")
         if rc:
             fail(f"the rebuild failed (exit {rc}); the end of {log}:\n"
                  + "".join(open(log, encoding="utf-8", errors="replace").readlines()[-25:]),
@@ -367,6 +373,7 @@ def main(argv):
                                         os.path.join(release, name), work)
 
     summary = {"release": release, "commit": commit, "seconds": round(seconds),
+               "cpu_seconds": round(cpu_seconds), "load_average_at_end": os.getloadavg()[0],
                "jobs": int(jobs), "active_variations": active, "skipped_variations": skipped,
                "artefacts": results, "match": not bad, "reports": reports,
                "rebuilt": rebuilt, "log": log}
@@ -377,7 +384,8 @@ def main(argv):
                     os.path.join(build, "rebuild-check-last.json"))
     with open(os.path.join(work, "report.txt"), "w", encoding="utf-8") as f:
         f.write(f"rebuild-check of {release} (commit {commit})\n")
-        f.write(f"rebuilt in {seconds:.0f} s from an empty package cache, JOBS={jobs}\n")
+        f.write(f"rebuilt in {seconds:.0f} s ({cpu_seconds:.0f} s of CPU) from an empty package "
+                f"cache, JOBS={jobs}\n")
         f.write("variations: " + (", ".join(active) or "none") + "\n")
         f.write("".join(f"not varied: {n}: {why}\n" for n, why in skipped.items()))
         f.write("".join(f"{n}: {r}\n" for n, r in results.items()))
