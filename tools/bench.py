@@ -101,9 +101,11 @@ def release_sizes():
     # The last full rebuild from source with an empty cache: timed by make rebuild-check (its
     # JSON), not re-run here (about 20 minutes).
     last = os.path.join(BUILD, "rebuild-check-last.json")
+    rc = {}
     if os.path.isfile(last):
         with open(last, encoding="utf-8") as f:
             rc = json.load(f)
+    if rc.get("seconds"):
         out["figures"]["rebuild_from_source"] = {"value": rc["seconds"], "unit": "s"}
         if rc.get("cpu_seconds"):
             # The CPU time does not follow the shared host's load as the wall time does.
