@@ -138,9 +138,20 @@ $(IMAGE): kernel packages cloud-init ofs-guest-tools $(INITRAMFS_INPUTS) image/m
 .PHONY: release
 RELEASE_KEY ?=
 SBOM_VALIDATOR := $(OPENV_CACHE)/sbom-validator/node_modules
-release: image ## build/release/openv-VERSION-riscv64: image.xz, qcow2, SBOM, buildinfo, signed SHA256SUMS (RELEASE_KEY=ed25519 key)
+release: image bootloader ## build/release/openv-VERSION-riscv64: image.xz, qcow2, SBOM, buildinfo, signed SHA256SUMS (RELEASE_KEY=ed25519 key)
 	@RELEASE_KEY="$(RELEASE_KEY)" $(PYTHON) tools/release.py --build $(BUILD)
 	@NODE_PATH=$(SBOM_VALIDATOR) node tools/sbom/validate.js $(BUILD)/release/openv-$(shell cat release/VERSION)-riscv64/sbom.cdx.json
+
+# Rebuild RELEASE=DIR from its commit with an empty package cache under varied conditions and
+# compare every artefact with its SHA256SUMS (tools/rebuild_check.py, docs/release.md).
+# REBUILD_VARY=all (default) | none | name,name...; REBUILD_DIR=where (default build/rebuild-check).
+.PHONY: rebuild-check
+RELEASE ?=
+REBUILD_VARY ?= all
+REBUILD_DIR ?=
+rebuild-check: ## rebuild RELEASE=DIR from source (empty cache, varied conditions) and compare it
+	@$(PYTHON) tools/rebuild_check.py --release "$(RELEASE)" --build $(BUILD) --vary $(REBUILD_VARY) \
+	    $(if $(REBUILD_DIR),--work "$(REBUILD_DIR)")
 
 ##@ Tests
 .PHONY: test-unit test-integration test-unit-py test-fuzz test-smp4
@@ -166,10 +177,11 @@ test-unit-py:
 # (TEST_JOBS), each test file on one worker (its shared boot stays shared). Run afterwards,
 # alone: the files that run `make` in this tree (make run rebuilds build/openv.img), and
 # test_smp.py, whose four-hart guests want the host's cores to themselves (beside another
-# worker's QEMU, one copy of `threads` in its parallel run has hung twice: under study).
+# worker's QEMU, one copy of `threads` in its parallel run has hung twice: under study), and
+# test_rebuild_check.py, a full rebuild from source (OPENV_SKIP_REBUILD_CHECK=1 skips it).
 TEST_JOBS ?= $(shell nproc)
 SERIAL_TESTS := tests/integration/test_make_run.py tests/integration/test_packages.py \
-	tests/integration/test_smp.py
+	tests/integration/test_smp.py tests/integration/test_rebuild_check.py
 test-integration: packages kernel initramfs bootloader ## integration tests (pytest; boot QEMU, run guest binaries)
 	$(PYTHON) -m pytest -q -n $(TEST_JOBS) --dist loadfile tests/integration \
 	    $(addprefix --ignore=,$(SERIAL_TESTS))

@@ -33,7 +33,10 @@ done
 dtc -q -I dtb -O dts -o "$work/qemu.dts" "$work/qemu.dtb"
 dtc -q -I dtb -O dts -o "$work/key.dts" "$key"
 {
-    sed '$d' "$work/qemu.dts"                                   # all but the root's closing "};"
+    # All but the root's closing "};", and without /chosen/rng-seed: QEMU's dump has random
+    # bytes there, which a file used for every boot would repeat (and a release could not
+    # reproduce); the guest's entropy comes from virtio-rng.
+    sed -e '$d' -e '/^\t\trng-seed = /d' "$work/qemu.dts"
     sed -n '/^\tsignature {/,/^\t};/p' "$work/key.dts"
     echo "};"
 } > "$work/ctrl.dts"

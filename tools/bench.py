@@ -78,8 +78,9 @@ def measure(name, kernel):
 
 
 def release_sizes():
-    """Sizes of the files of build/release/openv-VERSION-riscv64 (made by `make release`, which
-    `make bench` does not run); target: openv.img.xz under 4 MiB with the signed boot files."""
+    """Sizes of the files of build/release/openv-VERSION-riscv64 (made by `make release`,
+    which `make bench` does not run: its image must carry no development key); target: openv.img.xz under 4 MiB with the signed boot files; and the time of the
+    last `make rebuild-check` (target: under 10 minutes on 2 cores)."""
     with open(os.path.join(REPO, "release", "VERSION"), encoding="utf-8") as f:
         name = f"openv-{f.read().strip()}-riscv64"
     d = os.path.join(BUILD, "release", name)
@@ -90,6 +91,28 @@ def release_sizes():
             out["figures"][key] = {"value": round(os.path.getsize(p) / 2**20, 3), "unit": "MiB"}
     if not out["figures"]:
         out["error"] = f"no {out['dir']}: run make release first"
+    else:
+        boot = [os.path.join(d, n) for n in ("u-boot.bin", "ctrl.dtb", "openv-key.dtb")]
+        if all(os.path.isfile(p) for p in boot):
+            out["figures"]["release_img_xz_with_boot_files"] = {
+                "value": round((os.path.getsize(os.path.join(d, "openv.img.xz"))
+                                + sum(os.path.getsize(p) for p in boot)) / 2**20, 3),
+                "unit": "MiB"}
+    # The last full rebuild from source with an empty cache: timed by make rebuild-check (its
+    # JSON), not re-run here (about 20 minutes).
+    last = os.path.join(BUILD, "rebuild-check-last.json")
+    rc = {}
+    if os.path.isfile(last):
+        with open(last, encoding="utf-8") as f:
+            rc = json.load(f)
+    if rc.get("seconds"):
+        out["figures"]["rebuild_from_source"] = {"value": rc["seconds"], "unit": "s"}
+        if rc.get("cpu_seconds"):
+            # The CPU time does not follow the shared host's load as the wall time does.
+            out["figures"]["rebuild_from_source_cpu"] = {"value": rc["cpu_seconds"], "unit": "s"}
+        out["rebuild_check"] = {k: rc.get(k) for k in ("commit", "jobs", "active_variations", "match")}
+    else:
+        out["rebuild_note"] = "no make rebuild-check run yet (BUILD/rebuild-check-last.json)"
     return out
 
 
@@ -127,6 +150,8 @@ def main():
         print(f"{key:40} {f['value']:>11.4g} {f['unit']:<7}", file=sys.stderr)
     if "error" in rel:
         print(f"{'release sizes: not measured':40} {rel['error']}", file=sys.stderr)
+    if "rebuild_note" in rel:
+        print(f"{'rebuild_from_source: not measured':40} {rel['rebuild_note']}", file=sys.stderr)
     text = json.dumps(report, indent=2, sort_keys=True)
     os.makedirs(BUILD, exist_ok=True)
     with open(os.path.join(BUILD, "bench.json"), "w", encoding="utf-8") as f:

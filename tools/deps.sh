@@ -6,6 +6,8 @@ set -eu
 # ipxe-qemu and qemu-utils are only Recommends of qemu-system-misc, which --no-install-recommends
 # skips: without ipxe-qemu's efi-virtio.rom QEMU refuses `-device virtio-net-pci` ("failed to
 # find romfile"); qemu-utils has qemu-img (the qcow2 test, docs/image.md).
+# faketime, disorderfs (FUSE) and diffoscope-minimal: make rebuild-check's varied clock and
+# directory order, and its report of a differing artefact (docs/release.md).
 PACKAGES="
   make gcc libc6-dev patch xz-utils bzip2 cpio file bc
   gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu linux-libc-dev-riscv64-cross
@@ -17,6 +19,7 @@ PACKAGES="
   golang-go
   python3 python3-pytest python3-pytest-xdist python3-pexpect openssh-client sshfs
   nodejs
+  faketime disorderfs diffoscope-minimal
 "
 
 missing=""

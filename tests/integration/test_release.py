@@ -4,7 +4,7 @@ One image (mkimage.build into a temporary directory) is released twice with a te
 here: the two SHA256SUMS (and signatures) are identical; release/verify passes; one flipped
 byte in each listed file, in SHA256SUMS or in the signature makes it fail and name what failed;
 a signature by another key fails; a byte changed in the root partition of a release re-made and
-re-signed by its key fails dm-verity; the SBOM passes CycloneDX's own validator and lists every package with the
+re-signed by its key fails dm-verity; a FIT signed by another key fails fit_check_sign; the SBOM passes CycloneDX's own validator and lists every package with the
 sha256s pinned in packages/."""
 
 import hashlib
@@ -90,6 +90,7 @@ def test_verify_passes(releases):
     assert rc == 0, out
     for check in ("ok    signature", "ok    checksum: openv.img.xz", "ok    qcow2",
                   "ok    gpt", "ok    root filesystem", "ok    root hash", "ok    dm-verity",
+                  "ok    checksum: u-boot.bin", "ok    fit signature", "ok    boot key",
                   "verdict: PASS"):
         assert check in out, out
     assert "FAIL" not in out and "SKIP" not in out, out
@@ -115,8 +116,8 @@ def tampered(releases, name):
     return d
 
 
-LISTED = ["README", "allowed_signers", "buildinfo", "openv.img.sha256", "openv.img.xz",
-          "openv.qcow2", "sbom.cdx.json"]
+LISTED = ["README", "allowed_signers", "buildinfo", "ctrl.dtb", "openv-key.dtb", "openv.img.sha256",
+          "openv.img.xz", "openv.qcow2", "sbom.cdx.json", "u-boot.bin"]
 
 
 @pytest.mark.parametrize("name", LISTED)
@@ -194,6 +195,65 @@ def test_a_re_signed_image_with_a_changed_root_fails_dm_verity(releases):
     assert "FAIL  dm-verity" in out and "dm-verity" in out.splitlines()[-1], out
 
 
+def test_a_fit_signed_by_another_key_fails_fit_check_sign(releases):
+    """The release re-made around a FIT signed by another key but shipping the first key's
+    ctrl.dtb (and re-signed by the release key): fit_check_sign fails."""
+    tmp = releases["tmp"] / "other-fit"
+    tmp.mkdir()
+    image = image_signed_by(other_boot_key(tmp / "keys"), str(tmp / "openv.img"))
+    d = make_release(image, releases["key"], str(tmp / "out"))
+    for name in ("ctrl.dtb", "openv-key.dtb"):
+        shutil.copy(os.path.join(releases["first"], name), os.path.join(d, name))
+    resign(d, releases["key"])
+    rc, out = verify(d)
+    assert rc == 1, out
+    assert "ok    dm-verity" in out and "FAIL  fit signature" in out, out
+
+
+def other_boot_key(directory):
+    """A fresh RSA 2048 FIT signing key pair (SIGNING_KEY_DIR layout) in directory."""
+    directory.mkdir()
+    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                    "-out", str(directory / "openv.key")], check=True, capture_output=True)
+    subprocess.run(["openssl", "req", "-batch", "-new", "-x509", "-days", "1", "-subj", "/CN=other",
+                    "-key", str(directory / "openv.key"), "-out", str(directory / "openv.crt")],
+                   check=True)
+    return str(directory)
+
+
+def image_signed_by(keydir, image):
+    old = os.environ.get("SIGNING_KEY_DIR")
+    os.environ["SIGNING_KEY_DIR"] = keydir
+    try:
+        mkimage.build(BUILD, kernel_image(), image)
+    finally:
+        os.environ.pop("SIGNING_KEY_DIR")
+        if old is not None:
+            os.environ["SIGNING_KEY_DIR"] = old
+    return image
+
+
+def test_a_rebuild_signed_by_another_key_takes_the_release_signature(releases):
+    """make rebuild-check's last step (release.py --rebuild-of): an image rebuilt with a
+    throw-away boot key gets the release's signed FIT (the same tree but for the signature)
+    and then matches the release byte for byte, the signed-boot files too; nothing is signed."""
+    tmp = releases["tmp"] / "rebuilt"
+    tmp.mkdir()
+    image = image_signed_by(other_boot_key(tmp / "keys"), str(tmp / "openv.img"))
+    r = subprocess.run(["/usr/bin/python3", RELEASE, "--build", BUILD, "--image", image,
+                        "--out", str(tmp / "out"), "--rebuild-of", releases["first"]],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO)
+    assert r.returncode == 0, r.stdout
+    assert "signed FIT put in its place verifies" in r.stdout, r.stdout
+    d = os.path.join(tmp / "out", os.path.basename(releases["first"]))
+    assert not os.path.exists(os.path.join(d, "SHA256SUMS.sig"))
+    with open(os.path.join(d, "SHA256SUMS"), encoding="utf-8") as f:
+        ours = f.read()
+    with open(os.path.join(releases["first"], "SHA256SUMS"), encoding="utf-8") as f:
+        theirs = f.read()
+    assert ours == theirs
+
+
 def test_sbom_is_valid_cyclonedx_and_lists_every_package(releases):
     sbom = os.path.join(releases["first"], "sbom.cdx.json")
     if not os.path.isdir(os.path.join(NODE_PATH, "@cyclonedx", "cyclonedx-library")):
@@ -214,5 +274,12 @@ def test_sbom_is_valid_cyclonedx_and_lists_every_package(releases):
         assert c["licenses"] == [{"expression": pkg.conf["LICENSE"]}]
         files = {f["name"]: f["hashes"][0]["content"] for f in c["components"]}
         assert files == dict(pkg.files), name
+    arts = {c["name"]: c["hashes"][0]["content"] for c in bom["components"] if c["type"] == "file"}
+    with open(os.path.join(releases["first"], "SHA256SUMS"), encoding="utf-8") as f:
+        sums = dict(reversed(line.split()) for line in f)
+    for name in ("openv.img.xz", "openv.qcow2", "u-boot.bin", "ctrl.dtb", "openv-key.dtb"):
+        assert arts[name] == sums[name], name
+    uboot = [p["value"] for p in comps["u-boot"]["properties"] if p["name"] == "openv:in-artefact"]
+    assert uboot == ["u-boot.bin"]
     assert bom["metadata"]["component"]["name"] == "openv"
     assert bom["metadata"]["component"]["version"] == version()
