@@ -17,21 +17,10 @@ import time
 
 import pytest
 
-from guest import BUILD, PROMPT, kernel_image, qemu_machine
+from guest import BUILD, kernel_image, qemu_machine
 from test_disk import DiskGuest, image, spawn  # noqa: F401  (image: the module's fixture)
 
 pytestmark = pytest.mark.qemu
-
-
-class SeededGuest(DiskGuest):
-    """A seed may rename the machine: the root prompt is `HOSTNAME:DIR# `, any hostname."""
-
-    def wait_for_shell(self, timeout):
-        self.expect(r"[\w.-]+:[^\r\n]*# $", timeout)
-        self.child.sendline(f"PS1='{PROMPT}'; stty -echo 2>/dev/null")
-        self.expect_exact(PROMPT, timeout)
-        self.child.sendline("")
-        self.expect_exact(PROMPT, timeout)
 
 
 def boot(disk, seed, name, append="", net=False, snapshot=False):
@@ -46,7 +35,7 @@ def boot(disk, seed, name, append="", net=False, snapshot=False):
         argv += ["-drive", f"file={seed},format=raw,if=none,id=hd1,readonly=on",
                  "-device", "virtio-blk-device,drive=hd1"]
     child, log = spawn(argv, name)
-    g = SeededGuest(child, log)
+    g = DiskGuest(child, log)
     try:
         g.wait_for_shell(120)
     except Exception:

@@ -58,7 +58,8 @@ class DiskGuest(Guest):
     """A root shell on the disk's root (openv.autologin), driven like tests' Guest."""
 
     def wait_for_shell(self, timeout):
-        self.expect(r"openv:[^\r\n]*# $", timeout)
+        # `HOSTNAME:DIR# `: a cloud-init seed on one of the disks may have renamed the machine.
+        self.expect(r"[\w.-]+:[^\r\n]*# $", timeout)
         self.child.sendline(f"PS1='{PROMPT}'; stty -echo 2>/dev/null")
         self.expect_exact(PROMPT, timeout)
         self.child.sendline("")
