@@ -177,7 +177,7 @@ fuzz_ci_netcfg_SEEDS := tests/unit/cloud-init/data/network-config-v1.yaml \
 # The config modules on a fuzzed #cloud-config, against a temporary root (fuzz_ci_modules.c).
 fuzz_ci_modules_INCLUDES := -Icloud-init/src
 fuzz_ci_modules_SRCS := tests/fuzz/fuzz_ci_modules.c $(sort $(wildcard cloud-init/src/modules/*.c)) \
-	cloud-init/src/node.c cloud-init/src/util.c cloud-init/src/run.c
+	cloud-init/src/node.c cloud-init/src/util.c cloud-init/src/run.c cloud-init/src/gunzip.c
 fuzz_ci_modules_CFLAGS := $(CI_FUZZ_CFLAGS)
 fuzz_ci_modules_LIBS := -lyaml -lcrypt
 fuzz_ci_modules_SEEDS := tests/fuzz/ci-modules-seeds/cloud-config.yaml

@@ -54,7 +54,8 @@ void mod_hostname_fqdn(const struct ci_context *ctx, char *host, size_t hostlen,
 
 /* Standard or URL-safe base64, blanks and newlines ignored; -1 on anything else. */
 int mod_base64_decode(const char *in, size_t len, struct mod_buf *out);
-/* gzip data through `gzip -dc`; -1 when it is not valid gzip or inflates past 64 MiB. */
+/* gzip data through the core's inflate (ci_gunzip); -1 when it is not valid gzip or inflates
+ * past 64 MiB. */
 int mod_gunzip(const void *in, size_t len, struct mod_buf *out);
 
 /* ---- /etc/passwd, /etc/shadow, /etc/group (accounts.c) ------------------------------------- */

@@ -1,5 +1,5 @@
 /* write_files and write_files_deferred: encodings, owner, permissions, append, defer, and bad
- * entries failing alone. gzip goes through the host's `gzip -dc`, as through BusyBox's on openv. */
+ * entries failing alone. gzip goes through the core's inflate (gunzip.c). */
 #include "mod_test.h"
 
 static void test_encodings(void **state)
