@@ -153,11 +153,15 @@ static const char *const level_names[] = {"DEBUG", "INFO", "WARNING", "ERROR"};
 static void vlog(struct ci_context *ctx, enum ci_level level, const char *fmt, va_list ap)
 {
     FILE *f = ctx->log ? ctx->log : stderr;
-    char stamp[32] = "";
-    time_t now = time(NULL);
+    /* cloud-init's format, milliseconds after a comma: "2026-12-07 01:43:17,123". */
+    char stamp[40] = "";
+    struct timespec now;
     struct tm tm;
-    if (gmtime_r(&now, &tm))
-        strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (gmtime_r(&now.tv_sec, &tm)) {
+        size_t n = strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+        snprintf(stamp + n, sizeof stamp - n, ",%03ld", now.tv_nsec / 1000000);
+    }
     fprintf(f, "%s - %s[%s]: ", stamp, ctx->module ? ctx->module : "cloud-init",
             level_names[level]);
     vfprintf(f, fmt, ap);
