@@ -117,6 +117,18 @@ static bool blank(const char *s, size_t len)
     return true;
 }
 
+/* Text as a seed's author writes it: no NUL and no control bytes but tab, CR, LF and FF
+ * (UTF-8 is fine: its bytes are all >= 0x80). */
+static bool looks_like_text(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
 /* One piece of user-data whose type comes from its first line (or its MIME type). */
 static void handle(struct ci_context *ctx, struct ci_userdata *u, struct ci_node **cfg,
                    const char *what, const char *type, const char *filename, const char *buf,
@@ -132,6 +144,11 @@ static void handle(struct ci_context *ctx, struct ci_userdata *u, struct ci_node
         ci_error(ctx, "%s: gzip inside gzip is not supported", what);
     } else if (type && strcmp(type, "text/plain") && strcmp(type, "text/x-not-multipart")) {
         ci_warn(ctx, "%s: MIME part of type %s is not supported: skipped", what, type);
+    } else if (!looks_like_text(buf, len)) {
+        /* Text of an unknown kind is cloud-init's warning; bytes that are no text at all
+         * are no seed anyone meant: nothing of it can be applied. */
+        ci_error(ctx, "%s: binary data of no known format (not #cloud-config, #!, MIME or "
+                 "gzip): ignored", what);
     } else {
         char first[40];
         size_t l = 0;

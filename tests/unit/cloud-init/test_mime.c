@@ -150,6 +150,12 @@ static void test_userdata_formats(void **state)
     ci_userdata_process(&ctx, "hello world\n", 12, NULL, 0, &u);
     assert_int_equal(ctx.warnings, 1);
     ci_userdata_free(&u);
+    /* Binary garbage is no format at all: an error, not cloud-init's unknown-text warning. */
+    ci_userdata_process(&ctx, "\x01\x02garbage\0\xff", 12, NULL, 0, &u);
+    assert_int_equal(ctx.errors, 4);
+    assert_int_equal(ctx.warnings, 1);
+    assert_non_null(strstr(ctx.error_msgs[3], "binary data"));
+    ci_userdata_free(&u);
     done(&ctx);
 }
 
