@@ -188,14 +188,16 @@ static void test_condvar(void)
 
 /* ---- raw futex ---- */
 
-static atomic_int fword, fwaiting;
+static atomic_int fword, fwaiting, fwaits;
 
 static void *futex_waiter(void *arg)
 {
     int op = (int)(intptr_t)arg;
     atomic_fetch_add(&fwaiting, 1);
-    while (atomic_load(&fword) == 0)
+    while (atomic_load(&fword) == 0) {
+        atomic_fetch_add(&fwaits, 1);
         futex(&fword, op, 0, NULL);
+    }
     return NULL;
 }
 
@@ -224,6 +226,7 @@ static void test_futex(void)
         pthread_t th[3];
         atomic_store(&fword, 0);
         atomic_store(&fwaiting, 0);
+        atomic_store(&fwaits, 0);
         for (int i = 0; i < 3; i++)
             pthread_create(&th[i], NULL, futex_waiter,
                            (void *)(intptr_t)ops[k][0]);
@@ -231,6 +234,10 @@ static void test_futex(void)
             sleep_ms(1);
         sleep_ms(100); /* let all three block in the kernel */
         long woke1 = futex(&fword, ops[k][1], 1, NULL);
+        /* The woken waiter must be back in FUTEX_WAIT before the second wake counts it: wait
+         * for its fourth call (a loaded host may not run it for a while), then let it block. */
+        for (int i = 0; i < 5000 && atomic_load(&fwaits) < 4; i++)
+            sleep_ms(1);
         sleep_ms(20);
         atomic_store(&fword, 1);
         long woke2 = futex(&fword, ops[k][1], 0x7fffffff, NULL);
