@@ -51,15 +51,6 @@ def dev_key():
     return DEV_KEY
 
 
-class UserSsh(Ssh):
-    def __init__(self, port, key, known, user):
-        super().__init__(port, key, known, connect_timeout=5)
-        self.user = user
-
-    def argv(self, key=None, extra=()):
-        return [*super().argv(key, extra)[:-1], f"{self.user}@127.0.0.1"]
-
-
 def make_seed(directory, key):
     with open(key + ".pub") as f:
         pub = f.read().strip()
@@ -102,7 +93,7 @@ def first_ssh(base, seed, key, user):
     t = threading.Thread(target=drain, daemon=True)
     t.start()
     try:
-        ssh = UserSsh(port, key, known, user)
+        ssh = Ssh(port, key, known, connect_timeout=5, user=user)
         r = ssh.wait_ready(within=240, retry=0.2)
         if r.returncode != 0:
             raise GuestError(f"ssh as {user} never succeeded: "

@@ -56,9 +56,10 @@ def spawn_image(image, forwards=(), snapshot=False, timeout=180, extra_args=(), 
 
 
 class Ssh:
-    def __init__(self, port, key, known_dir, connect_timeout=20):
+    def __init__(self, port, key, known_dir, connect_timeout=20, user="root"):
         self.port = port
         self.key = key
+        self.user = user
         self.opts = ["-p", str(port), "-o", "BatchMode=yes",
                      "-o", f"ConnectTimeout={connect_timeout}",
                      "-o", "StrictHostKeyChecking=accept-new",
@@ -67,7 +68,7 @@ class Ssh:
 
     def argv(self, key=None, extra=()):
         return ["ssh", "-i", str(key or self.key), "-o", "IdentitiesOnly=yes", *self.opts,
-                *extra, "root@127.0.0.1"]
+                *extra, f"{self.user}@127.0.0.1"]
 
     def run(self, command, check=True, timeout=60, key=None, stdin=None, extra=(),
             stdout=subprocess.PIPE):
@@ -76,6 +77,10 @@ class Ssh:
         if check:
             assert r.returncode == 0, r.stderr.decode(errors="replace")
         return r
+
+    def out(self, command):
+        """The command's standard output as text (it must succeed)."""
+        return self.run(command).stdout.decode()
 
     def wait_ready(self, within=60, retry=2):
         """Retries `ssh true` until it succeeds or `within` seconds pass; returns the last

@@ -46,20 +46,6 @@ STATIC_IP = "10.0.2.20"          # QEMU's user network: 10.0.2.0/24, gateway 10.
 ALICE_PW = "Alice-Pw-1"
 
 
-class UserSsh(Ssh):
-    """sshguest.Ssh as another user than root."""
-
-    def __init__(self, port, key, known_dir, user):
-        super().__init__(port, key, known_dir)
-        self.user = user
-
-    def argv(self, key=None, extra=()):
-        return [*super().argv(key, extra)[:-1], f"{self.user}@127.0.0.1"]
-
-    def out(self, command):
-        return self.run(command).stdout.decode()
-
-
 class Boot:
     """One QEMU on a disk image with seeds; the console is a pexpect child."""
 
@@ -95,7 +81,7 @@ class Boot:
         return self.child.match.group(1)
 
     def ssh(self, user, key, known_dir, within=60):
-        s = UserSsh(self.port, key, known_dir, user)
+        s = Ssh(self.port, key, known_dir, user=user)
         r = s.wait_ready(within=within)
         assert r.returncode == 0, f"ssh {user}: {r.stderr.decode(errors='replace')}"
         return s
@@ -264,9 +250,9 @@ def test_sudo_rule(provisioned):
 def test_root_key_refused_with_disable_root(provisioned, keys):
     """meta-data's key logs in as the default user, and is refused for root with cloud-init's
     message."""
-    s = UserSsh(provisioned.port, keys / "id_root", provisioned.known, "openv")
+    s = Ssh(provisioned.port, keys / "id_root", provisioned.known, user="openv")
     assert s.out("id -un") == "openv\n"
-    r = UserSsh(provisioned.port, keys / "id_root", provisioned.known, "root").run(
+    r = Ssh(provisioned.port, keys / "id_root", provisioned.known, user="root").run(
         "echo root-shell", check=False)
     out = r.stdout.decode()
     assert "Please login as the user" in out and "root-shell" not in out, (out, r.stderr)
@@ -545,7 +531,7 @@ def test_malformed_seed_boot_continues_status_error(kind, base_image, keys, tmp_
         # key when no module ran.
         s = None
         for user, key in (("openv", "id_user"), ("root", "id_image")):
-            cand = UserSsh(b.port, keys / key, known, user)
+            cand = Ssh(b.port, keys / key, known, user=user)
             r = cand.wait_ready(within=20)
             if r.returncode == 0:
                 s = cand
