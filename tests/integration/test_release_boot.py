@@ -3,10 +3,10 @@ user would type them in the release directory (tools/release.py's BOOT_METHODS, 
 forward on a free port): the decompressed openv.img.xz through our U-Boot with the shipped
 ctrl.dtb (signed boot) and through Debian's U-Boot, and the qcow2. One boot per path.
 
-A release image has no SSH key and root's password is locked: a user's key comes from a
-cloud-init seed (being written: docs/cloud-init.md), so until then the check is that the boot
-reaches `openv login:` and that the SSH server on the port forward answers with its host key
-(ssh-keyscan) and refuses a key it was not given. The login itself waits for cloud-init."""
+A release image has no SSH key and root's password is locked: each boot reaches `openv login:`,
+the SSH server on the port forward answers with its host key (ssh-keyscan) and refuses a key it
+was not given. The README's seed line is the login: a `cloud-localds` seed with the user's key
+provisions the default user `openv`, who logs in over ssh and has sudo (docs/cloud-init.md)."""
 
 import os
 import shlex
@@ -27,7 +27,18 @@ import release as release_tool  # noqa: E402
 
 # The README's lines are for -smp 1 (ctrl.dtb is QEMU's tree for exactly that machine).
 pytestmark = [pytest.mark.qemu, pytest.mark.same_at_any_smp]
-METHODS = {"signed": "signed boot", "stock": "stock U-Boot", "qcow2": "qcow2"}
+METHODS = {"signed": "signed boot", "stock": "stock U-Boot", "seed": "with a cloud-init seed",
+           "qcow2": "qcow2"}
+
+
+def make_seed(where, key):
+    """The seed a user makes for the README's seed line: their key for the default user."""
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    with open(f"{key}.pub", encoding="utf-8") as f:
+        pub = f.read().strip()
+    (where / "user-data").write_text(f"#cloud-config\nssh_authorized_keys:\n  - {pub}\n")
+    (where / "meta-data").write_text("instance-id: iid-release-1\n")
+    subprocess.run(["cloud-localds", "seed.iso", "user-data", "meta-data"], cwd=where, check=True)
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +82,8 @@ def test_release_boots_to_login_and_ssh_answers(released, method):
     shutil.copytree(release_dir, where)
     setup, argv = readme_method(release_dir, METHODS[method])
     subprocess.run(setup, shell=True, cwd=where, check=True)
+    if method == "seed":
+        make_seed(where, tmp / "user-key")
     port = free_port()
     argv = [a.replace("hostfwd=tcp::2222-:22", f"hostfwd=tcp:127.0.0.1:{port}-:22") for a in argv]
     assert any(str(port) in a for a in argv), argv
@@ -101,6 +114,18 @@ def test_release_boots_to_login_and_ssh_answers(released, method):
                             "-o", "ConnectTimeout=20", "-p", str(port), "root@127.0.0.1", "true"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
         assert r.returncode == 255 and "Permission denied" in r.stderr, r.stderr
+        if method == "seed":
+            # The seed's key logs in as the default user, who has sudo (doas, no password).
+            r = subprocess.run(["ssh", "-i", str(tmp / "user-key"), "-o", "IdentitiesOnly=yes",
+                                "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                                "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=20",
+                                "-p", str(port), "openv@127.0.0.1",
+                                "id -un; sudo id -u; cloud-init status --wait"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               timeout=180)
+            assert r.returncode == 0, (r.stdout, r.stderr)
+            assert r.stdout.split()[:2] == ["openv", "0"], r.stdout
+            assert "status: done" in r.stdout, r.stdout
     finally:
         child.terminate(force=True)
         if log:
