@@ -17,31 +17,15 @@ import time
 
 import pytest
 
-from guest import BUILD, kernel_image, qemu_machine
-from test_disk import DiskGuest, image, spawn  # noqa: F401  (image: the module's fixture)
+from guest import BUILD
+from test_disk import boot_root_shell, image  # noqa: F401  (image: the module's fixture)
 
 pytestmark = pytest.mark.qemu
 
 
 def boot(disk, seed, name, append="", net=False, snapshot=False):
-    argv = [*qemu_machine(), "-nographic", "-no-reboot",
-            "-global", "virtio-mmio.force-legacy=false", "-kernel", kernel_image(),
-            "-append", f"root=/dev/vda2 ro rootwait console=ttyS0 openv.autologin {append}".strip(),
-            "-drive", f"file={disk},format=raw,if=none,id=hd0{',snapshot=on' if snapshot else ''}",
-            "-device", "virtio-blk-device,drive=hd0"]
-    if net:
-        argv += ["-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"]
-    if seed:
-        argv += ["-drive", f"file={seed},format=raw,if=none,id=hd1,readonly=on",
-                 "-device", "virtio-blk-device,drive=hd1"]
-    child, log = spawn(argv, name)
-    g = DiskGuest(child, log)
-    try:
-        g.wait_for_shell(120)
-    except Exception:
-        g.close()
-        raise
-    return g
+    return boot_root_shell(disk, [seed] if seed else [], name, append, snapshot=snapshot, net=net,
+                           readonly=True)
 
 
 def shutdown(g):

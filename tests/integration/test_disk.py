@@ -66,14 +66,18 @@ class DiskGuest(Guest):
         self.expect_exact(PROMPT, timeout)
 
 
-def boot_root_shell(image, disks, name, append=""):
+def boot_root_shell(image, disks, name, append="", snapshot=True, net=False, readonly=False):
+    """A root shell on `image` (vda) with `disks` after it (vdb...): snapshot keeps the image
+    unchanged, net adds a user-mode NIC, readonly attaches the extra disks read-only."""
     argv = [*qemu_machine(), "-nographic", "-no-reboot",
             "-global", "virtio-mmio.force-legacy=false", "-kernel", kernel_image(),
             "-append", f"root=/dev/vda2 ro rootwait console=ttyS0 openv.autologin {append}".strip(),
-            "-drive", f"file={image},format=raw,if=none,id=hd0,snapshot=on",
+            "-drive", f"file={image},format=raw,if=none,id=hd0{',snapshot=on' if snapshot else ''}",
             "-device", "virtio-blk-device,drive=hd0"]
+    if net:
+        argv += ["-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"]
     for i, d in enumerate(disks, 1):
-        argv += ["-drive", f"file={d},format=raw,if=none,id=hd{i}",
+        argv += ["-drive", f"file={d},format=raw,if=none,id=hd{i}{',readonly=on' if readonly else ''}",
                  "-device", f"virtio-blk-device,drive=hd{i}"]
     child, log = spawn(argv, name)
     g = DiskGuest(child, log)
