@@ -56,6 +56,32 @@ static bool has_key(const char *text, const char *key)
     return false;
 }
 
+static const char *skip_blank(const char *k)
+{
+    while (*k == ' ' || *k == '\t')
+        k++;
+    return k;
+}
+
+/* Whether the authorized_keys line [line, +linelen) holds the same key as key. */
+static bool same_key(const char *line, size_t linelen, const char *key)
+{
+    const char *a, *b;
+    size_t al, bl;
+    key = skip_blank(key);
+    return *key && *key != '#' && key_blob(line, linelen, &a, &al) &&
+           key_blob(key, strlen(key), &b, &bl) && al == bl && !memcmp(a, b, al);
+}
+
+/* One line for key (blank or comment keys add nothing). */
+static int add_key_line(struct mod_buf *out, const char *key, const char *prefix)
+{
+    key = skip_blank(key);
+    if (!*key || *key == '#')
+        return 0;
+    return prefix ? mod_buf_printf(out, "%s %s\n", prefix, key) : mod_buf_printf(out, "%s\n", key);
+}
+
 /* uid, gid and home of user from ctx->root's /etc/passwd. */
 static int user_info(struct ci_context *ctx, const char *user, uid_t *uid, gid_t *gid,
                      char *home, size_t homelen)
@@ -120,27 +146,34 @@ int mod_add_authorized_keys(struct ci_context *ctx, const char *user, char *cons
         ci_error(ctx, "ssh keys for %s: cannot read %s: %s", user, file, strerror(errno));
         return -1;
     }
+    /* As cloud-init's update_authorized_keys: a line whose key is one of ours is replaced by our
+     * line (so root's copy of a key gains disable_root's options), every other line stays byte
+     * for byte, and the keys not yet there are appended. */
+    size_t nkeys = 0;
+    while (keys[nkeys])
+        nkeys++;
+    bool *placed = calloc(nkeys, sizeof *placed);
     struct mod_buf out = {0};
-    int r = 0;
-    if (old && len) {
-        r = mod_buf_add(&out, old, len);
-        if (r == 0 && old[len - 1] != '\n')
-            r = mod_buf_str(&out, "\n");
-    }
-    for (size_t i = 0; keys[i] && r == 0; i++) {
-        const char *k = keys[i];
-        while (*k == ' ' || *k == '\t')
+    int r = placed ? 0 : -1;
+    for (const char *p = old; r == 0 && p && p < old + len; ) {
+        size_t l = strcspn(p, "\n");
+        size_t k = 0;
+        while (k < nkeys && !same_key(p, l, keys[k]))
             k++;
-        if (!*k || *k == '#')
-            continue;
-        /* A key already there keeps its line (and its options) as it is. */
-        if (has_key(out.p ? out.p : "", k))
-            continue;
-        if (prefix)
-            r = mod_buf_printf(&out, "%s %s\n", prefix, k);
-        else
-            r = mod_buf_printf(&out, "%s\n", k);
+        if (k < nkeys && !placed[k]) {
+            placed[k] = true;
+            r = add_key_line(&out, keys[k], prefix);
+        } else if (k == nkeys) {
+            r = mod_buf_add(&out, p, l);
+            if (r == 0)
+                r = mod_buf_str(&out, "\n");
+        }
+        p += l + (p[l] == '\n');
     }
+    for (size_t i = 0; i < nkeys && r == 0; i++)
+        if (!placed[i] && !has_key(out.p ? out.p : "", keys[i]))
+            r = add_key_line(&out, keys[i], prefix);
+    free(placed);
     free(old);
     if (r < 0 || ci_write_file(ctx, file, out.p ? out.p : "", out.len, 0600, uid, gid) < 0) {
         ci_error(ctx, "ssh keys for %s: cannot write %s: %s", user, file, strerror(errno));

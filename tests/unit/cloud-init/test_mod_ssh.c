@@ -41,15 +41,21 @@ static void test_keys_default_user_and_root(void **state)
     mt_assert_file(t, "/home/openv/.ssh/authorized_keys", KEY_B "\n" KEY_A "\n");
 }
 
-static void test_key_already_in_root_file_kept(void **state)
+/* As cloud-init: root's line of a key the seed also gives is replaced by the seed's line with
+ * disable_root's options (an unprefixed copy would let root in with that key); other lines stay. */
+static void test_key_already_in_root_file_gains_prefix(void **state)
 {
     struct mt *t = *state;
     add_openv(t);
-    mt_put(t, "/root/.ssh/authorized_keys", KEY_DEV, 0600);        /* no final newline */
-    mt_config(t, "#cloud-config\nssh_authorized_keys: ['" KEY_DEV "', '" KEY_A "']\n", NULL);
+    mt_put(t, "/root/.ssh/authorized_keys", "# keep me\n" KEY_DEV "\n" KEY_B, 0600);  /* no final newline */
+    mt_config(t, "#cloud-config\nssh_authorized_keys: ['" KEY_DEV "', '" KEY_A "', '" KEY_A "']\n", NULL);
     assert_int_equal(cc_ssh(&t->ctx), 0);
-    mt_assert_file(t, "/root/.ssh/authorized_keys", KEY_DEV "\n" ROOT_PREFIX " " KEY_A "\n");
+    const char *want = "# keep me\n" ROOT_PREFIX " " KEY_DEV "\n" KEY_B "\n" ROOT_PREFIX " " KEY_A "\n";
+    mt_assert_file(t, "/root/.ssh/authorized_keys", want);
     mt_assert_file(t, "/home/openv/.ssh/authorized_keys", KEY_DEV "\n" KEY_A "\n");
+    /* Again (a re-run): the same file. */
+    assert_int_equal(cc_ssh(&t->ctx), 0);
+    mt_assert_file(t, "/root/.ssh/authorized_keys", want);
 }
 
 static void test_disable_root_false_and_opts(void **state)
@@ -141,7 +147,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         MT(test_keys_default_user_and_root),
-        MT(test_key_already_in_root_file_kept),
+        MT(test_key_already_in_root_file_gains_prefix),
         MT(test_disable_root_false_and_opts),
         MT(test_meta_keys_forms),
         MT(test_no_default_user),
