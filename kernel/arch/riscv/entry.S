@@ -82,6 +82,11 @@ ret_from_trap:                      /* sp = the trapframe to resume; interrupts 
     csrw sscratch, tp
     ld tp, TF_REG(4)(sp)            /* the user's thread pointer */
 2:  ld t0, TF_REG(0)(sp)
+    /* Drop any load reservation, as Linux does: one left by the interrupted context (a trap
+     * between its lr and sc) or by a kernel compare-and-swap that branched around its sc must
+     * not let the resumed context's sc succeed on a word it never reserved. The store puts
+     * back the value just read (the saved pc, TF_REG(0) == 0(sp)), so it changes nothing. */
+    sc.d x0, t0, (sp)
     csrw sstatus, t1
     csrw sepc, t0
     RESTORE_GPRS
