@@ -6,6 +6,7 @@ tests/integration/test_smp.py::test_guest_programs_in_parallel.
 
     tools/soak_smp.py --minutes 30                # threads, 8 copies a round, 2 host spinners
     tools/soak_smp.py --program fork_cow --copies 4 --spinners 0 --rounds 10
+    tools/soak_smp.py --program pi_futex --copies 1 --spinners 0 --rounds 200 --round-timeout 90
 
 A round that does not finish within --round-timeout is a hang: the tool sends a BREAK and
 SysRq 't' on the serial console (kernel/kernel/sysrq.c: every task's state, hart and kernel

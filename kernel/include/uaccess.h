@@ -23,10 +23,14 @@ long strncpy_from_user(char *dst, uaddr_t src, size_t max);
  * a lock word another thread may change at the same time. */
 int futex_atomic_cmpxchg_user(uaddr_t uaddr, uint32_t old, uint32_t new, uint32_t *found);
 
-static inline int get_user_u32(uint32_t *v, uaddr_t a) { return copy_from_user(v, a, 4); }
-static inline int get_user_u64(uint64_t *v, uaddr_t a) { return copy_from_user(v, a, 8); }
-static inline int put_user_u32(uint32_t v, uaddr_t a) { return copy_to_user(a, &v, 4); }
-static inline int put_user_u64(uint64_t v, uaddr_t a) { return copy_to_user(a, &v, 8); }
+/* One user word, 0 or -EFAULT. An aligned word is moved by a single load or store, as
+ * Linux's get_user/put_user: a word that another thread changes meanwhile is read as its old
+ * or its new value, never half of each (a futex word, an owner TID), and a store is seen
+ * whole. A misaligned one is copied (no such promise). */
+int get_user_u32(uint32_t *v, uaddr_t a);
+int get_user_u64(uint64_t *v, uaddr_t a);
+int put_user_u32(uint32_t v, uaddr_t a);
+int put_user_u64(uint64_t v, uaddr_t a);
 
 /* A path from user space into a kmalloc'd PATH_MAX buffer; returns it or an ERR_PTR-style
  * negative errno cast to a pointer (check with IS_ERR_VALUE). Free with kfree. */

@@ -98,8 +98,9 @@ static int prefault_word(uaddr_t uaddr)
 }
 
 /* Faults the word in (for writing too if `writable`: the PI paths swap it), takes futex_lock
- * and reads the word again under it, closing the race with a waker. 0 with futex_lock held,
- * or -EFAULT without it. */
+ * and reads the word again under it, closing the race with a waker. The read is one load
+ * (get_user_u32): user space may change the word on another hart meanwhile, and must be seen
+ * before or after, never half of each. 0 with futex_lock held, or -EFAULT without it. */
 static int lock_and_read_word(uaddr_t uaddr, bool writable, uint32_t *v)
 {
     if (writable ? prefault_word(uaddr) : get_user_u32(v, uaddr))

@@ -40,6 +40,42 @@ int futex_atomic_cmpxchg_user(uaddr_t uaddr, uint32_t old, uint32_t new, uint32_
     return __uaccess_cmpxchg32((uint32_t *)uaddr, old, new, found) ? -EFAULT : 0;
 }
 
+int get_user_u32(uint32_t *v, uaddr_t a)
+{
+    if (a & 3)
+        return copy_from_user(v, a, 4);
+    if (!user_range_ok(a, 4))
+        return -EFAULT;
+    return __uaccess_get32((const uint32_t *)a, v) ? -EFAULT : 0;
+}
+
+int get_user_u64(uint64_t *v, uaddr_t a)
+{
+    if (a & 7)
+        return copy_from_user(v, a, 8);
+    if (!user_range_ok(a, 8))
+        return -EFAULT;
+    return __uaccess_get64((const uint64_t *)a, v) ? -EFAULT : 0;
+}
+
+int put_user_u32(uint32_t v, uaddr_t a)
+{
+    if (a & 3)
+        return copy_to_user(a, &v, 4);
+    if (!user_range_ok(a, 4))
+        return -EFAULT;
+    return __uaccess_put32((uint32_t *)a, v) ? -EFAULT : 0;
+}
+
+int put_user_u64(uint64_t v, uaddr_t a)
+{
+    if (a & 7)
+        return copy_to_user(a, &v, 8);
+    if (!user_range_ok(a, 8))
+        return -EFAULT;
+    return __uaccess_put64((uint64_t *)a, v) ? -EFAULT : 0;
+}
+
 long strncpy_from_user(char *dst, uaddr_t src, size_t max)
 {
     if (max == 0)

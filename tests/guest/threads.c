@@ -273,6 +273,70 @@ static void test_futex(void)
     munmap(sh, 4096);
 }
 
+/* The kernel reads a futex word with one 32-bit load, as Linux does (futex_get_value_locked):
+ * a word that another hart changes meanwhile is seen as its old or its new value, never as a
+ * mix of their bytes. A thread flips the word between 0 and 0xffffffff while FUTEX_WAIT, with
+ * a zero timeout, compares it with 0x000000ff, which it never holds: EAGAIN every time, never
+ * ETIMEDOUT. (openv read it byte by byte: a LOCK_PI saw a torn owner TID, answered ESRCH, and
+ * musl's pthread_mutex_lock then parks the thread for ever: pi_futex hung at -smp 4.) */
+static atomic_int torn_word, torn_stop;
+static long torn_flips;
+
+static void pin_to(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    sched_setaffinity(0, sizeof set, &set);
+}
+
+static void *torn_flipper(void *arg)
+{
+    (void)arg;
+    pin_to(1);
+    while (!atomic_load_explicit(&torn_stop, memory_order_relaxed)) {
+        atomic_store_explicit(&torn_word, -1, memory_order_relaxed);
+        atomic_store_explicit(&torn_word, 0, memory_order_relaxed);
+        torn_flips++;
+    }
+    return NULL;
+}
+
+static void test_futex_word_read_once(void)
+{
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+        check_skip("FUTEX_WAIT reads the word in one access, never torn", "one CPU");
+        return;
+    }
+    cpu_set_t old;
+    sched_getaffinity(0, sizeof old, &old);
+    pin_to(0);   /* the flipper on CPU 1: the two run at the same time */
+    pthread_t th;
+    atomic_store(&torn_word, 0);
+    atomic_store(&torn_stop, 0);
+    pthread_create(&th, NULL, torn_flipper, NULL);
+    struct timespec zero = {0, 0};
+    long calls = 0, torn = 0, other = 0;
+    double t0 = now_ms();
+    while (now_ms() - t0 < 1000) {
+        for (int i = 0; i < 100; i++, calls++) {
+            long r = futex(&torn_word, FUTEX_WAIT_PRIVATE, 0xff, &zero);
+            if (r == -1 && errno == ETIMEDOUT)
+                torn++;
+            else if (!(r == -1 && errno == EAGAIN))
+                other++;
+        }
+    }
+    atomic_store(&torn_stop, 1);
+    pthread_join(th, NULL);
+    sched_setaffinity(0, sizeof old, &old);
+    check_note("futex word flipped %ld times on CPU 1 during %ld FUTEX_WAITs on CPU 0",
+               torn_flips, calls);
+    CHECKF(torn == 0 && other == 0, "FUTEX_WAIT reads the word in one access, never torn",
+           "%ld of %ld calls saw 0x000000ff, %ld gave neither EAGAIN nor ETIMEDOUT", torn,
+           calls, other);
+}
+
 /* ---- raw clone: CLONE_PARENT_SETTID / CLONE_CHILD_CLEARTID ---- */
 
 static volatile int raw_child_ran;
@@ -562,6 +626,7 @@ int main(void)
     test_mutex();
     test_condvar();
     test_futex();
+    test_futex_word_read_once();
     test_raw_clone();
     test_exit_while_running();
     test_process_exit();

@@ -15,7 +15,6 @@ import tempfile
 import time
 
 import pexpect
-import pytest
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(REPO, os.environ.get("BUILD", "build"))
@@ -170,23 +169,3 @@ class Guest:
 
 def have_qemu():
     return shutil.which("qemu-system-riscv64") is not None
-
-
-# An open bug (issue 18; stop 21's note): with more than one hart, about one run of pi_futex in
-# twenty (in a loop of runs in one boot) leaves two threads asleep in plain FUTEX_WAIT that
-# nothing wakes. It reproduces on df37e88 too, so it is older than the tests that met it. Until
-# it is fixed, the program runs under a guest-side `timeout` there, so that a hang fails that
-# test alone and not the shared boot's later ones, and the test is an expected failure.
-KNOWN_SMP_HANGS = {"pi_futex": "PI-mutex contention at -smp 4: a lost FUTEX_WAIT wake-up "
-                               "(open bug, reproduced on df37e88)"}
-
-
-def guest_program_params(names, smp):
-    """The guest programs as pytest parameters, the known SMP hangs marked xfail at smp > 1."""
-    return [pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_SMP_HANGS[n], strict=False))
-            if smp > 1 and n in KNOWN_SMP_HANGS else n for n in names]
-
-
-def guest_program_command(name, smp):
-    cmd = f"/opt/tests/guest/{name} /opt/tests/guest/{name}"
-    return f"timeout -s KILL 120 {cmd}" if smp > 1 and name in KNOWN_SMP_HANGS else cmd

@@ -166,6 +166,55 @@ __uaccess_strncpy:
     li a0, -1
     ret
 
+/* unsigned long __uaccess_get32(const u32 *uaddr, u32 *val), __uaccess_get64, __uaccess_put32
+ * (u32 *uaddr, u32 val), __uaccess_put64: one naturally aligned user word moved by a single
+ * load or store (the caller checks the alignment), so a word that another hart changes at the
+ * same time is seen whole, old or new, never a mix of their bytes (__uaccess_copy moves short
+ * or odd pieces byte by byte): futex words, CLONE_CHILD_CLEARTID, robust-list pointers. 0, or
+ * 1 on an unresolved fault. */
+    .globl __uaccess_get32
+__uaccess_get32:
+    li t6, SR_SUM
+    csrs sstatus, t6
+    EX "lw t0, 0(a0)", .Lone_fault
+    csrc sstatus, t6
+    sw t0, 0(a1)
+    li a0, 0
+    ret
+
+    .globl __uaccess_get64
+__uaccess_get64:
+    li t6, SR_SUM
+    csrs sstatus, t6
+    EX "ld t0, 0(a0)", .Lone_fault
+    csrc sstatus, t6
+    sd t0, 0(a1)
+    li a0, 0
+    ret
+
+    .globl __uaccess_put32
+__uaccess_put32:
+    li t6, SR_SUM
+    csrs sstatus, t6
+    EX "sw a1, 0(a0)", .Lone_fault
+    csrc sstatus, t6
+    li a0, 0
+    ret
+
+    .globl __uaccess_put64
+__uaccess_put64:
+    li t6, SR_SUM
+    csrs sstatus, t6
+    EX "sd a1, 0(a0)", .Lone_fault
+    csrc sstatus, t6
+    li a0, 0
+    ret
+
+.Lone_fault:
+    csrc sstatus, t6
+    li a0, 1
+    ret
+
 /* unsigned long __uaccess_cmpxchg32(u32 *uaddr, u32 old, u32 new, u32 *found): an atomic
  * compare-and-swap of a user word (futexes): LR/SC, retried while the reservation is lost.
  * *found is the value seen (== old: the swap happened). 0, or 1 on an unresolved fault. A

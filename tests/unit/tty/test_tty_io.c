@@ -126,6 +126,8 @@ const char *cmdline_get(const char *key) { (void)key; return "ttyS0,115200"; }
 
 int copy_from_user(void *dst, uaddr_t src, size_t n) { memcpy(dst, (const void *)src, n); return 0; }
 int copy_to_user(uaddr_t dst, const void *src, size_t n) { memcpy((void *)dst, src, n); return 0; }
+int get_user_u32(uint32_t *v, uaddr_t a) { return copy_from_user(v, a, sizeof *v); }
+int put_user_u32(uint32_t v, uaddr_t a) { return copy_to_user(a, &v, sizeof v); }
 int uio_copyout(struct uio *to, const void *src, size_t n)
 {
     assert_true(n <= to->resid);

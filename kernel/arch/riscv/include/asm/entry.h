@@ -53,6 +53,11 @@ long __uaccess_strncpy(char *dst, const char *src, unsigned long max);
 /* Atomic compare-and-swap of a 4-aligned user word; *found gets the value seen. 0, or 1 on a
  * fault. */
 unsigned long __uaccess_cmpxchg32(uint32_t *uaddr, uint32_t old, uint32_t new, uint32_t *found);
+/* One naturally aligned user word by a single load or store (never torn). 0, or 1 on a fault. */
+unsigned long __uaccess_get32(const uint32_t *uaddr, uint32_t *val);
+unsigned long __uaccess_get64(const uint64_t *uaddr, uint64_t *val);
+unsigned long __uaccess_put32(uint32_t *uaddr, uint32_t val);
+unsigned long __uaccess_put64(uint64_t *uaddr, uint64_t val);
 
 /* trap.c */
 void trap_init(void);                 /* this hart's trap vector */
