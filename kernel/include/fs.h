@@ -134,13 +134,19 @@ struct file *anon_inode_file_new(const char *name, const struct file_operations 
 /* inotify (fs/inotify.c): the VFS reports each change after it succeeded. mask: IN_* of
  * uapi/inotify.h. fsnotify_dentry reports to the inode's watches and, with the name, to its
  * parent directory's; fsnotify_file does so for an open file (IN_MODIFY, IN_ACCESS, IN_OPEN,
- * IN_CLOSE_*); fsnotify_inode only to the inode's own watches. */
+ * IN_CLOSE_*); fsnotify_inode only to the inode's own watches. fsnotify_delete gets the
+ * removed dentry (still held by the caller); dput calls fsnotify_last_dput as a dentry goes
+ * (IN_DELETE_SELF once an inode without a name loses its last dentry), and
+ * generic_shutdown_super calls fsnotify_sb_delete (IN_UNMOUNT) before put_super. */
 void fsnotify_dentry(struct dentry *d, uint32_t mask);
 void fsnotify_file(struct file *f, uint32_t mask);
 void fsnotify_inode(struct inode *inode, uint32_t mask);
 void fsnotify_create(struct inode *dir, struct dentry *d);
 void fsnotify_link(struct inode *dir, struct dentry *d, struct inode *inode);
-void fsnotify_delete(struct inode *dir, const char *name, size_t len, struct inode *inode);
+void fsnotify_delete(struct inode *dir, const char *name, size_t len, struct dentry *d);
+void fsnotify_last_dput(struct inode *inode);
+struct super_block;
+void fsnotify_sb_delete(struct super_block *sb);
 void fsnotify_move(struct inode *odir, const char *oname, size_t olen, struct inode *ndir,
                    const char *nname, size_t nlen, struct inode *moved, struct inode *replaced);
 
