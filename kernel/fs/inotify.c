@@ -17,7 +17,9 @@
  * - when the filesystem shuts down (the last mount of the superblock is unmounted, or a lazy
  *   unmount's last user goes), each watched inode's watches get IN_UNMOUNT, then IN_IGNORED
  *   (fsnotify_sb_delete, from generic_shutdown_super);
- * - IN_MOVE_SELF and IN_DELETE_SELF never carry IN_ISDIR (inotify never did), others do.
+ * - IN_MOVE_SELF and IN_DELETE_SELF never carry IN_ISDIR (inotify never did), others do;
+ * - a watch with IN_EXCL_UNLINK hears nothing from an open file whose name is gone (opens,
+ *   reads, writes, closes through it), neither on the file nor on its old directory.
  *
  * Events are queued per instance (at most INOTIFY_MAX_EVENTS, then one IN_Q_OVERFLOW); an event
  * equal to the last one queued is merged into it, as Linux does. All of it runs in process
@@ -132,9 +134,14 @@ static void watch_remove(struct inotify_watch *w, bool ignored)
     iput(inode);
 }
 
-/* Queue mask to every watch of inode that asked for it (`always`: whatever it asked for). */
+/* How an event is sent: to every watch whatever it asked for (IN_UNMOUNT); from an open file
+ * whose name is gone (watches with IN_EXCL_UNLINK skip it). */
+#define TO_ALL 1u
+#define FROM_UNLINKED 2u
+
+/* Queue mask to every watch of inode that asked for it. */
 static void notify_watches(struct inode *inode, uint32_t mask, uint32_t cookie, const char *name,
-                           size_t namelen, bool always)
+                           size_t namelen, unsigned how)
 {
     struct inotify_watch *w;
     bool oneshot = false;
@@ -142,7 +149,9 @@ static void notify_watches(struct inode *inode, uint32_t mask, uint32_t cookie, 
     if (mask & (IN_MOVE_SELF | IN_DELETE_SELF))
         mask &= ~IN_ISDIR;
     list_for_each_entry(w, &inode->inotify_watches, inode_node) {
-        if (w->dying || !(always || (w->mask & mask & IN_ALL_EVENTS)))
+        if (w->dying || !((how & TO_ALL) || (w->mask & mask & IN_ALL_EVENTS)))
+            continue;
+        if ((how & FROM_UNLINKED) && (w->mask & IN_EXCL_UNLINK))
             continue;
         queue_event(w->group, w->wd, mask, cookie, name, namelen);
         if (w->mask & IN_ONESHOT)
@@ -164,7 +173,7 @@ static void notify_inode(struct inode *inode, uint32_t mask, uint32_t cookie, co
                          size_t namelen)
 {
     if (inode && !list_empty(&inode->inotify_watches))
-        notify_watches(inode, mask, cookie, name, namelen, false);
+        notify_watches(inode, mask, cookie, name, namelen, 0);
 }
 
 static uint32_t isdir_bit(const struct inode *inode)
@@ -174,14 +183,20 @@ static uint32_t isdir_bit(const struct inode *inode)
 
 /* ---- the VFS hooks ---- */
 
+static void notify_dentry(struct dentry *d, uint32_t mask, unsigned how)
+{
+    mask |= isdir_bit(d->inode);
+    if (!list_empty(&d->inode->inotify_watches))
+        notify_watches(d->inode, mask, 0, NULL, 0, how);
+    struct inode *dir = d->parent && d->parent != d ? d->parent->inode : NULL;
+    if (dir && !list_empty(&dir->inotify_watches))
+        notify_watches(dir, mask, 0, d->name, d->name_len, how);
+}
+
 void fsnotify_dentry(struct dentry *d, uint32_t mask)
 {
-    if (!watches_total || !d || !d->inode)
-        return;
-    mask |= isdir_bit(d->inode);
-    notify_inode(d->inode, mask, 0, NULL, 0);
-    if (d->parent && d->parent != d)
-        notify_inode(d->parent->inode, mask, 0, d->name, d->name_len);
+    if (watches_total && d && d->inode)
+        notify_dentry(d, mask, 0);
 }
 
 void fsnotify_inode(struct inode *inode, uint32_t mask)
@@ -194,10 +209,15 @@ void fsnotify_file(struct file *f, uint32_t mask)
 {
     if (!watches_total || (f->fmode & FMODE_PATH))
         return;
-    if (f->dentry && f->dentry->inode == f->inode)
-        fsnotify_dentry(f->dentry, mask);
-    else
+    struct dentry *d = f->dentry;
+    if (d && d->inode == f->inode) {
+        /* IN_EXCL_UNLINK's test, Linux's d_unlinked: the name was removed (unhashed; and no
+         * name is left: synthetic filesystems never hash theirs). */
+        bool unlinked = !(d->flags & DENTRY_HASHED) && d->parent != d && d->inode->nlink == 0;
+        notify_dentry(d, mask, unlinked ? FROM_UNLINKED : 0);
+    } else {
         fsnotify_inode(f->inode, mask);
+    }
 }
 
 void fsnotify_create(struct inode *dir, struct dentry *d)
@@ -219,7 +239,7 @@ void fsnotify_link(struct inode *dir, struct dentry *d, struct inode *inode)
 static void drop_all_watches(struct inode *inode, uint32_t first)
 {
     if (first)
-        notify_watches(inode, first, 0, NULL, 0, true);
+        notify_watches(inode, first, 0, NULL, 0, TO_ALL);
     while (!list_empty(&inode->inotify_watches))
         watch_remove(list_first_entry(&inode->inotify_watches, struct inotify_watch, inode_node),
                      true);

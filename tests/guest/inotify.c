@@ -10,6 +10,7 @@
  * likewise; IN_MOVE_SELF and IN_DELETE_SELF carry no IN_ISDIR. Unmounting the filesystem
  * (not a bind mount of it; a lazy unmount when its last user goes) sends each watch IN_UNMOUNT
  * (with IN_ISDIR for directories) and IN_IGNORED, and the watches do not keep it busy.
+ * IN_EXCL_UNLINK silences an open file whose name is gone.
  */
 #include "check.h"
 
@@ -145,6 +146,31 @@ static void lifetime(const char *fs, const char *d, int in, int wdir)
                  "last close: IN_CLOSE_WRITE, IN_DELETE_SELF, IN_IGNORED");
     snprintf(what, sizeof what, "%s: the watch is gone after the last close", fs);
     check_result(inotify_rm_watch(in, wf) < 0 && errno == EINVAL, what, "errno %d", errno);
+
+    /* IN_EXCL_UNLINK: no events from an open file whose name is gone, on the directory's
+     * watch nor on the file's own; a watch without it still hears them. */
+    int ex = inotify_init1(IN_NONBLOCK);
+    int wex = inotify_add_watch(ex, d, IN_ALL_EVENTS | IN_EXCL_UNLINK);
+    fd = open(f, O_CREAT | O_RDWR, 0644);
+    int wexf = inotify_add_watch(ex, f, IN_ALL_EVENTS | IN_EXCL_UNLINK);
+    wf = inotify_add_watch(in, f, IN_ALL_EVENTS);
+    write(fd, "x", 1);
+    n = drain(ex, e, 32);
+    EXPECT(e, n, wex, IN_MODIFY, "open", "IN_EXCL_UNLINK: a write before the unlink is reported");
+    unlink(f);
+    drain(ex, e, 32);
+    drain(in, e, 32);
+    write(fd, "x", 1);
+    close(fd);
+    n = drain(ex, e, 32);
+    EXPECT_NOT(e, n, wex, IN_MODIFY, "IN_EXCL_UNLINK: no IN_MODIFY from the unlinked file (directory)");
+    EXPECT_NOT(e, n, wex, IN_CLOSE_WRITE, "IN_EXCL_UNLINK: no IN_CLOSE_WRITE (directory)");
+    EXPECT_NOT(e, n, wexf, IN_MODIFY, "IN_EXCL_UNLINK: no IN_MODIFY on the file's own watch");
+    EXPECT(e, n, wexf, IN_DELETE_SELF, "", "IN_EXCL_UNLINK: IN_DELETE_SELF still comes");
+    n = drain(in, e, 32);
+    EXPECT(e, n, wdir, IN_MODIFY, "open", "without IN_EXCL_UNLINK: IN_MODIFY from the unlinked file");
+    EXPECT(e, n, wf, IN_CLOSE_WRITE, "", "without IN_EXCL_UNLINK: IN_CLOSE_WRITE on the file");
+    close(ex);
 
     /* A watched file with a second name: unlinking one name is only IN_ATTRIB. */
     close(open(f, O_CREAT | O_WRONLY, 0644));
