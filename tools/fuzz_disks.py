@@ -185,8 +185,8 @@ def guest_script_ro(dev, fs):
 
 
 def check_ro(fs, out):
-    """The problems in a read-only disk's output (empty: fine): an errno other than EIO or
-    EINVAL, or an EIO without a log line of the filesystem; and a summary for the log."""
+    """The problems in a read-only disk's output (empty: fine): an errno other than those of
+    ALLOWED_ERRORS, or one without the kernel log line it needs; and a summary for the log."""
     m = re.search(r"__ERRS__\r?\n(.*?)__LOG__\r?\n(.*?)disk-done", out, re.S)
     if not m:
         return ["no error summary"], ""
