@@ -190,7 +190,7 @@ static int do_unlink(int dirfd, const char *name, bool rmdir)
         else
             err = dir->iops && dir->iops->unlink ? dir->iops->unlink(dir, t.existing) : -EPERM;
         if (!err)
-            fsnotify_delete(dir, t.last.name, t.last.len, victim);
+            fsnotify_delete(dir, t.last.name, t.last.len, t.existing);
         iput(victim);
     }
     put_target(&t);

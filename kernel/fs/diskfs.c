@@ -7,6 +7,7 @@
 #include "pagemap.h"
 #include "kprintf.h"
 #include "kthread.h"
+#include "ratelimit.h"
 #include "vm.h"
 
 #define DIRTY_WRITEBACK_SECONDS 5
@@ -244,6 +245,24 @@ int diskfs_write_inodes(struct super_block *sb)
 
 /* ---- Directory operations ---- */
 
+/* A damaged directory entry can name a directory that is already on the path to it (its own
+ * ancestor): a name for it there would make the tree a loop that every walk goes round until
+ * its paths are too long. Linux's d_splice_alias refuses it with ELOOP and this message. */
+static bool dir_loops(struct dentry *d, struct inode *inode)
+{
+    if (!S_ISDIR(inode->mode))
+        return false;
+    for (struct dentry *p = d->parent;; p = p->parent) {
+        if (p->inode == inode) {
+            pr_warn_ratelimited("VFS: Lookup of '%s' in %s %s would have caused loop\n", d->name,
+                                inode->sb->type->name, inode->sb->bdev ? inode->sb->bdev->name : "");
+            return true;
+        }
+        if (p->parent == p)
+            return false;
+    }
+}
+
 static int diskfs_lookup(struct inode *dir, struct dentry *d)
 {
     struct super_block *sb = dir->sb;
@@ -256,6 +275,10 @@ static int diskfs_lookup(struct inode *dir, struct dentry *d)
     diskfs_unlock(sb);
     if (err)
         return err;
+    if (dir_loops(d, inode)) {
+        iput(inode);
+        return -ELOOP;
+    }
     d_instantiate(d, inode);
     /* Hashed while in use, so a mount on it (or a second lookup) finds this very dentry;
      * the VFS marks it NOCACHE, so it goes when the last user does. */

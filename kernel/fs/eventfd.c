@@ -7,14 +7,38 @@
 #include "uaccess.h"
 #include "syscall.h"
 #include "uapi/eventfd.h"
+#include "pseudofs.h"
 
 #define EVENTFD_MAX UINT64_MAX      /* the counter never reaches it */
 
 struct eventfd_ctx {
     uint64_t count;
     bool semaphore;
+    int id;                         /* fdinfo's eventfd-id: the lowest free, as Linux's ida */
+    struct list_head node;          /* eventfds, by id */
     struct wait_queue wq;           /* readers and writers both wait here */
 };
+
+static LIST_HEAD(eventfds);
+static spinlock_t eventfds_lock = SPINLOCK_INIT("eventfd ids");
+
+/* Give ctx the lowest id no live eventfd has, keeping the list sorted by id. */
+static void eventfd_id_get(struct eventfd_ctx *ctx)
+{
+    spin_lock(&eventfds_lock);
+    int id = 0;
+    struct list_head *pos = &eventfds;
+    struct eventfd_ctx *e;
+    list_for_each_entry(e, &eventfds, node) {
+        if (e->id != id)
+            break;
+        id++;
+        pos = &e->node;
+    }
+    ctx->id = id;
+    list_add(&ctx->node, pos);
+    spin_unlock(&eventfds_lock);
+}
 
 static ssize_t eventfd_read(struct file *f, struct uio *to, loff_t *pos)
 {
@@ -80,7 +104,18 @@ static unsigned eventfd_poll(struct file *f, struct poll_table *pt)
 
 static void eventfd_release(struct file *f)
 {
-    kfree(f->private_data);
+    struct eventfd_ctx *ctx = f->private_data;
+    spin_lock(&eventfds_lock);
+    list_del(&ctx->node);
+    spin_unlock(&eventfds_lock);
+    kfree(ctx);
+}
+
+static void eventfd_show_fdinfo(struct pseudo_buf *b, struct file *f)
+{
+    struct eventfd_ctx *ctx = f->private_data;
+    pb_printf(b, "eventfd-count: %16llx\neventfd-id: %d\n",
+              (unsigned long long)READ_ONCE(ctx->count), ctx->id);
 }
 
 static const struct file_operations eventfd_fops = {
@@ -89,6 +124,7 @@ static const struct file_operations eventfd_fops = {
     .poll = eventfd_poll,
     .release = eventfd_release,
     .llseek = noop_llseek,
+    .show_fdinfo = eventfd_show_fdinfo,
 };
 
 SYSCALL_DEFINE2(eventfd2, unsigned, initval, int, flags)
@@ -107,6 +143,7 @@ SYSCALL_DEFINE2(eventfd2, unsigned, initval, int, flags)
         kfree(ctx);
         return -ENFILE;
     }
+    eventfd_id_get(ctx);
     int fd = fd_install_new(f, flags & EFD_CLOEXEC ? O_CLOEXEC : 0);
     if (fd < 0)
         file_put(f);

@@ -27,6 +27,7 @@
 #include "poll_internal.h"
 #include "memlayout.h"
 #include "uapi/eventpoll.h"
+#include "pseudofs.h"
 
 /* Bits that are not events: never reported, and an item whose events hold only these is
  * disarmed (a fired EPOLLONESHOT). */
@@ -315,10 +316,28 @@ void eventpoll_release_file(struct file *f)
     mutex_unlock(&epmutex);
 }
 
+/* Linux's ep_show_fdinfo: one line per registration (events with the EPOLLERR | EPOLLHUP
+ * that epoll_ctl adds). Linux lists them in its tree's order (by file address), this in the
+ * order they were added. */
+static void ep_show_fdinfo(struct pseudo_buf *b, struct file *f)
+{
+    struct eventpoll *ep = f->private_data;
+    struct epitem *epi;
+    mutex_lock(&ep->mtx);
+    list_for_each_entry(epi, &ep->items, ep_node) {
+        struct inode *inode = epi->file->inode;
+        pb_printf(b, "tfd: %8d events: %8x data: %16llx  pos:%lld ino:%llx sdev:%x\n", epi->fd,
+                  epi->events, (unsigned long long)epi->data, (long long)epi->file->pos,
+                  (unsigned long long)inode->ino, fdinfo_sdev(inode));
+    }
+    mutex_unlock(&ep->mtx);
+}
+
 static const struct file_operations eventpoll_fops = {
     .poll = ep_eventpoll_poll,
     .release = ep_release,
     .llseek = noop_llseek,
+    .show_fdinfo = ep_show_fdinfo,
 };
 
 SYSCALL_DEFINE1(epoll_create1, int, flags)

@@ -2,17 +2,30 @@
  * the fsnotify_* hooks the VFS calls after each change (fs.h), so every filesystem (tmpfs,
  * ext2, OFS, ...) reports the same events without code of its own.
  *
- * A watch is (instance, inode, mask) with a descriptor (wd) per instance. It pins the path it
- * was added by (dentry and mount): the inode stays while watched, and the mount is busy
- * (umount fails with EBUSY rather than leaving a watch on a freed superblock; Linux sends
- * IN_UNMOUNT instead). An event on an inode goes to its own watches (no name) and, for events
- * on a directory's entries, to the directory's watches with the entry's name. Removing a watch
- * (inotify_rm_watch, the inode deleted, IN_ONESHOT) queues IN_IGNORED.
+ * A watch is (instance, inode, mask) with a descriptor (wd) per instance. It holds a reference
+ * on the inode and, while the inode has a name, on the dentry it was added by, so lookups keep
+ * finding the same inode (procfs and overlay make a new one per dentry); it does not hold the
+ * mount. An event on an inode goes to its own watches (no name) and, for events on a
+ * directory's entries, to the directory's watches with the entry's name.
+ *
+ * A watch goes, with IN_IGNORED queued, on inotify_rm_watch, after an IN_ONESHOT event, when
+ * the inode is gone and when its filesystem is. As in Linux:
+ * - unlink of the last name sends IN_ATTRIB (the link count), and IN_DELETE_SELF only when the
+ *   last dentry of the inode goes: at once if nobody else uses it (before the directory's
+ *   IN_DELETE, as Linux's d_delete_notify), else at the last close, chdir away or munmap
+ *   (fsnotify_last_dput, called by dput); rmdir and a rename over a file likewise;
+ * - when the filesystem shuts down (the last mount of the superblock is unmounted, or a lazy
+ *   unmount's last user goes), each watched inode's watches get IN_UNMOUNT, then IN_IGNORED
+ *   (fsnotify_sb_delete, from generic_shutdown_super);
+ * - IN_MOVE_SELF and IN_DELETE_SELF never carry IN_ISDIR (inotify never did), others do;
+ * - a watch with IN_EXCL_UNLINK hears nothing from an open file whose name is gone (opens,
+ *   reads, writes, closes through it), neither on the file nor on its old directory.
  *
  * Events are queued per instance (at most INOTIFY_MAX_EVENTS, then one IN_Q_OVERFLOW); an event
  * equal to the last one queued is merged into it, as Linux does. All of it runs in process
  * context under the big kernel lock and nothing here sleeps between looking at a list and
- * changing it (read() copies out of a kernel buffer). */
+ * changing it (read() copies out of a kernel buffer). Dropping a watch's dentry can free it
+ * and so re-enter fsnotify_last_dput: loops that drop watches restart from the list head. */
 #include "fs.h"
 #include "mm.h"
 #include "string.h"
@@ -20,6 +33,7 @@
 #include "syscall.h"
 #include "uapi/inotify.h"
 #include "uapi/ioctls.h"
+#include "pseudofs.h"
 
 #define INOTIFY_MAX_EVENTS 16384        /* /proc/sys/fs/inotify/max_queued_events */
 #define INOTIFY_MAX_WATCHES 8192        /* per instance (Linux: max_user_watches per user) */
@@ -38,10 +52,14 @@ struct inotify_group {
 struct inotify_watch {
     struct list_head inode_node;        /* inode->inotify_watches */
     struct list_head group_node;
+    struct list_head all_node;          /* all_watches: for fsnotify_sb_delete */
     struct inotify_group *group;
-    struct path path;                   /* pinned */
+    struct inode *inode;                /* +1 reference */
+    struct dentry *dentry;              /* +1 reference while the inode has a name, or NULL */
     int wd;
-    uint32_t mask;
+    uint32_t mask;                      /* IN_ALL_EVENTS | IN_ONESHOT | IN_EXCL_UNLINK bits */
+    bool unlinked;                      /* the inode lost its last name */
+    bool dying;                         /* IN_ONESHOT fired: to be removed */
 };
 
 struct inotify_kevent {
@@ -50,6 +68,7 @@ struct inotify_kevent {
 };
 
 static int watches_total;               /* the hooks' fast path: nobody watches anything */
+static LIST_HEAD(all_watches);
 static uint32_t next_cookie;
 
 static const struct file_operations inotify_fops;
@@ -97,31 +116,64 @@ static void queue_event(struct inotify_group *g, int wd, uint32_t mask, uint32_t
     wake_up(&g->wq);
 }
 
-/* Drop a watch; with `ignored`, tell its instance (IN_IGNORED). */
+/* Drop a watch; with `ignored`, tell its instance (IN_IGNORED). Dropping the dentry may free
+ * it and re-enter fsnotify_last_dput, which drops other watches of the inode: a caller that
+ * walks a watch list starts again from its head afterwards. */
 static void watch_remove(struct inotify_watch *w, bool ignored)
 {
     if (ignored)
         queue_event(w->group, w->wd, IN_IGNORED, 0, NULL, 0);
     list_del(&w->inode_node);
     list_del(&w->group_node);
+    list_del(&w->all_node);
     watches_total--;
-    path_put(&w->path);
+    struct dentry *d = w->dentry;
+    struct inode *inode = w->inode;
     kfree(w);
+    dput(d);
+    iput(inode);
+}
+
+/* How an event is sent: to every watch whatever it asked for (IN_UNMOUNT); from an open file
+ * whose name is gone (watches with IN_EXCL_UNLINK skip it). */
+#define TO_ALL 1u
+#define FROM_UNLINKED 2u
+
+/* Queue mask to every watch of inode that asked for it. */
+static void notify_watches(struct inode *inode, uint32_t mask, uint32_t cookie, const char *name,
+                           size_t namelen, unsigned how)
+{
+    struct inotify_watch *w;
+    bool oneshot = false;
+    /* IN_MOVE_SELF and IN_DELETE_SELF never carry IN_ISDIR in inotify (Linux masks it). */
+    if (mask & (IN_MOVE_SELF | IN_DELETE_SELF))
+        mask &= ~IN_ISDIR;
+    list_for_each_entry(w, &inode->inotify_watches, inode_node) {
+        if (w->dying || !((how & TO_ALL) || (w->mask & mask & IN_ALL_EVENTS)))
+            continue;
+        if ((how & FROM_UNLINKED) && (w->mask & IN_EXCL_UNLINK))
+            continue;
+        queue_event(w->group, w->wd, mask, cookie, name, namelen);
+        if (w->mask & IN_ONESHOT)
+            oneshot = w->dying = true;
+    }
+    while (oneshot) {
+        oneshot = false;
+        list_for_each_entry(w, &inode->inotify_watches, inode_node) {
+            if (w->dying) {
+                watch_remove(w, true);
+                oneshot = true;
+                break;
+            }
+        }
+    }
 }
 
 static void notify_inode(struct inode *inode, uint32_t mask, uint32_t cookie, const char *name,
                          size_t namelen)
 {
-    if (!inode)
-        return;
-    struct inotify_watch *w, *n;
-    list_for_each_entry_safe(w, n, &inode->inotify_watches, inode_node) {
-        if (!(w->mask & mask & IN_ALL_EVENTS))
-            continue;
-        queue_event(w->group, w->wd, mask, cookie, name, namelen);
-        if (w->mask & IN_ONESHOT)
-            watch_remove(w, true);
-    }
+    if (inode && !list_empty(&inode->inotify_watches))
+        notify_watches(inode, mask, cookie, name, namelen, 0);
 }
 
 static uint32_t isdir_bit(const struct inode *inode)
@@ -131,14 +183,20 @@ static uint32_t isdir_bit(const struct inode *inode)
 
 /* ---- the VFS hooks ---- */
 
+static void notify_dentry(struct dentry *d, uint32_t mask, unsigned how)
+{
+    mask |= isdir_bit(d->inode);
+    if (!list_empty(&d->inode->inotify_watches))
+        notify_watches(d->inode, mask, 0, NULL, 0, how);
+    struct inode *dir = d->parent && d->parent != d ? d->parent->inode : NULL;
+    if (dir && !list_empty(&dir->inotify_watches))
+        notify_watches(dir, mask, 0, d->name, d->name_len, how);
+}
+
 void fsnotify_dentry(struct dentry *d, uint32_t mask)
 {
-    if (!watches_total || !d || !d->inode)
-        return;
-    mask |= isdir_bit(d->inode);
-    notify_inode(d->inode, mask, 0, NULL, 0);
-    if (d->parent && d->parent != d)
-        notify_inode(d->parent->inode, mask, 0, d->name, d->name_len);
+    if (watches_total && d && d->inode)
+        notify_dentry(d, mask, 0);
 }
 
 void fsnotify_inode(struct inode *inode, uint32_t mask)
@@ -151,10 +209,15 @@ void fsnotify_file(struct file *f, uint32_t mask)
 {
     if (!watches_total || (f->fmode & FMODE_PATH))
         return;
-    if (f->dentry && f->dentry->inode == f->inode)
-        fsnotify_dentry(f->dentry, mask);
-    else
+    struct dentry *d = f->dentry;
+    if (d && d->inode == f->inode) {
+        /* IN_EXCL_UNLINK's test, Linux's d_unlinked: the name was removed (unhashed; and no
+         * name is left: synthetic filesystems never hash theirs). */
+        bool unlinked = !(d->flags & DENTRY_HASHED) && d->parent != d && d->inode->nlink == 0;
+        notify_dentry(d, mask, unlinked ? FROM_UNLINKED : 0);
+    } else {
         fsnotify_inode(f->inode, mask);
+    }
 }
 
 void fsnotify_create(struct inode *dir, struct dentry *d)
@@ -171,25 +234,75 @@ void fsnotify_link(struct inode *dir, struct dentry *d, struct inode *inode)
     notify_inode(dir, IN_CREATE, 0, d->name, d->name_len);
 }
 
-/* The inode lost its last name: IN_DELETE_SELF, then every watch on it goes. */
-static void inode_deleted(struct inode *inode)
+/* Every watch of inode goes, each with IN_IGNORED after `first` (0: none), which all of them
+ * get whatever they asked for. */
+static void drop_all_watches(struct inode *inode, uint32_t first)
 {
-    notify_inode(inode, IN_DELETE_SELF, 0, NULL, 0);
+    if (first)
+        notify_watches(inode, first, 0, NULL, 0, TO_ALL);
     while (!list_empty(&inode->inotify_watches))
         watch_remove(list_first_entry(&inode->inotify_watches, struct inotify_watch, inode_node),
                      true);
 }
 
-void fsnotify_delete(struct inode *dir, const char *name, size_t len, struct inode *inode)
+/* The inode's last dentry is gone: IN_DELETE_SELF to those who asked, IN_IGNORED to all. */
+static void inode_removed(struct inode *inode)
+{
+    notify_inode(inode, IN_DELETE_SELF, 0, NULL, 0);
+    drop_all_watches(inode, 0);
+}
+
+/* The inode lost its last name: its watches stop holding a dentry (which lookups no longer
+ * reach), so that the last user's dput sees the last dentry go. */
+static void inode_unlinked(struct inode *inode)
+{
+    struct inotify_watch *w;
+    list_for_each_entry(w, &inode->inotify_watches, inode_node)
+        w->unlinked = true;
+    for (bool again = true; again;) {
+        again = false;
+        list_for_each_entry(w, &inode->inotify_watches, inode_node) {
+            if (w->dentry) {
+                struct dentry *d = w->dentry;
+                w->dentry = NULL;
+                dput(d);        /* may free it: fsnotify_last_dput */
+                again = true;
+                break;
+            }
+        }
+    }
+}
+
+static bool inode_is_gone(struct inode *inode)
+{
+    if (inode->nlink == 0)
+        return true;
+    struct inotify_watch *w = list_first_entry(&inode->inotify_watches, struct inotify_watch,
+                                               inode_node);
+    return w->unlinked;
+}
+
+void fsnotify_last_dput(struct inode *inode)
+{
+    if (watches_total && inode && !list_empty(&inode->inotify_watches) && inode_is_gone(inode))
+        inode_removed(inode);
+}
+
+void fsnotify_delete(struct inode *dir, const char *name, size_t len, struct dentry *d)
 {
     if (!watches_total)
         return;
+    struct inode *inode = d->inode;
     bool isdir = S_ISDIR(inode->mode);
     if (!isdir)
         notify_inode(inode, IN_ATTRIB, 0, NULL, 0);     /* the link count changed */
+    if ((isdir || inode->nlink == 0) && !list_empty(&inode->inotify_watches)) {
+        inode_unlinked(inode);
+        /* Nobody but the caller uses the dentry: it goes now (Linux's d_delete). */
+        if (READ_ONCE(d->refcount) == 1)
+            fsnotify_last_dput(inode);
+    }
     notify_inode(dir, IN_DELETE | isdir_bit(inode), 0, name, len);
-    if (isdir || inode->nlink == 0)
-        inode_deleted(inode);
 }
 
 void fsnotify_move(struct inode *odir, const char *oname, size_t olen, struct inode *ndir,
@@ -201,12 +314,34 @@ void fsnotify_move(struct inode *odir, const char *oname, size_t olen, struct in
     uint32_t dirbit = isdir_bit(moved);
     notify_inode(odir, IN_MOVED_FROM | dirbit, cookie, oname, olen);
     notify_inode(ndir, IN_MOVED_TO | dirbit, cookie, nname, nlen);
-    notify_inode(moved, IN_MOVE_SELF | dirbit, 0, NULL, 0);
     if (replaced) {
-        if (!S_ISDIR(replaced->mode))
-            notify_inode(replaced, IN_ATTRIB, 0, NULL, 0);
-        if (S_ISDIR(replaced->mode) || replaced->nlink == 0)
-            inode_deleted(replaced);
+        notify_inode(replaced, IN_ATTRIB | isdir_bit(replaced), 0, NULL, 0);
+        /* IN_DELETE_SELF when the replaced dentry goes (the caller's dput). */
+        if ((S_ISDIR(replaced->mode) || replaced->nlink == 0) &&
+            !list_empty(&replaced->inotify_watches))
+            inode_unlinked(replaced);
+    }
+    notify_inode(moved, IN_MOVE_SELF, 0, NULL, 0);
+}
+
+/* The filesystem of sb is shutting down: each watched inode's watches get IN_UNMOUNT, then
+ * IN_IGNORED (Linux's fsnotify_unmount_inodes). */
+void fsnotify_sb_delete(struct super_block *sb)
+{
+    for (;;) {
+        struct inotify_watch *w, *found = NULL;
+        list_for_each_entry(w, &all_watches, all_node) {
+            if (w->inode->sb == sb) {
+                found = w;
+                break;
+            }
+        }
+        if (!found)
+            return;
+        struct inode *inode = found->inode;
+        iget(inode);        /* the last watch's iput must not free it under us */
+        drop_all_watches(inode, IN_UNMOUNT | isdir_bit(inode));
+        iput(inode);
     }
 }
 
@@ -284,7 +419,20 @@ static void inotify_release(struct file *f)
     kfree(g);
 }
 
+/* Linux's inotify_fdinfo, newest watch first (no file handle: openv has no exportfs). */
+static void inotify_show_fdinfo(struct pseudo_buf *b, struct file *f)
+{
+    struct inotify_group *g = f->private_data;
+    struct inotify_watch *w;
+    for (struct list_head *p = g->watches.prev; p != &g->watches; p = p->prev) {
+        w = list_entry(p, struct inotify_watch, group_node);
+        pb_printf(b, "inotify wd:%x ino:%llx sdev:%x mask:%x ignored_mask:0 \n", w->wd,
+                  (unsigned long long)w->inode->ino, fdinfo_sdev(w->inode), w->mask);
+    }
+}
+
 static const struct file_operations inotify_fops = {
+    .show_fdinfo = inotify_show_fdinfo,
     .read = inotify_read,
     .poll = inotify_poll,
     .ioctl = inotify_ioctl,
@@ -352,11 +500,18 @@ static long add_watch(struct inotify_group *g, struct path *p, uint32_t mask)
         return -ENOMEM;
     w->group = g;
     w->mask = events;
-    w->path = *p;
-    path_get(&w->path);
+    w->inode = inode;
+    iget(inode);
+    /* An inode without a name (open, unlinked, reached through /proc/<pid>/fd) is only held:
+     * its last dput is still to come. */
+    if (!list_empty(&inode->inotify_watches) ? inode_is_gone(inode) : inode->nlink == 0)
+        w->unlinked = true;
+    else
+        w->dentry = dget(p->dentry);
     w->wd = ++g->last_wd;
     list_add_tail(&w->inode_node, &inode->inotify_watches);
     list_add_tail(&w->group_node, &g->watches);
+    list_add_tail(&w->all_node, &all_watches);
     watches_total++;
     return w->wd;
 }

@@ -16,6 +16,7 @@ static int next_mount_id = 1;
 
 void generic_shutdown_super(struct super_block *sb)
 {
+    fsnotify_sb_delete(sb);     /* IN_UNMOUNT: the watches go before the inodes */
     if (sb->sops && sb->sops->put_super)
         sb->sops->put_super(sb);
     dput(sb->root);

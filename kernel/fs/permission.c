@@ -37,6 +37,11 @@ bool inode_owner_or_capable(struct inode *inode)
 
 int inode_permission(struct inode *inode, int mask)
 {
+    if (inode->iops && inode->iops->permission) {
+        int err = inode->iops->permission(inode, mask);
+        if (err)
+            return err;
+    }
     const struct cred *c = fs_cred();
     struct perm_subject s = {
         .uid = c->fsuid,

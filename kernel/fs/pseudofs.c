@@ -89,8 +89,15 @@ static int pseudo_lookup(struct inode *dir, struct dentry *d)
     return -ENOENT;
 }
 
+static int pseudo_dir_permission(struct inode *dir, int mask)
+{
+    struct pseudofs *fs = FS(dir->sb);
+    return fs->dir_permission ? fs->dir_permission(dir, mask) : 0;
+}
+
 static const struct inode_operations pseudo_dir_iops = {
     .lookup = pseudo_lookup,
+    .permission = pseudo_dir_permission,
 };
 
 /* Positions: 0 and 1 are the dots, then the static entries, then the produced children at

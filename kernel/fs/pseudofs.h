@@ -76,6 +76,9 @@ struct pseudofs {
      * at offset 0 (at most a page); 0 or -errno. */
     int (*store)(struct inode *inode, const char *buf, size_t len);
     const struct inode_operations *link_iops;    /* symlinks, if any */
+    /* Optional: may the caller use this directory at all (inode_permission asks before the
+     * mode bits)? 0 or -errno. */
+    int (*dir_permission)(struct inode *dir, int mask);
     struct super_block *sb;    /* the one superblock, made at the first mount */
 };
 

@@ -10,6 +10,7 @@
 #include "signal.h"
 #include "syscall.h"
 #include "uapi/signalfd.h"
+#include "pseudofs.h"
 
 struct signalfd_ctx {
     ksigset_t mask;
@@ -91,11 +92,19 @@ static void signalfd_release(struct file *f)
     kfree(f->private_data);
 }
 
+/* Linux's render_sigset_t: signal 1 is the lowest bit of the last digit. */
+static void signalfd_show_fdinfo(struct pseudo_buf *b, struct file *f)
+{
+    struct signalfd_ctx *ctx = f->private_data;
+    pb_printf(b, "sigmask:\t%016llx\n", (unsigned long long)READ_ONCE(ctx->mask));
+}
+
 static const struct file_operations signalfd_fops = {
     .read = signalfd_read,
     .poll = signalfd_poll,
     .release = signalfd_release,
     .llseek = noop_llseek,
+    .show_fdinfo = signalfd_show_fdinfo,
 };
 
 SYSCALL_DEFINE4(signalfd4, int, ufd, uaddr_t, umask, size_t, sizemask, int, flags)

@@ -14,6 +14,7 @@
 #include "syscall.h"
 #include "ktimer.h"
 #include "uapi/timerfd.h"
+#include "pseudofs.h"
 
 struct timerfd_ctx {
     struct ktimer timer;
@@ -25,6 +26,7 @@ struct timerfd_ctx {
     uint64_t ticks;                 /* expirations not yet read */
     bool cancel_on_set;             /* armed absolute on CLOCK_REALTIME with CANCEL_ON_SET */
     bool canceled;                  /* ... and the clock was set since */
+    int settime_flags;              /* of the last settime (fdinfo) */
     struct list_head cancel_node;   /* cancel_list while cancel_on_set */
     struct wait_queue wq;
 };
@@ -131,11 +133,30 @@ static void timerfd_release(struct file *f)
     kfree(ctx);
 }
 
+/* Linux's timerfd_show: it_value is what is left (0 once due: no re-arm here). */
+static void timerfd_show_fdinfo(struct pseudo_buf *b, struct file *f)
+{
+    struct timerfd_ctx *ctx = f->private_data;
+    irqflags_t fl = spin_lock_irqsave(&ctx->lock);
+    uint64_t now = ktime_mono_ns();
+    uint64_t left = ctx->expires > now ? ctx->expires - now : 0;
+    uint64_t ticks = ctx->ticks, interval = ctx->interval;
+    int settime_flags = ctx->settime_flags;
+    spin_unlock_irqrestore(&ctx->lock, fl);
+    pb_printf(b, "clockid: %d\nticks: %llu\nsettime flags: 0%o\nit_value: (%llu, %llu)\n"
+              "it_interval: (%llu, %llu)\n", ctx->clockid, (unsigned long long)ticks,
+              (unsigned)settime_flags, (unsigned long long)(left / NSEC_PER_SEC),
+              (unsigned long long)(left % NSEC_PER_SEC),
+              (unsigned long long)(interval / NSEC_PER_SEC),
+              (unsigned long long)(interval % NSEC_PER_SEC));
+}
+
 static const struct file_operations timerfd_fops = {
     .read = timerfd_read,
     .poll = timerfd_poll,
     .release = timerfd_release,
     .llseek = noop_llseek,
+    .show_fdinfo = timerfd_show_fdinfo,
 };
 
 SYSCALL_DEFINE2(timerfd_create, int, clockid, int, flags)
@@ -254,6 +275,7 @@ SYSCALL_DEFINE4(timerfd_settime, int, fd, int, flags, uaddr_t, unew, uaddr_t, uo
     irqflags_t fl = spin_lock_irqsave(&ctx->lock);
     timerfd_get_locked(ctx, &old);
     ctx->cancel_on_set = cancel;
+    ctx->settime_flags = flags & (TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET);
     ctx->canceled = false;
     ctx->ticks = 0;
     ctx->expired = false;

@@ -247,8 +247,10 @@ void dput(struct dentry *d)
         __d_unhash(d);
         struct dentry *parent = d->parent == d ? NULL : d->parent;
         spin_unlock(&dcache_lock);
-        if (d->inode)
+        if (d->inode) {
+            fsnotify_last_dput(d->inode);     /* IN_DELETE_SELF of an unlinked inode */
             iput(d->inode);
+        }
         d_free_name(d);
         kfree(d);
         d = parent;

@@ -60,6 +60,7 @@ int uio_copyout(struct uio *to, const void *src, size_t n);
 int uio_copyin(void *dst, struct uio *from, size_t n);
 
 struct file;
+struct pseudo_buf;
 struct file_operations {
     ssize_t (*read)(struct file *f, struct uio *to, loff_t *pos);
     ssize_t (*write)(struct file *f, struct uio *from, loff_t *pos);
@@ -79,6 +80,9 @@ struct file_operations {
      * marks it dirty for write-back. NULL: the page is the file itself (tmpfs), mapped
      * writable at once. Set: mappings map it read-only until the first write faults. */
     void (*page_mkwrite)(struct file *f, uint64_t pgoff);
+    /* /proc/<pid>/fdinfo/<fd>: the lines of this kind of file after pos, flags, mnt_id and
+     * ino (Linux's show_fdinfo), with pb_printf (fs/pseudofs.h). NULL: none. */
+    void (*show_fdinfo)(struct pseudo_buf *b, struct file *f);
 };
 
 struct file {
@@ -130,13 +134,19 @@ struct file *anon_inode_file_new(const char *name, const struct file_operations 
 /* inotify (fs/inotify.c): the VFS reports each change after it succeeded. mask: IN_* of
  * uapi/inotify.h. fsnotify_dentry reports to the inode's watches and, with the name, to its
  * parent directory's; fsnotify_file does so for an open file (IN_MODIFY, IN_ACCESS, IN_OPEN,
- * IN_CLOSE_*); fsnotify_inode only to the inode's own watches. */
+ * IN_CLOSE_*); fsnotify_inode only to the inode's own watches. fsnotify_delete gets the
+ * removed dentry (still held by the caller); dput calls fsnotify_last_dput as a dentry goes
+ * (IN_DELETE_SELF once an inode without a name loses its last dentry), and
+ * generic_shutdown_super calls fsnotify_sb_delete (IN_UNMOUNT) before put_super. */
 void fsnotify_dentry(struct dentry *d, uint32_t mask);
 void fsnotify_file(struct file *f, uint32_t mask);
 void fsnotify_inode(struct inode *inode, uint32_t mask);
 void fsnotify_create(struct inode *dir, struct dentry *d);
 void fsnotify_link(struct inode *dir, struct dentry *d, struct inode *inode);
-void fsnotify_delete(struct inode *dir, const char *name, size_t len, struct inode *inode);
+void fsnotify_delete(struct inode *dir, const char *name, size_t len, struct dentry *d);
+void fsnotify_last_dput(struct inode *inode);
+struct super_block;
+void fsnotify_sb_delete(struct super_block *sb);
 void fsnotify_move(struct inode *odir, const char *oname, size_t olen, struct inode *ndir,
                    const char *nname, size_t nlen, struct inode *moved, struct inode *replaced);
 
@@ -249,6 +259,9 @@ struct inode_operations {
     int (*setsize)(struct inode *inode, loff_t size);
     /* Allocate [off, off+len) (fallocate mode 0 / KEEP_SIZE). */
     int (*fallocate)(struct inode *inode, int mode, loff_t off, loff_t len);
+    /* Optional: a check before the mode bits (procfs's ptrace rule for fdinfo); 0 or -errno.
+     * inode_permission() asks it first, then the mode bits as always. */
+    int (*permission)(struct inode *inode, int mask);
 };
 
 struct super_operations {
@@ -370,6 +383,14 @@ struct mount {
     struct list_head slave_node;  /* in master->slaves */
     bool unbindable;
 };
+
+/* An inode's device as Linux's fdinfo lines print it ("sdev:%x"): the kernel's own dev_t
+ * encoding, major << 20 | minor. */
+static inline unsigned fdinfo_sdev(const struct inode *inode)
+{
+    dev_t d = inode->sb ? inode->sb->dev : 0;
+    return (MAJOR(d) << 20) | (MINOR(d) & 0xfffffu);
+}
 
 struct path {
     struct mount *mnt;

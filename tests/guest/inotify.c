@@ -4,6 +4,13 @@
  * IN_OPEN, IN_CLOSE_WRITE/NOWRITE, IN_MOVED_FROM/TO with one cookie, IN_MOVE_SELF,
  * IN_DELETE_SELF and IN_IGNORED, IN_ISDIR, IN_ONLYDIR, IN_MASK_ADD/IN_MASK_CREATE,
  * IN_ONESHOT, event merging, whole-event reads (EINVAL), FIONREAD, poll/epoll, errnos.
+ * The inode's lifetime as Linux 6.1 reports it: unlink sends IN_ATTRIB, and IN_DELETE_SELF +
+ * IN_IGNORED come when the last user of the name goes (at once, before the directory's
+ * IN_DELETE; or at the last close of an open file or directory); a rename over a watched file
+ * likewise; IN_MOVE_SELF and IN_DELETE_SELF carry no IN_ISDIR. Unmounting the filesystem
+ * (not a bind mount of it; a lazy unmount when its last user goes) sends each watch IN_UNMOUNT
+ * (with IN_ISDIR for directories) and IN_IGNORED, and the watches do not keep it busy.
+ * IN_EXCL_UNLINK silences an open file whose name is gone.
  */
 #include "check.h"
 
@@ -14,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 
 struct ev {
@@ -54,6 +62,15 @@ static int find(const struct ev *e, int n, int wd, unsigned mask, const char *na
     return -1;
 }
 
+/* The index of the first event of wd with exactly mask (any name), or -1. */
+static int at(const struct ev *e, int n, int wd, unsigned mask)
+{
+    for (int i = 0; i < n; i++)
+        if (e[i].wd == wd && e[i].mask == mask)
+            return i;
+    return -1;
+}
+
 static void show(const char *what, const struct ev *e, int n)
 {
     char buf[512];
@@ -65,6 +82,26 @@ static void show(const char *what, const struct ev *e, int n)
     check_note("%s: %d events: %s", what, n, buf);
 }
 
+#define EXPECT_NOT(ev, n, wd, mask, what)                                                    \
+    do {                                                                                     \
+        char w_[160];                                                                        \
+        snprintf(w_, sizeof w_, "%s: %s", fs, what);                                         \
+        if (!check_result(at(ev, n, wd, mask) < 0, w_, "reported"))                          \
+            show(w_, ev, n);                                                                 \
+    } while (0)
+
+/* Events a (in that order) and b, c of their watches: a before b before c (c: 0 for none). */
+#define EXPECT_ORDER(ev, n, wa_, ma, wb_, mb, wc_, mc, what)                                 \
+    do {                                                                                     \
+        char w_[160];                                                                        \
+        snprintf(w_, sizeof w_, "%s: %s", fs, what);                                         \
+        int ia_ = at(ev, n, wa_, ma), ib_ = at(ev, n, wb_, mb);                              \
+        int ic_ = (mc) ? at(ev, n, wc_, mc) : n;                                             \
+        if (!check_result(ia_ >= 0 && ib_ > ia_ && ic_ > ib_, w_, "at %d, %d, %d", ia_, ib_, \
+                          ic_))                                                              \
+            show(w_, ev, n);                                                                 \
+    } while (0)
+
 #define EXPECT(ev, n, wd, mask, name, what)                                                  \
     do {                                                                                     \
         char w_[160];                                                                        \
@@ -72,6 +109,212 @@ static void show(const char *what, const struct ev *e, int n)
         if (!check_result(find(ev, n, wd, mask, name) >= 0, w_, "not among the events"))     \
             show(w_, ev, n);                                                                 \
     } while (0)
+
+/* IN_DELETE_SELF when the last user goes, in d (watched as wdir by in, drained). */
+static void lifetime(const char *fs, const char *d, int in, int wdir)
+{
+    char f[300], g[300], sub[300];
+    struct ev e[32];
+    int n;
+    snprintf(f, sizeof f, "%s/open", d);
+    snprintf(g, sizeof g, "%s/other", d);
+    snprintf(sub, sizeof sub, "%s/subdir", d);
+
+    /* A file unlinked while open: IN_ATTRIB now, IN_DELETE_SELF at the last close. */
+    int fd = open(f, O_CREAT | O_RDWR, 0644);
+    int wf = inotify_add_watch(in, f, IN_ALL_EVENTS);
+    drain(in, e, 32);
+    unlink(f);
+    n = drain(in, e, 32);
+    EXPECT(e, n, wf, IN_ATTRIB, "", "unlink while open: IN_ATTRIB on the file");
+    EXPECT(e, n, wdir, IN_DELETE, "open", "unlink while open: IN_DELETE in the directory");
+    EXPECT_NOT(e, n, wf, IN_DELETE_SELF, "unlink while open: no IN_DELETE_SELF yet");
+    EXPECT_NOT(e, n, wf, IN_IGNORED, "unlink while open: the watch stays");
+    write(fd, "x", 1);
+    n = drain(in, e, 32);
+    EXPECT(e, n, wf, IN_MODIFY, "", "a write after the unlink: IN_MODIFY on the file");
+    int fd2 = dup(fd);
+    close(fd);
+    n = drain(in, e, 32);
+    char what[160];
+    snprintf(what, sizeof what, "%s: closing one of two descriptors: no event", fs);
+    if (!check_result(n == 0, what, "%d events", n))
+        show(what, e, n);
+    close(fd2);
+    n = drain(in, e, 32);
+    EXPECT_ORDER(e, n, wf, IN_CLOSE_WRITE, wf, IN_DELETE_SELF, wf, IN_IGNORED,
+                 "last close: IN_CLOSE_WRITE, IN_DELETE_SELF, IN_IGNORED");
+    snprintf(what, sizeof what, "%s: the watch is gone after the last close", fs);
+    check_result(inotify_rm_watch(in, wf) < 0 && errno == EINVAL, what, "errno %d", errno);
+
+    /* IN_EXCL_UNLINK: no events from an open file whose name is gone, on the directory's
+     * watch nor on the file's own; a watch without it still hears them. */
+    int ex = inotify_init1(IN_NONBLOCK);
+    int wex = inotify_add_watch(ex, d, IN_ALL_EVENTS | IN_EXCL_UNLINK);
+    fd = open(f, O_CREAT | O_RDWR, 0644);
+    int wexf = inotify_add_watch(ex, f, IN_ALL_EVENTS | IN_EXCL_UNLINK);
+    wf = inotify_add_watch(in, f, IN_ALL_EVENTS);
+    write(fd, "x", 1);
+    n = drain(ex, e, 32);
+    EXPECT(e, n, wex, IN_MODIFY, "open", "IN_EXCL_UNLINK: a write before the unlink is reported");
+    unlink(f);
+    drain(ex, e, 32);
+    drain(in, e, 32);
+    write(fd, "x", 1);
+    close(fd);
+    n = drain(ex, e, 32);
+    EXPECT_NOT(e, n, wex, IN_MODIFY, "IN_EXCL_UNLINK: no IN_MODIFY from the unlinked file (directory)");
+    EXPECT_NOT(e, n, wex, IN_CLOSE_WRITE, "IN_EXCL_UNLINK: no IN_CLOSE_WRITE (directory)");
+    EXPECT_NOT(e, n, wexf, IN_MODIFY, "IN_EXCL_UNLINK: no IN_MODIFY on the file's own watch");
+    EXPECT(e, n, wexf, IN_DELETE_SELF, "", "IN_EXCL_UNLINK: IN_DELETE_SELF still comes");
+    n = drain(in, e, 32);
+    EXPECT(e, n, wdir, IN_MODIFY, "open", "without IN_EXCL_UNLINK: IN_MODIFY from the unlinked file");
+    EXPECT(e, n, wf, IN_CLOSE_WRITE, "", "without IN_EXCL_UNLINK: IN_CLOSE_WRITE on the file");
+    close(ex);
+
+    /* A watched file with a second name: unlinking one name is only IN_ATTRIB. */
+    close(open(f, O_CREAT | O_WRONLY, 0644));
+    link(f, g);
+    wf = inotify_add_watch(in, f, IN_ALL_EVENTS);
+    drain(in, e, 32);
+    unlink(f);
+    n = drain(in, e, 32);
+    EXPECT(e, n, wf, IN_ATTRIB, "", "unlink of one of two names: IN_ATTRIB");
+    EXPECT_NOT(e, n, wf, IN_DELETE_SELF, "unlink of one of two names: no IN_DELETE_SELF");
+    unlink(g);
+    n = drain(in, e, 32);
+    EXPECT_ORDER(e, n, wf, IN_ATTRIB, wf, IN_DELETE_SELF, wf, IN_IGNORED,
+                 "unlink of the last name: IN_ATTRIB, IN_DELETE_SELF, IN_IGNORED");
+
+    /* A rename over a watched file: IN_ATTRIB on it, the mover's IN_MOVE_SELF, then its
+     * IN_DELETE_SELF and IN_IGNORED. */
+    close(open(f, O_CREAT | O_WRONLY, 0644));
+    close(open(g, O_CREAT | O_WRONLY, 0644));
+    int wsrc = inotify_add_watch(in, f, IN_ALL_EVENTS);
+    int wdst = inotify_add_watch(in, g, IN_ALL_EVENTS);
+    drain(in, e, 32);
+    rename(f, g);
+    n = drain(in, e, 32);
+    EXPECT_ORDER(e, n, wdst, IN_ATTRIB, wsrc, IN_MOVE_SELF, wdst, IN_DELETE_SELF,
+                 "rename over a watched file: its IN_ATTRIB, IN_MOVE_SELF, its IN_DELETE_SELF");
+    EXPECT(e, n, wdst, IN_IGNORED, "", "rename over a watched file: its IN_IGNORED");
+    EXPECT_NOT(e, n, wsrc, IN_IGNORED, "rename over a watched file: the mover's watch stays");
+    inotify_rm_watch(in, wsrc);
+    unlink(g);
+    drain(in, e, 32);
+
+    /* Directories: IN_MOVE_SELF and IN_DELETE_SELF without IN_ISDIR; a directory open at
+     * its rmdir goes at the close. */
+    mkdir(sub, 0755);
+    int wsub = inotify_add_watch(in, sub, IN_ALL_EVENTS);
+    snprintf(g, sizeof g, "%s/subdir2", d);
+    rename(sub, g);
+    n = drain(in, e, 32);
+    EXPECT(e, n, wsub, IN_MOVE_SELF, "", "rename of a directory: IN_MOVE_SELF without IN_ISDIR");
+    EXPECT(e, n, wdir, IN_MOVED_TO | IN_ISDIR, "subdir2", "rename of a directory: IN_MOVED_TO | IN_ISDIR");
+    int dfd = open(g, O_RDONLY | O_DIRECTORY);
+    rmdir(g);
+    n = drain(in, e, 32);
+    EXPECT(e, n, wdir, IN_DELETE | IN_ISDIR, "subdir2", "rmdir while open: IN_DELETE | IN_ISDIR");
+    EXPECT_NOT(e, n, wsub, IN_DELETE_SELF, "rmdir while open: no IN_DELETE_SELF yet");
+    close(dfd);
+    n = drain(in, e, 32);
+    EXPECT_ORDER(e, n, wsub, IN_CLOSE_NOWRITE | IN_ISDIR, wsub, IN_DELETE_SELF, wsub, IN_IGNORED,
+                 "rmdir while open, then the close: IN_CLOSE_NOWRITE, IN_DELETE_SELF, IN_IGNORED");
+}
+
+/* Unmounting: IN_UNMOUNT then IN_IGNORED for each watch on the filesystem mounted at mnt
+ * (which unmount_watched unmounts); watches elsewhere see nothing. */
+static void unmount_watched(const char *fs, const char *mnt)
+{
+    char f[300], sub[300], what[160];
+    snprintf(f, sizeof f, "%s/unmount-file", mnt);
+    snprintf(sub, sizeof sub, "%s/unmount-dir", mnt);
+    close(open(f, O_CREAT | O_WRONLY, 0644));
+    mkdir(sub, 0755);
+    int in = inotify_init1(IN_NONBLOCK), in2 = inotify_init1(IN_NONBLOCK);
+    int wroot = inotify_add_watch(in, mnt, IN_CREATE);
+    int wf = inotify_add_watch(in, f, IN_MODIFY);
+    int wsub = inotify_add_watch(in, sub, IN_ALL_EVENTS | IN_ONESHOT);
+    int wf2 = inotify_add_watch(in2, f, IN_ALL_EVENTS);
+    int wtmp = inotify_add_watch(in2, "/", IN_DELETE_SELF);   /* another filesystem */
+    struct ev e[32];
+    drain(in, e, 32);
+    drain(in2, e, 32);
+    snprintf(what, sizeof what, "%s: unmount while watched succeeds", fs);
+    check_result(umount(mnt) == 0, what, "errno %d", errno);
+    int n = drain(in, e, 32);
+    EXPECT_ORDER(e, n, wroot, IN_UNMOUNT | IN_ISDIR, wroot, IN_IGNORED, 0, 0,
+                 "unmount: the root directory's IN_UNMOUNT | IN_ISDIR, then IN_IGNORED");
+    EXPECT_ORDER(e, n, wf, IN_UNMOUNT, wf, IN_IGNORED, 0, 0,
+                 "unmount: the file's IN_UNMOUNT, then IN_IGNORED");
+    EXPECT_ORDER(e, n, wsub, IN_UNMOUNT | IN_ISDIR, wsub, IN_IGNORED, 0, 0,
+                 "unmount: a directory's IN_UNMOUNT | IN_ISDIR, then IN_IGNORED");
+    snprintf(what, sizeof what, "%s: unmount: six events on the first instance", fs);
+    if (!check_result(n == 6, what, "%d", n))
+        show(what, e, n);
+    n = drain(in2, e, 32);
+    EXPECT_ORDER(e, n, wf2, IN_UNMOUNT, wf2, IN_IGNORED, 0, 0,
+                 "unmount: another instance's watch of the file: IN_UNMOUNT, IN_IGNORED");
+    snprintf(what, sizeof what, "%s: unmount: nothing for a watch on another filesystem", fs);
+    if (!check_result(n == 2 && at(e, n, wtmp, IN_IGNORED) < 0, what, "%d", n))
+        show(what, e, n);
+    snprintf(what, sizeof what, "%s: a watch ended by the unmount cannot be removed", fs);
+    check_result(inotify_rm_watch(in, wf) < 0 && errno == EINVAL, what, "errno %d", errno);
+    close(in);
+    close(in2);
+}
+
+/* tmpfs mounted for the purpose: a bind mount's unmount says nothing; a lazy unmount says
+ * IN_UNMOUNT when the last open file of the filesystem is closed. */
+static void unmount_tmpfs(void)
+{
+    const char *fs = "tmpfs";
+    char mnt[64], bind[64], f[128], what[160];
+    snprintf(mnt, sizeof mnt, "/tmp/inotify_mnt.%d", (int)getpid());
+    snprintf(bind, sizeof bind, "/tmp/inotify_bind.%d", (int)getpid());
+    snprintf(f, sizeof f, "%s/file", mnt);
+    mkdir(mnt, 0755);
+    mkdir(bind, 0755);
+    if (getuid() != 0 || under_qemu_user() || mount("none", mnt, "tmpfs", 0, NULL) != 0) {
+        check_skip("tmpfs: unmount", "cannot mount tmpfs here (not root)");
+        rmdir(mnt);
+        rmdir(bind);
+        return;
+    }
+    unmount_watched(fs, mnt);
+
+    struct ev e[32];
+    int n;
+    check_result(mount("none", mnt, "tmpfs", 0, NULL) == 0, "tmpfs: mount again", "errno %d", errno);
+    close(open(f, O_CREAT | O_WRONLY, 0644));
+    int in = inotify_init1(IN_NONBLOCK);
+    int wf = inotify_add_watch(in, f, IN_ALL_EVENTS);
+    drain(in, e, 32);
+    if (mount(mnt, bind, NULL, MS_BIND, NULL) == 0) {
+        check_result(umount(bind) == 0, "tmpfs: unmount a bind mount", "errno %d", errno);
+        n = drain(in, e, 32);
+        snprintf(what, sizeof what, "%s: unmounting a bind mount of a watched filesystem: no event", fs);
+        if (!check_result(n == 0, what, "%d events", n))
+            show(what, e, n);
+    } else {
+        check_skip("tmpfs: bind mount", "errno %d", errno);
+    }
+    int fd = open(f, O_RDONLY);
+    drain(in, e, 32);
+    check_result(umount2(mnt, MNT_DETACH) == 0, "tmpfs: lazy unmount", "errno %d", errno);
+    n = drain(in, e, 32);
+    snprintf(what, sizeof what, "%s: lazy unmount with a file open: no IN_UNMOUNT yet", fs);
+    if (!check_result(at(e, n, wf, IN_UNMOUNT) < 0, what, "%d events", n))
+        show(what, e, n);
+    close(fd);
+    n = drain(in, e, 32);
+    EXPECT_ORDER(e, n, wf, IN_CLOSE_NOWRITE, wf, IN_UNMOUNT, wf, IN_IGNORED,
+                 "lazy unmount, then the last close: IN_CLOSE_NOWRITE, IN_UNMOUNT, IN_IGNORED");
+    close(in);
+    rmdir(mnt);
+    rmdir(bind);
+}
 
 /* The event checks, in directory `dir` of a filesystem called `fs`. */
 static void suite(const char *fs, const char *dir)
@@ -153,8 +396,14 @@ static void suite(const char *fs, const char *dir)
     EXPECT(e, n, wa, IN_ATTRIB, "", "unlink: IN_ATTRIB on the file");
     EXPECT(e, n, wa, IN_DELETE_SELF, "", "unlink: IN_DELETE_SELF");
     EXPECT(e, n, wa, IN_IGNORED, "", "unlink: IN_IGNORED");
+    EXPECT_ORDER(e, n, wa, IN_ATTRIB, wa, IN_DELETE_SELF, wa, IN_IGNORED,
+                 "unlink: IN_ATTRIB, IN_DELETE_SELF, IN_IGNORED in order");
+    EXPECT_ORDER(e, n, wa, IN_IGNORED, wdir, IN_DELETE, 0, 0,
+                 "unlink of an unused name: the file's IN_IGNORED before the directory's IN_DELETE");
     snprintf(what, sizeof what, "%s: a removed watch cannot be removed again: EINVAL", fs);
     check_result(inotify_rm_watch(in, wa) < 0 && errno == EINVAL, what, "errno %d", errno);
+
+    lifetime(fs, d, in, wdir);
 
     /* Identical events in a row are merged. */
     f = open(a, O_CREAT | O_WRONLY, 0644);
@@ -274,10 +523,7 @@ static void on_loop_image(const char *fs, const char *mkfs)
         check_skip(fs, "cannot mount a %s image here (not root, or no %s)", fs, fs);
     } else {
         suite(fs, mnt);
-        snprintf(cmd, sizeof cmd, "umount %s", mnt);
-        char what[64];
-        snprintf(what, sizeof what, "%s: unmounts after the watches are gone", fs);
-        check_result(system(cmd) == 0, what, "umount failed");
+        unmount_watched(fs, mnt);
     }
     unlink(img);
     rmdir(mnt);
@@ -288,6 +534,7 @@ int main(void)
     check_begin("inotify");
     test_api();
     suite("tmpfs", "/tmp");
+    unmount_tmpfs();
     on_loop_image("ext2", "mke2fs -F");
     on_loop_image("ofs", "mkfs.ofs -q");
     return check_done();

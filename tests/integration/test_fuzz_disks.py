@@ -1,6 +1,8 @@
 """The short pass of the damaged-filesystem fuzzer (tools/fuzz_disks.py; `make fuzz-disks N=200`
-runs it long): four ext2 or OFS disks with random byte flips, one boot; each is mounted, read,
-written and unmounted. Errors are expected; a panic or a hang fails, with the seed to replay."""
+runs it long): four disks with random byte flips in one boot, one each of ext2, OFS (mounted,
+read, written, unmounted), iso9660 and vfat (read-only: mounted, listed and stat'ed, read,
+unmounted). A panic, a hang, or on iso9660/vfat an errno other than EIO/EINVAL or an EIO
+without a kernel log line fails, with the seed to replay."""
 
 import os
 import random

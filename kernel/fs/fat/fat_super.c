@@ -5,6 +5,7 @@
 #include "mount_opts.h"
 #include "kernel.h"
 #include "kprintf.h"
+#include "ratelimit.h"
 #include "mm.h"
 #include "string.h"
 
@@ -17,9 +18,9 @@ int fat_error(struct fat_fs *fs, uint64_t ino, const char *fmt, ...)
     kvsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (ino)
-        pr_err("vfat: error: entry at %llu: %s\n", (unsigned long long)ino, msg);
+        pr_err_ratelimited("vfat: error: entry at %llu: %s\n", (unsigned long long)ino, msg);
     else
-        pr_err("vfat: error: %s\n", msg);
+        pr_err_ratelimited("vfat: error: %s\n", msg);
     return -EIO;
 }
 

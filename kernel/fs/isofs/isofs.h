@@ -6,8 +6,9 @@
  * tests/fuzz/fuzz_isofs.c) and in the kernel (isofs_vfs.c maps the I/O onto the buffer cache).
  *
  * Inode numbers are the byte offset of the directory record that describes the file (as in
- * Linux): a file's record in its parent, a directory's "." record for the root and for
- * directories Rock Ridge relocated. Every record is re-read and re-validated from the disk
+ * Linux): a file's record in its parent; for a directory, its own "." record (the first of
+ * its extent, as Linux normalizes it), so all names of one directory are one inode and a
+ * damaged record that names an ancestor makes a loop the VFS refuses (ELOOP). Every record is re-read and re-validated from the disk
  * when its inode is read, so no in-memory state can go stale or be trusted too far.
  *
  * Names: Rock Ridge (NM) when the volume has it, else Joliet (UCS-2 from the supplementary

@@ -102,6 +102,16 @@ static bool name_ok(const char *s, size_t n)
     return memchr(s, '/', n) == NULL && memchr(s, 0, n) == NULL;
 }
 
+/* The inode number of the directory a record (not a file's) points to: its extent's first
+ * record, ".", as Linux's isofs_normalize_block_and_offset, so that every name of one
+ * directory (a damaged record naming an ancestor, too) is one inode. 0: past the volume. */
+static uint64_t dir_ino(struct iso_fs *fs, const uint8_t *rec)
+{
+    uint64_t ino = (uint64_t)(get_le32(rec + ISO_DR_EXTENT) + rec[ISO_DR_EXT_ATTR_LEN]) *
+                   fs->block_size;
+    return ino && ino < fs->limit ? ino : 0;
+}
+
 /* Name the ordinary record rec (at dev offset off): true and *e, false to skip it. */
 static bool name_entry(struct iso_fs *fs, const uint8_t *rec, size_t len, uint64_t off,
                        struct entry *e, struct iso_rr *rr)
@@ -110,6 +120,10 @@ static bool name_entry(struct iso_fs *fs, const uint8_t *rec, size_t len, uint64
     size_t nl = rec[ISO_DR_NAME_LEN];
     bool dir = rec[ISO_DR_FLAGS] & ISO_FLAG_DIR;
     e->ino = off;
+    if (dir && !(e->ino = dir_ino(fs, rec))) {
+        iso_error(fs, off, "directory extent past the volume");
+        return false;
+    }
     e->dtype = dir ? DT_DIR : DT_REG;
     e->len = 0;
     if (fs->names == ISO_NAMES_ROCK) {
@@ -215,7 +229,7 @@ static int walk(struct iso_fs *fs, const struct iso_inode *dir, uint64_t *pos, v
         } else if (nl == 1 && rec[ISO_DR_NAME] == 1) {
             memcpy(e->name, "..", 3);
             e->len = 2;
-            e->ino = start + p;
+            e->ino = dir_ino(fs, rec) ? dir_ino(fs, rec) : start + p;
             e->dtype = DT_DIR;
         } else if (rec[ISO_DR_FLAGS] & ISO_FLAG_ASSOC) {
             show = false;             /* associated files stay hidden, as in Linux */

@@ -5,6 +5,7 @@
 #include "mount_opts.h"
 #include "kernel.h"
 #include "kprintf.h"
+#include "ratelimit.h"
 #include "mm.h"
 #include "string.h"
 
@@ -23,9 +24,9 @@ int iso_error(struct iso_fs *fs, uint64_t ino, const char *fmt, ...)
     kvsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (ino)
-        pr_err("isofs: error: record at %llu: %s\n", (unsigned long long)ino, msg);
+        pr_err_ratelimited("isofs: error: record at %llu: %s\n", (unsigned long long)ino, msg);
     else
-        pr_err("isofs: error: %s\n", msg);
+        pr_err_ratelimited("isofs: error: %s\n", msg);
     return -EIO;
 }
 

@@ -1,6 +1,8 @@
 /* /proc/<pid>/fd (a symlink per open fd, naming the file: "/dev/console", "pipe:[ino]",
  * "socket:[ino]"; following one opens the same file, not a file found by that name) and
- * /proc/<pid>/fdinfo (position and flags). */
+ * /proc/<pid>/fdinfo (Linux's format: pos, flags, mnt_id, ino, then the lines of the file's
+ * kind: eventfd, epoll, inotify, timerfd, signalfd). As in Linux 6.1, fdinfo is mode 0555 and
+ * only those who may inspect the process (proc_may_inspect) can list or read it. */
 #include "proc_internal.h"
 #include "procinfo.h"
 #include "string.h"
@@ -70,8 +72,12 @@ static int show_fdinfo(struct pseudo_buf *b, const struct proc_ctx *c)
     struct file *f = ctx_file(c, &cloexec);
     if (!f)
         return -ENOENT;
-    pb_printf(b, "pos:\t%lld\nflags:\t0%o\nmnt_id:\t0\nino:\t%llu\n", (long long)f->pos,
-              f->flags | (cloexec ? O_CLOEXEC : 0), (unsigned long long)f->inode->ino);
+    /* Nameless files have no mount here (Linux shows its internal pipefs/anon mount): 0. */
+    pb_printf(b, "pos:\t%lld\nflags:\t0%o\nmnt_id:\t%d\nino:\t%llu\n", (long long)f->pos,
+              f->flags | (cloexec ? O_CLOEXEC : 0), f->mnt ? f->mnt->id : 0,
+              (unsigned long long)f->inode->ino);
+    if (f->ops && f->ops->show_fdinfo)
+        f->ops->show_fdinfo(b, f);
     file_put(f);
     return 0;
 }
@@ -138,8 +144,14 @@ const struct proc_dir proc_fd_dir = {
     .key_child = fd_child,
 };
 
+static bool fdinfo_may_access(const struct proc_ctx *c)
+{
+    return proc_may_inspect(c->pid);
+}
+
 const struct proc_dir proc_fdinfo_dir = {
     .ino_base = 0xd0,
     .next_key = next_fd,
     .key_child = fdinfo_child,
+    .may_access = fdinfo_may_access,
 };

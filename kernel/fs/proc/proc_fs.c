@@ -174,6 +174,13 @@ static int proc_get_link_path(const struct path *link, struct path *out)
     return e->link_path(link, PCTX(inode), out);
 }
 
+static int proc_dir_permission(struct inode *dir, int mask)
+{
+    (void)mask;
+    const struct proc_dir *pd = PE(PSI(dir)->entry)->dir;
+    return pd && pd->may_access && !pd->may_access(PCTX(dir)) ? -EACCES : 0;
+}
+
 static const struct inode_operations proc_link_iops = {
     .get_link = proc_get_link,
     .get_link_path = proc_get_link_path,
@@ -201,6 +208,7 @@ static struct pseudofs procfs = {
     .show = proc_show,
     .store = proc_store,
     .link_iops = &proc_link_iops,
+    .dir_permission = proc_dir_permission,
 };
 
 void procfs_init(void)

@@ -51,12 +51,19 @@ struct proc_dir {
                      const struct proc_entry **entry);
     /* Entries registered at run time, optional: the i-th, or NULL past the last. */
     const struct proc_entry *(*extra)(size_t i);
+    /* Optional: may the caller list or walk through this directory (beyond its mode)? */
+    bool (*may_access)(const struct proc_ctx *c);
 };
 #define PROC_MAX_EXTRA 32
 
 /* proc_fs.c */
 /* Copy a path into a proc link buffer; its length or -ENAMETOOLONG. */
 int proc_copy_link(char *buf, size_t size, const char *text);
+
+/* proc_pid.c: may the caller inspect process pid (its fdinfo, environment, exe, cwd, root)?
+ * Linux's ptrace_may_access(PTRACE_MODE_READ): itself, root, or a process of the same real,
+ * effective and saved user. */
+bool proc_may_inspect(pid_t pid);
 
 /* The directories. */
 extern const struct proc_dir proc_root_dir;       /* proc_root.c */

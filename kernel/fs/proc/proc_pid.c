@@ -30,6 +30,14 @@ static bool may_inspect(const struct proc_info *info)
                              me->uid == info->cred.suid);
 }
 
+bool proc_may_inspect(pid_t pid)
+{
+    if (pid == procinfo_self_pid())
+        return true;
+    struct proc_info in;
+    return procinfo_get(pid, 0, &in) == 0 && may_inspect(&in);
+}
+
 /* ---- stat, statm, status ---- */
 
 static int show_stat(struct pseudo_buf *b, const struct proc_ctx *c)
@@ -409,7 +417,7 @@ static int root_link(const struct proc_ctx *c, char *buf, size_t size)
     FILE("environ", 0400, show_environ),                                  \
     LINK("exe", exe_link, exe_follow),                                    \
     { .base = { "fd", S_IFDIR | 0500 }, .dir = &proc_fd_dir },        \
-    { .base = { "fdinfo", S_IFDIR | 0500 }, .dir = &proc_fdinfo_dir }, \
+    { .base = { "fdinfo", S_IFDIR | 0555 }, .dir = &proc_fdinfo_dir }, \
     FILE("maps", 0444, show_maps),                                        \
     FILE("mounts", 0444, proc_show_mounts),                               \
     FILE("mountinfo", 0444, proc_show_mountinfo),                         \

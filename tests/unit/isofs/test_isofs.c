@@ -341,6 +341,40 @@ static uint8_t *find_sig(struct memdev *md, const char *sig, size_t from)
     return NULL;
 }
 
+/* A directory's inode number is its own "." record, whichever name reaches it (Linux's
+ * normalization): a damaged record naming the root is the root's inode, so the VFS can see
+ * the loop (ELOOP) instead of walking round it. */
+static void test_directory_inode_numbers(void **state)
+{
+    (void)state;
+    struct memdev md;
+    load(&md, "rock.iso");
+    struct iso_fs *fs = mount_opts(&md, NULL);
+    struct iso_inode sub, root;
+    assert_int_equal(resolve(fs, "sub", &sub), 0);
+    assert_int_equal(sub.ino, (uint64_t)sub.ext[0].block * 2048);
+    assert_int_equal(iso_iget(fs, fs->root_ino, &root), 0);
+    /* "sub/deeper" pointed at the root's extent. */
+    uint8_t *rec = md.data + (size_t)sub.ext[0].block * 2048;
+    uint8_t *end = rec + sub.ext[0].len;
+    bool patched = false;
+    for (; rec < end && rec[ISO_DR_LEN]; rec += rec[ISO_DR_LEN]) {
+        if (rec[ISO_DR_NAME_LEN] == 6 && !memcmp(rec + ISO_DR_NAME, "DEEPER", 6)) {
+            uint32_t b = root.ext[0].block;
+            uint8_t le[4] = { b, b >> 8, b >> 16, b >> 24 }, be[4] = { b >> 24, b >> 16, b >> 8, b };
+            memcpy(rec + ISO_DR_EXTENT, le, 4);
+            memcpy(rec + ISO_DR_EXTENT + 4, be, 4);
+            patched = true;
+        }
+    }
+    assert_true(patched);
+    uint64_t ino;
+    assert_int_equal(iso_lookup(fs, &sub, "deeper", 6, &ino), 0);
+    assert_int_equal(ino, fs->root_ino);
+    iso_unmount(fs);
+    free(md.data);
+}
+
 static void test_damaged(void **state)
 {
     (void)state;
@@ -476,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_relocated),
         cmocka_unit_test(test_multi_extent),
         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_directory_inode_numbers),
         cmocka_unit_test(test_damaged),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
