@@ -32,13 +32,19 @@ METHODS = {"signed": "signed boot", "stock": "stock U-Boot", "seed": "with a clo
 
 
 def make_seed(where, key):
-    """The seed a user makes for the README's seed line: their key for the default user."""
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    with open(f"{key}.pub", encoding="utf-8") as f:
-        pub = f.read().strip()
-    (where / "user-data").write_text(f"#cloud-config\nssh_authorized_keys:\n  - {pub}\n")
-    (where / "meta-data").write_text("instance-id: iid-release-1\n")
-    subprocess.run(["cloud-localds", "seed.iso", "user-data", "meta-data"], cwd=where, check=True)
+    """The seed a user makes for the README's seed line, with the README's commands
+    (release.SEED_SETUP, as printed) and HOME at a home whose ~/.ssh/id_ed25519 is `key`."""
+    home = key.parent / "home"
+    (home / ".ssh").mkdir(parents=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                    str(home / ".ssh" / "id_ed25519")], check=True)
+    shutil.copy(home / ".ssh" / "id_ed25519", key)
+    os.chmod(key, 0o600)
+    with open(os.path.join(where, "README"), encoding="utf-8") as f:
+        readme = f.read()
+    for line in release_tool.SEED_SETUP:
+        assert f"  {line}\n" in readme, line
+        subprocess.run(line, shell=True, cwd=where, check=True, env=dict(os.environ, HOME=str(home)))
 
 
 @pytest.fixture(scope="module")
