@@ -6,7 +6,8 @@ ctrl.dtb (signed boot) and through Debian's U-Boot, and the qcow2. One boot per 
 A release image has no SSH key and root's password is locked: each boot reaches `openv login:`,
 the SSH server on the port forward answers with its host key (ssh-keyscan) and refuses a key it
 was not given. The README's seed line is the login: a `cloud-localds` seed with the user's key
-provisions the default user `openv`, who logs in over ssh and has sudo (docs/cloud-init.md)."""
+provisions the default user `openv`, who logs in over ssh and has sudo (docs/cloud-init.md);
+there release/VERSION is in `uname -v`, /proc/version and /etc/os-release's VERSION_ID."""
 
 import os
 import shlex
@@ -126,12 +127,21 @@ def test_release_boots_to_login_and_ssh_answers(released, method):
                                 "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
                                 "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=20",
                                 "-p", str(port), "openv@127.0.0.1",
-                                "id -un; sudo id -u; cloud-init status --wait"],
+                                "id -un; sudo id -u; cloud-init status --wait; uname -v; "
+                                "cat /proc/version; . /etc/os-release; echo VERSION_ID=$VERSION_ID"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                timeout=180)
             assert r.returncode == 0, (r.stdout, r.stderr)
             assert r.stdout.split()[:2] == ["openv", "0"], r.stdout
             assert "status: done" in r.stdout, r.stdout
+            # release/VERSION, in the released image: the kernel's uname -v and /proc/version,
+            # and /etc/os-release's VERSION_ID.
+            ver = release_tool.version()
+            lines = r.stdout.splitlines()
+            assert f"#1 SMP openv {ver}" in lines, r.stdout
+            assert any(l.startswith("Linux version ") and l.endswith(f"#1 SMP openv {ver}")
+                       for l in lines), r.stdout
+            assert f"VERSION_ID={ver}" in lines, r.stdout
     finally:
         child.terminate(force=True)
         if log:
