@@ -217,6 +217,20 @@ def caller():
     return {"user": name, "uid": os.getuid(), "gid": os.getgid()}
 
 
+def command_prefix(active, user):
+    """What the rebuild's commands run under, outermost first: what needs root (a UTS
+    namespace and its hostname) before dropping to the user; the clock last, so that
+    faketime's LD_PRELOAD reaches make alone (not unshare or setpriv)."""
+    prefix = []
+    if "hostname" in active:
+        prefix += ["unshare", "-u", "sh", "-c", 'hostname openv-rebuilder && exec "$@"', "sh"]
+    if user:
+        prefix += user.prefix()
+    if "clock" in active:
+        prefix += ["faketime", "-f", "+3y"]
+    return prefix
+
+
 def read_buildinfo(release):
     info = {}
     with open(os.path.join(release, "buildinfo"), encoding="utf-8") as f:
@@ -494,15 +508,7 @@ def rebuild_and_compare(args, release, build, work, commit, sde, active, skipped
         env.update(TZ="Pacific/Kiritimati", LANG=other_locale(), LC_ALL=other_locale())
     else:
         env.update(TZ="UTC", LANG="C.UTF-8", LC_ALL="C.UTF-8")
-    # The prefix, outermost first: what needs root (a UTS namespace and its hostname) before
-    # dropping to the user; the clock last, so that faketime's LD_PRELOAD reaches make alone.
-    prefix = []
-    if "hostname" in active:
-        prefix += ["unshare", "-u", "sh", "-c", 'hostname openv-rebuilder && exec "$@"', "sh"]
-    if user:
-        prefix += user.prefix()
-    if "clock" in active:
-        prefix += ["faketime", "-f", "+3y"]
+    prefix = command_prefix(active, user)
     umask = 0o002 if "umask" in active else 0o022
     old_umask = os.umask(umask)
     started = time.monotonic()
