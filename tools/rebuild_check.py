@@ -480,8 +480,13 @@ def rebuild_and_compare(args, release, build, work, commit, sde, active, skipped
         if "dirorder" in active:
             os.makedirs(src)
     if user:
+        # Only the release's own files: a user's DIR may also hold openv.img (326 MiB), a
+        # disk.qcow2 or a seed from booting it (README).
         shutil.rmtree(release_in, ignore_errors=True)
-        shutil.copytree(release, release_in)
+        os.makedirs(release_in)
+        for name in sorted(read_sums(os.path.join(release, "SHA256SUMS"))) + ["SHA256SUMS"]:
+            if os.path.isfile(os.path.join(release, name)):
+                shutil.copyfile(os.path.join(release, name), os.path.join(release_in, name))
         os.makedirs(out_dir, exist_ok=True)
         # The user's from here on; unmounted and handed back to the caller in the end.
         user.own(*[p for p in (base, cache, home, release_in, out_dir)])
