@@ -110,7 +110,8 @@ def release_sizes():
         if rc.get("cpu_seconds"):
             # The CPU time does not follow the shared host's load as the wall time does.
             out["figures"]["rebuild_from_source_cpu"] = {"value": rc["cpu_seconds"], "unit": "s"}
-        out["rebuild_check"] = {k: rc.get(k) for k in ("commit", "jobs", "active_variations", "match")}
+        out["rebuild_check"] = {k: rc.get(k) for k in ("commit", "jobs", "active_variations", "match",
+                                                       "built_as", "load_average_at_end")}
     else:
         out["rebuild_note"] = "no make rebuild-check run yet (BUILD/rebuild-check-last.json)"
     return out
@@ -150,6 +151,11 @@ def main():
         print(f"{key:40} {f['value']:>11.4g} {f['unit']:<7}", file=sys.stderr)
     if "error" in rel:
         print(f"{'release sizes: not measured':40} {rel['error']}", file=sys.stderr)
+    if "rebuild_check" in rel:
+        rc = rel["rebuild_check"]
+        print(f"{'rebuild_from_source: as':40} {(rc.get('built_as') or {}).get('user', '?')}, "
+              f"JOBS={rc.get('jobs')}, load {rc.get('load_average_at_end')}, match {rc.get('match')}, "
+              f"variations {','.join(rc.get('active_variations') or [])}", file=sys.stderr)
     if "rebuild_note" in rel:
         print(f"{'rebuild_from_source: not measured':40} {rel['rebuild_note']}", file=sys.stderr)
     text = json.dumps(report, indent=2, sort_keys=True)

@@ -5,7 +5,8 @@ Clones the release's commit (its buildinfo's Git-Commit) from this checkout into
 directory and builds it there from source with an empty package cache (a fresh OPENV_CACHE;
 the Debian source files may come from this machine's download cache or OPENV_REBUILD_DOWNLOADS,
 and pkgtool checks every one against the sha256 pinned in packages/ before using it), under
-conditions varied in the spirit of Debian's reprotest (VARIATIONS). The release's keys and
+conditions varied in the spirit of Debian's reprotest (VARIATIONS; as root, also as another,
+unprivileged user, made for the run: RebuildUser). The release's keys and
 signatures are taken from the release (tools/release.py --rebuild-of: a rebuilder has no
 private key). Every artefact of the release's SHA256SUMS must match; on a mismatch diffoscope
 (or a cmp/xxd listing without it) writes a report. docs/release.md explains it all.
@@ -15,11 +16,14 @@ BUILD/rebuild-check-last.json, which `make bench` reports). Exit 0 only if all a
 """
 
 import argparse
+import hashlib
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,7 +39,12 @@ def say(msg):
 
 
 def have(tool):
-    return shutil.which(tool) is not None
+    """tool on PATH (or in /usr/sbin, /sbin: useradd is there and not on every user's PATH)."""
+    return which(tool) is not None
+
+
+def which(tool):
+    return shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,8 +77,25 @@ def probe_disorderfs():
     return None
 
 
+# The "user" variation: the rebuild runs as this unprivileged user, made for it with useradd
+# (no home, no login shell) and removed afterwards, or reused if it is there already.
+REBUILD_USER = "openv-rebuilder"
+
+
+def probe_user():
+    if os.geteuid() != 0:
+        return (f"needs root to make a user and build as it (this is uid {os.geteuid()}); "
+                f"as root the rebuild runs as a throw-away user {REBUILD_USER}")
+    for tool, package in (("useradd", "passwd"), ("userdel", "passwd"), ("setpriv", "util-linux")):
+        if not have(tool):
+            return f"{tool} is not installed (Debian package {package})"
+    return None
+
+
 VARIATIONS = [
     ("build_path", "another build path (a fresh clone in a different, longer directory)", lambda: None),
+    ("user", f"another user: {REBUILD_USER}, unprivileged, its own group only (setpriv); "
+             "the clone, the package cache and HOME are its own", probe_user),
     ("home", "an empty HOME and an empty package cache (OPENV_CACHE)", lambda: None),
     ("umask", "umask 0002 (the release: 0022)", lambda: None),
     ("locale_tz", "TZ=Pacific/Kiritimati (UTC+14), LANG and LC_ALL another locale (the Makefile "
@@ -79,10 +105,6 @@ VARIATIONS = [
     ("hostname", "another hostname (unshare -u)", probe_unshare_uts),
     ("dirorder", "directory entries in reverse order (disorderfs --reverse-dirents)", probe_disorderfs),
 ]
-NOT_VARIED = [
-    ("user", "another user: the cache, the clone and QEMU's tools are set up for the calling "
-             "user; not tried yet"),
-]
 
 
 def other_locale():
@@ -90,6 +112,123 @@ def other_locale():
     r = subprocess.run(["locale", "-a"], stdout=subprocess.PIPE, text=True)
     names = r.stdout.split()
     return "fr_FR.UTF-8" if {"fr_FR.utf8", "fr_FR.UTF-8"} & set(names) else "C.UTF-8"
+
+
+class RebuildUser:
+    """The unprivileged user of the "user" variation: made with useradd if it is not there
+    (and then removed with userdel at the end), reused if it is. The rebuild's files belong to
+    it only while it builds: before, root chowns the clone, the cache and HOME to it; after,
+    back to the caller."""
+
+    def __init__(self, name):
+        self.name = name
+        self.created = False
+        self.uid = self.gid = None
+
+    def ensure(self):
+        """None when the user is ready, else why not."""
+        try:
+            pw = pwd.getpwnam(self.name)
+        except KeyError:
+            r = subprocess.run([which("useradd"), "--system", "--user-group", "--no-create-home",
+                                "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
+                                "--comment", "openv make rebuild-check (throw-away)", self.name],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if r.returncode != 0:
+                return f"useradd {self.name} failed: {r.stdout.strip()[-200:]}"
+            self.created = True
+            pw = pwd.getpwnam(self.name)
+        if pw.pw_uid == 0:
+            return f"{self.name} has uid 0"
+        self.uid, self.gid = pw.pw_uid, pw.pw_gid
+        return None
+
+    def prefix(self):
+        """The command prefix that drops to the user: real and effective uid and gid, its own
+        groups only (initgroups), no capabilities left (setpriv drops them with uid 0)."""
+        return [which("setpriv"), f"--reuid={self.uid}", f"--regid={self.gid}", "--init-groups",
+                "--"]
+
+    def can_reach(self, path):
+        """Can the user cd into path (every directory above it searchable for it)?"""
+        return subprocess.run([*self.prefix(), "sh", "-c", 'cd "$1"', "sh", path],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+    def own(self, *paths):
+        chown(self.uid, self.gid, *paths)
+
+    def remove(self):
+        """userdel, if this run made the user; returns what happened."""
+        if not self.created:
+            return f"user {self.name} was there before: kept"
+        r = subprocess.run([which("userdel"), self.name], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            return f"userdel {self.name} failed (remove it by hand): {r.stdout.strip()[-200:]}"
+        self.created = False
+        return f"user {self.name} removed (userdel)"
+
+
+def chown(uid, gid, *paths):
+    """chown -R, never following a symbolic link (a clone's links point anywhere)."""
+    paths = [p for p in paths if os.path.lexists(p)]
+    if paths:
+        subprocess.run(["chown", "-R", "--no-dereference", f"{uid}:{gid}", *paths], check=True)
+
+
+# When the user variation is active and the user cannot reach WORK (a checkout under /root, or
+# pytest's /tmp/pytest-of-root, is mode 0700), its files go to a directory of their own under
+# /var/tmp, named after WORK (so that the next run in WORK finds it and removes it), linked from
+# WORK/user-tree. A passing run removes it; a failing one keeps it to look at.
+USER_TREE_LINK = "user-tree"
+USER_TREE_PREFIX = "openv-rebuild-check-"
+
+
+def outside_tree_for(work):
+    base = "/var/tmp" if os.path.isdir("/var/tmp") else tempfile.gettempdir()
+    return os.path.join(base, USER_TREE_PREFIX + hashlib.sha256(work.encode()).hexdigest()[:12])
+
+
+def remove_outside_tree(work):
+    """Remove WORK/user-tree and the directory it points to (only one of ours)."""
+    link = os.path.join(work, USER_TREE_LINK)
+    if not os.path.islink(link):
+        return
+    target = os.path.realpath(link)
+    if os.path.basename(target).startswith(USER_TREE_PREFIX) and os.path.isdir(target):
+        unmount_src(target)
+        shutil.rmtree(target)
+    os.unlink(link)
+
+
+def unmount_src(tree):
+    """Unmount a disorderfs view of the clone left by an interrupted run (with or without
+    the build_path variation)."""
+    for mountpoint in (os.path.join(tree, "openv-rebuild-path", "src"), os.path.join(tree, "src")):
+        if os.path.ismount(mountpoint):
+            subprocess.run(["fusermount", "-u", "-q", mountpoint], stderr=subprocess.DEVNULL)
+
+
+def caller():
+    try:
+        name = pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        name = str(os.getuid())
+    return {"user": name, "uid": os.getuid(), "gid": os.getgid()}
+
+
+def command_prefix(active, user):
+    """What the rebuild's commands run under, outermost first: what needs root (a UTS
+    namespace and its hostname) before dropping to the user; the clock last, so that
+    faketime's LD_PRELOAD reaches make alone (not unshare or setpriv)."""
+    prefix = []
+    if "hostname" in active:
+        prefix += ["unshare", "-u", "sh", "-c", 'hostname openv-rebuilder && exec "$@"', "sh"]
+    if user:
+        prefix += user.prefix()
+    if "clock" in active:
+        prefix += ["faketime", "-f", "+3y"]
+    return prefix
 
 
 def read_buildinfo(release):
@@ -237,35 +376,88 @@ def main(argv):
         else:
             active.append(name)
             say(f"variation {name}: {what}")
-    for name, why in NOT_VARIED:
-        skipped[name] = why
-        say(f"variation {name}: not varied: {why}")
+
+    # user: the unprivileged user the rebuild runs as (made now, removed in the end).
+    user = None
+    if "user" in active:
+        user = RebuildUser(REBUILD_USER)
+        why = user.ensure()
+        if why:
+            skipped["user"] = why
+            active.remove("user")
+            say(f"variation user: SKIPPED: {why}")
+            user = None
+        else:
+            say(f"  as {user.name} (uid {user.uid}, gid {user.gid}; "
+                f"{'made now with useradd' if user.created else 'there before: reused'})")
+    try:
+        return rebuild_and_compare(args, release, build, work, commit, sde, active, skipped, user)
+    finally:
+        if user:
+            say(user.remove())
+
+
+def rebuild_and_compare(args, release, build, work, commit, sde, active, skipped, user):
+    # Where the rebuild's own files go (the clone, the cache, HOME, the rebuilt release): WORK,
+    # or, when the user of the "user" variation cannot reach WORK, a directory of its own
+    # (outside_tree_for). The logs and reports stay in WORK.
+    if not args.no_rebuild:
+        # A fresh work directory: the clone, an empty cache and HOME, the logs and the report.
+        remove_outside_tree(work)
+        if os.path.isdir(work):
+            unmount_src(work)
+            shutil.rmtree(work)
+        os.makedirs(work)
+    link = os.path.join(work, USER_TREE_LINK)
+    if os.path.islink(link):
+        tree = os.path.realpath(link)
+    elif user and not user.can_reach(work):
+        tree = outside_tree_for(work)
+        shutil.rmtree(tree, ignore_errors=True)
+        os.makedirs(tree)
+        os.chmod(tree, 0o755)
+        os.symlink(tree, link)
+        say(f"{user.name} cannot reach {work} (a directory above it is closed to other users): "
+            f"its files go to {tree} (linked from {link}; removed after a pass)")
+    else:
+        tree = work
+    if user and not user.can_reach(tree):
+        fail(f"{user.name} cannot reach {tree}", ["REBUILD_DIR=a directory other users can reach, "
+                                                   "or REBUILD_VARY without user"])
 
     # build_path: a deeper directory than a usual checkout (a space in the path breaks
     # -ffile-prefix-map in kernel/kernel.mk: not varied).
-    base = os.path.join(work, "openv-rebuild-path") if "build_path" in active else work
+    base = os.path.join(tree, "openv-rebuild-path") if "build_path" in active else tree
     real_src = os.path.join(base, "src.real" if "dirorder" in active else "src")
     src = os.path.join(base, "src")
-    cache = os.path.join(work, "cache")
-    home = os.path.join(work, "home") if "home" in active else os.environ.get("HOME", "/root")
+    cache = os.path.join(tree, "cache")
+    # HOME: an empty one for the home variation, and always for another user (root's is not its).
+    home = os.path.join(tree, "home") if "home" in active or user else \
+        os.environ.get("HOME", "/root")
+    # The release as the rebuild reads it: the user may not reach RELEASE; a copy in its tree.
+    release_in = os.path.join(tree, "release-in") if user else release
+    out_dir = os.path.join(tree, "release")
     log = os.path.join(work, "build.log")
     mounted = False
     if args.no_rebuild:
-        if not os.path.isdir(os.path.join(real_src, "build")):
-            fail(f"--no-rebuild: no earlier rebuild in {real_src}", ["run without --no-rebuild"])
-        src = real_src
+        # The last rebuild's tree, whichever variations made it (never through disorderfs).
+        found = [d for d in (os.path.join(tree, "openv-rebuild-path", "src.real"),
+                             os.path.join(tree, "openv-rebuild-path", "src"),
+                             os.path.join(tree, "src.real"), os.path.join(tree, "src"))
+                 if os.path.isdir(os.path.join(d, "build"))]
+        if not found:
+            fail(f"--no-rebuild: no earlier rebuild in {tree}", ["run without --no-rebuild"])
+        src = real_src = found[0]
+        base = os.path.dirname(src)
         say(f"reusing the rebuild in {src}")
     else:
-        # A fresh work directory: the clone, an empty cache and HOME, the logs and the report.
-        if os.path.isdir(work):
-            subprocess.run(["fusermount", "-u", "-q", os.path.join(work, "openv-rebuild-path", "src")],
-                           stderr=subprocess.DEVNULL)
-            shutil.rmtree(work)
         for d in (base, cache, home):
             os.makedirs(d, exist_ok=True)
 
+        # --no-hardlinks: a local clone hardlinks this checkout's object files, and the user
+        # variation chowns the clone.
         say(f"cloning {commit[:12]} from {REPO} into {real_src}")
-        if run_logged(["git", "clone", "-q", "--no-checkout", REPO, real_src], log) or \
+        if run_logged(["git", "clone", "-q", "--no-hardlinks", "--no-checkout", REPO, real_src], log) or \
                 run_logged(["git", "-C", real_src, "checkout", "-q", commit], log):
             fail(f"cannot check out {commit} (log: {log})",
                  [f"git fetch the commit the release was made from into {REPO}, then run this again"])
@@ -283,34 +475,47 @@ def main(argv):
             say(f"package cache {cache}: empty; {n} Debian source files copied from {mirror} "
                 "(pkgtool checks each against its pinned sha256 before use)")
         else:
-            say(f"package cache {cache}: empty; the Debian sources are downloaded with apt-get source")
-
+            say(f"package cache {cache}: empty; the Debian sources are downloaded with apt-get source"
+                + (f" (as {user.name})" if user else ""))
         if "dirorder" in active:
             os.makedirs(src)
-            if run_logged(["disorderfs", "--reverse-dirents=yes", "--multi-user=no", real_src, src], log):
-                skipped["dirorder"] = f"disorderfs could not mount (log: {log})"
-                active.remove("dirorder")
-                say(f"variation dirorder: SKIPPED: {skipped['dirorder']}")
-                os.rmdir(src)
-                os.rename(real_src, src)
-            else:
-                mounted = True
+    if user:
+        # Only the release's own files: a user's DIR may also hold openv.img (326 MiB), a
+        # disk.qcow2 or a seed from booting it (README).
+        shutil.rmtree(release_in, ignore_errors=True)
+        os.makedirs(release_in)
+        for name in sorted(read_sums(os.path.join(release, "SHA256SUMS"))) + ["SHA256SUMS"]:
+            if os.path.isfile(os.path.join(release, name)):
+                shutil.copyfile(os.path.join(release, name), os.path.join(release_in, name))
+        os.makedirs(out_dir, exist_ok=True)
+        # The user's from here on; unmounted and handed back to the caller in the end.
+        user.own(*[p for p in (base, cache, home, release_in, out_dir)])
+    if not args.no_rebuild and "dirorder" in active:
+        # FUSE is root's here (/dev/fuse is often 0600): root mounts, and for another user with
+        # --multi-user=yes (allow_other; disorderfs acts with the caller's uid and gid).
+        multi = "yes" if user else "no"
+        if run_logged(["disorderfs", "--reverse-dirents=yes", f"--multi-user={multi}",
+                       real_src, src], log):
+            skipped["dirorder"] = f"disorderfs could not mount (log: {log})"
+            active.remove("dirorder")
+            say(f"variation dirorder: SKIPPED: {skipped['dirorder']}")
+            os.rmdir(src)
+            os.rename(real_src, src)
+        else:
+            mounted = True
 
     jobs = "1" if "jobs" in active else "2"
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "OPENV_CACHE": cache,
            "SOURCE_DATE_EPOCH": sde, "JOBS": jobs, "TERM": "dumb"}
+    if user:
+        env.update(USER=user.name, LOGNAME=user.name)
     if "locale_tz" in active:
         env.update(TZ="Pacific/Kiritimati", LANG=other_locale(), LC_ALL=other_locale())
     else:
         env.update(TZ="UTC", LANG="C.UTF-8", LC_ALL="C.UTF-8")
-    prefix = []
-    if "hostname" in active:
-        prefix += ["unshare", "-u", "sh", "-c", 'hostname openv-rebuilder && exec "$@"', "sh"]
-    if "clock" in active:
-        prefix += ["faketime", "-f", "+3y"]
+    prefix = command_prefix(active, user)
     umask = 0o002 if "umask" in active else 0o022
     old_umask = os.umask(umask)
-    out_dir = os.path.join(work, "release")
     started = time.monotonic()
     t = os.times()
     cpu_before = t.children_user + t.children_system
@@ -325,7 +530,8 @@ def main(argv):
     try:
         rc = 0
         if not args.no_rebuild:
-            say(f"building from source in {src} (make image bootloader JOBS={jobs}; log: {log})")
+            say(f"building from source in {src} (make image bootloader JOBS={jobs}"
+                f"{' as ' + user.name if user else ''}; log: {log})")
             rc = run_logged([*prefix, "make", "--no-print-directory", "image", "bootloader",
                              f"JOBS={jobs}", "PYTHON=/usr/bin/python3"], log, cwd=src, env=env)
             seconds = time.monotonic() - started
@@ -339,10 +545,12 @@ def main(argv):
                  [f"read {log}", "rerun with fewer variations (REBUILD_VARY=none) to see whether "
                   "a variation breaks the build"])
         put_release_fit(src, release, work)
+        if user:
+            user.own(os.path.join(src, "build", "openv.img"))
         say("making the release's files with the release's keys and signatures "
             "(tools/release.py --rebuild-of)")
         rc = run_logged([*prefix, "/usr/bin/python3", "tools/release.py", "--build", "build",
-                         "--out", out_dir, "--rebuild-of", release], log, cwd=src, env=env)
+                         "--out", out_dir, "--rebuild-of", release_in], log, cwd=src, env=env)
         if rc:
             fail(f"tools/release.py --rebuild-of failed (exit {rc}; log: {log})",
                  [f"read the end of {log}: a FIT whose signature does not verify means the "
@@ -351,6 +559,9 @@ def main(argv):
         os.umask(old_umask)
         if mounted:
             subprocess.run(["fusermount", "-u", src])
+        if user:
+            # Back to the caller: nothing stays owned by the user (userdel follows).
+            chown(os.getuid(), os.getgid(), tree)
 
     theirs = read_sums(os.path.join(release, "SHA256SUMS"))
     rebuilt = os.path.join(out_dir, os.path.basename(release.rstrip("/")))
@@ -383,7 +594,9 @@ def main(argv):
                "cpu_seconds": None if cpu_seconds is None else round(cpu_seconds), "load_average_at_end": os.getloadavg()[0],
                "jobs": int(jobs), "active_variations": active, "skipped_variations": skipped,
                "artefacts": results, "match": not bad, "reports": reports,
-               "rebuilt": rebuilt, "log": log}
+               "rebuilt": rebuilt, "log": log,
+               "built_as": {"user": user.name, "uid": user.uid, "gid": user.gid} if user else
+               caller()}
     with open(os.path.join(work, "rebuild-check.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2, sort_keys=True)
     os.makedirs(build, exist_ok=True)
@@ -394,6 +607,7 @@ def main(argv):
         f.write(f"rebuilt in {summary['seconds']} s ({summary['cpu_seconds']} s of CPU) from an "
                 f"empty package cache, JOBS={jobs}\n")
         f.write("variations: " + (", ".join(active) or "none") + "\n")
+        f.write(f"built as {summary['built_as']['user']} (uid {summary['built_as']['uid']})\n")
         f.write("".join(f"not varied: {n}: {why}\n" for n, why in skipped.items()))
         f.write("".join(f"{n}: {r}\n" for n, r in results.items()))
         f.write("".join(f"report of {n}: {p}\n" for n, p in reports.items()))
@@ -405,6 +619,9 @@ def main(argv):
               "machine's (compare the Host-Tools lines)",
               "rerun with one variation at a time (REBUILD_VARY=name) to find which one changes "
               "the output"])
+    if tree != work:
+        remove_outside_tree(work)
+        say(f"removed {tree} (the rebuild's files outside {work})")
     say(f"PASS: all {len(results)} artefacts of {release} match the rebuild "
         f"(variations: {', '.join(active) or 'none'}; report: {os.path.join(work, 'report.txt')})")
 

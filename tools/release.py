@@ -84,13 +84,21 @@ def qemu_lines(image, fmt, signed, seed=False):
 # How to boot a release: (title, command lines).
 BOOT_METHODS = [
     ("signed boot: our U-Boot checks the FIT's signature against the key in ctrl.dtb",
-     ["xz -dk openv.img.xz"] + qemu_lines("openv.img", "raw", signed=True)),
+     ["xz -dkf openv.img.xz"] + qemu_lines("openv.img", "raw", signed=True)),
     ("stock U-Boot (Debian's u-boot-qemu; checks the FIT's sha256 only), raw image",
-     ["xz -dk openv.img.xz"] + qemu_lines("openv.img", "raw", signed=False)),
+     ["xz -dkf openv.img.xz"] + qemu_lines("openv.img", "raw", signed=False)),
     ("with a cloud-init seed (cloud-localds seed.iso user-data meta-data), signed boot",
-     ["xz -dk openv.img.xz"] + qemu_lines("openv.img", "raw", signed=True, seed=True)),
+     ["xz -dkf openv.img.xz"] + qemu_lines("openv.img", "raw", signed=True, seed=True)),
     ("qcow2 (a copy: the guest writes its data partition), signed boot",
      ["cp openv.qcow2 disk.qcow2"] + qemu_lines("disk.qcow2", "qcow2", signed=True)),
+]
+
+# The README's seed for the seed line: the user's key for the default user (tests run these
+# lines as printed, with HOME at a test key's home).
+SEED_SETUP = [
+    "printf '#cloud-config\\nssh_authorized_keys:\\n  - %s\\n' \"$(cat ~/.ssh/id_ed25519.pub)\" > user-data",
+    "echo 'instance-id: iid-1' > meta-data",
+    "cloud-localds seed.iso user-data meta-data",
 ]
 
 
@@ -251,23 +259,29 @@ def readme(ver, test, raw_sha):
             f"The raw image openv.img has sha256 {raw_sha}.", "",
             "Verify (from an openv checkout, against the project's published key):",
             "  release/verify DIR", "",
-            "or by hand:",
-            f"  ssh-keygen -Y verify -f release/keys/allowed_signers -I {SIGNER} -n {NAMESPACE} \\",
+            "or by hand, in DIR (OPENV: an openv checkout; a TEST release: -f allowed_signers):",
+            f"  ssh-keygen -Y verify -f OPENV/release/keys/allowed_signers -I {SIGNER} -n {NAMESPACE} \\",
             "      -s SHA256SUMS.sig < SHA256SUMS",
             "  sha256sum -c SHA256SUMS", "",
             "Boot (Debian 12: qemu-system-misc, opensbi, u-boot-qemu):"]
     for title, lines in BOOT_METHODS:
         out += ["", f"  # {title}"] + [f"  {line}" for line in lines]
-    out += ["", "The image must be the first virtio disk (U-Boot boots from it; the dm-verity",
-            "table names /dev/vda2 and /dev/vda3); a seed goes after it. ctrl.dtb is for",
-            "-M virt -m 512M -smp 1 exactly; for other -m/-smp make one from openv-key.dtb with",
-            "bootloader/ctrl-dtb.sh openv-key.dtb ctrl.dtb -M virt -m 2G -smp 4 (an openv checkout).",
+    out += ["", "Each method starts from a fresh openv.img (xz -f) or disk.qcow2 (cp). The image must",
+            "be the first virtio disk (U-Boot boots from it; the dm-verity table names /dev/vda2",
+            "and /dev/vda3); a seed goes after it. ctrl.dtb is for -M virt -m 512M -smp 1 exactly;",
+            "for other -m/-smp make one from openv-key.dtb, in DIR:",
+            "  OPENV/bootloader/ctrl-dtb.sh openv-key.dtb ctrl-2G-4.dtb -M virt -m 2G -smp 4",
+            "and boot with -m 2G -smp 4 -dtb ctrl-2G-4.dtb.",
             "Our U-Boot boots nothing but a FIT signed by that key; Debian's checks its sha256 only.", "",
             "Log in: the console stops at `openv login:`; root's password is locked and a release",
-            "image carries no SSH key. Your key comes from a cloud-init seed (ssh_authorized_keys",
-            "in user-data; cloud-init on openv is being written: docs/cloud-init.md), or build an",
-            "image with `make image DEV_SSH_KEY=~/.ssh/id_ed25519.pub`. SSH: ssh -p 2222 root@127.0.0.1", "",
-            "Rebuild it from source and compare: make rebuild-check RELEASE=DIR (docs/release.md).", ""]
+            "image carries no SSH key. Your key comes from a cloud-init seed (the third method",
+            "above; cloud-localds is in Debian's cloud-image-utils), made in DIR with:",
+            *[f"  {line}" for line in SEED_SETUP],
+            "Your key then logs in as the default user openv, who has sudo:",
+            "  ssh -p 2222 openv@127.0.0.1",
+            "root's key login is refused unless the seed says disable_root: false (docs/cloud-init.md).", "",
+            "Rebuild it from source and compare, in OPENV (a clone that has the release's commit):",
+            "  make rebuild-check RELEASE=DIR   (docs/release.md)", ""]
     return "\n".join(out)
 
 

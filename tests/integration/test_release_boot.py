@@ -6,7 +6,8 @@ ctrl.dtb (signed boot) and through Debian's U-Boot, and the qcow2. One boot per 
 A release image has no SSH key and root's password is locked: each boot reaches `openv login:`,
 the SSH server on the port forward answers with its host key (ssh-keyscan) and refuses a key it
 was not given. The README's seed line is the login: a `cloud-localds` seed with the user's key
-provisions the default user `openv`, who logs in over ssh and has sudo (docs/cloud-init.md)."""
+provisions the default user `openv`, who logs in over ssh and has sudo (docs/cloud-init.md);
+there release/VERSION is in `uname -v`, /proc/version and /etc/os-release's VERSION_ID."""
 
 import os
 import shlex
@@ -32,13 +33,19 @@ METHODS = {"signed": "signed boot", "stock": "stock U-Boot", "seed": "with a clo
 
 
 def make_seed(where, key):
-    """The seed a user makes for the README's seed line: their key for the default user."""
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    with open(f"{key}.pub", encoding="utf-8") as f:
-        pub = f.read().strip()
-    (where / "user-data").write_text(f"#cloud-config\nssh_authorized_keys:\n  - {pub}\n")
-    (where / "meta-data").write_text("instance-id: iid-release-1\n")
-    subprocess.run(["cloud-localds", "seed.iso", "user-data", "meta-data"], cwd=where, check=True)
+    """The seed a user makes for the README's seed line, with the README's commands
+    (release.SEED_SETUP, as printed) and HOME at a home whose ~/.ssh/id_ed25519 is `key`."""
+    home = key.parent / "home"
+    (home / ".ssh").mkdir(parents=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                    str(home / ".ssh" / "id_ed25519")], check=True)
+    shutil.copy(home / ".ssh" / "id_ed25519", key)
+    os.chmod(key, 0o600)
+    with open(os.path.join(where, "README"), encoding="utf-8") as f:
+        readme = f.read()
+    for line in release_tool.SEED_SETUP:
+        assert f"  {line}\n" in readme, line
+        subprocess.run(line, shell=True, cwd=where, check=True, env=dict(os.environ, HOME=str(home)))
 
 
 @pytest.fixture(scope="module")
@@ -120,12 +127,21 @@ def test_release_boots_to_login_and_ssh_answers(released, method):
                                 "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
                                 "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=20",
                                 "-p", str(port), "openv@127.0.0.1",
-                                "id -un; sudo id -u; cloud-init status --wait"],
+                                "id -un; sudo id -u; cloud-init status --wait; uname -v; "
+                                "cat /proc/version; . /etc/os-release; echo VERSION_ID=$VERSION_ID"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                timeout=180)
             assert r.returncode == 0, (r.stdout, r.stderr)
             assert r.stdout.split()[:2] == ["openv", "0"], r.stdout
             assert "status: done" in r.stdout, r.stdout
+            # release/VERSION, in the released image: the kernel's uname -v and /proc/version,
+            # and /etc/os-release's VERSION_ID.
+            ver = release_tool.version()
+            lines = r.stdout.splitlines()
+            assert f"#1 SMP openv {ver}" in lines, r.stdout
+            assert any(l.startswith("Linux version ") and l.endswith(f"#1 SMP openv {ver}")
+                       for l in lines), r.stdout
+            assert f"VERSION_ID={ver}" in lines, r.stdout
     finally:
         child.terminate(force=True)
         if log:
