@@ -201,6 +201,12 @@ def rollback_index():
         sys.exit(f"mkimage: rollback index {text!r} is not a number from 0 to 16777215")
     return int(text)
 
+# Debian's U-Boot refuses an extlinux `append` longer than its console buffer ("bootarg
+# overflow 322+0+0+1 > 256", then no boot at all): the line there must stay below 256 bytes.
+# So extlinux.conf names the verity partitions /dev/vda2 and /dev/vda3 (Debian's U-Boot boots
+# the first virtio disk only, which the kernel calls vda), and only the built-in command line,
+# which is what openv's kernel uses, takes the longer PARTUUID= names.
+EXTLINUX_MAX = 255
 EXTLINUX = """# openv: read by U-Boot's distro boot (extlinux)
 default openv
 timeout 0
@@ -226,13 +232,17 @@ def make_root_verity(root, out):
     return root_hash, salt, len(data) // verity.BLOCK
 
 
-def verity_cmdline(root_hash, salt, data_blocks):
+def verity_cmdline(root_hash, salt, data_blocks, by_partuuid=True):
     """Linux's convention: dm-mod.create makes dm-0 from the table, root= mounts it. The
     table names partitions 2 and 3 by their fixed PARTUUIDs (Linux's dm-init resolves table
     devices through early_lookup_bdev, which takes PARTUUID=), so the root is found whatever
-    disk the image is (vda, or vdb behind a seed disk probed first)."""
-    table = verity.table(f"PARTUUID={part_uuid(2)}", f"PARTUUID={part_uuid(3)}", data_blocks,
-                         root_hash, salt)
+    disk the image is (vda, or vdb behind a seed disk probed first). by_partuuid=False: as
+    /dev/vda2 and /dev/vda3, short enough for extlinux.conf (see EXTLINUX_MAX)."""
+    if by_partuuid:
+        data, hashdev = f"PARTUUID={part_uuid(2)}", f"PARTUUID={part_uuid(3)}"
+    else:
+        data, hashdev = "/dev/vda2", "/dev/vda3"
+    table = verity.table(data, hashdev, data_blocks, root_hash, salt)
     return f'dm-mod.create="{VERITY_DM_NAME},,,ro,{table}" root=/dev/dm-0'
 
 
@@ -403,9 +413,14 @@ def build(build_dir, kernel, out, cmdline_extra="", verity_root=True, extra_file
             sys.exit("mkimage: the root's hash tree does not fit partition 3")
         if verity_root:
             root_arg = verity_cmdline(root_hash, salt, data_blocks)
+            short_root_arg = verity_cmdline(root_hash, salt, data_blocks, by_partuuid=False)
         else:
-            root_arg = f"root=PARTUUID={part_uuid(2)}"
+            root_arg = short_root_arg = f"root=PARTUUID={part_uuid(2)}"
         cmdline = f"{root_arg} ro console=ttyS0 {cmdline_extra}".strip()
+        extlinux_cmdline = f"{short_root_arg} ro console=ttyS0 {cmdline_extra}".strip()
+        if len(extlinux_cmdline) > EXTLINUX_MAX:
+            sys.exit(f"mkimage: the extlinux.conf command line is {len(extlinux_cmdline)} bytes: "
+                     f"Debian's U-Boot takes at most {EXTLINUX_MAX}")
         fit_kernel = os.path.join(work, "Image")
         builtin = patch_builtin_cmdline(kernel, cmdline if verity_root else "", fit_kernel)
         fit = os.path.join(work, "openv.itb")
@@ -416,11 +431,12 @@ def build(build_dir, kernel, out, cmdline_extra="", verity_root=True, extra_file
         make_fit(fit_kernel, fit, work, keydir, key_dtb + ".tmp", rollback)
         os.replace(key_dtb + ".tmp", key_dtb)
         boot = os.path.join(work, "boot.fat")
-        make_boot_fat(fit, cmdline, boot, PARTITIONS[0][4], work)
+        make_boot_fat(fit, extlinux_cmdline, boot, PARTITIONS[0][4], work)
         make_disk(out, {1: boot, 2: root, 3: hashdev})
         shutil.copy(fit, os.path.join(os.path.dirname(out), "openv.itb"))
     params = {"root_hash": root_hash.hex(), "salt": salt.hex(), "data_blocks": data_blocks,
               "hash_start_block": 1, "uuid": VERITY_UUID, "cmdline": cmdline,
+              "extlinux_cmdline": extlinux_cmdline,
               "builtin_cmdline": int(builtin), "rollback_index": rollback}
     with open(out + ".verity", "w", encoding="utf-8") as f:
         f.write("".join(f"{k}={v}\n" for k, v in params.items()))

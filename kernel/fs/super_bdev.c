@@ -2,11 +2,11 @@
  * one superblock per device, shared by every mount of it.
  *
  * Policy, as in Linux: the mount holds the device exclusively for its filesystem type
- * (blkdev_claim; a device dm-verity holds is -EBUSY); mounting a device that is already
- * mounted reuses its superblock; a
- * mount that would change its read-only state, or that names another filesystem type, is
- * refused with EBUSY (so is a device whose superblock is being shut down right now: its
- * filesystem is still writing to it). A read-only device is mounted read-only.
+ * (blkdev_claim: a device dm-verity holds, or one opened with O_EXCL, is -EBUSY); mounting a
+ * device that is already mounted reuses its superblock; a mount that would change its
+ * read-only state, or that names another filesystem type, is refused with EBUSY (so is a
+ * device whose superblock is being shut down right now: its filesystem is still writing to
+ * it). A read-only device is mounted read-only.
  *
  * Locking: the list changes under bdev_supers_lock; mounts run under vfs_ns_lock, so two
  * mounts never set up a superblock for the same device at once. */
