@@ -5,7 +5,9 @@ bootloader/ctrl-dtb.sh) -> the kernel with its built-in command line (root hash)
 
 That the signed path boots to a login prompt and lets ssh in is test_make_run.py's newcomer test
 (`make run` boots it). Here: the host-side checks, and every tampered disk refused by U-Boot,
-one short QEMU per case that stops at U-Boot's verdict."""
+one short QEMU per case that stops at U-Boot's verdict; a signed image older than the control
+DTB's minimum rollback index refused the same way; and one boot up to the root mount with a
+seed disk probed before the image (U-Boot and the verity table find it by PARTUUID)."""
 
 import os
 import shutil
