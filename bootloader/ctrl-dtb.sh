@@ -5,6 +5,11 @@
 # QEMU is then started with -dtb OUT: U-Boot checks the FIT's signature against that key, and
 # the kernel gets the same tree QEMU would have made (the key node aside). Refuses to write OUT
 # unless the key node is there with required = "conf" (U-Boot boots unsigned FITs without it).
+#
+# Rollback protection: KEY_DTB's /signature openv,min-rollback-index (the rollback index of the
+# image it was made with) comes along, so our U-Boot refuses any openv.itb whose signed
+# openv,rollback-index is lower. MIN_ROLLBACK_INDEX=N sets another minimum (the host decides:
+# raise it when a release must never be booted again; docs/verified-boot.md).
 set -euo pipefail
 fail() { echo "ctrl-dtb: $*" >&2; exit 1; }
 [ $# -ge 3 ] || fail "usage: ctrl-dtb.sh KEY_DTB OUT QEMU_MACHINE_ARGS... (e.g. -M virt -m 512M -smp 1)"
@@ -45,4 +50,13 @@ dtc -q -I dts -O dtb -o "$work/ctrl.dtb" "$work/ctrl.dts"
     fail "the key node did not make it into the control DTB"
 [ "$(fdtget "$work/ctrl.dtb" /signature/key-openv rsa,modulus)" = "$(fdtget "$key" /signature/key-openv rsa,modulus)" ] ||
     fail "the control DTB's key differs from $key"
+if [ -n "${MIN_ROLLBACK_INDEX:-}" ]; then
+    [[ $MIN_ROLLBACK_INDEX =~ ^[0-9]{1,8}$ ]] && [ "$((10#$MIN_ROLLBACK_INDEX))" -lt 16777216 ] ||
+        fail "MIN_ROLLBACK_INDEX=$MIN_ROLLBACK_INDEX: not a number from 0 to 16777215"
+    MIN_ROLLBACK_INDEX=$((10#$MIN_ROLLBACK_INDEX))
+    fdtput -t u "$work/ctrl.dtb" /signature openv,min-rollback-index "$MIN_ROLLBACK_INDEX"
+fi
+min=$(fdtget -t u "$work/ctrl.dtb" /signature openv,min-rollback-index 2>/dev/null) ||
+    echo "ctrl-dtb: warning: $key has no /signature openv,min-rollback-index: no rollback protection" >&2
+[ -z "${min:-}" ] || echo "ctrl-dtb: minimum rollback index $min" >&2
 mv "$work/ctrl.dtb" "$out"

@@ -163,7 +163,7 @@ FIT_SOURCE = """/dts-v1/;
         default = "conf-1";
         conf-1 {{
             description = "openv";
-            kernel = "kernel-1";{signature}
+            kernel = "kernel-1";{rollback}{signature}
         }};
     }};
 }};
@@ -180,6 +180,33 @@ SIGNATURE = """
             }};"""
 KEY_NAME = "openv"
 
+# Rollback protection (docs/verified-boot.md): the image's rollback index (release/ROLLBACK_INDEX,
+# raised by a release that must not be downgraded from) goes into conf-1, under the signature;
+# the key DTB carries it as the minimum our U-Boot accepts (/signature, openv,min-rollback-index),
+# and so does every control DTB ctrl-dtb.sh makes from it.
+ROLLBACK_PROP = "openv,rollback-index"
+MIN_ROLLBACK_PROP = "openv,min-rollback-index"
+ROLLBACK = """
+            {prop} = <{index}>;"""
+
+
+def rollback_index():
+    """The image's rollback index: ROLLBACK_INDEX, else release/ROLLBACK_INDEX."""
+    text = os.environ.get("ROLLBACK_INDEX") or open(
+        os.path.join(mkinitramfs.REPO, "release", "ROLLBACK_INDEX"), encoding="utf-8").read()
+    text = text.strip()
+    # Below 2^24: U-Boot's `fdt get value` shows a 4-byte value whose first byte is not zero
+    # as a string when it happens to look like one.
+    if not text.isdigit() or int(text) >= 1 << 24:
+        sys.exit(f"mkimage: rollback index {text!r} is not a number from 0 to 16777215")
+    return int(text)
+
+# Debian's U-Boot refuses an extlinux `append` longer than its console buffer ("bootarg
+# overflow 322+0+0+1 > 256", then no boot at all): the line there must stay below 256 bytes.
+# So extlinux.conf names the verity partitions /dev/vda2 and /dev/vda3 (Debian's U-Boot boots
+# the first virtio disk only, which the kernel calls vda), and only the built-in command line,
+# which is what openv's kernel uses, takes the longer PARTUUID= names.
+EXTLINUX_MAX = 255
 EXTLINUX = """# openv: read by U-Boot's distro boot (extlinux)
 default openv
 timeout 0
@@ -205,9 +232,17 @@ def make_root_verity(root, out):
     return root_hash, salt, len(data) // verity.BLOCK
 
 
-def verity_cmdline(root_hash, salt, data_blocks):
-    """Linux's convention: dm-mod.create makes dm-0 from the table, root= mounts it."""
-    table = verity.table("/dev/vda2", "/dev/vda3", data_blocks, root_hash, salt)
+def verity_cmdline(root_hash, salt, data_blocks, by_partuuid=True):
+    """Linux's convention: dm-mod.create makes dm-0 from the table, root= mounts it. The
+    table names partitions 2 and 3 by their fixed PARTUUIDs (Linux's dm-init resolves table
+    devices through early_lookup_bdev, which takes PARTUUID=), so the root is found whatever
+    disk the image is (vda, or vdb behind a seed disk probed first). by_partuuid=False: as
+    /dev/vda2 and /dev/vda3, short enough for extlinux.conf (see EXTLINUX_MAX)."""
+    if by_partuuid:
+        data, hashdev = f"PARTUUID={part_uuid(2)}", f"PARTUUID={part_uuid(3)}"
+    else:
+        data, hashdev = "/dev/vda2", "/dev/vda3"
+    table = verity.table(data, hashdev, data_blocks, root_hash, salt)
     return f'dm-mod.create="{VERITY_DM_NAME},,,ro,{table}" root=/dev/dm-0'
 
 
@@ -277,20 +312,25 @@ def key_fingerprint(keydir):
     return hashlib.sha256(der).hexdigest()
 
 
-def make_fit(kernel, out, work, keydir=None, key_dtb=None):
-    """The FIT: the kernel with its sha256, and with keydir the configuration signed; key_dtb
-    then receives the public key as /signature/key-openv, required = "conf"."""
+def make_fit(kernel, out, work, keydir=None, key_dtb=None, rollback=None):
+    """The FIT: the kernel with its sha256, conf-1 with the rollback index `rollback` (None:
+    no index, as images before rollback protection), and with keydir the configuration signed;
+    key_dtb then receives the public key as /signature/key-openv, required = "conf", and the
+    index as the minimum (/signature, openv,min-rollback-index)."""
     its = os.path.join(work, "openv.its")
     signature = SIGNATURE.format(key=KEY_NAME) if keydir else ""
+    index = ROLLBACK.format(prop=ROLLBACK_PROP, index=rollback) if rollback is not None else ""
     with open(its, "w", encoding="utf-8") as f:
         f.write(FIT_SOURCE.format(kernel=os.path.abspath(kernel), load=KERNEL_LOAD,
-                                  signature=signature))
+                                  signature=signature, rollback=index))
     if not keydir:
         run(["mkimage", "-q", "-f", its, out])
         return
     empty = os.path.join(work, "empty.dts")
     with open(empty, "w", encoding="utf-8") as f:
-        f.write("/dts-v1/;\n/ {\n};\n")
+        f.write("/dts-v1/;\n/ {\n    signature {\n"
+                + (f"        {MIN_ROLLBACK_PROP} = <{rollback}>;\n" if rollback is not None else "")
+                + "    };\n};\n")
     run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", key_dtb, empty])
     run(["mkimage", "-q", "-f", its, "-k", keydir, "-K", key_dtb, "-r", out])
 
@@ -373,29 +413,36 @@ def build(build_dir, kernel, out, cmdline_extra="", verity_root=True, extra_file
             sys.exit("mkimage: the root's hash tree does not fit partition 3")
         if verity_root:
             root_arg = verity_cmdline(root_hash, salt, data_blocks)
+            short_root_arg = verity_cmdline(root_hash, salt, data_blocks, by_partuuid=False)
         else:
-            root_arg = f"root=PARTUUID={part_uuid(2)}"
+            root_arg = short_root_arg = f"root=PARTUUID={part_uuid(2)}"
         cmdline = f"{root_arg} ro console=ttyS0 {cmdline_extra}".strip()
+        extlinux_cmdline = f"{short_root_arg} ro console=ttyS0 {cmdline_extra}".strip()
+        if len(extlinux_cmdline) > EXTLINUX_MAX:
+            sys.exit(f"mkimage: the extlinux.conf command line is {len(extlinux_cmdline)} bytes: "
+                     f"Debian's U-Boot takes at most {EXTLINUX_MAX}")
         fit_kernel = os.path.join(work, "Image")
         builtin = patch_builtin_cmdline(kernel, cmdline if verity_root else "", fit_kernel)
         fit = os.path.join(work, "openv.itb")
         keydir = signing_key_dir(build_dir)
         key_dtb = os.path.join(os.path.dirname(os.path.abspath(out)), "openv-key.dtb")
         os.makedirs(os.path.dirname(key_dtb), exist_ok=True)
-        make_fit(fit_kernel, fit, work, keydir, key_dtb + ".tmp")
+        rollback = rollback_index()
+        make_fit(fit_kernel, fit, work, keydir, key_dtb + ".tmp", rollback)
         os.replace(key_dtb + ".tmp", key_dtb)
         boot = os.path.join(work, "boot.fat")
-        make_boot_fat(fit, cmdline, boot, PARTITIONS[0][4], work)
+        make_boot_fat(fit, extlinux_cmdline, boot, PARTITIONS[0][4], work)
         make_disk(out, {1: boot, 2: root, 3: hashdev})
         shutil.copy(fit, os.path.join(os.path.dirname(out), "openv.itb"))
     params = {"root_hash": root_hash.hex(), "salt": salt.hex(), "data_blocks": data_blocks,
               "hash_start_block": 1, "uuid": VERITY_UUID, "cmdline": cmdline,
-              "builtin_cmdline": int(builtin)}
+              "extlinux_cmdline": extlinux_cmdline,
+              "builtin_cmdline": int(builtin), "rollback_index": rollback}
     with open(out + ".verity", "w", encoding="utf-8") as f:
         f.write("".join(f"{k}={v}\n" for k, v in params.items()))
     where = "built into the kernel and in extlinux.conf" if builtin else "in extlinux.conf"
     print(f"image: openv.itb signed with {keydir}/{KEY_NAME}.key, public key sha256 "
-          f"{key_fingerprint(keydir)} (in {os.path.relpath(key_dtb)})")
+          f"{key_fingerprint(keydir)} (in {os.path.relpath(key_dtb)}); rollback index {rollback}")
     print(f"image: {out} ({os.path.getsize(out) // MiB} MiB, sparse); "
           f"{'root=/dev/dm-0 (dm-verity)' if verity_root else 'root=PARTUUID=' + part_uuid(2)}, "
           f"root hash {root_hash.hex()}; command line {where}")

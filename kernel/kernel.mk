@@ -68,6 +68,9 @@ KVERSION_OBJS := $(KOBJDIR)/kernel/kernel/sys.c.o $(patsubst %,$(KOBJDIR)/%.o,$(
 $(KVERSION_OBJS): KCFLAGS += -DOPENV_VERSION='"$(OPENV_VERSION)"'
 $(KVERSION_OBJS): release/VERSION
 
+# SHA-256 with Zbb's rotates, used only when every hart has Zbb (kernel/lib/sha256_zbb.c).
+$(KOBJDIR)/kernel/lib/sha256_zbb.c.o: KCFLAGS += -march=rv64imac_zicsr_zifencei_zbb
+
 .PHONY: kernel syscalls-doc
 kernel: $(KERNEL_OUT)/openv.elf $(KERNEL_OUT)/Image ## the kernel (build/kernel/openv.elf and Image)
 

@@ -266,13 +266,15 @@ def readme(ver, test, raw_sha):
             "Boot (Debian 12: qemu-system-misc, opensbi, u-boot-qemu):"]
     for title, lines in BOOT_METHODS:
         out += ["", f"  # {title}"] + [f"  {line}" for line in lines]
-    out += ["", "Each method starts from a fresh openv.img (xz -f) or disk.qcow2 (cp). The image must",
-            "be the first virtio disk (U-Boot boots from it; the dm-verity table names /dev/vda2",
-            "and /dev/vda3); a seed goes after it. ctrl.dtb is for -M virt -m 512M -smp 1 exactly;",
-            "for other -m/-smp make one from openv-key.dtb, in DIR:",
+    out += ["", "Each method starts from a fresh openv.img (xz -f) or disk.qcow2 (cp). Our U-Boot boots",
+            "the image from any virtio disk (the kernel finds its partitions by PARTUUID); Debian's",
+            "needs it as the first one, so put a seed after it. ctrl.dtb is for -M virt -m 512M",
+            "-smp 1 exactly; for other -m/-smp make one from openv-key.dtb, in DIR:",
             "  OPENV/bootloader/ctrl-dtb.sh openv-key.dtb ctrl-2G-4.dtb -M virt -m 2G -smp 4",
             "and boot with -m 2G -smp 4 -dtb ctrl-2G-4.dtb.",
-            "Our U-Boot boots nothing but a FIT signed by that key; Debian's checks its sha256 only.", "",
+            "Our U-Boot boots nothing but a FIT signed by that key; Debian's checks its sha256 only.",
+            "Rollback: ctrl.dtb (and any made from openv-key.dtb) also refuses a signed image whose",
+            "rollback index is below this release's: boot with the newest release's ctrl.dtb.", "",
             "Log in: the console stops at `openv login:`; root's password is locked and a release",
             "image carries no SSH key. Your key comes from a cloud-init seed (the third method",
             "above; cloud-localds is in Debian's cloud-image-utils), made in DIR with:",

@@ -131,6 +131,92 @@ int blkdev_flush(struct block_device *bdev)
     return err;
 }
 
+/* ---- Exclusive claims (blkdev.h) ---- */
+
+static spinlock_t blk_claim_lock = SPINLOCK_INIT("blkclaim");
+/* The holder of a whole disk one of whose partitions is claimed (Linux's bd_may_claim
+ * marker); its `holders` counts those partition claims. */
+static const char part_held_marker;
+#define PART_HELD ((void *)&part_held_marker)
+
+/* Linux's bd_may_claim(). */
+static bool may_claim(struct block_device *bdev, void *holder)
+{
+    struct block_device *whole = bdev->disk;
+    if (bdev->holder == holder)
+        return true;
+    if (bdev->holder)
+        return false;
+    if (whole == bdev)
+        return true;
+    return !whole->holder || whole->holder == PART_HELD;
+}
+
+int blkdev_claim(struct block_device *bdev, void *holder, unsigned flags)
+{
+    struct block_device *whole = bdev->disk;
+    bool write = flags & BLK_CLAIM_WRITE, block_writes = flags & BLK_CLAIM_BLOCK_WRITES;
+    int err = 0;
+    spin_lock(&blk_claim_lock);
+    if (write && bdev->holder_blocks_writes && bdev->holder != holder)
+        err = -EBUSY;       /* held by dm-verity: no writer but the holder */
+    else if (holder && !may_claim(bdev, holder))
+        err = -EBUSY;
+    else if (block_writes && bdev->writers > 0)
+        err = -EBUSY;       /* someone has it open for writing */
+    if (!err) {
+        if (holder) {
+            if (!bdev->holder)
+                bdev->holder_blocks_writes = false;
+            bdev->holder = holder;
+            bdev->holders++;
+            bdev->holder_blocks_writes |= block_writes;
+            if (whole != bdev) {
+                if (!whole->holder)
+                    whole->holder = PART_HELD;
+                whole->holders++;       /* whole->holder is PART_HELD: may_claim said so */
+            }
+        }
+        if (write)
+            bdev->writers++;
+    }
+    spin_unlock(&blk_claim_lock);
+    return err;
+}
+
+void blkdev_unclaim(struct block_device *bdev, void *holder, unsigned flags)
+{
+    struct block_device *whole = bdev->disk;
+    spin_lock(&blk_claim_lock);
+    if (flags & BLK_CLAIM_WRITE)
+        bdev->writers--;
+    if (holder && bdev->holder == holder) {
+        if (--bdev->holders == 0) {
+            bdev->holder = NULL;
+            bdev->holder_blocks_writes = false;
+        }
+        if (whole != bdev && whole->holder == PART_HELD && --whole->holders == 0)
+            whole->holder = NULL;
+    }
+    spin_unlock(&blk_claim_lock);
+}
+
+static bool partition_held(struct block_device *disk)
+{
+    spin_lock(&blk_claim_lock);
+    bool held = disk->holder == PART_HELD;
+    spin_unlock(&blk_claim_lock);
+    return held;
+}
+
+bool blkdev_claimed(struct block_device *bdev, void *holder)
+{
+    spin_lock(&blk_claim_lock);
+    bool held = bdev->holder && bdev->holder != holder;
+    spin_unlock(&blk_claim_lock);
+    return held;
+}
+
 /* ---- Registry ---- */
 
 int blkdev_add(struct block_device *bdev)
@@ -167,6 +253,9 @@ int blkdev_register_disk(struct block_device *disk)
         disk->max_transfer = lbs;
     disk->max_transfer -= disk->max_transfer % lbs;
     disk->openers = 0;
+    disk->holder = NULL;
+    disk->holders = disk->writers = 0;
+    disk->holder_blocks_writes = false;
     int err = blkdev_add(disk);
     if (err)
         return err;
@@ -181,7 +270,8 @@ int blkdev_rescan(struct block_device *disk)
     disk = disk->disk;
     if (disk->no_partscan)
         return -EINVAL;         /* Linux: a disk without partition support */
-    if (bcache_disk_busy(disk))
+    /* A claimed partition (dm-verity's, a mount's) must not move under its holder. */
+    if (bcache_disk_busy(disk) || partition_held(disk))
         return -EBUSY;
     int err = invalidate_bdev(disk);
     if (err)

@@ -15,6 +15,11 @@ static struct block_device *file_bdev(struct file *f) { return f->private_data; 
 
 static uint64_t bdev_bytes(const struct block_device *b) { return b->nr_sectors << SECTOR_SHIFT; }
 
+static unsigned file_claim_flags(const struct file *f)
+{
+    return (f->fmode & FMODE_WRITE) ? BLK_CLAIM_WRITE : 0;
+}
+
 int blkdev_open_dev(dev_t rdev, struct file *f)
 {
     struct block_device *b = blkdev_lookup_by_devt(rdev);
@@ -22,6 +27,11 @@ int blkdev_open_dev(dev_t rdev, struct file *f)
         return -ENXIO;
     if ((f->flags & O_ACCMODE) != O_RDONLY && (b->read_only || b->disk->read_only))
         return -EROFS;
+    /* O_EXCL: an exclusive open, held by this file (Linux's blkdev_open); a write open of a
+     * device dm-verity holds is refused (blkdev.h, "Exclusive claims"). */
+    int err = blkdev_claim(b, (f->flags & O_EXCL) ? f : NULL, file_claim_flags(f));
+    if (err)
+        return err;
     f->ops = &blkdev_fops;
     f->private_data = b;
     blkdev_get(b);
@@ -30,6 +40,8 @@ int blkdev_open_dev(dev_t rdev, struct file *f)
 
 static void blkdev_file_release(struct file *f)
 {
+    /* The file is the holder only if its open claimed (O_EXCL); otherwise a no-op claim. */
+    blkdev_unclaim(file_bdev(f), f, file_claim_flags(f));
     blkdev_put(file_bdev(f));
 }
 

@@ -151,6 +151,9 @@ static int loop_bind(struct loop_device *lo, struct file *devf, int fd,
      * filesystem on itself (that filesystem keeps it bound). */
     if (lo->file)
         err = -EBUSY;
+    else if (S_ISBLK(f->inode->mode) && f->ops == &blkdev_fops &&
+             blkdev_claimed(f->private_data, NULL))
+        err = -EBUSY;       /* held exclusively (dm-verity's partitions): not even read-only */
     else if (!S_ISREG(f->inode->mode) || (f->fmode & FMODE_PATH) || !f->ops->read)
         err = -EINVAL;
     else if (info && (info->lo_encrypt_type || info->lo_encrypt_key_size > LO_KEY_SIZE))

@@ -1,10 +1,12 @@
 /* Superblocks of filesystems on block devices (Linux's get_tree_bdev and kill_block_super):
  * one superblock per device, shared by every mount of it.
  *
- * Policy, as in Linux: mounting a device that is already mounted reuses its superblock; a
- * mount that would change its read-only state, or that names another filesystem type, is
- * refused with EBUSY (so is a device whose superblock is being shut down right now: its
- * filesystem is still writing to it). A read-only device is mounted read-only.
+ * Policy, as in Linux: the mount holds the device exclusively for its filesystem type
+ * (blkdev_claim: a device dm-verity holds, or one opened with O_EXCL, is -EBUSY); mounting a
+ * device that is already mounted reuses its superblock; a mount that would change its
+ * read-only state, or that names another filesystem type, is refused with EBUSY (so is a
+ * device whose superblock is being shut down right now: its filesystem is still writing to
+ * it). A read-only device is mounted read-only.
  *
  * Locking: the list changes under bdev_supers_lock; mounts run under vfs_ns_lock, so two
  * mounts never set up a superblock for the same device at once. */
@@ -59,14 +61,24 @@ int get_sb_bdev(struct file_system_type *type, struct block_device *bdev, unsign
         *out = sb;
         return 0;
     }
+    /* Held exclusively by the filesystem type, as Linux's get_tree_bdev: a device that
+     * dm-verity holds (or a file opened with O_EXCL, or another type's mount) is -EBUSY. */
+    int err = blkdev_claim(bdev, type, 0);
+    if (err) {
+        pr_err("/dev/%s: Can't open blockdev\n", bdev->name);     /* Linux's words */
+        return err;
+    }
     sb = sb_new_with_info(type, 0, NULL, type->fs_info_size);
-    if (!sb)
+    if (!sb) {
+        blkdev_unclaim(bdev, type, 0);
         return -ENOMEM;
+    }
     sb->bdev = bdev;
     sb->dev = bdev->devt;
     sb->flags = flags & MS_RDONLY;
-    int err = type->fill_super(sb, data);
+    err = type->fill_super(sb, data);
     if (err) {
+        blkdev_unclaim(bdev, type, 0);
         kfree(sb);
         return err;
     }
@@ -84,7 +96,9 @@ void kill_block_super(struct super_block *sb)
     spin_lock(&bdev_supers_lock);
     list_del(&sb->bdev_link);
     spin_unlock(&bdev_supers_lock);
+    struct file_system_type *type = sb->type;
     generic_shutdown_super(sb);
     kfree(sb);
+    blkdev_unclaim(bdev, type, 0);
     blkdev_put(bdev);       /* may detach an autoclear loop device */
 }

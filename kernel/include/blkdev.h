@@ -95,6 +95,12 @@ struct block_device {
     struct gpt_guid part_type;
     char label[GPT_NAME_LEN];       /* partition: GPT name (PARTLABEL) */
 
+    /* Exclusive claims (Linux's bd_holder; blkdev_claim below), under a block-layer lock. */
+    void *holder;                   /* who holds the device exclusively; NULL: nobody */
+    int holders;                    /* claims by that holder */
+    bool holder_blocks_writes;      /* the holder refuses other writers (dm-verity) */
+    int writers;                    /* device files open for writing */
+
     /* Whole disks only. */
     const struct blkdev_ops *ops;
     void *driver_data;
@@ -137,6 +143,28 @@ static inline int blkdev_openers(struct block_device *bdev)
 {
     return __atomic_load_n(&bdev->disk->openers, __ATOMIC_RELAXED);
 }
+
+/* Exclusive claims, Linux's bd_claim/FMODE_EXCL (blkdev_get_by_dev with a holder): a device
+ * is held by at most one holder at a time, any number of times by it; a partition claimed
+ * marks its whole disk as held too (the disk cannot be claimed, nor its partition table
+ * re-read, while a partition is held), and a claimed whole disk keeps its partitions from
+ * being claimed. Holders: dm-verity for its data and hash devices (the dm device), a mounted
+ * filesystem for its device (the filesystem type: mounts of one type share the device, as in
+ * Linux), a device file opened with O_EXCL (the file).
+ *
+ * BLK_CLAIM_BLOCK_WRITES (dm-verity's): while held so, the device cannot be opened for
+ * writing by anyone (-EBUSY; Linux with CONFIG_BLK_DEV_WRITE_MOUNTED off), and it cannot be
+ * claimed so while a device file has it open for writing. Plain read-only opens stay allowed.
+ * BLK_CLAIM_WRITE: the claimer itself writes (a device file opened for writing; counted so
+ * that a writes-blocking claim sees it). A NULL holder is a plain open: no claim, only the
+ * writer rules.
+ * 0 or -EBUSY; blkdev_unclaim takes the same holder and flags. */
+#define BLK_CLAIM_WRITE 1u
+#define BLK_CLAIM_BLOCK_WRITES 2u
+int blkdev_claim(struct block_device *bdev, void *holder, unsigned flags);
+void blkdev_unclaim(struct block_device *bdev, void *holder, unsigned flags);
+/* The device is claimed by someone other than `holder` (NULL: by anyone). */
+bool blkdev_claimed(struct block_device *bdev, void *holder);
 
 /* Lookups (NULL if none). Devices are never unregistered, so the pointers stay valid. */
 struct block_device *blkdev_lookup_by_name(const char *name);      /* "vda2" or "/dev/vda2" */

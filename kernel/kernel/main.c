@@ -27,8 +27,26 @@
 #include "net.h"
 #include "syscall.h"
 #include "ipc.h"
+#include "sha256.h"
 
 static struct fdt_platform plat;
+
+/* dm-verity hashes every root block it reads: with Zbb on every hart (QEMU's default CPU has
+ * it), SHA-256's rotates are one instruction each (lib/sha256_zbb.c). */
+static void pick_sha256(void)
+{
+    unsigned with = 0, harts = 0;
+    for (unsigned i = 0; i < plat.hart_count; i++) {
+        if (!plat.harts[i].enabled)
+            continue;
+        harts++;
+        with += sha256_isa_has(plat.harts[i].isa, "zbb");
+    }
+    if (harts && with == harts) {
+        sha256_set_compress(sha256_compress_zbb);
+        pr_info("sha256: Zbb rotates (every hart has zbb)");
+    }
+}
 
 static void setup_console_level(void)
 {
@@ -177,6 +195,7 @@ __noreturn void kmain(unsigned long hartid, paddr_t fdt_pa)
         pr_err("FDT at %lx is malformed (%d)", (unsigned long)fdt_pa, fr);
     pr_notice("Kernel command line: %s", cmdline_raw());
 
+    pick_sha256();
     setup_memory(fdt_pa, fdt_size);
     vm_init();
     random_init();

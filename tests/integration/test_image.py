@@ -113,8 +113,10 @@ def test_stock_uboot_boots_the_image_to_a_login_prompt(image, virtio):
     try:
         child.expect_exact("Verifying Hash Integrity ... sha256+ OK")
         child.expect_exact("Kernel command line: built in;")
-        child.expect(r"Kernel command line: dm-mod.create=\"vroot,,,ro,0 98304 verity 1 /dev/vda2 "
-                     r"/dev/vda3 4096 4096 12288 1 sha256 [0-9a-f]{64} [0-9a-f]{64}\" "
+        child.expect(r"Kernel command line: dm-mod.create=\"vroot,,,ro,0 98304 verity 1 "
+                     r"PARTUUID=6f70656e-7600-4000-8000-000000000002 "
+                     r"PARTUUID=6f70656e-7600-4000-8000-000000000003 "
+                     r"4096 4096 12288 1 sha256 [0-9a-f]{64} [0-9a-f]{64}\" "
                      r"root=/dev/dm-0 ro console=ttyS0\r")
         child.expect(rf"virtio-blk: vda: \d+ sectors \(\d+ MiB\), {virtio} mmio")
         child.expect_exact("device-mapper: ioctl: dm-0 (vroot) is ready")

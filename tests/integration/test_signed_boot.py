@@ -5,7 +5,9 @@ bootloader/ctrl-dtb.sh) -> the kernel with its built-in command line (root hash)
 
 That the signed path boots to a login prompt and lets ssh in is test_make_run.py's newcomer test
 (`make run` boots it). Here: the host-side checks, and every tampered disk refused by U-Boot,
-one short QEMU per case that stops at U-Boot's verdict."""
+one short QEMU per case that stops at U-Boot's verdict; a signed image older than the control
+DTB's minimum rollback index refused the same way; and one boot up to the root mount with a
+seed disk probed before the image (U-Boot and the verity table find it by PARTUUID)."""
 
 import os
 import shutil
@@ -72,8 +74,10 @@ def tampered(image, tmp_path, files=(), delete=()):
     return out
 
 
-def spawn(image, dtb, extra=(), timeout=60):
-    argv = [*qemu_machine(), "-nographic", "-no-reboot", "-kernel", OUR_UBOOT,
+def spawn(image, dtb, extra=(), timeout=60, before=()):
+    """QEMU on our U-Boot with the image as a virtio disk; `before`: QEMU arguments ahead of
+    it (a disk there is probed first: the image is then vdb)."""
+    argv = [*qemu_machine(), "-nographic", "-no-reboot", "-kernel", OUR_UBOOT, *before,
             "-drive", f"file={image},format=raw,if=none,id=hd0,snapshot=on",
             "-device", "virtio-blk-device,drive=hd0", *extra]
     if dtb:
@@ -110,6 +114,12 @@ def test_fit_is_signed_and_the_key_is_required(signed):
     for dtb in (key_dtb, ctrl):
         assert fdtget(dtb, KEY_NODE, "required") == "conf", dtb
         assert fdtget(dtb, KEY_NODE, "algo") == "sha256,rsa2048", dtb
+    # Rollback protection: the image's index is in the signed configuration, and it is the
+    # minimum of the key DTB and of the control DTB made from it.
+    index = str(mkimage.rollback_index())
+    assert fdtget(fit, "/configurations/conf-1", mkimage.ROLLBACK_PROP) == index
+    for dtb in (key_dtb, ctrl):
+        assert fdtget(dtb, "/signature", mkimage.MIN_ROLLBACK_PROP) == index, dtb
     # The control DTB is QEMU's own tree for this machine, plus the key.
     assert fdtget(ctrl, "/chosen", "stdout-path")
     assert fdtget(ctrl, "/memory@80000000", "device_type") == "memory"
@@ -238,19 +248,69 @@ def test_our_uboot_ignores_extlinux_and_boot_scripts(signed, tmp_path):
         child.terminate(force=True)
 
 
-def test_changed_bootargs_cannot_change_the_root(signed):
+def test_changed_bootargs_cannot_change_the_root(signed, tmp_path):
     """QEMU's -append lands in /chosen/bootargs, outside the signature: the kernel still takes
-    the root and the verity table from its signed built-in command line."""
+    the root and the verity table from its signed built-in command line. With a seed disk
+    probed first (the image is vdb): U-Boot finds the image's boot partition by its PARTUUID,
+    and the verity table names partitions 2 and 3 by theirs."""
     image, _, _, ctrl = signed
+    seed = str(tmp_path / "seed.img")
+    with open(seed, "wb") as f:
+        f.truncate(2 << 20)
+    subprocess.run(["mkfs.vfat", "-n", "CIDATA", seed], check=True, stdout=subprocess.DEVNULL)
     child = spawn(image, ctrl, extra=["-append", "root=/dev/vda2 rw dm-mod.create= console=ttyS0"],
-                  timeout=120)
+                  timeout=120, before=["-drive", f"file={seed},format=raw,if=none,id=seed,readonly=on",
+                                       "-device", "virtio-blk-device,drive=seed"])
     try:
         child.expect(r"Verifying Hash Integrity \.\.\. sha256,rsa2048:openv\+ OK")
         child.expect_exact("Kernel command line: built in;")
+        child.expect(r"virtio-blk: vda: 4096 sectors \(2 MiB\)")
+        child.expect_exact("vdb: vdb2: ")
+        child.expect_exact("device-mapper: verity: 254:18: ")           # vdb2
         child.expect_exact("device-mapper: ioctl: dm-0 (vroot) is ready")
         child.expect_exact("VFS: Mounted root (ext2 filesystem) readonly on device 253:0.")
     finally:
         child.terminate(force=True)
+
+
+def resigned(fit, tmp_path, rollback):
+    """The FIT's kernel in a new FIT signed with the build's key, with another rollback index
+    (None: none at all, as images made before rollback protection)."""
+    kernel = kernel_of(fit, str(tmp_path / "Image"))
+    out = str(tmp_path / "openv.itb")
+    mkimage.make_fit(kernel, out, str(tmp_path), mkimage.signing_key_dir(BUILD),
+                     str(tmp_path / "key.dtb"), rollback)
+    return out
+
+
+@pytest.mark.parametrize("older", ["lower-index", "no-index"])
+def test_our_uboot_refuses_an_older_signed_image(signed, tmp_path, older):
+    """Rollback protection: a FIT signed with the right key but with a rollback index below
+    the control DTB's minimum (an older release) is refused after its signature checks out."""
+    image, fit, _, ctrl = signed
+    current = mkimage.rollback_index()
+    assert current >= 1
+    old = resigned(fit, tmp_path, current - 1 if older == "lower-index" else None)
+    r = subprocess.run([FIT_CHECK_SIGN, "-f", old, "-k", ctrl], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    assert r.returncode == 0, r.stdout          # a genuine signature: only its age is wrong
+    expect_refusal(tampered(image, tmp_path, {"openv.itb": old}), ctrl,
+                   rf"sha256,rsa2048:openv\+ OK[\s\S]*openv: openv.itb has rollback index "
+                   rf"{current - 1 if older == 'lower-index' else 0}, below the minimum {current} "
+                   rf"in the control DTB: an older image, refused")
+
+
+@pytest.mark.same_at_any_smp
+def test_a_raised_rollback_index_breaks_the_signature(signed, tmp_path):
+    """The index is signed: an older FIT whose index is edited up fails fit_check_sign (and so
+    U-Boot's bootm, which checks the same signature before the index is compared)."""
+    _, fit, _, ctrl = signed
+    old = resigned(fit, tmp_path, 0)
+    subprocess.run(["fdtput", "-t", "u", old, "/configurations/conf-1", mkimage.ROLLBACK_PROP,
+                    str(mkimage.rollback_index() + 1)], check=True)
+    r = subprocess.run([FIT_CHECK_SIGN, "-f", old, "-k", ctrl], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    assert r.returncode != 0, r.stdout
 
 
 @pytest.mark.same_at_any_smp

@@ -5,8 +5,8 @@ Boots, as few as the checks allow:
 - a modified copy of the image (one byte flipped in a file of the root, one in a leaf of the hash
   tree), started with -kernel and the image's own verity parameters plus openv.autologin: the
   file gives EIO and the log names the data block, the blocks under the bad leaf give EIO and
-  the log names the hash block, other files read as they are; dm-0 is in /dev, /sys/block and
-  /proc/partitions, read-only;
+  the log names the hash block, other files read as they are; dm-0 is in /dev, /sys/block,
+  /proc/partitions and /dev/disk/by-label, read-only; vda2 and vda3 are held by it (EBUSY);
 - a wrong root hash: the device is refused with a clear message and the boot stops at the root
   (never a boot into unverified data); the same for a root partition from another build;
 - through stock U-Boot, an extlinux.conf edited to boot partition 2 without verity (and with
@@ -185,6 +185,24 @@ def test_tampered_root_gives_eio_and_names_the_block(image, tmp_path):
         out, rc = g.run("dd if=/dev/zero of=/dev/dm-0 bs=4096 count=1")
         assert rc != 0, out
         assert "/dev/root / ext2 ro" in g.check("cat /proc/mounts")
+        # The root's label points at dm-0 (read in its 4096-byte blocks), not at vda2.
+        assert g.check("readlink /dev/disk/by-label/openv-root").strip() == "../../dm-0"
+        # vda2 and vda3 are held by dm-0 (Linux's bd_claim): no mount, no write open, no loop
+        # device, and the whole disk cannot be mounted; a plain read-only open is fine, and the
+        # data partition beside them stays writable.
+        g.check("mkdir -p /tmp/m")
+        for part in ("vda2", "vda3"):
+            out, rc = g.run(f"dd if=/dev/zero of=/dev/{part} bs=4096 count=1 conv=notrunc")
+            assert rc != 0 and "busy" in out, out
+            out, rc = g.run(f"mount -o ro /dev/{part} /tmp/m")
+            assert rc != 0 and "busy" in out, out
+            out, rc = g.run(f"losetup -r /dev/loop0 /dev/{part}")
+            assert rc != 0 and "busy" in out, out
+            assert g.check(f"dd if=/dev/{part} bs=4096 count=1 2>/dev/null | wc -c").strip() == "4096"
+        out, rc = g.run("mount -t ext2 -o ro /dev/vda /tmp/m")
+        assert rc != 0 and "busy" in out, out
+        g.check("dd if=/dev/null of=/dev/vda4 conv=notrunc 2>/dev/null")     # a write open
+        assert "Can't open blockdev" in g.check("dmesg | grep /dev/vda2")
     except GuestError:
         raise
     finally:

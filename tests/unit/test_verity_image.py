@@ -98,3 +98,19 @@ def test_veritysetup_verify_accepts_the_tree_and_catches_a_flipped_byte(tmp_path
     bad = subprocess.run([VERITYSETUP, "verify", str(d), str(h), root.hex()],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert bad.returncode == 2 and "failed at position 1024000" in bad.stdout, bad.stdout
+
+
+def test_the_image_and_the_boot_command_agree():
+    """image/mkimage.py's fixed partition GUIDs and rollback properties are the ones the verity
+    table and our U-Boot's boot command (packages/u-boot/openv.config) name."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "image"))
+    import mkimage
+    line = mkimage.verity_cmdline(b"\x01" * 32, b"\x02" * 32, 12288)
+    assert f" verity 1 PARTUUID={mkimage.part_uuid(2)} PARTUUID={mkimage.part_uuid(3)} 4096 " in line
+    config = open(os.path.join(os.path.dirname(__file__), "..", "..", "packages", "u-boot",
+                               "openv.config"), encoding="utf-8").read()
+    boot = next(l for l in config.splitlines() if l.startswith("CONFIG_BOOTCOMMAND="))
+    assert f"test \\\"${{openv_uuid}}\\\" = {mkimage.part_uuid(1)};" in boot
+    assert f"/configurations/conf-1 {mkimage.ROLLBACK_PROP};" in boot
+    assert f"/signature {mkimage.MIN_ROLLBACK_PROP};" in boot
+    assert 0 <= mkimage.rollback_index() < 1 << 24

@@ -117,6 +117,13 @@ static int verity_ctr(struct dm_device *md, char *args, const char **err)
     } else if (p.data_blocks > v->data_dev->nr_sectors / (p.data_block_size >> SECTOR_SHIFT)) {
         *err = "Data device is too small";
         r = -EINVAL;
+    } else if ((r = blkdev_claim(v->data_dev, md, BLK_CLAIM_BLOCK_WRITES))) {
+        /* Held exclusively from here on, as Linux's dm_get_device: no mount, no O_EXCL or
+         * write open of the partitions under the device (blkdev.h, "Exclusive claims"). */
+        *err = "Data device lookup failed (busy)";
+    } else if ((r = blkdev_claim(v->hash_dev, md, BLK_CLAIM_BLOCK_WRITES))) {
+        blkdev_unclaim(v->data_dev, md, BLK_CLAIM_BLOCK_WRITES);
+        *err = "Hash device lookup failed (busy)";
     }
     if (r) {
         kfree(v);
@@ -129,6 +136,8 @@ static int verity_ctr(struct dm_device *md, char *args, const char **err)
     uint8_t *bitmap = NULL;
     if (p.check_at_most_once && !(bitmap = kzalloc(verity_bitmap_bytes(&p)))) {
         *err = "Cannot allocate bitmap";
+        blkdev_unclaim(v->hash_dev, md, BLK_CLAIM_BLOCK_WRITES);
+        blkdev_unclaim(v->data_dev, md, BLK_CLAIM_BLOCK_WRITES);
         kfree(v);
         return -ENOMEM;
     }
@@ -159,6 +168,8 @@ static int verity_ctr(struct dm_device *md, char *args, const char **err)
             *err = "cannot read the hash device";
     }
     if (r) {
+        blkdev_unclaim(v->hash_dev, md, BLK_CLAIM_BLOCK_WRITES);
+        blkdev_unclaim(v->data_dev, md, BLK_CLAIM_BLOCK_WRITES);
         for (unsigned i = 0; i < VERITY_CACHE_MAX; i++)
             kfree(v->cache[i].data);
         kfree(bitmap);

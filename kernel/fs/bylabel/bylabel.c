@@ -10,11 +10,14 @@
 #include "string.h"
 #include "fslabel.h"
 
+/* Reads in whole logical blocks of the device: 512 bytes on a virtio disk, 4096 on dm-verity's
+ * dm-0 (blkdev_read refuses anything else). */
 static int bdev_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
     struct block_device *bdev = ctx;
-    uint64_t start = ALIGN_DOWN(off, (uint64_t)SECTOR_SIZE);
-    uint64_t end = ALIGN_UP(off + len, (uint64_t)SECTOR_SIZE);
+    uint64_t lbs = bdev->disk->logical_block_size;
+    uint64_t start = ALIGN_DOWN(off, lbs);
+    uint64_t end = ALIGN_UP(off + len, lbs);
     if (end > bdev->nr_sectors << SECTOR_SHIFT)
         return -EIO;
     char *tmp = kmalloc(end - start);

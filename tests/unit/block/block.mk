@@ -44,7 +44,8 @@ test_bcache_SRCS := $(BLOCK_SRC)/test_bcache.c $(BLOCK_SRC)/kstubs.c tests/unit/
 	kernel/lib/gpt.c kernel/lib/crc32.c kernel/lib/kprintf.c
 
 # dm-verity: SHA-256, the verity target's arguments and tree check, dm-mod.create=.
-test_verity_SRCS := $(BLOCK_SRC)/test_verity.c kernel/lib/sha256.c kernel/lib/verity.c \
+test_verity_SRCS := $(BLOCK_SRC)/test_verity.c kernel/lib/sha256.c kernel/lib/sha256_zbb.c \
+	kernel/lib/verity.c \
 	kernel/lib/dm_table.c
 
 BLOCK_HEADERS := $(wildcard kernel/include/*.h) $(wildcard $(BLOCK_SRC)/*.h) \

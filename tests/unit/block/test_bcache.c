@@ -541,6 +541,81 @@ static void test_rescan(void **state)
 	assert_int_equal(blkdev_read(p3, 0, buf, 512), -EINVAL);
 }
 
+/* Exclusive claims (blkdev.h): dm-verity's over two partitions, a mount's, O_EXCL opens. */
+static void test_claims(void **state)
+{
+	(void)state;
+	struct ramdisk *r = ram_new("gpt-small.img", 0, 512, 65536);
+	assert_int_equal(blkdev_register_disk(&r->disk), 0);
+	char name[16];
+	snprintf(name, sizeof name, "%s1", r->disk.name);
+	struct block_device *p1 = blkdev_lookup_by_name(name);
+	snprintf(name, sizeof name, "%s2", r->disk.name);
+	struct block_device *p2 = blkdev_lookup_by_name(name);
+	snprintf(name, sizeof name, "%s3", r->disk.name);
+	struct block_device *p3 = blkdev_lookup_by_name(name);
+	assert_non_null(p1);
+	assert_non_null(p2);
+	assert_non_null(p3);
+	int dm, ext2, file1, file2;
+	/* A writer keeps a writes-blocking claim off; a plain exclusive claim is fine. */
+	assert_int_equal(blkdev_claim(p2, NULL, BLK_CLAIM_WRITE), 0);
+	assert_int_equal(blkdev_claim(p2, &dm, BLK_CLAIM_BLOCK_WRITES), -EBUSY);
+	assert_false(blkdev_claimed(p2, NULL));
+	assert_false(blkdev_claimed(&r->disk, NULL));
+	blkdev_unclaim(p2, NULL, BLK_CLAIM_WRITE);
+	/* dm-verity holds 2 (data) and 3 (hash); the same holder may claim twice. */
+	assert_int_equal(blkdev_claim(p2, &dm, BLK_CLAIM_BLOCK_WRITES), 0);
+	assert_int_equal(blkdev_claim(p3, &dm, BLK_CLAIM_BLOCK_WRITES), 0);
+	assert_int_equal(blkdev_claim(p3, &dm, BLK_CLAIM_BLOCK_WRITES), 0);
+	assert_true(blkdev_claimed(p2, NULL));
+	assert_false(blkdev_claimed(p2, &dm));
+	/* Held: no mount, no O_EXCL open (read-only or not), no write open; reads are fine. */
+	assert_int_equal(blkdev_claim(p2, &ext2, 0), -EBUSY);
+	assert_int_equal(blkdev_claim(p3, &file1, 0), -EBUSY);
+	assert_int_equal(blkdev_claim(p2, NULL, BLK_CLAIM_WRITE), -EBUSY);
+	assert_int_equal(blkdev_claim(p3, NULL, BLK_CLAIM_WRITE), -EBUSY);
+	assert_int_equal(blkdev_claim(p2, NULL, 0), 0);
+	blkdev_unclaim(p2, NULL, 0);
+	/* The whole disk is held through its partitions: no claim, no partition rescan; a write
+	 * open of the disk (not claimed itself) and claims of other partitions stay allowed. */
+	assert_true(blkdev_claimed(&r->disk, NULL));
+	assert_int_equal(blkdev_claim(&r->disk, &ext2, 0), -EBUSY);
+	assert_int_equal(blkdev_rescan(&r->disk), -EBUSY);
+	assert_int_equal(blkdev_claim(&r->disk, NULL, BLK_CLAIM_WRITE), 0);
+	blkdev_unclaim(&r->disk, NULL, BLK_CLAIM_WRITE);
+	assert_int_equal(blkdev_claim(p1, &ext2, 0), 0);
+	assert_int_equal(blkdev_claim(p1, &ext2, 0), 0);         /* a second mount, same type */
+	assert_int_equal(blkdev_claim(p1, &file1, 0), -EBUSY);   /* O_EXCL of a mounted device */
+	assert_int_equal(blkdev_claim(p1, NULL, BLK_CLAIM_WRITE), 0);   /* mounts allow writers */
+	blkdev_unclaim(p1, NULL, BLK_CLAIM_WRITE);
+	blkdev_unclaim(p1, &ext2, 0);
+	blkdev_unclaim(p1, &ext2, 0);
+	assert_false(blkdev_claimed(p1, NULL));
+	/* Released one claim at a time: 3 is still held after one unclaim. */
+	blkdev_unclaim(p3, &dm, BLK_CLAIM_BLOCK_WRITES);
+	assert_true(blkdev_claimed(p3, NULL));
+	blkdev_unclaim(p3, &dm, BLK_CLAIM_BLOCK_WRITES);
+	blkdev_unclaim(p2, &dm, BLK_CLAIM_BLOCK_WRITES);
+	assert_false(blkdev_claimed(p2, NULL));
+	assert_false(blkdev_claimed(p3, NULL));
+	assert_false(blkdev_claimed(&r->disk, NULL));
+	assert_int_equal(blkdev_claim(p2, NULL, BLK_CLAIM_WRITE), 0);
+	blkdev_unclaim(p2, NULL, BLK_CLAIM_WRITE);
+	/* A claimed whole disk (O_EXCL) keeps its partitions from being claimed; two O_EXCL
+	 * opens exclude each other; an unclaim by someone else changes nothing. */
+	assert_int_equal(blkdev_claim(&r->disk, &file1, 0), 0);
+	assert_int_equal(blkdev_claim(&r->disk, &file2, 0), -EBUSY);
+	assert_int_equal(blkdev_claim(p2, &dm, BLK_CLAIM_BLOCK_WRITES), -EBUSY);
+	blkdev_unclaim(&r->disk, &file2, 0);
+	assert_true(blkdev_claimed(&r->disk, NULL));
+	assert_int_equal(blkdev_rescan(&r->disk), 0);            /* only held partitions block it */
+	blkdev_unclaim(&r->disk, &file1, 0);
+	assert_int_equal(blkdev_claim(p2, &dm, BLK_CLAIM_BLOCK_WRITES), 0);
+	blkdev_unclaim(p2, &dm, BLK_CLAIM_BLOCK_WRITES);
+	assert_false(blkdev_claimed(&r->disk, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -559,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_direct_io_coherence),
 		cmocka_unit_test(test_rescan),
+		cmocka_unit_test(test_claims),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,6 +132,8 @@ const struct file_operations blkdev_fops = { .open = host_blkdev_open };
 struct block_device *blkdev_resolve(const char *spec) { (void)spec; return NULL; }
 struct block_device *blkdev_lookup_by_devt(dev_t devt) { (void)devt; return NULL; }
 struct block_device *blkdev_next(struct block_device *prev) { (void)prev; return NULL; }
+int blkdev_claim(struct block_device *bdev, void *holder, unsigned flags) { (void)bdev; (void)holder; (void)flags; return 0; }
+void blkdev_unclaim(struct block_device *bdev, void *holder, unsigned flags) { (void)bdev; (void)holder; (void)flags; }
 int sync_all_block_devices(void) { return 0; }
 int bread_bytes(struct block_device *bdev, uint32_t bs, uint64_t off, void *buf, size_t len) { (void)bdev; (void)bs; (void)off; (void)buf; (void)len; return -EIO; }
 const char *cmdline_get(const char *key) { (void)key; return NULL; }
