@@ -84,6 +84,8 @@ void send_signal(struct task *t, int sig) { (void)t; host_last_signal = sig; }
 bool access_ok(uaddr_t a, size_t n) { (void)a; (void)n; return true; }   /* host addresses */
 int copy_from_user(void *dst, uaddr_t src, size_t n) { if (!src) return -EFAULT; memcpy(dst, (void *)src, n); return 0; }
 int copy_to_user(uaddr_t dst, const void *src, size_t n) { if (!dst) return -EFAULT; memcpy((void *)dst, src, n); return 0; }
+int get_user_u32(uint32_t *v, uaddr_t a) { return copy_from_user(v, a, sizeof *v); }
+int put_user_u32(uint32_t v, uaddr_t a) { return copy_to_user(a, &v, sizeof v); }
 int clear_user(uaddr_t dst, size_t n) { if (!dst) return -EFAULT; memset((void *)dst, 0, n); return 0; }
 long strncpy_from_user(char *dst, uaddr_t src, size_t max)
 {
