@@ -11,7 +11,7 @@ authorized_keys, then /etc/init.d/S50dropbear start (host keys in /run/dropbear)
 Upload: `ssh ... 'cat >/dev/null' < 32 MiB of random bytes`; download: `ssh ... 'dd
 if=/dev/zero bs=64k count=512'` (the stream is encrypted either way). Not `head -c`: BusyBox's
 copies a byte at a time through stdio and writes 1 KiB at a time, which costs 36 ms of guest
-CPU per MiB by itself and, through its many small pipe writes, made the download about three
+CPU per MiB by itself and, with its many small pipe writes, made the download about three
 times slower than a `dd` of the same bytes. MB/s with the median `ssh true` time (connection
 setup) taken off, the best of BENCH_SSH_TRANSFERS (2) rounds. Wall-clock figures follow the
 host's load; two costs per MiB (ms/MiB, lower is better) follow it much less, so they are

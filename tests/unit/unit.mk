@@ -110,8 +110,13 @@ UNIT_TESTS        += test_waitqueue
 test_waitqueue_SRCS := $(UNIT_SRC)/test_waitqueue.c kernel/kernel/waitqueue.c
 test_waitqueue_CFLAGS := -include $(UNIT_SRC)/fs/host_current.h
 
+# The Internet checksum lwIP uses, against its definition.
+UNIT_TESTS        += test_inet_csum
+test_inet_csum_SRCS := $(UNIT_SRC)/test_inet_csum.c kernel/lib/inet_csum.c
+
 UNIT_LIB_SRCS := kernel/lib/fdt.c kernel/lib/elf.c kernel/lib/cpio.c kernel/lib/bootargs.c \
-	kernel/lib/kprintf.c kernel/lib/ratelimit.c kernel/lib/rtc_lib.c kernel/lib/mount_opts.c
+	kernel/lib/kprintf.c kernel/lib/ratelimit.c kernel/lib/rtc_lib.c kernel/lib/mount_opts.c \
+	kernel/lib/inet_csum.c
 UNIT_HEADERS := $(wildcard kernel/include/*.h kernel/include/uapi/*.h) $(UNIT_SRC)/test_util.h
 
 UNIT_BINS := $(addprefix $(UNIT_DIR)/,$(UNIT_TESTS))
