@@ -19,6 +19,7 @@ so that the build needs no root.
 """
 
 import argparse
+import fcntl
 import hashlib
 import os
 import shutil
@@ -292,8 +293,18 @@ def signing_key_dir(build_dir):
         return release
     keydir = os.path.join(build_dir, "keys")
     key = os.path.join(keydir, f"{KEY_NAME}.key")
+    os.makedirs(keydir, exist_ok=True)
+    # Parallel builds (test workers on a fresh build/) must not make two keys: the second
+    # would replace the first's key after the first signed with it, or fail on its .tmp.
+    with open(os.path.join(keydir, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        make_dev_key(keydir, key)
+    return keydir
+
+
+def make_dev_key(keydir, key):
+    """A development key pair in keydir, unless one is there (called under keydir's lock)."""
     if not os.path.exists(key):
-        os.makedirs(keydir, exist_ok=True)
         run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
              "-out", key + ".tmp"])
         run(["openssl", "req", "-batch", "-new", "-x509", "-days", "36500", "-subj",
@@ -302,7 +313,6 @@ def signing_key_dir(build_dir):
         os.replace(key + ".tmp", key)
         print(f"image: generated a development signing key {key} (never commit it; a release "
               f"build takes SIGNING_KEY_DIR=)")
-    return keydir
 
 
 def key_fingerprint(keydir):
