@@ -180,18 +180,20 @@ test-unit-py:
 # worker's QEMU, one copy of `threads` in its parallel run has hung twice: under study), and
 # test_rebuild_check.py, a full rebuild from source (OPENV_SKIP_REBUILD_CHECK=1 skips it).
 TEST_JOBS ?= $(shell nproc)
+# The slowest tests of each pass, so a CI log shows where the time goes.
+TEST_DURATIONS ?= --durations=15
 SERIAL_TESTS := tests/integration/test_make_run.py tests/integration/test_packages.py \
 	tests/integration/test_smp.py tests/integration/test_rebuild_check.py
 test-integration: packages kernel initramfs bootloader ## integration tests (pytest; boot QEMU, run guest binaries)
-	$(PYTHON) -m pytest -q -n $(TEST_JOBS) --dist loadfile tests/integration \
+	$(PYTHON) -m pytest -q $(TEST_DURATIONS) -n $(TEST_JOBS) --dist loadfile tests/integration \
 	    $(addprefix --ignore=,$(SERIAL_TESTS))
-	$(PYTHON) -m pytest -q $(SERIAL_TESTS)
+	$(PYTHON) -m pytest -q $(TEST_DURATIONS) $(SERIAL_TESTS)
 
 # The whole integration suite again with four harts, but for what the hart count cannot change
 # (marked same_at_any_smp: host-side builds and checks). The OFS crash test runs 10 points per
 # disk here (25 in the -smp 1 pass); the BusyBox testsuite runs as two copies at once.
 test-smp4: packages kernel initramfs bootloader ## the integration suite again at -smp 4
-	OPENV_TEST_SMP=4 OFS_CRASH_N=10 $(PYTHON) -m pytest -q tests/integration
+	OPENV_TEST_SMP=4 OFS_CRASH_N=10 $(PYTHON) -m pytest -q $(TEST_DURATIONS) tests/integration
 
 # Our syscall fuzzer for longer than the 20 s of `make test` (tests/guest/syscall_fuzz.c):
 # random calls as uid 1000, a batch per child; prints the seed and batch of any failure.
