@@ -208,9 +208,13 @@ fuzz-disks: packages kernel initramfs ofs-tools ## damaged-filesystem boot loop 
 	$(PYTHON) tools/fuzz_disks.py -n $(or $(N),200) $(if $(SEED),--seed $(SEED))
 
 ##@ Benchmarks
-.PHONY: bench
-bench: kernel initramfs $(if $(filter 1,$(BENCH_SKIP_SYSTEM)),,image bootloader) ## openv vs Linux, same initramfs, + openv image/SSH/OFS figures (build/bench.json)
+.PHONY: bench bench-disk
+bench: kernel initramfs $(if $(filter 1,$(BENCH_SKIP_SYSTEM)),$(if $(filter 1,$(BENCH_SKIP_DISK)),,image),image bootloader) ## openv vs Linux, same initramfs and disk image, + openv image/SSH/OFS figures (build/bench.json)
 	@$(PYTHON) tools/bench.py
+
+# The disk-root figures of `make bench` alone (tools/bench_disk.py), both kernels, about 1 minute.
+bench-disk: kernel initramfs image ## openv vs Linux on the disk image's ext2 root only (build/bench-disk.json)
+	@$(PYTHON) tools/bench_disk.py
 
 ##@ Housekeeping
 .PHONY: clean distclean
