@@ -54,3 +54,19 @@ struct filemap_stats {
     size_t cached, dirty, writeback;
 };
 void filemap_get_stats(struct filemap_stats *s);
+
+/* Write-back requests (mm/writeback.c). Besides sync, fsync and msync, dirty pages are written
+ * by the flusher: every few seconds, when a writer dirties more than a background share of
+ * RAM, and when memory runs out. A writer past the dirty limit waits (bounded) for the
+ * flusher, as Linux's balance_dirty_pages, so dirty pages, which only write-back can free,
+ * never crowd out the rest of memory. */
+/* The flusher: sleep until write-back is asked for or the deadline (monotonic ns)... */
+void filemap_flusher_wait(uint64_t deadline_ns);
+/* ...and say when the round it then made (every dirty page written once) is over. */
+void filemap_flusher_done(void);
+/* Ask the flusher for a round and wait for its end, at most timeout_ns. Call it holding no
+ * lock the flusher takes (mm->lock, a filesystem's). */
+void filemap_writeback_wait(uint64_t timeout_ns);
+/* A shared mapping dirtied a page (call it holding no lock): wake the flusher past the
+ * background share, and wait for it past the dirty limit. */
+void balance_dirty_pages(void);
