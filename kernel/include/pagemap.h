@@ -11,7 +11,8 @@
  * write faults and marks it dirty. Write-back first write-protects the file's shared mappings
  * (vm.h's wrprotect_file_pages), then cleans each page just before writing it, so a write
  * that comes later faults and dirties it again. Clean pages nobody maps are dropped under
- * memory pressure (filemap_reclaim, least recently used first) and by drop_caches.
+ * memory pressure (filemap_reclaim, least recently used first) and by drop_caches; mapped
+ * ones once mm/reclaim.c has unmapped them (after write-back if they were dirty).
  *
  * Locking: one spinlock inside filemap.c; nothing here sleeps or allocates under it, and no
  * callback runs under it. Filling a page and adding it must be serialised against writes of
