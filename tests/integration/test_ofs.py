@@ -309,7 +309,8 @@ def content(run, i):
 
 def check_mapped(g, run, last):
     """What the acknowledged msync(MS_SYNC)s wrote through the mapping is there: each of the
-    last MAP_SLOTS iterations' slot holds its value, or that of the iteration in flight."""
+    last MAP_SLOTS acknowledged iterations' slot holds its value or a later iteration's (the
+    guest may have gone on past the last acknowledgement read before the kill)."""
     if not last:
         return
     text = g.check(f"tr -d '\\000' < /data/m{run}")
@@ -318,7 +319,7 @@ def check_mapped(g, run, last):
         found[j % MAP_SLOTS] = j
     for i in range(max(1, last - MAP_SLOTS + 1), last + 1):
         j = found.get(i % MAP_SLOTS)
-        assert j is not None and i <= j <= last + 1 and j % MAP_SLOTS == i % MAP_SLOTS, \
+        assert j is not None and j >= i, \
             f"m{run} slot {i % MAP_SLOTS}: acknowledged {i}, found {j} ({text!r})"
 
 
