@@ -760,21 +760,20 @@ static LIST_HEAD(flush_list);
 static bool flusher_started;
 
 /* What shared mappings wrote reaches the filesystem within DIRTY_WRITEBACK_SECONDS, as
- * Linux's dirty_writeback: every mounted filesystem's dirty pages go to its core (which
- * makes them durable by its own rules: ext2's buffer cache, OFS's commits). */
+ * Linux's dirty_writeback, and sooner when the cache asks (too many dirty pages, memory
+ * running out: include/pagemap.h): every mounted filesystem's dirty pages go to its core
+ * (which makes them durable by its own rules: ext2's buffer cache, OFS's commits). */
 static void page_flusher(void *arg)
 {
     (void)arg;
     for (;;) {
-        uint64_t deadline = ktime_mono_ns() + DIRTY_WRITEBACK_SECONDS * NSEC_PER_SEC;
-        while (ktime_mono_ns() < deadline) {
-            set_current_state(TASK_INTERRUPTIBLE);   /* no signal reaches a kernel thread */
-            schedule_timeout(deadline);
-        }
+        filemap_flusher_wait(ktime_mono_ns() + DIRTY_WRITEBACK_SECONDS * NSEC_PER_SEC);
         struct filemap_stats st;
         filemap_get_stats(&st);
-        if (!st.dirty)
+        if (!st.dirty) {
+            filemap_flusher_done();
             continue;
+        }
         mutex_lock(&flush_list_lock);
         struct diskfs_sb *dfs;
         list_for_each_entry(dfs, &flush_list, flush_link) {
@@ -785,6 +784,7 @@ static void page_flusher(void *arg)
             mutex_unlock(&dfs->lock);
         }
         mutex_unlock(&flush_list_lock);
+        filemap_flusher_done();
     }
 }
 
