@@ -301,8 +301,8 @@ static int diskfs_lookup(struct inode *dir, struct dentry *d)
         return -ELOOP;
     }
     d_instantiate(d, inode);
-    /* Hashed while in use, so a mount on it (or a second lookup) finds this very dentry;
-     * the VFS marks it NOCACHE, so it goes when the last user does. */
+    /* Hashed, so a mount on it (or a second lookup) finds this very dentry; it stays cached
+     * after its last user (struct super_block's cache_dentries) until pruned. */
     d_add(d);
     return 0;
 }
@@ -880,6 +880,7 @@ int diskfs_set_root(struct super_block *sb, unsigned long magic, ino_t ino)
     struct diskfs_sb *dfs = DISKFS(sb);
     sb->magic = magic;
     struct inode *root = NULL;
+    sb->cache_dentries = true;
     mutex_lock(&dfs->lock);
     dfs->mounted = true;
     int err = diskfs_iget(sb, ino, &root);

@@ -17,6 +17,7 @@ static int next_mount_id = 1;
 void generic_shutdown_super(struct super_block *sb)
 {
     fsnotify_sb_delete(sb);     /* IN_UNMOUNT: the watches go before the inodes */
+    d_prune_unused(sb, SIZE_MAX);   /* cached names hold inodes: they go while it can write */
     if (sb->sops && sb->sops->put_super)
         sb->sops->put_super(sb);
     dput(sb->root);

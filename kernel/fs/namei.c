@@ -118,7 +118,7 @@ struct dentry *lookup_child(struct dentry *dir, const char *name, size_t len, in
     struct inode *di = dir->inode;
     if (!di || !di->iops || !di->iops->lookup)
         return NULL;
-    /* A synthetic filesystem: make the dentry on demand, drop it when unused. */
+    /* Not cached: make the dentry; a synthetic filesystem's goes when unused. */
     d = d_alloc(dir, name, len);
     if (!d) {
         *err = -ENOMEM;
@@ -130,7 +130,8 @@ struct dentry *lookup_child(struct dentry *dir, const char *name, size_t len, in
         *err = r == -ENOENT ? 0 : r;
         return NULL;
     }
-    d->flags |= DENTRY_NOCACHE;
+    if (!d->sb->cache_dentries)
+        d->flags |= DENTRY_NOCACHE;
     return d;
 }
 

@@ -124,6 +124,7 @@ static struct dentry *d_new(void)
     list_init(&d->child);
     list_init(&d->children);
     list_init(&d->hash_link);
+    list_init(&d->lru);
     d->next_cookie = 2;     /* 0 and 1 are "." and ".." */
     return d;
 }
@@ -166,6 +167,27 @@ static void __d_hash(struct dentry *d)
     list_add_tail(&d->child, &d->parent->children);
     d->cookie = d->parent->next_cookie++;
     d->flags |= DENTRY_HASHED;
+}
+
+/* Cached dentries nobody uses, oldest first (dcache_lock). A dentry with children is never
+ * on it: each child holds a reference on its parent. */
+static LIST_HEAD(dentry_lru);
+static size_t nr_unused;
+#define DENTRY_PRUNE_BATCH 32
+
+/* About 1 KiB each with their inodes: at most 1/64 of RAM, at least 512. */
+static size_t max_unused(void)
+{
+    return MAX((size_t)512, pages_total() * PAGE_SIZE / 1024 / 64);
+}
+
+/* dcache_lock held. */
+static void lru_del(struct dentry *d)
+{
+    if (!list_empty(&d->lru)) {
+        list_del(&d->lru);
+        nr_unused--;
+    }
 }
 
 static void __d_unhash(struct dentry *d)
@@ -216,6 +238,7 @@ struct dentry *d_lookup(struct dentry *parent, const char *name, size_t len)
             memcmp(d->name, name, len) == 0) {
             found = d;
             atomic_inc_return(&found->refcount);
+            lru_del(found);
             break;
         }
     }
@@ -230,31 +253,80 @@ struct dentry *dget(struct dentry *d)
     return d;
 }
 
-void dput(struct dentry *d)
+/* Free d, which is unhashed and unused; returns its parent, whose reference the caller
+ * drops (NULL for a root). */
+static struct dentry *d_kill(struct dentry *d)
 {
+    struct dentry *parent = d->parent == d ? NULL : d->parent;
+    if (d->inode) {
+        fsnotify_last_dput(d->inode);     /* IN_DELETE_SELF of an unlinked inode */
+        iput(d->inode);
+    }
+    d_free_name(d);
+    kfree(d);
+    return parent;
+}
+
+/* dput, but for pruning: true when the unused dentries are over their limit. */
+static bool dput_unpruned(struct dentry *d)
+{
+    bool over = false;
     while (d) {
         spin_lock(&dcache_lock);
         if (atomic_dec_return(&d->refcount) > 0) {
             spin_unlock(&dcache_lock);
-            return;
+            break;
         }
-        if ((d->flags & DENTRY_HASHED) && !(d->flags & DENTRY_NOCACHE)) {
-            /* Cached but unused: keep it (only filesystems without a lookup op and
-             * without pinning would do this; none do today). */
+        if ((d->flags & DENTRY_HASHED) && !(d->flags & DENTRY_NOCACHE) &&
+            d->sb->cache_dentries) {
+            /* Cached but unused: it stays for the next lookup, its inode with it. */
+            if (list_empty(&d->lru)) {
+                list_add_tail(&d->lru, &dentry_lru);
+                nr_unused++;
+            }
+            over = nr_unused > max_unused();
             spin_unlock(&dcache_lock);
-            return;
+            break;
         }
+        lru_del(d);
         __d_unhash(d);
-        struct dentry *parent = d->parent == d ? NULL : d->parent;
         spin_unlock(&dcache_lock);
-        if (d->inode) {
-            fsnotify_last_dput(d->inode);     /* IN_DELETE_SELF of an unlinked inode */
-            iput(d->inode);
-        }
-        d_free_name(d);
-        kfree(d);
-        d = parent;
+        d = d_kill(d);
     }
+    return over;
+}
+
+void dput(struct dentry *d)
+{
+    if (dput_unpruned(d))
+        d_prune_unused(NULL, DENTRY_PRUNE_BATCH);
+}
+
+size_t d_prune_unused(struct super_block *sb, size_t max)
+{
+    size_t freed = 0;
+    while (freed < max) {
+        struct dentry *victim = NULL, *d, *next;
+        spin_lock(&dcache_lock);
+        list_for_each_entry_safe(d, next, &dentry_lru, lru) {
+            if (READ_ONCE(d->refcount) > 0) {
+                lru_del(d);         /* taken again without d_lookup (a readdir cursor) */
+                continue;
+            }
+            if (sb && d->sb != sb)
+                continue;
+            lru_del(d);
+            __d_unhash(d);
+            victim = d;
+            break;
+        }
+        spin_unlock(&dcache_lock);
+        if (!victim)
+            break;
+        dput_unpruned(d_kill(victim));    /* the parent may become unused, and join it */
+        freed++;
+    }
+    return freed;
 }
 
 void d_move(struct dentry *d, struct dentry *newparent, struct dentry *target)

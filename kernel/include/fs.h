@@ -330,6 +330,7 @@ struct dentry {
     uint64_t cookie;               /* readdir position within the parent */
     uint64_t next_cookie;          /* for children */
     int mounted;                   /* mounts on this dentry */
+    struct list_head lru;          /* in the unused-dentry list while cached and unused */
     char inline_name[24];
 };
 
@@ -360,6 +361,9 @@ struct super_block {
     int refcount;                 /* mounts using it */
     unsigned long flags;          /* MS_RDONLY ... on the superblock */
     uint64_t next_ino;
+    /* Names looked up stay cached after their last user (disk filesystems): without it every
+     * path walk reads and scans the directories again. */
+    bool cache_dentries;
     struct block_device *bdev;    /* a filesystem on a block device: the device, else NULL */
     struct list_head bdev_link;   /* in super_bdev.c's list while bdev is set */
 };
@@ -422,6 +426,9 @@ void d_move(struct dentry *d, struct dentry *newparent, struct dentry *target); 
 void d_exchange(struct dentry *a, struct dentry *b);
 struct dentry *dget(struct dentry *d);
 void dput(struct dentry *d);
+/* Free unused cached dentries (and so their inodes), oldest first: those of sb (NULL: of
+ * every filesystem), at most max of them; returns how many went. */
+size_t d_prune_unused(struct super_block *sb, size_t max);
 bool d_is_ancestor(struct dentry *ancestor, struct dentry *d);
 void path_get(struct path *p);
 void path_put(struct path *p);

@@ -115,9 +115,9 @@ const struct proc_dir proc_sys_kernel_dir = {
     .extra = proc_sys_kernel_extra,   /* registered by other subsystems (SysV IPC limits) */
 };
 
-/* 1: drop the clean page-cache pages nobody maps; 2: unused dentries and inodes, which
- * openv does not keep (disk filesystems free them with their last user); 3: both; 4: Linux
- * only silences its log line. Dirty pages stay: sync first to drop everything, as in Linux. */
+/* 1: drop the clean page-cache pages nobody maps; 2: the unused cached dentries and the
+ * inodes they hold; 3: both; 4: Linux only silences its log line. Dirty pages stay: sync
+ * first to drop everything, as in Linux. */
 static int store_drop_caches(const char *buf, size_t len)
 {
     long v = 0;
@@ -128,6 +128,8 @@ static int store_drop_caches(const char *buf, size_t len)
         i++;
     if (i == 0 || i != len || v < 1 || v > 4)
         return -EINVAL;
+    if (v & 2)
+        d_prune_unused(NULL, SIZE_MAX);     /* first: inodes going may free page caches */
     if (v & 1)
         filemap_reclaim((size_t)-1);
     return 0;
