@@ -22,6 +22,9 @@ struct diskfs_mapping {
     struct list_head link;            /* in diskfs_sb.mappings */
     ino_t ino;
     struct inode *inode;              /* the live inode, or NULL */
+    /* 1 + a page a read-ahead window stopped short of (0: none): a miss there reads it
+     * alone, so a bad block costs one failed request per read, not a window's and a page's. */
+    uint64_t ra_stop;
 };
 
 struct diskfs_inode {
@@ -474,7 +477,7 @@ static int diskfs_setsize(struct inode *inode, loff_t size)
  * past the end of the file or over a page already cached. */
 static unsigned window(struct inode *inode, struct address_space *as, uint64_t index)
 {
-    if (!DISKFS(inode->sb)->data_bsize)
+    if (!DISKFS(inode->sb)->data_bsize || MAP(inode)->ra_stop == index + 1)
         return 1;
     unsigned want = index == 0 || filemap_cached(as, index - 1) ? DISKFS_READAHEAD_PAGES : 1;
     uint64_t end = ((uint64_t)inode->size + PAGE_SIZE - 1) / PAGE_SIZE;
@@ -545,6 +548,7 @@ static int get_cached_page(struct inode *inode, uint64_t index, void **out)
             err = r;
         else
             filled = (unsigned)r;
+        MAP(inode)->ra_stop = r < 0 ? index + 1 : (unsigned)r < n ? index + (unsigned)r + 1 : 0;
     } else {
         err = read_page(inode, index, pages[0]);
     }

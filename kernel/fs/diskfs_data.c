@@ -77,6 +77,21 @@ int diskfs_fill_pages(struct inode *inode, uint64_t index, void **pages, unsigne
         buf = pages[0];
     }
     got = read_runs(sb, pblk, n * bpp, buf);
+    if (got < (ssize_t)(n * bpp) && n > 1) {
+        /* A request of the window failed as a whole (dm-verity refuses one with a single bad
+         * block in it): the pages before the bad block still read, one request each. */
+        size_t k = got > 0 ? (size_t)got / bpp : 0;
+        for (; k < n; k++) {
+            ssize_t r = read_runs(sb, pblk + k * bpp, bpp, buf + k * PAGE_SIZE);
+            if (r < (ssize_t)bpp) {
+                if (k == 0)
+                    got = r < 0 ? r : -EIO;
+                break;
+            }
+        }
+        if (k)
+            got = (ssize_t)(k * bpp);
+    }
     if (got >= 0 && ops->check_data)
         got = ops->check_data(inode, lblk, (size_t)got, buf);
     if (got >= 0 && (size_t)got < bpp)
