@@ -180,18 +180,20 @@ test-unit-py:
 # worker's QEMU, one copy of `threads` in its parallel run has hung twice: under study), and
 # test_rebuild_check.py, a full rebuild from source (OPENV_SKIP_REBUILD_CHECK=1 skips it).
 TEST_JOBS ?= $(shell nproc)
+# The slowest tests of each pass, so a CI log shows where the time goes.
+TEST_DURATIONS ?= --durations=15
 SERIAL_TESTS := tests/integration/test_make_run.py tests/integration/test_packages.py \
 	tests/integration/test_smp.py tests/integration/test_rebuild_check.py
 test-integration: packages kernel initramfs bootloader ## integration tests (pytest; boot QEMU, run guest binaries)
-	$(PYTHON) -m pytest -q -n $(TEST_JOBS) --dist loadfile tests/integration \
+	$(PYTHON) -m pytest -q $(TEST_DURATIONS) -n $(TEST_JOBS) --dist loadfile tests/integration \
 	    $(addprefix --ignore=,$(SERIAL_TESTS))
-	$(PYTHON) -m pytest -q $(SERIAL_TESTS)
+	$(PYTHON) -m pytest -q $(TEST_DURATIONS) $(SERIAL_TESTS)
 
 # The whole integration suite again with four harts, but for what the hart count cannot change
 # (marked same_at_any_smp: host-side builds and checks). The OFS crash test runs 10 points per
 # disk here (25 in the -smp 1 pass); the BusyBox testsuite runs as two copies at once.
 test-smp4: packages kernel initramfs bootloader ## the integration suite again at -smp 4
-	OPENV_TEST_SMP=4 OFS_CRASH_N=10 $(PYTHON) -m pytest -q tests/integration
+	OPENV_TEST_SMP=4 OFS_CRASH_N=10 $(PYTHON) -m pytest -q $(TEST_DURATIONS) tests/integration
 
 # Our syscall fuzzer for longer than the 20 s of `make test` (tests/guest/syscall_fuzz.c):
 # random calls as uid 1000, a batch per child; prints the seed and batch of any failure.
@@ -206,9 +208,13 @@ fuzz-disks: packages kernel initramfs ofs-tools ## damaged-filesystem boot loop 
 	$(PYTHON) tools/fuzz_disks.py -n $(or $(N),200) $(if $(SEED),--seed $(SEED))
 
 ##@ Benchmarks
-.PHONY: bench
-bench: kernel initramfs $(if $(filter 1,$(BENCH_SKIP_SYSTEM)),,image bootloader) ## openv vs Linux, same initramfs, + openv image/SSH/OFS figures (build/bench.json)
+.PHONY: bench bench-disk
+bench: kernel initramfs $(if $(filter 1,$(BENCH_SKIP_SYSTEM)),$(if $(filter 1,$(BENCH_SKIP_DISK)),,image),image bootloader) ## openv vs Linux, same initramfs and disk image, + openv image/SSH/OFS figures (build/bench.json)
 	@$(PYTHON) tools/bench.py
+
+# The disk-root figures of `make bench` alone (tools/bench_disk.py), both kernels, about 1 minute.
+bench-disk: kernel initramfs image ## openv vs Linux on the disk image's ext2 root only (build/bench-disk.json)
+	@$(PYTHON) tools/bench_disk.py
 
 ##@ Housekeeping
 .PHONY: clean distclean

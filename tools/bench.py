@@ -7,6 +7,8 @@ start -> shell prompt. The ratios openv/Linux are what matter: absolute times de
 (shared, noisy) machine. Output: a table on stderr, JSON on stdout and in build/bench.json.
 Unless BENCH_SKIP_NET=1, tools/bench_net.py measures SSH upload and download of 32 MiB on each
 kernel (the initramfs's Dropbear, QEMU's user network), so those are ratios too.
+Unless BENCH_SKIP_DISK=1, tools/bench_disk.py boots each kernel on the disk image's ext2 root
+(exec from it and from tmpfs, cold and warm reads; disk_* figures), ratios too.
 Unless BENCH_SKIP_SYSTEM=1, tools/bench_system.py then adds openv-only figures under
 "openv_system" (disk image boot over virtio-mmio and virtio-pci, size, SSH, OFS against ext2).
 """
@@ -22,6 +24,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
 from guest import BUILD, REPO, Guest, GuestError, reference_linux_image  # noqa: E402
 
+import bench_disk  # noqa: E402  (the disk image's root, for both kernels)
 import bench_net  # noqa: E402  (SSH throughput, for both kernels)
 import bench_system  # noqa: E402  (openv-only figures: disk image, SSH, OFS)
 
@@ -74,6 +77,13 @@ def measure(name, kernel):
         except (GuestError, OSError, subprocess.SubprocessError, AssertionError) as e:
             result["net_error"] = str(e).splitlines()[0] if str(e) else type(e).__name__
             print(f"bench: {name}: SSH: {e}", file=sys.stderr)
+    if os.environ.get("BENCH_SKIP_DISK") != "1":
+        print(f"bench: {name}: disk root", file=sys.stderr)
+        try:
+            result["figures"].update(bench_disk.measure(kernel, name))
+        except (GuestError, OSError, subprocess.SubprocessError) as e:
+            result["disk_error"] = str(e).splitlines()[0] if str(e) else type(e).__name__
+            print(f"bench: {name}: disk root: {e}", file=sys.stderr)
     return result
 
 
@@ -122,16 +132,14 @@ def main():
     results = {name: measure(name, k) for name, k in kernels.items() if k and os.path.exists(k)}
     ratios = {}
     if "openv" in results and "linux" in results:
-        o, lx = results["openv"]["figures"], results["linux"]["figures"]
-        for key in sorted(set(o) & set(lx)):
-            if lx[key]["value"]:
-                ratios[key] = round(o[key]["value"] / lx[key]["value"], 3)
+        ratios = bench_disk.ratios(results["openv"]["figures"], results["linux"]["figures"])
     report = {"machine": "qemu-system-riscv64 -M virt -m 512M -smp 1 (TCG)",
               "kernels": results, "ratio_openv_over_linux": ratios,
               "note": "latencies, times and CPU costs (ms/MiB): lower is better, ratio < 1 "
                       "means openv is faster; for bandwidths (MB/s) a ratio > 1 is better. "
                       "ssh_*: tools/bench_net.py (BENCH_NET_ICOUNT=1 for CPU costs that do "
-                      "not follow the host's load)"}
+                      "not follow the host's load)",
+              "disk_note": bench_disk.NOTE}
     if os.environ.get("BENCH_SKIP_SYSTEM") != "1" and "openv" in results:
         report["openv_system"] = bench_system.measure(kernels["openv"])
     report["release"] = release_sizes()

@@ -309,29 +309,61 @@ def ofs_figures(out, kernel):
 VERITY_FILE = "/opt/bench/verity-20m"
 VERITY_FILE_MIB = 20
 ROOT_FSBENCH = "/opt/bench/fsbench"     # the disk root has no /opt/tests (the initramfs has)
+ROOT_OPENV_BENCH = "/opt/bench/openv-bench"
+SMALL_DIR = "/opt/bench/small"          # SMALL_FILES files of 1-8 KiB (bench_disk.py)
+SMALL_FILES = 500
+BENCH_IMAGE = os.path.join(WORK, "openv-bench.img")
+_bench_image = []
+
+
+def bench_files():
+    """The bench's files on the root, the same bytes every time: the 20 MiB file (a 64 KiB
+    pattern repeated), fsbench and openv-bench, and SMALL_FILES files of pseudo-random size
+    and bytes (Python's Random, seeded)."""
+    import random
+    pattern = bytes((i * 2654435761 >> 13) & 0xff for i in range(1 << 16))
+    files = {VERITY_FILE: pattern * (VERITY_FILE_MIB * 16)}
+    for path, name in ((ROOT_FSBENCH, "fsbench"), (ROOT_OPENV_BENCH, "openv-bench")):
+        with open(os.path.join(BUILD, "bench", name), "rb") as f:
+            files[path] = (f.read(), 0o755)
+    rng = random.Random(14)
+    for i in range(SMALL_FILES):
+        files[f"{SMALL_DIR}/f{i:03d}"] = rng.randbytes(rng.randint(1024, 8192))
+    return files
+
+
+def bench_image():
+    """build/bench-system/openv-bench.img: build/openv.img's recipe (image/mkimage.py, openv's
+    build/kernel/Image in its FIT) with bench_files() on the root; built once per run. Returns
+    (path, the verity parameters). The bench boots it with -kernel, any kernel. Not the shipped
+    image: make image never adds these files."""
+    if not _bench_image:
+        import mkimage      # image/ (sshguest put it on the path)
+        os.makedirs(WORK, exist_ok=True)
+        with contextlib.redirect_stdout(sys.stderr):
+            params = mkimage.build(BUILD, os.path.join(BUILD, "kernel", "Image"), BENCH_IMAGE,
+                                   extra_files=bench_files())
+        _bench_image.append((BENCH_IMAGE, params))
+    return _bench_image[0]
 
 
 def verity_figures(out, kernel):
     """Sequential read of a 20 MiB root file through dm-verity (the root, dm-0 from the image's
-    dm-mod.create) and of the same file straight from the partition (vda2 mounted read-only
-    on /mnt beside it), alternated three times in one boot; medians. Each read is cold in the
-    guest (the 20 MiB stream is larger than the buffer cache), the host's page cache is warm.
-    The kernel is started with -kernel (build/kernel/Image has no built-in command line)."""
-    import mkimage      # image/ (sshguest put it on the path)
-    os.makedirs(WORK, exist_ok=True)
-    image = os.path.join(WORK, "openv-verity.img")
-    payload = bytes((i * 2654435761 >> 13) & 0xff for i in range(1 << 16)) * (VERITY_FILE_MIB * 16)
-    with contextlib.redirect_stdout(sys.stderr):
-        with open(os.path.join(BUILD, "bench", "fsbench"), "rb") as f:
-            fsbench = f.read()
-        params = mkimage.build(BUILD, kernel, image, extra_files={
-            VERITY_FILE: payload, ROOT_FSBENCH: (fsbench, 0o755)})
+    dm-mod.create) and of the same file straight from the partition (partition 2 mounted
+    read-only on /mnt beside it), alternated three times in one boot; medians. Each read is
+    cold in the guest (after drop_caches: the page cache would keep the whole file), the
+    host's page cache is warm. The kernel is started with -kernel (build/kernel/Image has no
+    built-in command line). dm-0 holds its partitions exclusively (as Linux does), so the
+    plain one is a second disk, the same image: whichever of vda2 and vdb2 dm-0 did not take."""
+    image, params = bench_image()
     g = pexpect_root_shell(kernel, image, f"{params['cmdline']} quiet openv.autologin", "verity")
     try:
-        g.check("mount -t ext2 -o ro /dev/vda2 /mnt")
+        g.check("mount -t ext2 -o ro /dev/vdb2 /mnt 2>/dev/null || "
+                "mount -t ext2 -o ro /dev/vda2 /mnt")
         runs = {"verity": [], "plain": []}
         for _ in range(3):
             for name, path in (("plain", "/mnt" + VERITY_FILE), ("verity", VERITY_FILE)):
+                g.check("sync; echo 3 > /proc/sys/vm/drop_caches")
                 figures = guest_figures(g, f"{ROOT_FSBENCH} -p {name}_ read {path}")
                 runs[name].append(figures[f"{name}_seq_read"]["value"])
         g.check("umount /mnt")
@@ -350,7 +382,9 @@ def pexpect_root_shell(kernel, image, append, name):
     child = pexpect.spawn("qemu-system-riscv64", [
         "-M", "virt", "-m", "512M", "-smp", "1", "-nographic", "-no-reboot", "-kernel", kernel,
         "-append", append, "-drive", f"file={image},format=raw,if=none,id=hd0,snapshot=on",
-        "-device", "virtio-blk-device,drive=hd0"], encoding="utf-8", codec_errors="replace",
+        "-device", "virtio-blk-device,drive=hd0",
+        "-drive", f"file={image},format=raw,if=none,id=hd1,snapshot=on",
+        "-device", "virtio-blk-device,drive=hd1"], encoding="utf-8", codec_errors="replace",
         timeout=120, echo=False)
     child.logfile_read = console_log(f"verity-{name}")
     g = Guest(child, child.logfile_read.name)
@@ -358,47 +392,6 @@ def pexpect_root_shell(kernel, image, append, name):
     child.sendline(f"PS1='{PROMPT}'")
     g.expect_exact(PROMPT, 60)
     return g
-# --- #14: exec from the disk root (ext2) against exec from tmpfs ----------------------------
-
-EXEC_ROUNDS = int(os.environ.get("BENCH_EXEC_ROUNDS", "300"))
-TIME_REAL = re.compile(r"real\s+(\d+)m\s*([0-9.]+)s")
-
-
-def exec_loop_seconds(g, program):
-    """Seconds (BusyBox `time`) for EXEC_ROUNDS runs of `program true` in one shell."""
-    loop = f"i=0; while [ $i -lt {EXEC_ROUNDS} ]; do {program} true; i=$((i+1)); done"
-    out = g.check(f"time sh -c '{loop}' 2>&1", timeout=600)
-    m = TIME_REAL.search(out)
-    if not m:
-        raise GuestError(f"no time output: {out!r}")
-    return int(m.group(1)) * 60 + float(m.group(2))
-
-
-def root_figures(out, kernel):
-    """The shipped system's root: build/openv.img's ext2 partition (root=/dev/vda2, a root shell
-    through openv.autologin), BusyBox exec'd from it and from a copy on tmpfs, warm."""
-    from test_disk import boot_root_shell      # the disk-root boot of tests/integration
-    saved = os.environ.get("OPENV_TEST_KERNEL")
-    os.environ["OPENV_TEST_KERNEL"] = kernel        # what boot_root_shell boots
-    try:
-        g = boot_root_shell(IMAGE, [], "bench-root", append="quiet")
-    finally:
-        if saved is None:
-            del os.environ["OPENV_TEST_KERNEL"]
-        else:
-            os.environ["OPENV_TEST_KERNEL"] = saved
-    try:
-        g.check("mkdir -p /tmp/x && cp /bin/busybox /tmp/x/busybox")
-        exec_loop_seconds(g, "/bin/busybox")       # warm both caches first
-        exec_loop_seconds(g, "/tmp/x/busybox")
-        root = min(exec_loop_seconds(g, "/bin/busybox") for _ in range(2))
-        tmp = min(exec_loop_seconds(g, "/tmp/x/busybox") for _ in range(2))
-        out["exec_busybox_true_ext2_root"] = fig(root / EXEC_ROUNDS * 1e3, "ms")
-        out["exec_busybox_true_tmpfs"] = fig(tmp / EXEC_ROUNDS * 1e3, "ms")
-        out["exec_ext2_root_over_tmpfs"] = fig(root / tmp, "x")
-        g.poweroff()
-    finally:
-        g.close()
 
 
 def measure(kernel):
@@ -407,7 +400,6 @@ def measure(kernel):
     parts = [("image", lambda f: image_figures(f)), ("ssh", lambda f: ssh_figures(f, kernel)),
              ("ofs", lambda f: ofs_figures(f, kernel)),
              ("verity", lambda f: verity_figures(f, kernel)),
-             ("root", lambda f: root_figures(f, kernel)),
              ("cloudinit", lambda f: bench_cloudinit.figures(f, kernel))]
     only = os.environ.get("BENCH_SYSTEM_PARTS")
     for name, part in parts:
@@ -449,13 +441,12 @@ NOTES = {
                      "guest: create+write 1000 B+fsync+close per file; 32 MiB in 1 MiB "
                      "writes + fsync; read after umount+mount (host page cache warm); "
                      "*_warm_read: the same read again, from openv's page cache",
-    "exec_*": "build/openv.img's ext2 root (root=/dev/vda2, -kernel), best of 2 runs of 300 "
-              "`busybox true` in a shell loop, per exec: from /bin (ext2 root) and from a copy "
-              "in /tmp (tmpfs); the ratio is the issue #14 target (within 1.1x)",
-    "root_*_seq_read_20m": "a 20 MiB file of the image's root in 1 MiB read()s, through "
-                           "dm-verity (the root, dm-0) and from vda2 mounted beside it, "
-                           "alternated 3 times in one boot, medians; cold in the guest, host "
-                           "page cache warm; root_verity_read_cost = the throughput lost, %",
+    "root_*_seq_read_20m": "a 20 MiB file of the bench image's root in 1 MiB read()s, "
+                           "through dm-verity (the root, dm-0) and from partition 2 of a "
+                           "second copy of the disk mounted beside it, alternated 3 times in "
+                           "one boot, medians; cold in the guest (drop_caches before each), "
+                           "host page cache warm; root_verity_read_cost = the throughput "
+                           "lost, %",
     "ofs_clean_mount / ofs_crash_mount": "mount(2) of /data after umount, and after SIGKILL "
                                          "of QEMU 5 s into a write workload without sync",
 }

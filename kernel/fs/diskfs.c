@@ -20,6 +20,7 @@
 struct diskfs_mapping {
     struct address_space as;
     struct list_head link;            /* in diskfs_sb.mappings */
+    struct list_head hash;            /* in diskfs_sb.mapping_hash */
     ino_t ino;
     struct inode *inode;              /* the live inode, or NULL */
     /* 1 + a page a read-ahead window stopped short of (0: none): a miss there reads it
@@ -31,6 +32,7 @@ struct diskfs_inode {
     struct inode *inode;
     struct diskfs_mapping *map;       /* regular files: the page cache */
     struct list_head link;            /* in diskfs_sb.inodes */
+    struct list_head hash;            /* in diskfs_sb.inode_hash */
     uint64_t core[];                  /* ops->core_inode_size bytes */
 };
 
@@ -71,10 +73,15 @@ static void set_ops(struct inode *inode)
 /* The live inode numbered ino with a new reference, or NULL. One whose count is 0 is being
  * evicted right now (iput waits for our lock): it is skipped, the caller's copy from the core
  * is current. */
+static unsigned ino_bucket(ino_t ino)
+{
+    return (unsigned)(((uint64_t)ino * 0x9e3779b97f4a7c15ull) >> 32) % DISKFS_HASH_BUCKETS;
+}
+
 static struct inode *find_live(struct super_block *sb, ino_t ino)
 {
     struct diskfs_inode *di;
-    list_for_each_entry(di, &DISKFS(sb)->inodes, link)
+    list_for_each_entry(di, &DISKFS(sb)->inode_hash[ino_bucket(ino)], hash)
         if (di->inode->ino == ino && atomic_inc_not_zero(&di->inode->refcount))
             return di->inode;
     return NULL;
@@ -89,27 +96,39 @@ static void free_mapping(struct diskfs_mapping *map)
 {
     filemap_truncate(&map->as, 0);
     list_del(&map->link);
+    list_del(&map->hash);
     kfree(map);
 }
 
+/* Mappings looked at per new one for being empty and unused: at least the one added, so the
+ * empty ones reclaim leaves behind never outnumber the live ones for long, at O(1) a call. */
+#define MAPPING_SWEEP 2
+
 /* The page cache of regular file ino (lock held): the one kept from its last use, or a new
- * one. Mappings that reclaim emptied and no inode uses are freed on the way. NULL: no memory. */
+ * one. Mappings that reclaim emptied and no inode uses are freed on the way, a few a call,
+ * oldest first. NULL: no memory. */
 static struct diskfs_mapping *get_mapping(struct super_block *sb, ino_t ino)
 {
-    struct diskfs_mapping *map, *next, *found = NULL;
-    list_for_each_entry_safe(map, next, &DISKFS(sb)->mappings, link) {
+    struct diskfs_sb *dfs = DISKFS(sb);
+    struct diskfs_mapping *map;
+    list_for_each_entry(map, &dfs->mapping_hash[ino_bucket(ino)], hash)
         if (map->ino == ino)
-            found = map;
-        else if (!map->inode && !filemap_nrpages(&map->as))
+            return map;
+    for (int i = 0; i < MAPPING_SWEEP && !list_empty(&dfs->mappings); i++) {
+        map = list_first_entry(&dfs->mappings, struct diskfs_mapping, link);
+        if (!map->inode && !filemap_nrpages(&map->as)) {
             free_mapping(map);
+        } else {
+            list_del(&map->link);                   /* the next sweep starts further on */
+            list_add_tail(&map->link, &dfs->mappings);
+        }
     }
-    if (found)
-        return found;
     if (!(map = kzalloc(sizeof(*map))))
         return NULL;
     mapping_init(&map->as);
     map->ino = ino;
-    list_add(&map->link, &DISKFS(sb)->mappings);
+    list_add_tail(&map->link, &dfs->mappings);
+    list_add(&map->hash, &dfs->mapping_hash[ino_bucket(ino)]);
     return map;
 }
 
@@ -148,6 +167,7 @@ static struct inode *inode_for(struct super_block *sb, struct diskfs_inode *di)
     }
     set_ops(inode);
     list_add(&di->link, &DISKFS(sb)->inodes);
+    list_add(&di->hash, &DISKFS(sb)->inode_hash[ino_bucket(ino)]);
     return inode;
 }
 
@@ -227,6 +247,7 @@ static void diskfs_evict(struct inode *inode)
     if (dfs->mounted)
         dfs->ops->evict_inode(inode);
     list_del(&di->link);
+    list_del(&di->hash);
     mutex_unlock(&dfs->lock);
     if (inode->pipe)
         pipe_release_inode(inode);
@@ -811,21 +832,20 @@ static LIST_HEAD(flush_list);
 static bool flusher_started;
 
 /* What shared mappings wrote reaches the filesystem within DIRTY_WRITEBACK_SECONDS, as
- * Linux's dirty_writeback: every mounted filesystem's dirty pages go to its core (which
- * makes them durable by its own rules: ext2's buffer cache, OFS's commits). */
+ * Linux's dirty_writeback, and sooner when the cache asks (too many dirty pages, memory
+ * running out: include/pagemap.h): every mounted filesystem's dirty pages go to its core
+ * (which makes them durable by its own rules: ext2's sync of the device, OFS's commits). */
 static void page_flusher(void *arg)
 {
     (void)arg;
     for (;;) {
-        uint64_t deadline = ktime_mono_ns() + DIRTY_WRITEBACK_SECONDS * NSEC_PER_SEC;
-        while (ktime_mono_ns() < deadline) {
-            set_current_state(TASK_INTERRUPTIBLE);   /* no signal reaches a kernel thread */
-            schedule_timeout(deadline);
-        }
+        filemap_flusher_wait(ktime_mono_ns() + DIRTY_WRITEBACK_SECONDS * NSEC_PER_SEC);
         struct filemap_stats st;
         filemap_get_stats(&st);
-        if (!st.dirty)
+        if (!st.dirty) {
+            filemap_flusher_done();
             continue;
+        }
         mutex_lock(&flush_list_lock);
         struct diskfs_sb *dfs;
         list_for_each_entry(dfs, &flush_list, flush_link) {
@@ -836,6 +856,7 @@ static void page_flusher(void *arg)
             mutex_unlock(&dfs->lock);
         }
         mutex_unlock(&flush_list_lock);
+        filemap_flusher_done();
     }
 }
 
@@ -896,6 +917,10 @@ void diskfs_init(struct super_block *sb, const struct diskfs_operations *ops)
     mutex_init(&dfs->lock);
     list_init(&dfs->inodes);
     list_init(&dfs->mappings);
+    for (unsigned i = 0; i < DISKFS_HASH_BUCKETS; i++) {
+        list_init(&dfs->inode_hash[i]);
+        list_init(&dfs->mapping_hash[i]);
+    }
     list_init(&dfs->flush_link);
     dfs->ops = ops;
     sb->sops = &diskfs_sops;

@@ -567,10 +567,15 @@ struct diskfs_operations {
     int (*unmount)(struct super_block *sb);
 };
 
+/* Buckets of the per-filesystem tables by inode number: a lookup of a name in a tree of
+ * thousands of cached files must not walk all of them. */
+#define DISKFS_HASH_BUCKETS 128
 struct diskfs_sb {                    /* at the start of the filesystem's fs_info */
     struct mutex lock;                /* serialises every call into the core */
     struct list_head inodes;          /* live struct diskfs_inode's */
     struct list_head mappings;        /* page caches of regular files, live or not */
+    struct list_head inode_hash[DISKFS_HASH_BUCKETS];     /* the live ones by number */
+    struct list_head mapping_hash[DISKFS_HASH_BUCKETS];   /* the mappings by number */
     struct list_head flush_link;      /* in the page flusher's list while mounted */
     struct super_block *sb;
     const struct diskfs_operations *ops;

@@ -31,6 +31,10 @@ struct netdev {
     /* Queue one frame of len bytes (<= NETDEV_ETH_FRAME_MAX): the driver calls copy(dst,
      * len, ctx) to fill its buffer. 0, or -ENOBUFS when the device queue is full. */
     int (*xmit)(struct netdev *dev, size_t len, netdev_copy_fn copy, void *ctx);
+    /* Optional: hand the frames xmit queued to the device now. The stack calls it as it
+     * releases the network lock, so a driver may queue a burst of frames (a TCP window's
+     * worth) and notify the device once. Called with the network lock held. */
+    void (*flush)(struct netdev *dev);
     void *priv;                       /* the driver's */
     void *stack;                      /* the stack's */
     struct netdev_stats stats;
@@ -44,5 +48,7 @@ int netdev_register(struct netdev *dev);
 void netdev_rx(struct netdev *dev, const void *frame, size_t len);
 /* The driver updated dev->link_up. */
 void netdev_link_changed(struct netdev *dev);
+/* The stack, as it releases the network lock: every device's flush. */
+void netdev_flush_all(void);
 
 extern struct virtio_driver virtio_net_driver;

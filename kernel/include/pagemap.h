@@ -11,7 +11,8 @@
  * write faults and marks it dirty. Write-back first write-protects the file's shared mappings
  * (vm.h's wrprotect_file_pages), then cleans each page just before writing it, so a write
  * that comes later faults and dirties it again. Clean pages nobody maps are dropped under
- * memory pressure (filemap_reclaim, least recently used first) and by drop_caches.
+ * memory pressure (filemap_reclaim, least recently used first) and by drop_caches; mapped
+ * ones once mm/reclaim.c has unmapped them (after write-back if they were dirty).
  *
  * Locking: one spinlock inside filemap.c; nothing here sleeps or allocates under it, and no
  * callback runs under it. Filling a page and adding it must be serialised against writes of
@@ -57,3 +58,19 @@ struct filemap_stats {
     size_t cached, dirty, writeback;
 };
 void filemap_get_stats(struct filemap_stats *s);
+
+/* Write-back requests (mm/writeback.c). Besides sync, fsync and msync, dirty pages are written
+ * by the flusher: every few seconds, when a writer dirties more than a background share of
+ * RAM, and when memory runs out. A writer past the dirty limit waits (bounded) for the
+ * flusher, as Linux's balance_dirty_pages, so dirty pages, which only write-back can free,
+ * never crowd out the rest of memory. */
+/* The flusher: sleep until write-back is asked for or the deadline (monotonic ns)... */
+void filemap_flusher_wait(uint64_t deadline_ns);
+/* ...and say when the round it then made (every dirty page written once) is over. */
+void filemap_flusher_done(void);
+/* Ask the flusher for a round and wait for its end, at most timeout_ns. Call it holding no
+ * lock the flusher takes (mm->lock, a filesystem's). */
+void filemap_writeback_wait(uint64_t timeout_ns);
+/* A shared mapping dirtied a page (call it holding no lock): wake the flusher past the
+ * background share, and wait for it past the dirty limit. */
+void balance_dirty_pages(void);

@@ -84,6 +84,11 @@ void unmap_file_pages(struct inode *inode, uint64_t from);
  * as Linux's page_mkclean. Takes each mm->lock: call it without one. */
 struct super_block;
 void wrprotect_file_pages(struct super_block *sb, struct inode *inode);
+/* Memory pressure: drop up to `want` clean pages of shared mappings of page-cached files
+ * (read-only PTEs: a writable one may be dirty) from the address spaces that map them, so
+ * reclaim can take them; the next access faults them back in. No reverse map: the processes
+ * are walked, as wrprotect_file_pages. Returns how many. Takes each mm->lock. */
+size_t unmap_clean_file_pages(size_t want);
 
 /* Reports for procfs (mm/mm_report.c). Sizes in bytes, resident counts in pages. */
 struct mm_usage {

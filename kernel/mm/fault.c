@@ -47,7 +47,9 @@ static int fill_from_file(struct vma *v, uaddr_t va, void *page)
     return 0;          /* a short read leaves the rest of the page zero */
 }
 
-static int fault_locked(struct mm_struct *mm, uaddr_t addr, int access)
+/* A shared file mapping's fault sets *shared (1: a page was mapped, 2: and made writable by
+ * page_mkwrite), for balance_file_pages. */
+static int fault_locked(struct mm_struct *mm, uaddr_t addr, int access, int *shared)
 {
     struct vma *v = find_vma(mm, addr);
     if (!v)
@@ -82,6 +84,7 @@ static int fault_locked(struct mm_struct *mm, uaddr_t addr, int access)
             writable = access == FAULT_WRITE;
             if (writable)
                 v->file->ops->page_mkwrite(v->file, off / PAGE_SIZE);
+            *shared = writable ? 2 : 1;
         }
         *pte = make_pte(page, pte_prot_bits(prot, writable, exec_side));
         if (prot & PROT_EXEC)
@@ -137,6 +140,7 @@ static int fault_locked(struct mm_struct *mm, uaddr_t addr, int access)
             page = copy;
         } else if ((v->flags & VM_SHARED) && v->file && v->file->ops->page_mkwrite) {
             v->file->ops->page_mkwrite(v->file, (v->pgoff + (va - v->start)) / PAGE_SIZE);
+            *shared = 2;
         }
         *pte = make_pte(page, pte_prot_bits(prot, true, false));
     } else if (access == FAULT_EXEC && !(e & PTE_X)) {
@@ -156,9 +160,13 @@ int handle_mm_fault(struct mm_struct *mm, uaddr_t addr, int access)
     if (!mm || addr >= USER_TOP)
         return -EFAULT;
     for (;;) {
+        int shared = 0;
         mutex_lock(&mm->lock);
-        int r = fault_locked(mm, addr, access);
+        int r = fault_locked(mm, addr, access, &shared);
         mutex_unlock(&mm->lock);
+        /* Not under mm->lock: the flusher write-protects this very mm, and reclaim unmaps. */
+        if (shared)
+            balance_file_pages(shared == 2);
         /* Out of pages: the OOM killer frees some (or picks us), then try again. */
         if (r != -ENOMEM || !out_of_memory())
             return r;
@@ -178,7 +186,8 @@ int user_addr_to_pa(uaddr_t addr, paddr_t *pa)
             mutex_unlock(&mm->lock);
             return 0;
         }
-        int r = fault_locked(mm, addr, FAULT_READ);
+        int shared = 0;
+        int r = fault_locked(mm, addr, FAULT_READ, &shared);
         mutex_unlock(&mm->lock);
         if (r)
             return -EFAULT;

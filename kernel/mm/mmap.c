@@ -336,9 +336,29 @@ SYSCALL_DEFINE0(riscv_flush_icache)
     return 0;
 }
 
-/* Shared mappings are the page cache itself: there is nothing to write back, whatever the
- * length; what is left is Linux's argument checks and its -ENOMEM for unmapped parts. flags
- * is an int, as in Linux. */
+/* The file of the first shared file mapping in [*at, end) that can be synced, with a
+ * reference (file_put); *at moves past that mapping. NULL: none is left. */
+static struct file *next_shared_file(struct mm_struct *mm, uaddr_t *at, uaddr_t end)
+{
+    struct file *f = NULL;
+    mutex_lock(&mm->lock);
+    for (struct vma *v = find_vma(mm, *at); v && v->start < end && !f;
+         v = v->node.next != &mm->vmas ? list_entry(v->node.next, struct vma, node) : NULL) {
+        *at = v->end;
+        if ((v->flags & VM_SHARED) && v->file && v->file->ops->fsync) {
+            f = v->file;
+            file_get(f);
+        }
+    }
+    mutex_unlock(&mm->lock);
+    return f;
+}
+
+/* Shared mappings are the page cache itself; MS_SYNC writes back and makes durable the files
+ * they map, as Linux's vfs_fsync_range for each shared file mapping of the range (the whole
+ * file here: fsync is what the filesystems offer), outside mm->lock, which write-back's
+ * write-protecting takes. MS_ASYNC has nothing to start: the flusher writes dirty pages
+ * within seconds. flags is an int, as in Linux. */
 SYSCALL_DEFINE3(msync, uaddr_t, start, size_t, len, int, flags)
 {
     if ((start & ~PAGE_MASK) || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) ||
@@ -353,6 +373,17 @@ SYSCALL_DEFINE3(msync, uaddr_t, start, size_t, len, int, flags)
     mutex_lock(&mm->lock);
     int r = range_mapped(mm, start, end);
     mutex_unlock(&mm->lock);
+    if (!(flags & MS_SYNC))
+        return r;
+    struct file *f;
+    for (uaddr_t at = start; (f = next_shared_file(mm, &at, end));) {
+        int e = f->ops->fsync(f);
+        file_put(f);
+        if (e) {
+            r = e;
+            break;
+        }
+    }
     return r;
 }
 

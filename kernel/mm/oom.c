@@ -14,7 +14,6 @@
  * may be init, fail while others still hold memory. */
 #include "kernel.h"
 #include "mm.h"
-#include "pagemap.h"
 #include "vm.h"
 #include "task.h"
 #include "procinfo.h"
@@ -23,9 +22,6 @@
 #include "string.h"
 
 #define OOM_VICTIM_WAIT_NS (3 * NSEC_PER_SEC)
-/* Page-cache pages reclaim frees before the OOM killer is considered: enough for a fault to
- * go on, few enough that the cache survives a brief squeeze. */
-#define OOM_RECLAIM_PAGES 64
 #define OOM_RETRY_NS (10 * 1000 * 1000ULL)
 
 static struct mutex oom_lock = {
@@ -144,8 +140,8 @@ bool out_of_memory(void)
 {
     if (current_is_dying())
         return false;
-    /* Clean page-cache pages nobody maps go before any process does. */
-    if (filemap_reclaim(OOM_RECLAIM_PAGES))
+    /* The page cache gives up pages before any process does. */
+    if (reclaim_file_pages())
         return true;
     mutex_lock(&oom_lock);
     bool retry = true;

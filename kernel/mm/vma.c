@@ -485,3 +485,60 @@ void wrprotect_file_pages(struct super_block *sb, struct inode *inode)
         next = pids[n - 1] + 1;
     }
 }
+
+/* One address space's part of unmap_clean_file_pages (mm->lock held): up to `want` pages. */
+static size_t unmap_clean_in(struct mm_struct *mm, size_t want)
+{
+    void *batch[64];
+    unsigned n = 0;
+    uaddr_t last_va = 0;
+    size_t done = 0;
+    struct vma *v;
+    list_for_each_entry(v, &mm->vmas, node) {
+        if (!v->file || !(v->flags & VM_SHARED) || !v->file->ops->page_mkwrite)
+            continue;
+        for (uaddr_t va = v->start; va < v->end && done < want;) {
+            pte_t *pte = pt_walk(mm->pgdir, va, false);
+            if (!pte) {       /* no level-0 table here */
+                va = ALIGN_DOWN(va, PT_SPAN) + PT_SPAN;
+                continue;
+            }
+            /* Writable: maybe dirty since the last write-back, so it stays. */
+            if (pte_has_page(*pte) && !(*pte & PTE_W)) {
+                if (n == ARRAY_SIZE(batch)) {
+                    unmap_flush(mm, batch, n, last_va);
+                    n = 0;
+                }
+                batch[n++] = pte_page(*pte);
+                last_va = va;
+                *pte = 0;
+                done++;
+            }
+            va += PAGE_SIZE;
+        }
+    }
+    unmap_flush(mm, batch, n, last_va);
+    return done;
+}
+
+size_t unmap_clean_file_pages(size_t want)
+{
+    size_t done = 0;
+    pid_t pids[32];
+    for (pid_t next = 1; done < want;) {
+        int n = procinfo_list_pids(next, pids, ARRAY_SIZE(pids));
+        if (n <= 0)
+            break;
+        for (int i = 0; i < n && done < want; i++) {
+            struct mm_struct *mm = procinfo_get_mm(pids[i]);
+            if (!mm)
+                continue;
+            mutex_lock(&mm->lock);
+            done += unmap_clean_in(mm, want - done);
+            mutex_unlock(&mm->lock);
+            mm_put(mm);
+        }
+        next = pids[n - 1] + 1;
+    }
+    return done;
+}

@@ -7,21 +7,26 @@
  *        fsbench [-p PREFIX] write FILE MIB     write MIB MiB in 1 MiB write()s, then fsync()
  *                                               -> MB/s (the fsync is part of the time)
  *        fsbench [-p PREFIX] read FILE          read FILE to its end in 1 MiB read()s -> MB/s
+ *        fsbench [-p PREFIX] tree DIR           read every regular file of DIR (not its
+ *                                               subdirectories), in name order, to its end
+ *                                               in 1 MiB read()s -> ms for all of them
  *        fsbench [-p PREFIX] mount DEV DIR TYPE mount(2) DEV on DIR -> ms
  *
  * Output: one line "BENCH <PREFIX><name> <value> <unit>" (the format of openv-bench), where
- * name is create_fsync, seq_write, seq_read or mount. MB means 10^6 bytes. Exit status 2 and
+ * name is create_fsync, seq_write, seq_read, read_files or mount. MB means 10^6 bytes. Exit status 2 and
  * a message on stderr when a system call fails.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +67,14 @@ static void write_all(int fd, const char *buf, size_t len, const char *path)
     }
 }
 
+static char *chunk_buffer(void)
+{
+    char *buf = malloc(CHUNK);
+    if (!buf)
+        die("malloc", "");
+    return buf;
+}
+
 static int bench_files(const char *dir, long count, long size)
 {
     char path[4096];
@@ -95,9 +108,7 @@ static int bench_files(const char *dir, long count, long size)
 
 static int bench_write(const char *path, long mib)
 {
-    char *buf = malloc(CHUNK);
-    if (!buf)
-        die("malloc", "");
+    char *buf = chunk_buffer();
     /* Not all zeros, in case a filesystem ever treats zero blocks specially. */
     for (int i = 0; i < CHUNK; i++)
         buf[i] = (char)(i * 7 + 1);
@@ -117,12 +128,9 @@ static int bench_write(const char *path, long mib)
     return 0;
 }
 
-static int bench_read(const char *path)
+/* Reads path to its end through buf (CHUNK bytes); returns the bytes read. */
+static long long read_to_end(const char *path, char *buf)
 {
-    char *buf = malloc(CHUNK);
-    if (!buf)
-        die("malloc", "");
-    double start = now_s();
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         die("open", path);
@@ -139,6 +147,14 @@ static int bench_read(const char *path)
         total += n;
     }
     close(fd);
+    return total;
+}
+
+static int bench_read(const char *path)
+{
+    char *buf = chunk_buffer();
+    double start = now_s();
+    long long total = read_to_end(path, buf);
     double elapsed = now_s() - start;
     if (total == 0) {
         fprintf(stderr, "fsbench: %s is empty\n", path);
@@ -146,6 +162,39 @@ static int bench_read(const char *path)
     }
     report("seq_read", total / 1e6 / elapsed, "MB/s");
     free(buf);
+    return 0;
+}
+
+static int bench_tree(const char *dir)
+{
+    char path[4096];
+    char *buf = chunk_buffer();
+    struct dirent **names;
+    double start = now_s();
+    int n = scandir(dir, &names, NULL, alphasort);
+    if (n < 0)
+        die("scandir", dir);
+    long files = 0;
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+        if (lstat(path, &st) < 0)
+            die("lstat", path);
+        if (S_ISREG(st.st_mode)) {
+            read_to_end(path, buf);
+            files++;
+        }
+        free(names[i]);
+    }
+    double elapsed = now_s() - start;
+    free(names);
+    free(buf);
+    if (files == 0) {
+        fprintf(stderr, "fsbench: %s has no regular files\n", dir);
+        return 2;
+    }
+    printf("# read_files: %ld files\n", files);
+    report("read_files", elapsed * 1e3, "ms");
     return 0;
 }
 
@@ -161,7 +210,7 @@ static int bench_mount(const char *dev, const char *dir, const char *type)
 static int usage(void)
 {
     fprintf(stderr, "usage: fsbench [-p PREFIX] files DIR N SIZE | write FILE MIB | "
-                    "read FILE | mount DEV DIR TYPE\n");
+                    "read FILE | tree DIR | mount DEV DIR TYPE\n");
     return 1;
 }
 
@@ -181,6 +230,8 @@ int main(int argc, char **argv)
         return bench_write(argv[1], atol(argv[2]));
     if (argc == 2 && strcmp(argv[0], "read") == 0)
         return bench_read(argv[1]);
+    if (argc == 2 && strcmp(argv[0], "tree") == 0)
+        return bench_tree(argv[1]);
     if (argc == 4 && strcmp(argv[0], "mount") == 0)
         return bench_mount(argv[1], argv[2], argv[3]);
     return usage();

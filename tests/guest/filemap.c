@@ -11,11 +11,26 @@
  *
  * Helper mode for tests/integration/test_ofs.py: `filemap --touch FILE OFFSET` maps FILE
  * shared, read-only, reads the byte at OFFSET and prints "byte N" or "SIGBUS" (a page the
- * filesystem cannot read, e.g. a data checksum mismatch, gives SIGBUS as on Linux). */
+ * filesystem cannot read, e.g. a data checksum mismatch, gives SIGBUS as on Linux).
+ *
+ * Helper modes for tests/integration/test_pagecache.py (memory pressure) and test_ofs.py's
+ * crash test:
+ *   filemap --mapwrite FILE MB   makes FILE MB MiB long and writes a pattern into every page
+ *                                through one MAP_SHARED mapping (no msync), then munmaps and
+ *                                closes it; prints "mapwrite done", the largest Dirty and
+ *                                Cached /proc/meminfo showed meanwhile and the end's Dirty
+ *   filemap --check FILE MB      reads FILE with read(2), compares with the pattern and
+ *                                prints "check ok" or the first page that differs, and the
+ *                                largest Cached seen
+ *   filemap --slot FILE SLOT TEXT  writes TEXT at page SLOT of FILE (made 16 pages long)
+ *                                through a shared mapping and msync(MS_SYNC)s it; with
+ *                                --dirty instead of --slot it neither msyncs nor exits,
+ *                                keeping the dirty page mapped (only the flusher writes it) */
 #include "check.h"
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -273,7 +288,7 @@ static void test_odirect(void)
 }
 
 /* Byte i of the coherence tests' files: no page or block looks like another. */
-static char pattern(unsigned seed, size_t i)
+static char coh_byte(unsigned seed, size_t i)
 {
     return (char)((i * 2654435761u >> 11) ^ seed ^ (i >> 12));
 }
@@ -289,7 +304,7 @@ static void drop_caches(void)
     }
 }
 
-/* The whole file equals pattern(seed) through read(2) (in odd-sized pieces, so read-ahead
+/* The whole file equals coh_byte(seed) through read(2) (in odd-sized pieces, so read-ahead
  * and page boundaries do not line up) and through a mapping. */
 static bool file_matches(const char *p, unsigned seed, size_t size)
 {
@@ -301,12 +316,12 @@ static bool file_matches(const char *p, unsigned seed, size_t size)
     size_t off = 0;
     for (ssize_t n; ok && (n = read(fd, buf, sizeof buf)) > 0; off += (size_t)n)
         for (ssize_t i = 0; i < n && ok; i++)
-            ok = buf[i] == pattern(seed, off + (size_t)i);
+            ok = buf[i] == coh_byte(seed, off + (size_t)i);
     ok = ok && off == size;
     char *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
     ok = ok && m != MAP_FAILED;
     for (size_t i = 0; ok && i < size; i++)
-        ok = m[i] == pattern(seed, i);
+        ok = m[i] == coh_byte(seed, i);
     if (m != MAP_FAILED)
         munmap(m, size);
     close(fd);
@@ -326,7 +341,7 @@ static bool write_pattern(const char *p, unsigned seed, size_t size)
         if (n > size - off)
             n = size - off;
         for (size_t i = 0; i < n; i++)
-            buf[i] = pattern(seed, off + i);
+            buf[i] = coh_byte(seed, off + i);
         ok = write(fd, buf, n) == (ssize_t)n;
         off += n;
     }
@@ -404,7 +419,7 @@ static void test_overwrite_coherent(void)
     char buf[3 * PG];
     size_t at = 5 * PG - 77;
     for (size_t i = 0; i < sizeof buf; i++)
-        buf[i] = pattern(9, at + i);
+        buf[i] = coh_byte(9, at + i);
     CHECK(pwrite(fd, buf, sizeof buf, (off_t)at) == (ssize_t)sizeof buf, "overwrite 12 KiB");
     fsync(fd);
     close(fd);
@@ -413,7 +428,7 @@ static void test_overwrite_coherent(void)
         bool ok = fd >= 0;
         char c;
         for (size_t i = 0; ok && i < size; i += 97) {
-            char want = (i >= at && i < at + sizeof buf) ? pattern(9, i) : pattern(7, i);
+            char want = (i >= at && i < at + sizeof buf) ? coh_byte(9, i) : coh_byte(7, i);
             ok = pread(fd, &c, 1, (off_t)i) == 1 && c == want;
         }
         close(fd);
@@ -456,10 +471,152 @@ static int touch_mode(const char *file, const char *offset)
     return 0;
 }
 
+/* /proc/meminfo's value of `key` in kB, or -1. */
+static long meminfo(const char *key)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[128];
+    long v = -1;
+    size_t n = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, key, n) == 0 && line[n] == ':')
+            v = strtol(line + n + 1, NULL, 10);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+struct peaks {
+    long dirty, cached;
+};
+
+static void sample(struct peaks *p)
+{
+    long d = meminfo("Dirty"), c = meminfo("Cached");
+    if (d > p->dirty)
+        p->dirty = d;
+    if (c > p->cached)
+        p->cached = c;
+}
+
+/* The pattern's 8-byte word w of page pg: differs in every word of every page. */
+static uint64_t pattern(uint64_t pg, uint64_t w)
+{
+    return (pg * 0x9e3779b97f4a7c15ull) ^ (w * 0xbf58476d1ce4e5b9ull) ^ 0x5a5a;
+}
+
+static int mapwrite_mode(const char *file, long mb)
+{
+    size_t len = (size_t)mb << 20;
+    int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || ftruncate(fd, (off_t)len) < 0) {
+        perror(file);
+        return 2;
+    }
+    uint64_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) {
+        perror("mmap");
+        return 2;
+    }
+    struct peaks pk = { 0, 0 };
+    for (uint64_t pg = 0; pg < len / PG; pg++) {
+        for (uint64_t w = 0; w < PG / 8; w++)
+            m[pg * (PG / 8) + w] = pattern(pg, w);
+        if (pg % 256 == 0)
+            sample(&pk);
+    }
+    sample(&pk);
+    if (munmap(m, len) < 0 || close(fd) < 0) {
+        perror("munmap/close");
+        return 2;
+    }
+    printf("mapwrite done max-dirty-kB %ld max-cached-kB %ld end-dirty-kB %ld\n", pk.dirty,
+           pk.cached, meminfo("Dirty"));
+    return 0;
+}
+
+static int check_mode(const char *file, long mb)
+{
+    int fd = open(file, O_RDONLY);
+    if (fd < 0) {
+        perror(file);
+        return 2;
+    }
+    static uint64_t buf[64 * PG / 8];
+    struct peaks pk = { 0, 0 };
+    size_t len = (size_t)mb << 20;
+    for (size_t off = 0; off < len; off += sizeof buf) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n != (ssize_t)sizeof buf) {
+            printf("check short read at %zu: %zd\n", off, n);
+            return 1;
+        }
+        for (size_t i = 0; i < sizeof buf / 8; i++) {
+            uint64_t pg = (off + i * 8) / PG, w = i % (PG / 8);
+            if (buf[i] != pattern(pg, w)) {
+                printf("check bad at page %llu\n", (unsigned long long)pg);
+                return 1;
+            }
+        }
+        if (off % (1 << 20) == 0)
+            sample(&pk);
+    }
+    char extra;
+    if (read(fd, &extra, 1) != 0) {
+        printf("check: file longer than %ld MiB\n", mb);
+        return 1;
+    }
+    printf("check ok max-cached-kB %ld\n", pk.cached);
+    return 0;
+}
+
+#define SLOTS 16
+
+static int slot_mode(const char *file, const char *slot, const char *text, bool sync)
+{
+    long s = strtol(slot, NULL, 0);
+    size_t n = strlen(text);
+    int fd = open(file, O_RDWR | O_CREAT, 0644);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || s < 0 || s >= SLOTS || n >= PG) {
+        perror(file);
+        return 2;
+    }
+    if (st.st_size < SLOTS * PG && ftruncate(fd, SLOTS * PG) < 0) {
+        perror("ftruncate");
+        return 2;
+    }
+    char *m = mmap(NULL, SLOTS * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) {
+        perror("mmap");
+        return 2;
+    }
+    memcpy(m + s * PG, text, n + 1);
+    if (!sync) {
+        printf("dirtied\n");
+        fflush(stdout);
+        for (;;)
+            pause();
+    }
+    if (msync(m, SLOTS * PG, MS_SYNC) < 0) {
+        perror("msync");
+        return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--touch") == 0)
         return touch_mode(argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "--mapwrite") == 0)
+        return mapwrite_mode(argv[2], strtol(argv[3], NULL, 0));
+    if (argc == 4 && strcmp(argv[1], "--check") == 0)
+        return check_mode(argv[2], strtol(argv[3], NULL, 0));
+    if (argc == 5 && strcmp(argv[1], "--slot") == 0)
+        return slot_mode(argv[2], argv[3], argv[4], true);
+    if (argc == 5 && strcmp(argv[1], "--dirty") == 0)
+        return slot_mode(argv[2], argv[3], argv[4], false);
     check_begin("filemap");
     const char *base = "/tmp";
     struct stat st;

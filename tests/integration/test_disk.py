@@ -66,11 +66,13 @@ class DiskGuest(Guest):
         self.expect_exact(PROMPT, timeout)
 
 
-def boot_root_shell(image, disks, name, append="", snapshot=True, net=False, readonly=False):
+def boot_root_shell(image, disks, name, append="", snapshot=True, net=False, readonly=False,
+                    kernel=None, extra_args=()):
     """A root shell on `image` (vda) with `disks` after it (vdb...): snapshot keeps the image
-    unchanged, net adds a user-mode NIC, readonly attaches the extra disks read-only."""
-    argv = [*qemu_machine(), "-nographic", "-no-reboot",
-            "-global", "virtio-mmio.force-legacy=false", "-kernel", kernel_image(),
+    unchanged, net adds a user-mode NIC, readonly attaches the extra disks read-only; kernel
+    (default: the one under test) and extra QEMU arguments are for tools/bench_disk.py."""
+    argv = [*qemu_machine(), "-nographic", "-no-reboot", *extra_args,
+            "-global", "virtio-mmio.force-legacy=false", "-kernel", kernel or kernel_image(),
             "-append", f"root=/dev/vda2 ro rootwait console=ttyS0 openv.autologin {append}".strip(),
             "-drive", f"file={image},format=raw,if=none,id=hd0{',snapshot=on' if snapshot else ''}",
             "-device", "virtio-blk-device,drive=hd0"]

@@ -287,7 +287,10 @@ def test_fsck_repair(tmp_path, fsck):
     host_fsck(fsck, disk)
 
 # The workload of one run: numbered files written through a rename, a log appended to, a
-# config replaced by rename, old files removed, then `sync` and an acknowledgement line.
+# config replaced by rename, old files removed, then `sync`; then a write through a shared
+# mapping (slot i % MAP_SLOTS of /data/m<run>, a page each) made durable by msync(MS_SYNC)
+# alone (tests/guest/filemap.c --slot), and an acknowledgement line.
+MAP_SLOTS = 16
 WORKLOAD = (
     "i=0; while :; do i=$((i+1)); "
     "printf 'run%s file %s %0300d\\n' {run} $i $i > /data/r{run}_$i.tmp && "
@@ -295,12 +298,29 @@ WORKLOAD = (
     "echo 'run{run} line '$i >> /data/log && "
     "printf 'v%s' $i > /data/cfg.tmp && mv /data/cfg.tmp /data/cfg && "
     "{{ [ $((i % 5)) != 0 ] || rm /data/r{run}_$((i - 3)); }} && "
-    "sync && echo ACK{run}:$i: ; done"
+    "sync && /opt/tests/guest/filemap --slot /data/m{run} $((i % " + str(MAP_SLOTS) + ")) \"run{run} map $i;\" && "
+    "echo ACK{run}:$i: ; done"
 )
 
 
 def content(run, i):
     return f"run{run} file {i} {i:0300d}\n".encode()
+
+
+def check_mapped(g, run, last):
+    """What the acknowledged msync(MS_SYNC)s wrote through the mapping is there: each of the
+    last MAP_SLOTS acknowledged iterations' slot holds its value or a later iteration's (the
+    guest may have gone on past the last acknowledgement read before the kill)."""
+    if not last:
+        return
+    text = g.check(f"tr -d '\\000' < /data/m{run}")
+    found = {}
+    for j in map(int, re.findall(rf"run{run} map (\d+);", text)):
+        found[j % MAP_SLOTS] = j
+    for i in range(max(1, last - MAP_SLOTS + 1), last + 1):
+        j = found.get(i % MAP_SLOTS)
+        assert j is not None and j >= i, \
+            f"m{run} slot {i % MAP_SLOTS}: acknowledged {i}, found {j} ({text!r})"
 
 
 def verify(g, acked):
@@ -326,6 +346,7 @@ def verify(g, acked):
         lines = [l for l in log if l.startswith(f"run{run} line ")]
         assert lines[:last] == [f"run{run} line {i}" for i in range(1, last + 1)], \
             f"log of run {run} lost acknowledged lines"
+        check_mapped(g, run, last)
     if acked and acked[max(acked)]:
         # Replaced by rename in every iteration: always there, whole, not older than acked.
         cfg = g.check("cat /data/cfg")
@@ -343,7 +364,7 @@ def prune(g, acked, run):
     old = sorted(r for r in acked if r < run - KEEP_RUNS)
     if not old:
         return
-    files = " ".join(f"/data/r{r}_*" for r in old)
+    files = " ".join(f"/data/r{r}_* /data/m{r}" for r in old)
     lines = " ".join(f"-e '^run{r} line '" for r in old)
     g.check(f"rm -f {files} && {{ grep -v {lines} /data/log > /data/log.tmp || true; }} && "
             "mv /data/log.tmp /data/log && sync")

@@ -49,7 +49,7 @@ UNIT_TESTS += test_bootargs
 test_bootargs_SRCS := $(UNIT_SRC)/test_bootargs.c kernel/lib/bootargs.c
 # The whole VFS in a host process: host_stubs.c stands in for the core's services.
 test_vfs_SRCS     := $(UNIT_SRC)/fs/test_vfs.c $(UNIT_SRC)/fs/host_stubs.c \
-	$(sort $(wildcard kernel/fs/*.c)) kernel/mm/filemap.c kernel/lib/cpio.c kernel/lib/kprintf.c \
+	$(sort $(wildcard kernel/fs/*.c)) kernel/mm/filemap.c kernel/mm/writeback.c kernel/lib/cpio.c kernel/lib/kprintf.c \
 	kernel/lib/mount_opts.c \
 	$(sort $(wildcard kernel/fs/proc/*.c)) $(UNIT_SRC)/fs/proc_host_stubs.c \
 	$(sort $(wildcard kernel/fs/sysfs/*.c)) $(UNIT_SRC)/fs/sysfs_host_stubs.c \

@@ -7,6 +7,13 @@
  * used transmit buffers are taken back when the next frame is sent and on every receive
  * interrupt (the ACKs of what we send), which saves an interrupt per frame on the send path.
  *
+ * Nor does every frame notify the device: xmit only queues it, and the device is notified
+ * once per burst, when the stack releases the network lock (netdev flush) or at the end of a
+ * receive interrupt for what the stack sent in answer (ACKs, the next part of a send window),
+ * and at least every VNET_TX_KICK_BATCH frames. A notification is a trap into the hypervisor
+ * (with QEMU, a register write that waits for its device lock and wakes its I/O thread), and
+ * a 16 KiB write could cost up to 12 of them, one per TCP segment.
+ *
  * Each packet is preceded by a virtio_net_hdr: 10 bytes on a legacy device that did not
  * negotiate VIRTIO_NET_F_MRG_RXBUF (which we never offer), 12 bytes (with num_buffers) on a
  * modern one (§5.1.6). No offloads are negotiated: the header is all zeros on transmit and
@@ -38,6 +45,9 @@
 #define VNET_HDR_ROOM 64u             /* frame starts here (keeps it 64-byte aligned) */
 #define VNET_FRAME_ROOM (VNET_BUF_SIZE - VNET_HDR_ROOM)
 #define VNET_QUEUE_MAX 256u
+/* Frames queued before the device is notified even if the burst goes on, so that it starts
+ * sending while we still fill the queue. */
+#define VNET_TX_KICK_BATCH 32u
 
 struct virtio_net {
     struct virtio_device *vdev;
@@ -51,6 +61,8 @@ struct virtio_net {
     size_t rx_pages, tx_pages;
     uint16_t *tx_free;                /* stack of free transmit buffer indexes */
     unsigned tx_nfree;
+    unsigned tx_unkicked;             /* frames queued since the last notification */
+    bool rx_batch;                    /* in vnet_rx_done: hold notifications until its end */
 };
 
 static unsigned vnet_count;
@@ -75,12 +87,44 @@ static bool rx_token_ok(struct virtio_net *vn, const uint8_t *buf)
     return (size_t)(buf - vn->rx_mem) % VNET_BUF_SIZE == 0;
 }
 
+/* Under tx_lock: notify the device of the frames queued since the last time. */
+static void vnet_kick_tx_locked(struct virtio_net *vn)
+{
+    if (vn->tx_unkicked) {
+        vn->tx_unkicked = 0;
+        virtqueue_kick(vn->txq);
+    }
+}
+
+/* The stack releases the network lock: the burst of frames it queued goes to the device. */
+static void vnet_flush(struct netdev *dev)
+{
+    struct virtio_net *vn = dev->priv;
+    if (!READ_ONCE(vn->tx_unkicked))
+        return;
+    irqflags_t f = spin_lock_irqsave(&vn->tx_lock);
+    if (!vn->rx_batch)
+        vnet_kick_tx_locked(vn);
+    spin_unlock_irqrestore(&vn->tx_lock, f);
+}
+
+static void vnet_set_rx_batch(struct virtio_net *vn, bool on)
+{
+    irqflags_t f = spin_lock_irqsave(&vn->tx_lock);
+    vn->rx_batch = on;
+    if (!on)
+        vnet_kick_tx_locked(vn);
+    spin_unlock_irqrestore(&vn->tx_lock, f);
+}
+
 /* Receive completions: interrupt context. Each frame goes to the stack (which copies it) and
- * its buffer goes straight back to the device. */
+ * its buffer goes straight back to the device. What the stack sends in answer (ACKs, more of
+ * a send window) is notified once, at the end. */
 static void vnet_rx_done(struct virtqueue *vq)
 {
     struct virtio_net *vn = vq->priv;
     irqflags_t f = spin_lock_irqsave(&vn->rx_lock);
+    vnet_set_rx_batch(vn, true);
     bool reposted = false;
     uint8_t *buf;
     uint32_t len;
@@ -101,6 +145,7 @@ static void vnet_rx_done(struct virtqueue *vq)
     }
     if (reposted)
         virtqueue_kick(vq);
+    vnet_set_rx_batch(vn, false);
     spin_unlock_irqrestore(&vn->rx_lock, f);
 }
 
@@ -142,6 +187,7 @@ static int vnet_xmit(struct netdev *dev, size_t len, netdev_copy_fn copy, void *
     if (vn->tx_nfree < vn->ntx / 2)
         vnet_tx_reclaim_locked(vn);
     if (vn->tx_nfree == 0 || virtqueue_is_broken(vn->txq)) {
+        vnet_kick_tx_locked(vn);    /* the queue is full: let the device drain it */
         dev->stats.tx_dropped++;
         spin_unlock_irqrestore(&vn->tx_lock, f);
         return -ENOBUFS;
@@ -159,7 +205,8 @@ static int vnet_xmit(struct netdev *dev, size_t len, netdev_copy_fn copy, void *
         vn->tx_free[vn->tx_nfree++] = (uint16_t)i;
         dev->stats.tx_dropped++;
     } else {
-        virtqueue_kick(vn->txq);
+        if (++vn->tx_unkicked >= VNET_TX_KICK_BATCH)
+            vnet_kick_tx_locked(vn);
         dev->stats.tx_packets++;
         dev->stats.tx_bytes += len;
     }
@@ -262,6 +309,7 @@ static int vnet_probe(struct virtio_device *vdev)
             dev->mtu = mtu;
     }
     dev->xmit = vnet_xmit;
+    dev->flush = vnet_flush;
     dev->priv = vn;
     vdev->priv = vn;
     virtio_device_ready(vdev);

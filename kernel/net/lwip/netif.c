@@ -68,6 +68,13 @@ void netdev_rx(struct netdev *dev, const void *frame, size_t len)
     net_unlock(f);
 }
 
+void netdev_flush_all(void)
+{
+    for (unsigned i = 0; i < nnetdevs; i++)
+        if (netdevs[i]->flush)
+            netdevs[i]->flush(netdevs[i]);
+}
+
 void netdev_link_changed(struct netdev *dev)
 {
     irqflags_t f = net_lock();

@@ -3,8 +3,9 @@
  * virtio-net receive interrupt and from the lwIP timer (a ktimer, interrupt context).
  *
  * Never sleep or copy user memory while holding it (copy into a kernel buffer first).
- * net_unlock() also delivers packets queued on the loopback interface and re-arms the lwIP
- * timer, so any lwIP call made under the lock has its side effects completed on unlock.
+ * net_unlock() also delivers packets queued on the loopback interface, re-arms the lwIP timer
+ * and has the network devices send the frames queued under the lock (netdev flush), so any
+ * lwIP call made under the lock has its side effects completed on unlock.
  */
 #pragma once
 #include "spinlock.h"

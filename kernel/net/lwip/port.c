@@ -10,6 +10,7 @@
 #include "mm.h"
 #include "string.h"
 #include "netlock.h"
+#include "netdev.h"
 
 #include "lwip/init.h"
 #include "lwip/netif.h"
@@ -59,6 +60,9 @@ void net_unlock(irqflags_t f)
          * what is queued. */
         netif_poll_all();
         rearm_timer();
+        /* What was queued for the devices under the lock goes out now: one notification
+         * per burst of frames. */
+        netdev_flush_all();
         in_unlock = false;
     }
     spin_unlock_irqrestore(&net_spin, f);
