@@ -512,3 +512,47 @@ void bcache_get_stats(struct bcache_stats *st)
         st->dirty += (bh->flags & BH_DIRTY) != 0;
     spin_unlock(&bc_lock);
 }
+
+int bcache_forget(struct block_device *bdev, uint64_t block, uint64_t n, uint32_t size,
+                  bool write_dirty)
+{
+    struct block_device *disk = bdev->disk;
+    uint64_t spb = size >> SECTOR_SHIFT;
+    int err = 0;
+    /* One hash probe per block: the filesystem uses one buffer size, and the data path must
+     * not pay for a walk over every buffer of the disk. */
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t sector = bdev->start_sect + (block + i) * spb;
+        spin_lock(&bc_lock);
+        struct buffer_head *bh = bc_find(disk, sector, size);
+        /* A write-back in progress finishes first: it must not land after our direct I/O. */
+        if (bh && (bh->flags & (write_dirty ? BH_DIRTY | BH_BUSY : BH_BUSY))) {
+            bh->refcount++;
+            spin_unlock(&bc_lock);
+            int e = 0;
+            if (write_dirty) {
+                e = write_buffer(bh);
+            } else {
+                lock_buffer(bh);
+                unlock_buffer(bh);
+            }
+            if (e && !err)
+                err = e;
+            spin_lock(&bc_lock);
+            bh->refcount--;
+        }
+        if (bh && !write_dirty && !(bh->flags & BH_BUSY))
+            bh->flags &= ~(BH_DIRTY | BH_WERR);
+        if (bh && bh_evictable(bh)) {
+            bc_unlink(bh);
+        } else {
+            if (bh && !(bh->flags & (BH_BUSY | BH_DIRTY)))
+                bh->flags &= ~BH_UPTODATE;
+            bh = NULL;
+        }
+        spin_unlock(&bc_lock);
+        if (bh)
+            bh_free(bh);
+    }
+    return err;
+}

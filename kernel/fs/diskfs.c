@@ -23,6 +23,9 @@ struct diskfs_mapping {
     struct list_head hash;            /* in diskfs_sb.mapping_hash */
     ino_t ino;
     struct inode *inode;              /* the live inode, or NULL */
+    /* 1 + a page a read-ahead window stopped short of (0: none): a miss there reads it
+     * alone, so a bad block costs one failed request per read, not a window's and a page's. */
+    uint64_t ra_stop;
 };
 
 struct diskfs_inode {
@@ -490,9 +493,42 @@ static int diskfs_setsize(struct inode *inode, loff_t size)
 
 /* ---- Files ---- */
 
-/* Page `index` of regular file inode from the page cache, read from the core on a miss, with a
- * reference for the caller (page_free drops it). -ERANGE: the page lies past the end of the
- * file (a truncate came first); no page past the end is ever added. */
+/* How many pages to read from `index` on a miss: a read-ahead window when the file is read
+ * from its start or the page before is cached (a sequential reader), otherwise one; never
+ * past the end of the file or over a page already cached. */
+static unsigned window(struct inode *inode, struct address_space *as, uint64_t index)
+{
+    if (!DISKFS(inode->sb)->data_bsize || MAP(inode)->ra_stop == index + 1)
+        return 1;
+    unsigned want = index == 0 || filemap_cached(as, index - 1) ? DISKFS_READAHEAD_PAGES : 1;
+    uint64_t end = ((uint64_t)inode->size + PAGE_SIZE - 1) / PAGE_SIZE;
+    unsigned n = 1;
+    while (n < want && index + n < end && !filemap_cached(as, index + n))
+        n++;
+    return n;
+}
+
+/* Page `index` through the core's read (lock held): the rest past the end stays zero. */
+static int read_page(struct inode *inode, uint64_t index, void *page)
+{
+    struct super_block *sb = inode->sb;
+    size_t chunk = OPS(sb)->io_chunk;
+    for (size_t done = 0; done < PAGE_SIZE;) {
+        ssize_t n = OPS(sb)->read(inode, index * PAGE_SIZE + done, (char *)page + done,
+                                  MIN(chunk, PAGE_SIZE - done));
+        if (n < 0)
+            return (int)n;
+        if (n == 0)
+            break;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+/* Page `index` of regular file inode from the page cache, read from the disk on a miss
+ * (with the pages after it, for a sequential reader), with a reference for the caller
+ * (page_free drops it). -ERANGE: the page lies past the end of the file (a truncate came
+ * first); no page past the end is ever added. */
 static int get_cached_page(struct inode *inode, uint64_t index, void **out)
 {
     struct address_space *as = &MAP(inode)->as;
@@ -500,44 +536,59 @@ static int get_cached_page(struct inode *inode, uint64_t index, void **out)
         return 0;
     /* The cache keeps a reserve free for everything else (fork, exec, the heap), which do not
      * reclaim themselves: below it, it recycles its own least recently used pages. */
-    if (pages_free() < pages_total() / CACHE_RESERVE_FRACTION)
+    size_t reserve = pages_total() / CACHE_RESERVE_FRACTION;
+    if (pages_free() < reserve)
         filemap_reclaim(CACHE_RECLAIM_BATCH);
-    void *page = page_alloc();
-    if (!page && filemap_reclaim(1))
-        page = page_alloc();
-    if (!page)
+    void *pages[DISKFS_READAHEAD_PAGES] = { page_alloc() };
+    if (!pages[0] && filemap_reclaim(1))
+        pages[0] = page_alloc();
+    if (!pages[0])
         return -ENOMEM;
     struct super_block *sb = inode->sb;
-    size_t chunk = OPS(sb)->io_chunk;
     int err = 0;
+    unsigned n = 0;
     /* Filled and added under the lock that writes take, so no write falls in between. */
     diskfs_lock(sb);
     if ((*out = filemap_find(as, index)) || (loff_t)(index * PAGE_SIZE) >= inode->size) {
         /* Someone filled it while we waited, or truncated the file. */
         diskfs_unlock(sb);
-        page_free(page);
+        page_free(pages[0]);
         return *out ? 0 : -ERANGE;
     }
-    for (size_t done = 0; done < PAGE_SIZE && !err;) {
-        ssize_t n = DISKFS(sb)->mounted
-                        ? OPS(sb)->read(inode, index * PAGE_SIZE + done, (char *)page + done,
-                                        MIN(chunk, PAGE_SIZE - done))
-                        : -EIO;
-        if (n < 0)
-            err = (int)n;
-        else if (n == 0)
-            break;          /* the end of the file: the rest stays zero */
+    /* Read-ahead takes only memory above the reserve. */
+    unsigned want = window(inode, as, index);
+    for (n = 1; n < want && pages_free() > reserve; n++)
+        if (!(pages[n] = page_alloc()))
+            break;
+    unsigned filled = 1;
+    if (!DISKFS(sb)->mounted) {
+        err = -EIO;
+    } else if (DISKFS(sb)->data_bsize) {
+        int r = diskfs_fill_pages(inode, index, pages, n);
+        if (r < 0)
+            err = r;
         else
-            done += (size_t)n;
+            filled = (unsigned)r;
+        MAP(inode)->ra_stop = r < 0 ? index + 1 : (unsigned)r < n ? index + (unsigned)r + 1 : 0;
+    } else {
+        err = read_page(inode, index, pages[0]);
     }
-    if (!err && !(err = filemap_add(as, index, page))) {
-        page_get(page);     /* the cache keeps the page's first reference, this is ours */
-        *out = page;
-        page = NULL;
+    for (unsigned i = 0; !err && i < filled; i++) {
+        int e = filemap_add(as, index + i, pages[i]);
+        if (e && i == 0)
+            err = e;
+        if (e)
+            break;
+        if (i == 0) {
+            page_get(pages[0]);  /* the cache keeps the page's first reference, this is ours */
+            *out = pages[0];
+        }
+        pages[i] = NULL;
     }
     diskfs_unlock(sb);
-    if (page)
-        page_free(page);
+    for (unsigned i = 0; i < n; i++)
+        if (pages[i])
+            page_free(pages[i]);
     return err;
 }
 
@@ -783,7 +834,7 @@ static bool flusher_started;
 /* What shared mappings wrote reaches the filesystem within DIRTY_WRITEBACK_SECONDS, as
  * Linux's dirty_writeback, and sooner when the cache asks (too many dirty pages, memory
  * running out: include/pagemap.h): every mounted filesystem's dirty pages go to its core
- * (which makes them durable by its own rules: ext2's buffer cache, OFS's commits). */
+ * (which makes them durable by its own rules: ext2's sync of the device, OFS's commits). */
 static void page_flusher(void *arg)
 {
     (void)arg;

@@ -264,6 +264,14 @@ void bcache_get_stats(struct bcache_stats *st);
  * others stale (after a direct write). Used by the device files. */
 int bcache_writeback_range(struct block_device *disk, uint64_t sector, uint64_t nsect);
 void bcache_invalidate_range(struct block_device *disk, uint64_t sector, uint64_t nsect);
+/* A filesystem moves blocks [block, block + n) of bdev (in its buffer size `size`) between
+ * the cache and direct I/O (file data goes around the cache): every cached copy goes.
+ * write_dirty: a dirty copy is written first (before a direct read, so the disk holds the
+ * newest bytes); otherwise it is dropped unwritten (before a direct write that supersedes it,
+ * e.g. a freed metadata block reused for data). A copy someone holds is kept but marked stale
+ * (its next bread reads the disk). 0 or the first write-back error. */
+int bcache_forget(struct block_device *bdev, uint64_t block, uint64_t n, uint32_t size,
+                  bool write_dirty);
 
 /* ---- Device files ----
  *

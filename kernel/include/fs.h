@@ -556,6 +556,13 @@ struct diskfs_operations {
     ssize_t (*write)(struct inode *inode, uint64_t pos, const void *buf, size_t len);
     /* Emit entries from *pos with diskfs_emit-style calls; *pos is where to go on. */
     int (*readdir)(struct inode *dir, uint64_t *pos, struct dir_context *ctx);
+    /* Optional (with diskfs_sb.data_bsize): the page cache reads regular files' data straight
+     * from the device. map_blocks: the device blocks of file blocks [lblk, lblk + n) into
+     * pblk (0: a hole): how many it mapped (fewer on an error after the first), or -errno.
+     * check_data (may be NULL): those blocks as read into buf are sound: how many leading
+     * ones are (a bad one after the first is left for a later read), or -errno. */
+    ssize_t (*map_blocks)(struct inode *inode, uint64_t lblk, size_t n, uint64_t *pblk);
+    ssize_t (*check_data)(struct inode *inode, uint64_t lblk, size_t n, const void *buf);
     int (*fsync)(struct inode *inode);
     /* The superblock. statfs fills everything but the type (sb->magic). */
     void (*statfs)(struct super_block *sb, struct kstatfs *st);
@@ -580,6 +587,9 @@ struct diskfs_sb {                    /* at the start of the filesystem's fs_inf
     struct super_block *sb;
     const struct diskfs_operations *ops;
     bool mounted;                     /* the core is mounted (late evicts only free memory) */
+    /* File data block size in bytes (a power of two, 512..PAGE_SIZE) when the filesystem's
+     * data goes around the block cache (map_blocks; diskfs_read_data); 0: through its read. */
+    uint32_t data_bsize;
 };
 
 static inline struct diskfs_sb *DISKFS(struct super_block *sb) { return sb->fs_info; }
@@ -593,6 +603,17 @@ void diskfs_init(struct super_block *sb, const struct diskfs_operations *ops);
 int diskfs_set_root(struct super_block *sb, unsigned long magic, ino_t ino);
 /* Every live inode's write_attrs (lock held): the first error. */
 int diskfs_write_inodes(struct super_block *sb);
+/* File data around the block cache (fs/diskfs_data.c), for the core's I/O: n blocks of
+ * data_bsize bytes from device block blk. Any block-cache copy goes first (a dirty one is
+ * written first by a read, dropped by a write, which supersedes it), so neither cache ever
+ * shows stale bytes. 0 or -errno. */
+int diskfs_read_data(struct super_block *sb, uint64_t blk, uint64_t n, void *buf);
+int diskfs_write_data(struct super_block *sb, uint64_t blk, uint64_t n, const void *buf);
+/* The page cache's fill (lock held): pages[0..n) become file pages index.. of inode, read
+ * through map_blocks in as few device requests as the layout allows. Returns how many pages
+ * from the first were filled (an error past the first only shortens the run), or -errno. */
+#define DISKFS_READAHEAD_PAGES 16     /* 64 KiB, Linux's initial read-ahead window */
+int diskfs_fill_pages(struct inode *inode, uint64_t index, void **pages, unsigned n);
 /* A readdir callback (the shape of the cores'): emit one entry, ctx is the dir_context. */
 bool diskfs_emit(void *ctx, const char *name, size_t len, uint64_t ino, unsigned dtype,
                  uint64_t next_pos);

@@ -30,6 +30,9 @@ struct address_space {
 void mapping_init(struct address_space *m);
 /* The cached page `index` with a new reference for the caller (page_free drops it), or NULL. */
 void *filemap_find(struct address_space *m, uint64_t index);
+/* Whether page `index` is cached (no reference, no second chance for reclaim): read-ahead's
+ * look around. */
+bool filemap_cached(struct address_space *m, uint64_t index);
 /* Put `page` in the cache at `index`; the cache takes over the caller's reference. 0, or
  * -ENOMEM (the page is then still the caller's), -EEXIST (already cached: the caller's). */
 int filemap_add(struct address_space *m, uint64_t index, void *page);

@@ -75,6 +75,14 @@ void *filemap_find(struct address_space *m, uint64_t index)
     return page;
 }
 
+bool filemap_cached(struct address_space *m, uint64_t index)
+{
+    spin_lock(&filemap_lock);
+    bool found = lookup(m, index) != NULL;
+    spin_unlock(&filemap_lock);
+    return found;
+}
+
 int filemap_add(struct address_space *m, uint64_t index, void *page)
 {
     struct cached_page *cp = kmalloc(sizeof(*cp));    /* not under the lock: it may reclaim */

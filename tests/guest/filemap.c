@@ -287,6 +287,157 @@ static void test_odirect(void)
     unlink(p);
 }
 
+/* Byte i of the coherence tests' files: no page or block looks like another. */
+static char coh_byte(unsigned seed, size_t i)
+{
+    return (char)((i * 2654435761u >> 11) ^ seed ^ (i >> 12));
+}
+
+/* Drop clean cached pages (as root; elsewhere a no-op the checks survive). */
+static void drop_caches(void)
+{
+    int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+    if (fd >= 0) {
+        if (write(fd, "3", 1) != 1)
+            check_note("drop_caches: errno %d", errno);
+        close(fd);
+    }
+}
+
+/* The whole file equals coh_byte(seed) through read(2) (in odd-sized pieces, so read-ahead
+ * and page boundaries do not line up) and through a mapping. */
+static bool file_matches(const char *p, unsigned seed, size_t size)
+{
+    int fd = open(p, O_RDONLY);
+    if (fd < 0)
+        return false;
+    bool ok = true;
+    char buf[5000];
+    size_t off = 0;
+    for (ssize_t n; ok && (n = read(fd, buf, sizeof buf)) > 0; off += (size_t)n)
+        for (ssize_t i = 0; i < n && ok; i++)
+            ok = buf[i] == coh_byte(seed, off + (size_t)i);
+    ok = ok && off == size;
+    char *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    ok = ok && m != MAP_FAILED;
+    for (size_t i = 0; ok && i < size; i++)
+        ok = m[i] == coh_byte(seed, i);
+    if (m != MAP_FAILED)
+        munmap(m, size);
+    close(fd);
+    return ok;
+}
+
+/* A file written with write(2) in pieces that straddle blocks and pages. */
+static bool write_pattern(const char *p, unsigned seed, size_t size)
+{
+    int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return false;
+    char buf[7000];
+    bool ok = true;
+    for (size_t off = 0; ok && off < size;) {
+        size_t n = sizeof buf - (off % 3);
+        if (n > size - off)
+            n = size - off;
+        for (size_t i = 0; i < n; i++)
+            buf[i] = coh_byte(seed, off + i);
+        ok = write(fd, buf, n) == (ssize_t)n;
+        off += n;
+    }
+    ok = fsync(fd) == 0 && ok;
+    close(fd);
+    return ok;
+}
+
+/* File data goes around the block cache, metadata through it: after drop_caches the data
+ * comes from the disk (with read-ahead) and must be what was written, also when the blocks
+ * were a directory's a moment ago, and a directory made on a deleted file's blocks must read
+ * as a directory, never as the old file data. */
+static void test_block_reuse(void)
+{
+    char d[600], f[600], e[700];
+    path(d, sizeof d, "reuse.d");
+    path(f, sizeof f, "reuse.f");
+    const size_t size = 300 * 1024 + 123;       /* several read-ahead windows, a partial end */
+    for (int round = 0; round < 2; round++) {
+        /* A directory big enough for several blocks, then gone: its blocks are free again. */
+        bool ok = mkdir(d, 0755) == 0;
+        for (int i = 0; ok && i < 200; i++) {
+            snprintf(e, sizeof e, "%s/a-rather-long-entry-name-to-fill-blocks-%03d", d, i);
+            ok = mkdir(e, 0755) == 0;
+        }
+        for (int i = 0; ok && i < 200; i++) {
+            snprintf(e, sizeof e, "%s/a-rather-long-entry-name-to-fill-blocks-%03d", d, i);
+            ok = rmdir(e) == 0;
+        }
+        ok = ok && rmdir(d) == 0;
+        CHECK(ok, "a 200-entry directory made and removed");
+        unsigned seed = 0x5a + (unsigned)round;
+        CHECK(write_pattern(f, seed, size), "a 300 KiB file written on the freed blocks");
+        CHECK(file_matches(f, seed, size), "read(2) and mmap show it from the cache");
+        drop_caches();
+        CHECK(file_matches(f, seed, size), "read(2) and mmap show it after drop_caches");
+        /* The reverse: the file goes and a directory takes its blocks. */
+        CHECK_OK(unlink(f), "remove the file");
+        ok = mkdir(d, 0755) == 0;
+        for (int i = 0; ok && i < 200; i++) {
+            snprintf(e, sizeof e, "%s/entry-%03d", d, i);
+            int fd = open(e, O_WRONLY | O_CREAT | O_EXCL, 0644);
+            ok = fd >= 0;
+            if (fd >= 0)
+                close(fd);
+        }
+        CHECK(ok, "a 200-entry directory made on the file's blocks");
+        drop_caches();
+        int found = 0;
+        for (int i = 0; i < 200; i++) {
+            struct stat st;
+            snprintf(e, sizeof e, "%s/entry-%03d", d, i);
+            found += stat(e, &st) == 0 && S_ISREG(st.st_mode);
+        }
+        CHECKF(found == 200, "every entry of the new directory is found", "%d of 200", found);
+        for (int i = 0; i < 200; i++) {
+            snprintf(e, sizeof e, "%s/entry-%03d", d, i);
+            unlink(e);
+        }
+        CHECK_OK(rmdir(d), "remove the directory");
+    }
+}
+
+/* Overwriting the middle of a cached file with write(2) at odd offsets: the cache, read(2)
+ * after drop_caches and a mapping agree. */
+static void test_overwrite_coherent(void)
+{
+    char p[600];
+    path(p, sizeof p, "overwrite");
+    const size_t size = 100 * 1024;
+    if (!CHECK(write_pattern(p, 7, size), "a 100 KiB file"))
+        return;
+    CHECK(file_matches(p, 7, size), "read back");
+    int fd = open(p, O_RDWR);
+    char buf[3 * PG];
+    size_t at = 5 * PG - 77;
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = coh_byte(9, at + i);
+    CHECK(pwrite(fd, buf, sizeof buf, (off_t)at) == (ssize_t)sizeof buf, "overwrite 12 KiB");
+    fsync(fd);
+    close(fd);
+    for (int pass = 0; pass < 2; pass++) {
+        fd = open(p, O_RDONLY);
+        bool ok = fd >= 0;
+        char c;
+        for (size_t i = 0; ok && i < size; i += 97) {
+            char want = (i >= at && i < at + sizeof buf) ? coh_byte(9, i) : coh_byte(7, i);
+            ok = pread(fd, &c, 1, (off_t)i) == 1 && c == want;
+        }
+        close(fd);
+        CHECK(ok, pass ? "the overwrite reads back after drop_caches" : "the overwrite reads back");
+        drop_caches();
+    }
+    unlink(p);
+}
+
 static void test_madvise(void)
 {
     char *m = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -481,6 +632,8 @@ int main(int argc, char **argv)
     test_truncate();
     test_kept();
     test_odirect();
+    test_block_reuse();
+    test_overwrite_coherent();
     test_madvise();
     const char *names[] = { "shared", "twoproc", "private", "trunc" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {

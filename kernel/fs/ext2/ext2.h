@@ -21,6 +21,10 @@ struct ext2_io {
      * asks for whole filesystem blocks (and the 1 KiB superblock at offset 1024). */
     int (*read)(void *ctx, uint64_t off, void *buf, size_t len);
     int (*write)(void *ctx, uint64_t off, const void *buf, size_t len);
+    /* The same for regular files' data blocks (may be NULL: read/write). The kernel sends
+     * them around its block cache, which the page cache already holds the data for. */
+    int (*read_data)(void *ctx, uint64_t off, void *buf, size_t len);
+    int (*write_data)(void *ctx, uint64_t off, const void *buf, size_t len);
     int (*flush)(void *ctx);          /* may be NULL */
     uint64_t dev_size;                /* bytes; 0 = unknown (no check) */
     /* Seconds since the epoch for timestamps (may be NULL: 0). */
@@ -74,6 +78,9 @@ void ext2_statfs(struct ext2_fs *fs, struct ext2_statfs *st);
 int ext2_error(struct ext2_fs *fs, uint32_t ino, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int ext2_read_block(struct ext2_fs *fs, uint32_t blk, void *buf);
 int ext2_write_block(struct ext2_fs *fs, uint32_t blk, const void *buf);
+/* The same for a regular file's data block (io.read_data/write_data). */
+int ext2_read_data(struct ext2_fs *fs, uint32_t blk, void *buf);
+int ext2_write_data(struct ext2_fs *fs, uint32_t blk, const void *buf);
 /* True if blk may hold file data or indirect blocks: inside the filesystem and not in any
  * group's superblock, descriptor table, bitmaps or inode table. */
 bool ext2_data_block_ok(struct ext2_fs *fs, uint32_t blk);

@@ -359,7 +359,7 @@ ssize_t ext2_read(struct ext2_fs *fs, struct ext2_inode_mem *in, uint64_t off, v
         if (p == 0) {
             memset((char *)buf + done, 0, n);       /* a hole */
         } else {
-            if ((err = ext2_read_block(fs, p, blk)))
+            if ((err = ext2_read_data(fs, p, blk)))
                 break;
             memcpy((char *)buf + done, blk + in_blk, n);
         }
@@ -401,11 +401,11 @@ ssize_t ext2_write(struct ext2_fs *fs, struct ext2_inode_mem *in, uint64_t off,
             /* A partial block: merge with what is there (a fresh block starts as zeros). */
             if (fresh)
                 memset(blk, 0, fs->block_size);
-            else if ((err = ext2_read_block(fs, p, blk)))
+            else if ((err = ext2_read_data(fs, p, blk)))
                 break;
         }
         memcpy(blk + in_blk, (const char *)buf + done, n);
-        if ((err = ext2_write_block(fs, p, blk)))
+        if ((err = ext2_write_data(fs, p, blk)))
             break;
         done += n;
         if (pos + n > size)

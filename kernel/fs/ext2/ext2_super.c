@@ -51,27 +51,51 @@ void *ext2_blk_alloc(struct ext2_fs *fs)
 
 /* ---- Block I/O ---- */
 
-int ext2_read_block(struct ext2_fs *fs, uint32_t blk, void *buf)
+/* The I/O function for a block: file data has its own path when the io gives one. */
+typedef int (*io_read_fn)(void *, uint64_t, void *, size_t);
+typedef int (*io_write_fn)(void *, uint64_t, const void *, size_t);
+
+static int read_via(struct ext2_fs *fs, io_read_fn fn, uint32_t blk, void *buf)
 {
     if (blk >= fs->sb.s_blocks_count)
         return ext2_error(fs, 0, "read of block %u past the end (%u)", (unsigned)blk,
                           (unsigned)fs->sb.s_blocks_count);
-    int err = fs->io.read(fs->io.ctx, (uint64_t)blk << fs->log_block_size, buf, fs->block_size);
+    int err = fn(fs->io.ctx, (uint64_t)blk << fs->log_block_size, buf, fs->block_size);
     if (err < 0)
         pr_err("ext2: I/O error reading block %u\n", (unsigned)blk);
     return err;
 }
 
-int ext2_write_block(struct ext2_fs *fs, uint32_t blk, const void *buf)
+static int write_via(struct ext2_fs *fs, io_write_fn fn, uint32_t blk, const void *buf)
 {
     if (fs->readonly && fs->errors)
         return -EROFS;
     if (blk >= fs->sb.s_blocks_count || blk < fs->first_data_block)
         return ext2_error(fs, 0, "write of block %u outside the filesystem", (unsigned)blk);
-    int err = fs->io.write(fs->io.ctx, (uint64_t)blk << fs->log_block_size, buf, fs->block_size);
+    int err = fn(fs->io.ctx, (uint64_t)blk << fs->log_block_size, buf, fs->block_size);
     if (err < 0)
         pr_err("ext2: I/O error writing block %u\n", (unsigned)blk);
     return err;
+}
+
+int ext2_read_block(struct ext2_fs *fs, uint32_t blk, void *buf)
+{
+    return read_via(fs, fs->io.read, blk, buf);
+}
+
+int ext2_write_block(struct ext2_fs *fs, uint32_t blk, const void *buf)
+{
+    return write_via(fs, fs->io.write, blk, buf);
+}
+
+int ext2_read_data(struct ext2_fs *fs, uint32_t blk, void *buf)
+{
+    return read_via(fs, fs->io.read_data ? fs->io.read_data : fs->io.read, blk, buf);
+}
+
+int ext2_write_data(struct ext2_fs *fs, uint32_t blk, const void *buf)
+{
+    return write_via(fs, fs->io.write_data ? fs->io.write_data : fs->io.write, blk, buf);
 }
 
 /* ---- Geometry ---- */

@@ -77,6 +77,25 @@ static int bio_write(void *ctx, uint64_t off, const void *buf, size_t len)
     return 0;
 }
 
+/* File data around the buffer cache (fs/diskfs_data.c), in whole blocks. */
+static int bio_read_data(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    struct super_block *sb = ctx;
+    uint32_t bs = DISKFS(sb)->data_bsize;
+    if (!bs)
+        return bio_read(ctx, off, buf, len);
+    return diskfs_read_data(sb, off / bs, len / bs, buf);
+}
+
+static int bio_write_data(void *ctx, uint64_t off, const void *buf, size_t len)
+{
+    struct super_block *sb = ctx;
+    uint32_t bs = DISKFS(sb)->data_bsize;
+    if (!bs)
+        return bio_write(ctx, off, buf, len);
+    return diskfs_write_data(sb, off / bs, len / bs, buf);
+}
+
 static int bio_flush(void *ctx)
 {
     struct super_block *sb = ctx;
@@ -94,6 +113,8 @@ static int64_t bio_now(void *ctx)
 static void bio_set_block_size(void *ctx, uint32_t size)
 {
     EXT2_SB(ctx)->bsize = size;
+    /* Blocks larger than a page keep file data on the core's read path. */
+    EXT2_SB(ctx)->df.data_bsize = size <= PAGE_SIZE ? size : 0;
 }
 
 /* ---- Inodes ---- */
@@ -232,6 +253,18 @@ static ssize_t ext2_vfs_write(struct inode *inode, uint64_t pos, const void *buf
     return ext2_write(FS(inode->sb), EXT2I(inode), pos, buf, len);
 }
 
+static ssize_t ext2_vfs_map_blocks(struct inode *inode, uint64_t lblk, size_t n, uint64_t *pblk)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t p;
+        int err = ext2_bmap(FS(inode->sb), EXT2I(inode), lblk + i, false, &p);
+        if (err)
+            return i ? (ssize_t)i : err;
+        pblk[i] = p;
+    }
+    return (ssize_t)n;
+}
+
 static const unsigned char ft_to_dt[EXT2_FT_MAX] = {
     [EXT2_FT_UNKNOWN] = DT_UNKNOWN, [EXT2_FT_REG_FILE] = DT_REG, [EXT2_FT_DIR] = DT_DIR,
     [EXT2_FT_CHRDEV] = DT_CHR, [EXT2_FT_BLKDEV] = DT_BLK, [EXT2_FT_FIFO] = DT_FIFO,
@@ -327,6 +360,7 @@ static const struct diskfs_operations ext2_diskfs_ops = {
     .setsize = ext2_vfs_setsize,
     .read = ext2_vfs_read,
     .write = ext2_vfs_write,
+    .map_blocks = ext2_vfs_map_blocks,
     .readdir = ext2_vfs_readdir,
     .fsync = ext2_vfs_fsync,
     .statfs = ext2_vfs_statfs,
@@ -343,6 +377,7 @@ static int ext2_fill_super(struct super_block *sb, const void *data)
     diskfs_init(sb, &ext2_diskfs_ops);
     struct ext2_io io = {
         .ctx = sb, .read = bio_read, .write = bio_write, .flush = bio_flush,
+        .read_data = bio_read_data, .write_data = bio_write_data,
         .dev_size = bdev->nr_sectors << SECTOR_SHIFT, .now = bio_now,
         .set_block_size = bio_set_block_size,
     };

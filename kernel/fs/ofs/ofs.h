@@ -29,6 +29,10 @@ struct ofs_io {
     /* One whole block (OFS_BLOCK_SIZE bytes) at block number blk: 0 or -errno. */
     int (*read)(void *ctx, uint64_t blk, void *buf);
     int (*write)(void *ctx, uint64_t blk, const void *buf);
+    /* The same for file data blocks (may be NULL: read/write). The kernel sends them around
+     * its block cache, which the page cache already holds the data for. */
+    int (*read_data)(void *ctx, uint64_t blk, void *buf);
+    int (*write_data)(void *ctx, uint64_t blk, const void *buf);
     /* Every write that returned before this call is durable when it returns 0. */
     int (*flush)(void *ctx);
     uint64_t nblocks;                 /* device size in blocks */
@@ -198,6 +202,12 @@ int ofs_evict(struct ofs_fs *fs, uint64_t ino);
 int ofs_add_datasums(struct ofs_fs *fs, uint64_t *converted);
 /* Map logical block lblk: *pblk = 0 for a hole; *run = blocks contiguous from there. */
 int ofs_bmap(struct ofs_fs *fs, uint64_t ino, uint64_t lblk, uint64_t *pblk, uint64_t *run);
+/* Check n data blocks of ino from lblk, read by the caller into buf (holes as zeros),
+ * against their checksums: the number of leading good blocks (a bad one after the first is
+ * left to a later read to report), or -EIO (logged and counted as ofs_read does) if the
+ * first block is bad. */
+ssize_t ofs_check_data(struct ofs_fs *fs, uint64_t ino, uint64_t lblk, uint64_t n,
+                       const void *buf);
 
 /* ---- Directories (ofs_dir.c) ---- */
 int ofs_lookup(struct ofs_fs *fs, struct ofs_inode *dir, const char *name, size_t len,

@@ -124,6 +124,41 @@ int ofs_bmap(struct ofs_fs *fs, uint64_t ino, uint64_t lblk, uint64_t *pblk, uin
     return 0;
 }
 
+static int data_read(struct ofs_fs *fs, uint64_t blk, void *buf)
+{
+    return (fs->io.read_data ? fs->io.read_data : fs->io.read)(fs->io.ctx, blk, buf);
+}
+
+static int data_write(struct ofs_fs *fs, uint64_t blk, const void *buf)
+{
+    return (fs->io.write_data ? fs->io.write_data : fs->io.write)(fs->io.ctx, blk, buf);
+}
+
+ssize_t ofs_check_data(struct ofs_fs *fs, uint64_t ino, uint64_t lblk, uint64_t n,
+                       const void *buf)
+{
+    uint64_t i = 0;
+    while (i < n) {
+        struct extent e;
+        int r = extent_after(fs, ino, lblk + i, &e);
+        if (r < 0)
+            return i ? (ssize_t)i : r;
+        if (r == 0)
+            return (ssize_t)n;          /* holes to the end */
+        if (e.start > lblk + i) {
+            i = MIN(n, e.start - lblk);   /* a hole up to the extent */
+            continue;
+        }
+        for (; i < n && lblk + i < e.end; i++) {
+            const uint8_t *b = (const uint8_t *)buf + i * OFS_BLOCK_SIZE;
+            if (e.x.has_sums && !ofs_crc_ok(e.x.sum[lblk + i - e.start], b, OFS_BLOCK_SIZE))
+                return i ? (ssize_t)i
+                         : ofs_data_error(fs, ino, lblk, e.x.pblk + (lblk - e.start));
+        }
+    }
+    return (ssize_t)n;
+}
+
 /* Unmap [lstart, lend) of in, freeing the blocks. With `reserve`, each step reserves its
  * own space (and may commit in between; every step leaves a consistent state, the inode's
  * block count included); otherwise the caller has reserved for one step. */
@@ -173,7 +208,7 @@ static int write_block(struct ofs_fs *fs, struct ofs_inode *in, uint64_t lblk, c
     if (mapped && e.x.has_sums) {
         uint64_t p = e.x.pblk + (lblk - e.start);
         if (!ofs_block_committed(fs, p)) {
-            if ((r = fs->io.write(fs->io.ctx, p, data)) < 0)
+            if ((r = data_write(fs, p, data)) < 0)
                 return r;
             e.x.sum[lblk - e.start] = sum;
             return extent_store(fs, in->ino, e.end, &e.x, true);
@@ -193,7 +228,7 @@ static int write_block(struct ofs_fs *fs, struct ofs_inode *in, uint64_t lblk, c
     r = ofs_alloc_block(fs, has_left ? left.x.pblk + left.x.nblocks : fs->alloc_cursor, &q);
     if (r < 0)
         return r;
-    r = fs->io.write(fs->io.ctx, q, data);
+    r = data_write(fs, q, data);
     if (r < 0)
         return r;
     if (mapped && (r = punch(fs, in, lblk, lblk + 1, false)) < 0)
@@ -227,7 +262,7 @@ static int read_block(struct ofs_fs *fs, uint64_t ino, uint64_t lblk, void *buf)
         return 0;
     }
     uint64_t p = e.x.pblk + (lblk - e.start);
-    r = fs->io.read(fs->io.ctx, p, buf);
+    r = data_read(fs, p, buf);
     if (r < 0)
         return ofs_error(fs, ino, -EIO, "I/O error reading file data");
     if (e.x.has_sums && !ofs_crc_ok(e.x.sum[lblk - e.start], buf, OFS_BLOCK_SIZE)) {
@@ -503,7 +538,7 @@ int ofs_add_datasums(struct ofs_fs *fs, uint64_t *converted)
         uint64_t m = MIN(e.x.nblocks, (uint64_t)OFS_EXTENT_MAX_BLOCKS);
         struct ofs_extent head = { .pblk = e.x.pblk, .nblocks = m, .has_sums = true };
         for (uint64_t i = 0; i < m; i++) {
-            if ((r = fs->io.read(fs->io.ctx, e.x.pblk + i, fs->iobuf)) < 0)
+            if ((r = data_read(fs, e.x.pblk + i, fs->iobuf)) < 0)
                 return ofs_error(fs, found.obj, -EIO, "I/O error reading file data");
             head.sum[i] = ofs_data_sum(fs->iobuf);
         }

@@ -86,6 +86,17 @@ static int bio_write(void *ctx, uint64_t blk, const void *buf)
     return 0;
 }
 
+/* File data around the buffer cache (fs/diskfs_data.c). */
+static int bio_read_data(void *ctx, uint64_t blk, void *buf)
+{
+    return diskfs_read_data(ctx, blk, 1, buf);
+}
+
+static int bio_write_data(void *ctx, uint64_t blk, const void *buf)
+{
+    return diskfs_write_data(ctx, blk, 1, buf);
+}
+
 /* Write back everything the cache holds for the disk, then FLUSH (sync_dev does both). */
 static int bio_flush(void *ctx)
 {
@@ -306,6 +317,27 @@ static ssize_t ofs_vfs_write(struct inode *inode, uint64_t pos, const void *buf,
     return n < 0 ? uerr((int)n) : n;
 }
 
+static ssize_t ofs_vfs_map_blocks(struct inode *inode, uint64_t lblk, size_t n, uint64_t *pblk)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint64_t p, run;
+        int r = ofs_bmap(FS(inode->sb), OFSI(inode)->ino, lblk + i, &p, &run);
+        if (r < 0)
+            return i ? (ssize_t)i : uerr(r);
+        for (uint64_t k = 0; k < run && i < n; k++, i++)
+            pblk[i] = p ? p + k : 0;
+    }
+    return (ssize_t)n;
+}
+
+/* Every data block is checked against its CRC-32C, as ofs_read does. */
+static ssize_t ofs_vfs_check_data(struct inode *inode, uint64_t lblk, size_t n, const void *buf)
+{
+    ssize_t r = ofs_check_data(FS(inode->sb), OFSI(inode)->ino, lblk, n, buf);
+    return r < 0 ? uerr((int)r) : r;
+}
+
 /* The core emits "." and ".." (positions 0 and 1) and then entries in hash order. */
 static int ofs_vfs_readdir(struct inode *dir, uint64_t *pos, struct dir_context *ctx)
 {
@@ -397,6 +429,8 @@ static const struct diskfs_operations ofs_diskfs_ops = {
     .setsize = ofs_vfs_setsize,
     .read = ofs_vfs_read,
     .write = ofs_vfs_write,
+    .map_blocks = ofs_vfs_map_blocks,
+    .check_data = ofs_vfs_check_data,
     .readdir = ofs_vfs_readdir,
     .fsync = ofs_vfs_fsync,
     .statfs = ofs_vfs_statfs,
@@ -449,10 +483,12 @@ static int ofs_fill_super(struct super_block *sb, const void *data)
     if (bdev->logical_block_size > OFS_BLOCK_SIZE)
         return -EINVAL;
     diskfs_init(sb, &ofs_diskfs_ops);
+    sbi->df.data_bsize = OFS_BLOCK_SIZE;
     sbi->sb = sb;
     bool rdonly = (sb->flags & MS_RDONLY) != 0;
     struct ofs_io io = {
         .ctx = sb, .read = bio_read, .write = bio_write, .flush = bio_flush,
+        .read_data = bio_read_data, .write_data = bio_write_data,
         .nblocks = (bdev->nr_sectors << SECTOR_SHIFT) / OFS_BLOCK_SIZE, .now = bio_now,
     };
     int err = ofs_mount(&io, rdonly ? OFS_MOUNT_RDONLY : 0, &sbi->fs);

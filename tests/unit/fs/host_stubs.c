@@ -138,6 +138,9 @@ int blkdev_claim(struct block_device *bdev, void *holder, unsigned flags) { (voi
 void blkdev_unclaim(struct block_device *bdev, void *holder, unsigned flags) { (void)bdev; (void)holder; (void)flags; }
 int sync_all_block_devices(void) { return 0; }
 int bread_bytes(struct block_device *bdev, uint32_t bs, uint64_t off, void *buf, size_t len) { (void)bdev; (void)bs; (void)off; (void)buf; (void)len; return -EIO; }
+int blkdev_read(struct block_device *bdev, uint64_t sector, void *buf, size_t len) { (void)bdev; (void)sector; (void)buf; (void)len; return -EIO; }
+int blkdev_write(struct block_device *bdev, uint64_t sector, const void *buf, size_t len) { (void)bdev; (void)sector; (void)buf; (void)len; return -EIO; }
+int bcache_forget(struct block_device *bdev, uint64_t block, uint64_t n, uint32_t size, bool write_dirty) { (void)bdev; (void)block; (void)n; (void)size; (void)write_dirty; return 0; }
 const char *cmdline_get(const char *key) { (void)key; return NULL; }
 const char *cmdline_raw(void) { return ""; }
 

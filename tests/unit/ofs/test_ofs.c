@@ -721,6 +721,21 @@ static size_t extent_lengths(struct ofs_fs *fs, uint64_t ino, uint64_t *out, siz
     return n;
 }
 
+/* File blocks [lblk, lblk + n) of ino as the device holds them (holes as zeros), the way the
+ * kernel's page cache reads them before ofs_check_data. */
+static void raw_blocks(struct dev *d, struct ofs_fs *fs, uint64_t ino, uint64_t lblk, size_t n,
+                       uint8_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t p, run;
+        assert_int_equal(ofs_bmap(fs, ino, lblk + i, &p, &run), 0);
+        if (p)
+            memcpy(out + i * OFS_BLOCK_SIZE, d->data + p * OFS_BLOCK_SIZE, OFS_BLOCK_SIZE);
+        else
+            memset(out + i * OFS_BLOCK_SIZE, 0, OFS_BLOCK_SIZE);
+    }
+}
+
 static void test_data_checksums(void **state)
 {
     (void)state;
@@ -766,6 +781,16 @@ static void test_data_checksums(void **state)
     assert_memory_equal(back, buf + 66 * OFS_BLOCK_SIZE, 4 * OFS_BLOCK_SIZE);
     assert_false(fs->readonly);
     assert_true(fs->data_errors >= 2);
+    /* The kernel's page cache reads blocks itself and checks them with ofs_check_data: a
+     * window ending in the bad block is good up to it, one starting there is EIO. */
+    uint64_t errors = fs->data_errors;
+    raw_blocks(d, fs, f.ino, 62, 4, back);
+    assert_int_equal(ofs_check_data(fs, f.ino, 62, 4, back), 3);
+    assert_int_equal(fs->data_errors, errors);
+    assert_int_equal(ofs_check_data(fs, f.ino, 65, 1, back + 3 * OFS_BLOCK_SIZE), -EIO);
+    assert_int_equal(fs->data_errors, errors + 1);
+    raw_blocks(d, fs, f.ino, 66, 5, back);       /* the last one past the end: a hole */
+    assert_int_equal(ofs_check_data(fs, f.ino, 66, 5, back), 5);
     /* A partial write must read the block first: EIO, nothing written. */
     assert_int_equal(ofs_write(fs, &f, 65 * OFS_BLOCK_SIZE + 5, "x", 1), -EIO);
     assert_false(fs->readonly);
