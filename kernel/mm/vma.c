@@ -419,71 +419,90 @@ bool vma_is_shared(struct mm_struct *mm, uaddr_t addr)
     return shared;
 }
 
-void unmap_file_pages(struct inode *inode, uint64_t from)
+/* Call fn on every process's address space with its mm->lock held, until fn returns false.
+ * There is no reverse map: file-page changes that must reach every mapping walk them all. */
+static void for_each_mm_locked(bool (*fn)(struct mm_struct *mm, void *ctx), void *ctx)
 {
-    from = ALIGN_UP(from, (uint64_t)PAGE_SIZE);
     pid_t pids[32];
     for (pid_t next = 1;;) {
         int n = procinfo_list_pids(next, pids, ARRAY_SIZE(pids));
         if (n <= 0)
-            break;
+            return;
         for (int i = 0; i < n; i++) {
             struct mm_struct *mm = procinfo_get_mm(pids[i]);
             if (!mm)
                 continue;
             mutex_lock(&mm->lock);
-            struct vma *v;
-            list_for_each_entry(v, &mm->vmas, node) {
-                if (!v->file || v->file->inode != inode || v->pgoff + (v->end - v->start) <= from)
-                    continue;
-                unmap_pages(mm, from > v->pgoff ? v->start + (from - v->pgoff) : v->start, v->end);
-            }
+            bool more = fn(mm, ctx);
             mutex_unlock(&mm->lock);
             mm_put(mm);
+            if (!more)
+                return;
         }
         next = pids[n - 1] + 1;
     }
 }
 
+struct unmap_file_ctx {
+    struct inode *inode;
+    uint64_t from;
+};
+
+static bool unmap_file_in(struct mm_struct *mm, void *arg)
+{
+    struct unmap_file_ctx *c = arg;
+    struct vma *v;
+    list_for_each_entry(v, &mm->vmas, node) {
+        if (!v->file || v->file->inode != c->inode || v->pgoff + (v->end - v->start) <= c->from)
+            continue;
+        unmap_pages(mm, c->from > v->pgoff ? v->start + (c->from - v->pgoff) : v->start, v->end);
+    }
+    return true;
+}
+
+void unmap_file_pages(struct inode *inode, uint64_t from)
+{
+    struct unmap_file_ctx c = { inode, ALIGN_UP(from, (uint64_t)PAGE_SIZE) };
+    for_each_mm_locked(unmap_file_in, &c);
+}
+
+struct wrprotect_ctx {
+    struct super_block *sb;
+    struct inode *inode;
+};
+
+static bool wrprotect_in(struct mm_struct *mm, void *arg)
+{
+    struct wrprotect_ctx *c = arg;
+    bool changed = false;
+    struct vma *v;
+    list_for_each_entry(v, &mm->vmas, node) {
+        if (!v->file || !(v->flags & VM_SHARED) || !(v->prot & PROT_WRITE) ||
+            (c->inode ? v->file->inode != c->inode : v->file->inode->sb != c->sb))
+            continue;
+        for (uaddr_t va = v->start; va < v->end;) {
+            pte_t *pte = pt_walk(mm->pgdir, va, false);
+            if (!pte) {       /* no level-0 table here */
+                va = ALIGN_DOWN(va, PT_SPAN) + PT_SPAN;
+                continue;
+            }
+            if (pte_has_page(*pte) && (*pte & PTE_W)) {
+                /* Not writable, so executable if the mapping is (W^X, as mprotect). */
+                *pte = make_pte(pte_page(*pte), pte_prot_bits(v->prot, false, true));
+                changed = true;
+            }
+            va += PAGE_SIZE;
+        }
+    }
+    if (changed)
+        flush_tlb_mm(mm);
+    return true;
+}
+
 void wrprotect_file_pages(struct super_block *sb, struct inode *inode)
 {
-    pid_t pids[32];
-    for (pid_t next = 1;;) {
-        int n = procinfo_list_pids(next, pids, ARRAY_SIZE(pids));
-        if (n <= 0)
-            break;
-        for (int i = 0; i < n; i++) {
-            struct mm_struct *mm = procinfo_get_mm(pids[i]);
-            if (!mm)
-                continue;
-            bool changed = false;
-            mutex_lock(&mm->lock);
-            struct vma *v;
-            list_for_each_entry(v, &mm->vmas, node) {
-                if (!v->file || !(v->flags & VM_SHARED) || !(v->prot & PROT_WRITE) ||
-                    (inode ? v->file->inode != inode : v->file->inode->sb != sb))
-                    continue;
-                for (uaddr_t va = v->start; va < v->end;) {
-                    pte_t *pte = pt_walk(mm->pgdir, va, false);
-                    if (!pte) {       /* no level-0 table here */
-                        va = ALIGN_DOWN(va, PT_SPAN) + PT_SPAN;
-                        continue;
-                    }
-                    if (pte_has_page(*pte) && (*pte & PTE_W)) {
-                        /* Not writable, so executable if the mapping is (W^X, as mprotect). */
-                        *pte = make_pte(pte_page(*pte), pte_prot_bits(v->prot, false, true));
-                        changed = true;
-                    }
-                    va += PAGE_SIZE;
-                }
-            }
-            if (changed)
-                flush_tlb_mm(mm);
-            mutex_unlock(&mm->lock);
-            mm_put(mm);
-        }
-        next = pids[n - 1] + 1;
-    }
+    struct wrprotect_ctx c = { sb, inode };
+    for_each_mm_locked(wrprotect_in, &c);
 }
 
 /* One address space's part of unmap_clean_file_pages (mm->lock held): up to `want` pages. */
@@ -521,24 +540,21 @@ static size_t unmap_clean_in(struct mm_struct *mm, size_t want)
     return done;
 }
 
+struct unmap_clean_ctx {
+    size_t want, done;
+};
+
+static bool unmap_clean_step(struct mm_struct *mm, void *arg)
+{
+    struct unmap_clean_ctx *c = arg;
+    c->done += unmap_clean_in(mm, c->want - c->done);
+    return c->done < c->want;
+}
+
 size_t unmap_clean_file_pages(size_t want)
 {
-    size_t done = 0;
-    pid_t pids[32];
-    for (pid_t next = 1; done < want;) {
-        int n = procinfo_list_pids(next, pids, ARRAY_SIZE(pids));
-        if (n <= 0)
-            break;
-        for (int i = 0; i < n && done < want; i++) {
-            struct mm_struct *mm = procinfo_get_mm(pids[i]);
-            if (!mm)
-                continue;
-            mutex_lock(&mm->lock);
-            done += unmap_clean_in(mm, want - done);
-            mutex_unlock(&mm->lock);
-            mm_put(mm);
-        }
-        next = pids[n - 1] + 1;
-    }
-    return done;
+    struct unmap_clean_ctx c = { want, 0 };
+    if (want)
+        for_each_mm_locked(unmap_clean_step, &c);
+    return c.done;
 }
