@@ -27,3 +27,7 @@
  * more than Dropbear's default of 5 unauthenticated connections per address so that parallel
  * logins (scripts, ssh -J, CI) are not dropped. The total stays capped by MAX_UNAUTH_CLIENTS. */
 #define MAX_UNAUTH_PER_IP 16
+/* Channel data packets of up to 32 KiB (OpenSSH's client accepts 32 KiB, its
+ * CHAN_SES_PACKET_DEFAULT), not 16: half the per-packet work (a select, a read, the
+ * encryption setup, a write) on the download path. */
+#define TRANS_MAX_PAYLOAD_LEN 32768
