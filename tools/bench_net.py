@@ -13,7 +13,7 @@ if=/dev/zero bs=64k count=512'` (the stream is encrypted either way). Not `head 
 copies a byte at a time through stdio and writes 1 KiB at a time, which costs 36 ms of guest
 CPU per MiB by itself and, with its many small pipe writes, made the download about three
 times slower than a `dd` of the same bytes. MB/s with the median `ssh true` time (connection
-setup) taken off, the best of BENCH_SSH_TRANSFERS (2) rounds. Wall-clock figures follow the
+setup) taken off, the best of BENCH_SSH_TRANSFERS (3) rounds. Wall-clock figures follow the
 host's load; two costs per MiB (ms/MiB, lower is better) follow it much less, so they are
 reported too: the guest's own CPU time (/proc/stat, not idle, around each transfer; its kernel
 part separately) and the host CPU time of the QEMU process (all its threads: the emulated
@@ -37,7 +37,7 @@ WORK = os.path.join(BUILD, "bench-net")
 SSH_MIB = int(os.environ.get("BENCH_SSH_MIB", "32"))
 SETUP_ROUNDS = int(os.environ.get("BENCH_SSH_ROUNDS", "5"))
 # Each transfer is repeated; the best round counts (the machine is shared and noisy).
-TRANSFER_ROUNDS = int(os.environ.get("BENCH_SSH_TRANSFERS", "2"))
+TRANSFER_ROUNDS = int(os.environ.get("BENCH_SSH_TRANSFERS", "3"))
 # BENCH_NET_ICOUNT=1: QEMU's -icount shift=0 (the guest clock counts instructions while the
 # hart runs), so the guest CPU figures count work, not the host's load. Slower.
 ICOUNT = ("-icount", "shift=0") if os.environ.get("BENCH_NET_ICOUNT") == "1" else ()
