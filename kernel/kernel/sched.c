@@ -278,6 +278,17 @@ void schedule(void)
     if (next->mm && next->priv->last_cpu != cpu->id)
         local_flush_icache();
     next->priv->last_cpu = cpu->id;
+    /* User memory is open (sstatus.SUM) only inside the copy routines, and a trap taken in
+     * one closes it for its handler (entry.S): open here, it would leak into the next
+     * task's kernel code. */
+    if (csr_read(sstatus) & SR_SUM) {
+        static bool reported;
+        if (!reported) {
+            reported = true;
+            pr_err("sched: switching with user memory open (sstatus.SUM), closed\n");
+        }
+        csr_clear(sstatus, SR_SUM);
+    }
     switch_fpu(prev, next);
     cpu->last_prev = prev;
     switch_context(&prev->priv->ctx, &next->priv->ctx);

@@ -438,6 +438,48 @@ static void test_overwrite_coherent(void)
     unlink(p);
 }
 
+/* read(2) into, and write(2) from, a shared mapping of a file whose pages are only on the
+ * disk: the kernel's user copy faults, the fault reads the page in (and sleeps for it), and
+ * the copy goes on. The kernel must not switch tasks with user memory open meanwhile: it
+ * logs "user memory open" if it does (tests/integration/test_disk.py and test_ofs.py look). */
+static void test_copy_through_uncached_mapping(void)
+{
+    char src[600], dst[600], out[600];
+    path(src, sizeof src, "copysrc");
+    path(dst, sizeof dst, "copydst");
+    path(out, sizeof out, "copyout");
+    const size_t size = 16 * PG;
+    if (!CHECK(write_pattern(src, 11, size) && write_pattern(dst, 12, size),
+               "two 64 KiB files"))
+        return;
+    drop_caches();
+    int fs = open(src, O_RDONLY), fd = open(dst, O_RDWR);
+    char *m = fd < 0 ? MAP_FAILED : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (CHECK(fs >= 0 && m != MAP_FAILED, "open both, map the second")) {
+        CHECK_EQ(read(fs, m, size), (ssize_t)size, "read(2) into a mapping of uncached pages");
+        CHECK_OK(msync(m, size, MS_SYNC), "msync");
+        munmap(m, size);
+        drop_caches();
+        CHECK(file_matches(dst, 11, size), "the mapped file holds what read(2) copied");
+    }
+    close(fs);
+    close(fd);
+    drop_caches();
+    fs = open(src, O_RDONLY);
+    m = fs < 0 ? MAP_FAILED : mmap(NULL, size, PROT_READ, MAP_SHARED, fs, 0);
+    int fo = open(out, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (CHECK(m != MAP_FAILED && fo >= 0, "map the first again, create a third")) {
+        CHECK_EQ(write(fo, m, size), (ssize_t)size, "write(2) from a mapping of uncached pages");
+        munmap(m, size);
+        CHECK(file_matches(out, 11, size), "the written file holds the mapped bytes");
+    }
+    close(fs);
+    close(fo);
+    unlink(src);
+    unlink(dst);
+    unlink(out);
+}
+
 static void test_madvise(void)
 {
     char *m = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -634,6 +676,7 @@ int main(int argc, char **argv)
     test_odirect();
     test_block_reuse();
     test_overwrite_coherent();
+    test_copy_through_uncached_mapping();
     test_madvise();
     const char *names[] = { "shared", "twoproc", "private", "trunc" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {

@@ -94,6 +94,7 @@ def test_persist_and_fsck(tmp_path, fsck):
         # what a shared mapping wrote (left unsynced) is in filemap.kept after the restart.
         out, rc = g.run("FILEMAP_KEEP=1 /opt/tests/guest/filemap /data", timeout=300)
         assert rc == 0 and "FAIL" not in out, out
+        assert "user memory open" not in g.check("dmesg")     # see test_disk.py
         g.check("umount /data")
         g.poweroff()
     out = host_fsck(fsck, disk)

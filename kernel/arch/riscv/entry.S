@@ -48,6 +48,15 @@ trap_entry:
     sd t0, TF_REG(0)(sp)
     sd t1, TF_STATUS(sp)
     sd t3, TF_CAUSE(sp)
+    /* A trap taken inside a user copy (a page fault, an interrupt) finds sstatus.SUM set:
+     * close user memory for the handler, which may sleep and let other tasks run, as Linux
+     * does; ret_from_trap puts the saved sstatus back, SUM included. Only when it is set:
+     * under QEMU every change of SUM empties the hart's software TLB. */
+    li t2, SR_SUM
+    and t2, t1, t2
+    beqz t2, 5f
+    csrc sstatus, t2
+5:
     /* A frame-pointer chain that ends here lets panic() walk through the trap. */
     mv s0, zero
     mv a0, sp
